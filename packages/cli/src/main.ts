@@ -1,0 +1,22 @@
+import { CommanderError } from 'commander';
+import { KmsLabError } from '@kmslab/core';
+import { buildProgram } from './program.js';
+
+/**
+ * Runs the CLI and returns the exit code. User errors print one line, no
+ * stack trace (style.md rule 4); anything else is a bug and shows its stack.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof KmsLabError) {
+      process.stderr.write(`kmslab: ${err.message} (${err.code})\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

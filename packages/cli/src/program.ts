@@ -1,0 +1,22 @@
+import { Command } from 'commander';
+import { activateCommand } from './commands/activate.js';
+import { hostStartCommand } from './commands/host-start.js';
+import { hostStatusCommand } from './commands/host-status.js';
+import { keyGroupsCommand, productsCommand } from './commands/products.js';
+
+export function buildProgram(): Command {
+  const program = new Command('kmslab')
+    .description('KMS activation and DNS discovery lab, on its own documented protocol')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const host = new Command('host').description('run or inspect a KMS host');
+  host.addCommand(hostStartCommand());
+  host.addCommand(hostStatusCommand());
+  program.addCommand(host);
+  program.addCommand(activateCommand());
+  program.addCommand(productsCommand());
+  program.addCommand(keyGroupsCommand());
+  // Subcommands share exitOverride so errors come back to main() as exit codes.
+  for (const c of [host, ...program.commands, ...host.commands]) c.exitOverride();
+  return program;
+}

@@ -1,0 +1,33 @@
+/**
+ * Time for everything that reads it (style.md rule 5): logic takes a Clock,
+ * so the same code runs live and on the simulator's virtual clock.
+ */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+export const realClock: Clock = { now: () => Date.now() };
+
+/** A clock that moves only when told to. Never goes backwards. */
+export class VirtualClock implements Clock {
+  #now: number;
+
+  constructor(startMs = Date.UTC(2026, 0, 1)) {
+    this.#now = startMs;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  advance(ms: number): number {
+    if (!(ms >= 0)) throw new RangeError(`a virtual clock moves forward only (got ${ms} ms)`);
+    this.#now += ms;
+    return this.#now;
+  }
+
+  set(ms: number): number {
+    return this.advance(ms - this.#now);
+  }
+}

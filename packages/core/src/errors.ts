@@ -1,0 +1,116 @@
+/**
+ * One error type for all of kmslab, with codes from one closed table.
+ * KMS codes are the HRESULTs a real KMS client shows (kms-reference.md "Error
+ * codes kmslab uses"); KMSLAB_* codes are kmslab's own. Every code has a
+ * 32-bit wire value so the host can send it in an error frame
+ * (docs/protocol.md) and docs/errors.md documents each (a test keeps them in step).
+ */
+export const ERROR_CODES = {
+  '0xC004F038': {
+    wire: 0xc004f038,
+    message: 'The count reported by the KMS host is insufficient for this product',
+  },
+  '0xC004F042': {
+    wire: 0xc004f042,
+    message: 'The KMS host cannot activate this product (its key group or license packs do not cover it)',
+  },
+  '0xC004F06C': {
+    wire: 0xc004f06c,
+    message: "The request time differs from the KMS host's time by more than 4 hours",
+  },
+  '0xC004F074': {
+    wire: 0xc004f074,
+    message: 'No KMS host could be contacted',
+  },
+  '0x8007232B': {
+    wire: 0x8007232b,
+    message: 'DNS name does not exist: no _vlmcs._tcp SRV record was found',
+  },
+  KMSLAB_HOST_UNAVAILABLE: {
+    wire: 0x4b4c0001,
+    message: 'The KMS host cannot reach its store right now; retry later',
+  },
+  KMSLAB_UNKNOWN_PRODUCT: {
+    wire: 0x4b4c0002,
+    message: 'The product id is not in the catalog',
+  },
+  KMSLAB_MALFORMED_FRAME: {
+    wire: 0x4b4c0003,
+    message: 'The frame does not follow the kmslab protocol',
+  },
+  KMSLAB_FRAME_TOO_LARGE: {
+    wire: 0x4b4c0004,
+    message: 'The frame is larger than the 64 KiB limit',
+  },
+  KMSLAB_UNSUPPORTED_VERSION: {
+    wire: 0x4b4c0005,
+    message: 'The protocol version is not supported by this host',
+  },
+  KMSLAB_FOREIGN_PROTOCOL: {
+    wire: 0x4b4c0006,
+    message: "The peer speaks another protocol (a real KMS client's DCE/RPC); kmslab does not speak Microsoft's activation protocol",
+  },
+  KMSLAB_TIMEOUT: {
+    wire: 0x4b4c0007,
+    message: 'The operation timed out',
+  },
+  KMSLAB_CONNECTION_FAILED: {
+    wire: 0x4b4c0008,
+    message: 'The connection to the KMS host failed or closed before an answer',
+  },
+  KMSLAB_SHUTTING_DOWN: {
+    wire: 0x4b4c0009,
+    message: 'The KMS host is shutting down; try another host',
+  },
+  KMSLAB_INVALID_ARGUMENT: {
+    wire: 0x4b4c000a,
+    message: 'An argument or option is not valid',
+  },
+  KMSLAB_INVALID_CATALOG: {
+    wire: 0x4b4c000b,
+    message: 'The product catalog file is not valid',
+  },
+  KMSLAB_STORE_CORRUPT: {
+    wire: 0x4b4c000c,
+    message: "The store's saved state cannot be read",
+  },
+} as const satisfies Record<string, { wire: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const BY_WIRE = new Map<number, ErrorCode>(
+  (Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => [ERROR_CODES[code].wire, code]),
+);
+
+export class KmsLabError extends Error {
+  override readonly name = 'KmsLabError';
+  readonly code: ErrorCode;
+  /** Facts a caller may show or log (host tried, product, …). */
+  readonly detail: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
+    super(message ?? ERROR_CODES[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.detail = options?.detail;
+  }
+
+  get wireCode(): number {
+    return ERROR_CODES[this.code].wire;
+  }
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}
+
+/** The code a wire value stands for; unknown values (a newer host) read as a malformed frame. */
+export function errorCodeFromWire(wire: number): ErrorCode | undefined {
+  return BY_WIRE.get(wire >>> 0);
+}
+
+/** Anything thrown, as a KmsLabError (keeps the original as `cause`). */
+export function toKmsLabError(err: unknown, fallback: ErrorCode = 'KMSLAB_CONNECTION_FAILED'): KmsLabError {
+  if (err instanceof KmsLabError) return err;
+  const message = err instanceof Error ? `${ERROR_CODES[fallback].message}: ${err.message}` : undefined;
+  return new KmsLabError(fallback, message, { cause: err });
+}

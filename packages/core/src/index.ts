@@ -1,0 +1,11 @@
+export * from './errors.js';
+export * from './constants.js';
+export * from './clock.js';
+export * from './license-status.js';
+export type * from './catalog/types.js';
+export { Catalog, type HostLicense } from './catalog/catalog.js';
+export * from './protocol/constants.js';
+export type * from './protocol/messages.js';
+export * from './protocol/codec.js';
+export { FrameDecoder, looksLikeDceRpcBind } from './protocol/frame-decoder.js';
+export { KmsConnection, type KmsConnectionOptions } from './protocol/connection.js';

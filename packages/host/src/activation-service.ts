@@ -1,0 +1,106 @@
+import {
+  ACTIVATION_VALIDITY_MS,
+  KmsLabError,
+  MAX_CLOCK_SKEW_MS,
+  TIME,
+  toKmsLabError,
+  type ActivationRequest,
+  type ActivationResponse,
+  type Product,
+} from '@kmslab/core';
+import type { HostMetrics } from './metrics.js';
+import type { ResolvedHostOptions } from './host-options.js';
+
+const VALIDITY_MIN = ACTIVATION_VALIDITY_MS / TIME.MINUTE_MS;
+
+/**
+ * Answers one activation request as a KMS host does: refuse what this host
+ * cannot activate or a request whose time is off, count the client, and tell
+ * it whether the count reached its product's threshold.
+ */
+export class ActivationService {
+  readonly #o: ResolvedHostOptions;
+  readonly #metrics: HostMetrics;
+  readonly #license: { keyGroup: string; licensePacks: readonly string[] };
+
+  constructor(options: ResolvedHostOptions, metrics: HostMetrics) {
+    this.#o = options;
+    this.#metrics = metrics;
+    this.#license = { keyGroup: options.keyGroup, licensePacks: options.licensePacks };
+  }
+
+  async handle(req: ActivationRequest, peer: string): Promise<ActivationResponse> {
+    const { catalog, clock, store } = this.#o;
+    const now = clock.now();
+    const product = catalog.findProduct(req.productId);
+    if (!product) return this.#refuse(req, peer, undefined, new KmsLabError('KMSLAB_UNKNOWN_PRODUCT', `Unknown product "${req.productId}"`));
+    // 4-hour limit: kms-reference.md "Client timing".
+    const skew = req.clientTime - now;
+    if (Math.abs(skew) > MAX_CLOCK_SKEW_MS) {
+      const hours = (skew / 3_600_000).toFixed(1);
+      return this.#refuse(req, peer, product, new KmsLabError('0xC004F06C', `The client's time is ${hours} h off the host's; the limit is 4 h`));
+    }
+    if (!catalog.canActivate(this.#license, product)) {
+      const needs = product.licensePack ? `license pack ${product.licensePack}` : `a key group covering ${product.keyGroup}`;
+      return this.#refuse(req, peer, product, new KmsLabError('0xC004F042', `This host (key group ${this.#license.keyGroup}) cannot activate ${product.id}; it needs ${needs}`));
+    }
+
+    let count: number;
+    try {
+      count = await store.record({ family: product.family, cmid: req.cmid, now, threshold: product.threshold, licenseStatus: req.licenseStatus });
+    } catch (err) {
+      const e = toKmsLabError(err, 'KMSLAB_HOST_UNAVAILABLE');
+      this.#metrics.request(product.family, e.code);
+      this.#o.logger?.warn({ event: 'activation-request', cmid: req.cmid, product: product.id, outcome: 'error', errorCode: e.code, err: e.message }, 'store unavailable');
+      throw e;
+    }
+    const licensed = count >= product.threshold;
+    const response: ActivationResponse = {
+      errorCode: licensed ? null : '0xC004F038',
+      licensed,
+      count,
+      threshold: product.threshold,
+      family: product.family,
+      activationIntervalMin: this.#o.activationIntervalMin,
+      renewalIntervalMin: this.#o.renewalIntervalMin,
+      validityMin: licensed ? VALIDITY_MIN : 0,
+      hostId: this.#o.hostId,
+      hostTime: now,
+    };
+    this.#metrics.request(product.family, response.errorCode ?? 'licensed');
+    // The fields of a KMS host's per-request event (kms-reference.md "What a host shows").
+    this.#o.logger?.info(
+      {
+        event: 'activation-request',
+        cmid: req.cmid,
+        fqdn: req.fqdn,
+        product: product.id,
+        family: product.family,
+        kind: req.kind,
+        clientStatus: req.licenseStatus,
+        count,
+        threshold: product.threshold,
+        outcome: licensed ? 'licensed' : 'count-insufficient',
+        errorCode: response.errorCode,
+        expiresInMin: licensed ? VALIDITY_MIN : this.#o.activationIntervalMin,
+        peer,
+      },
+      'activation request',
+    );
+    return response;
+  }
+
+  #refuse(req: ActivationRequest, peer: string, product: Product | undefined, err: KmsLabError): never {
+    const family = product?.family ?? 'unknown';
+    this.#metrics.request(family, err.code);
+    if (product) {
+      // Statistics only; a store outage must not turn a refusal into another error.
+      this.#o.store.recordRefused({ family, licenseStatus: req.licenseStatus }).catch(() => {});
+    }
+    this.#o.logger?.info(
+      { event: 'activation-request', cmid: req.cmid, fqdn: req.fqdn, product: req.productId, family, outcome: 'refused', errorCode: err.code, peer },
+      err.message,
+    );
+    throw err;
+  }
+}

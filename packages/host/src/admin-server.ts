@@ -1,0 +1,66 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import { KmsLabError } from '@kmslab/core';
+
+export interface AdminHandlers {
+  status(): Promise<unknown>;
+  healthy(): Promise<boolean>;
+  registry: Registry;
+}
+
+export function parseHostPort(value: string, what: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${what} must be HOST:PORT (got "${value}")`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+/** The admin listener: `/status` (JSON), `/metrics` (Prometheus), `/healthz`. */
+export class AdminServer {
+  readonly #server: Server;
+  readonly #h: AdminHandlers;
+
+  constructor(handlers: AdminHandlers) {
+    this.#h = handlers;
+    this.#server = createServer((req, res) => {
+      this.#route(req, res).catch((err) => send(res, 500, 'text/plain', `${(err as Error).message}\n`));
+    });
+  }
+
+  async listen(hostPort: string): Promise<string> {
+    const { host, port } = parseHostPort(hostPort, 'The admin address');
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen({ host, port }, () => resolve());
+    });
+    const a = this.#server.address() as { address: string; port: number };
+    return `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((r) => this.#server.close(() => r()));
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
+    switch (path) {
+      case '/status':
+        return send(res, 200, 'application/json', `${JSON.stringify(await this.#h.status(), null, 2)}\n`);
+      case '/metrics':
+        return send(res, 200, this.#h.registry.contentType, await this.#h.registry.metrics());
+      case '/healthz': {
+        const ok = await this.#h.healthy();
+        return send(res, ok ? 200 : 503, 'application/json', `${JSON.stringify({ ok })}\n`);
+      }
+      default:
+        return send(res, 404, 'text/plain', 'Try /status, /metrics or /healthz\n');
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}

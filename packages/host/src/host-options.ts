@@ -1,0 +1,72 @@
+import {
+  Catalog,
+  DEFAULT_ACTIVATION_INTERVAL_MIN,
+  DEFAULT_KMS_PORT,
+  DEFAULT_RENEWAL_INTERVAL_MIN,
+  KmsLabError,
+  isValidInterval,
+  realClock,
+  type Clock,
+} from '@kmslab/core';
+import type { Logger } from 'pino';
+import type { ActivationStore } from './store/store.js';
+
+export interface HostOptions {
+  /** One logical KMS host; replicas with the same id share one count through the store. */
+  hostId: string;
+  store: ActivationStore;
+  catalog?: Catalog;
+  clock?: Clock;
+  logger?: Logger;
+  /** Key group id (or its lab key); default: the catalog's newest server group. */
+  keyGroup?: string;
+  /** License pack ids (or lab keys), e.g. office-2013. */
+  licensePacks?: readonly string[];
+  /** Addresses to listen on; default dual-stack `::` (falls back to 0.0.0.0 without IPv6). */
+  listen?: readonly string[];
+  /** KMS port; 0 picks a free one. */
+  port?: number;
+  /** Admin HTTP listener `HOST:PORT` (`/status`, `/metrics`, `/healthz`); null turns it off. */
+  admin?: string | null;
+  activationIntervalMin?: number;
+  renewalIntervalMin?: number;
+  maxConnections?: number;
+  /** A connection with nothing to say for this long is closed. */
+  idleTimeoutMs?: number;
+  /** On close, how long in-flight requests may take to finish. */
+  drainTimeoutMs?: number;
+}
+
+export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin'>> & { logger: Logger | undefined; admin: string | null };
+
+export const DEFAULT_ADMIN = '127.0.0.1:9688';
+const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
+  if (!HOST_ID.test(o.hostId)) {
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Host id "${o.hostId}" must be 1-64 letters, digits, dots, dashes or underscores`);
+  }
+  const catalog = o.catalog ?? Catalog.load();
+  const activationIntervalMin = o.activationIntervalMin ?? DEFAULT_ACTIVATION_INTERVAL_MIN;
+  const renewalIntervalMin = o.renewalIntervalMin ?? DEFAULT_RENEWAL_INTERVAL_MIN;
+  for (const [name, v] of [['activation', activationIntervalMin], ['renewal', renewalIntervalMin]] as const) {
+    if (!isValidInterval(v)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `The ${name} interval must be 15 to 43200 minutes (got ${v})`);
+  }
+  return {
+    hostId: o.hostId,
+    store: o.store,
+    catalog,
+    clock: o.clock ?? realClock,
+    logger: o.logger,
+    keyGroup: catalog.keyGroup(o.keyGroup ?? catalog.defaultKeyGroup).id,
+    licensePacks: [...new Set((o.licensePacks ?? []).map((p) => catalog.licensePack(p).id))],
+    listen: o.listen?.length ? o.listen : ['::'],
+    port: o.port ?? DEFAULT_KMS_PORT,
+    admin: o.admin === undefined ? DEFAULT_ADMIN : o.admin,
+    activationIntervalMin,
+    renewalIntervalMin,
+    maxConnections: o.maxConnections ?? 10_000,
+    idleTimeoutMs: o.idleTimeoutMs ?? 60_000,
+    drainTimeoutMs: o.drainTimeoutMs ?? 10_000,
+  };
+}

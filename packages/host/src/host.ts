@@ -1,0 +1,123 @@
+import type { Family, LicenseStatus } from '@kmslab/core';
+import { ActivationService } from './activation-service.js';
+import { AdminServer } from './admin-server.js';
+import { resolveHostOptions, type HostOptions, type ResolvedHostOptions } from './host-options.js';
+import { KmsListener, type ListenAddress } from './kms-listener.js';
+import { HostMetrics } from './metrics.js';
+import { SOFTWARE } from './software.js';
+import type { FamilyStats } from './store/store.js';
+
+/** `/status`: what `slmgr /dlv` shows on a KMS host, per family, plus this replica's own figures. */
+export interface HostStatus {
+  hostId: string;
+  software: string;
+  startedAt: string;
+  time: string;
+  kms: { port: number; addresses: ListenAddress[] };
+  keyGroup: { id: string; name: string };
+  licensePacks: Array<{ id: string; name: string }>;
+  activationIntervalMin: number;
+  renewalIntervalMin: number;
+  dnsPublishing: boolean;
+  store: { kind: string; healthy: boolean; error?: string };
+  families: Record<Family, FamilyStats & { requestsByStatus: Record<LicenseStatus, number> }>;
+  replica: { pid: number; requestsServed: number; connections: number; realKmsClients: number };
+}
+
+/** A running KMS host: its listener, admin server and store, closed together. */
+export class KmsHost {
+  readonly #o: ResolvedHostOptions;
+  readonly #listener: KmsListener;
+  readonly #admin: AdminServer | null;
+  readonly #metrics: HostMetrics;
+  readonly #startedAt: number;
+  #addresses: ListenAddress[] = [];
+  #adminUrl: string | null = null;
+  #closing: Promise<void> | null = null;
+
+  private constructor(o: ResolvedHostOptions) {
+    this.#o = o;
+    this.#startedAt = o.clock.now();
+    this.#metrics = new HostMetrics(o.hostId, async () => {
+      const now = o.clock.now();
+      const [stats, healthy] = await Promise.all([o.store.stats(o.catalog.families(), now), o.store.healthy()]);
+      return { stats, healthy };
+    });
+    this.#listener = new KmsListener(o, new ActivationService(o, this.#metrics), this.#metrics);
+    this.#admin =
+      o.admin === null ? null : new AdminServer({ status: () => this.status(), healthy: () => o.store.healthy(), registry: this.#metrics.registry });
+  }
+
+  /** Starts listening. The store is the caller's; `close()` closes it too. */
+  static async start(options: HostOptions): Promise<KmsHost> {
+    const host = new KmsHost(resolveHostOptions(options));
+    try {
+      host.#addresses = await host.#listener.listen();
+      if (host.#admin) host.#adminUrl = await host.#admin.listen(host.#o.admin!);
+    } catch (err) {
+      await host.close();
+      throw err;
+    }
+    host.#o.logger?.info(
+      { event: 'host-started', hostId: host.#o.hostId, kms: host.#addresses, admin: host.#adminUrl, store: host.#o.store.kind, keyGroup: host.#o.keyGroup },
+      `KMS host ${host.#o.hostId} listening on port ${host.port}`,
+    );
+    return host;
+  }
+
+  get port(): number {
+    return this.#addresses[0]?.port ?? 0;
+  }
+
+  get addresses(): ListenAddress[] {
+    return this.#addresses;
+  }
+
+  get adminUrl(): string | null {
+    return this.#adminUrl;
+  }
+
+  async status(): Promise<HostStatus> {
+    const o = this.#o;
+    const now = o.clock.now();
+    const keyGroup = o.catalog.keyGroup(o.keyGroup);
+    let families: HostStatus['families'] = {};
+    let healthy = false;
+    let error: string | undefined;
+    try {
+      [families, healthy] = await Promise.all([o.store.stats(o.catalog.families(), now), o.store.healthy()]);
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    return {
+      hostId: o.hostId,
+      software: SOFTWARE,
+      startedAt: new Date(this.#startedAt).toISOString(),
+      time: new Date(now).toISOString(),
+      kms: { port: this.port, addresses: this.#addresses },
+      keyGroup: { id: keyGroup.id, name: keyGroup.name },
+      licensePacks: o.licensePacks.map((id) => ({ id, name: o.catalog.licensePack(id).name })),
+      activationIntervalMin: o.activationIntervalMin,
+      renewalIntervalMin: o.renewalIntervalMin,
+      dnsPublishing: false,
+      store: { kind: o.store.kind, healthy, ...(error !== undefined && { error }) },
+      families,
+      replica: { pid: process.pid, requestsServed: this.#metrics.served, connections: this.#listener.connections, realKmsClients: this.#metrics.foreignClients },
+    };
+  }
+
+  /** Drains in-flight requests, then closes the listeners and the store. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#listener.close();
+      await this.#admin?.close();
+      await this.#o.store.close();
+      this.#o.logger?.info({ event: 'host-stopped', hostId: this.#o.hostId }, 'KMS host stopped');
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,8 @@
+export { KmsHost, type HostStatus } from './host.js';
+export { DEFAULT_ADMIN, type HostOptions } from './host-options.js';
+export { parseHostPort } from './admin-server.js';
+export type { ListenAddress } from './kms-listener.js';
+export type { ActivationStore, CountedRequest, FamilyStats, RefusedRequest } from './store/store.js';
+export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
+export { RedisStore, type RedisStoreOptions } from './store/redis-store.js';
+export { openStore, type StoreConfig } from './store/open-store.js';

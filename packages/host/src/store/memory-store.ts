@@ -1,0 +1,114 @@
+import { mkdir } from 'node:fs/promises';
+import { LICENSE_STATUS_NAMES, type Family, type LicenseStatus } from '@kmslab/core';
+import { FamilyRecords } from './family-records.js';
+import { Journal, type JournalEntry } from './journal.js';
+import type { ActivationStore, CountedRequest, FamilyStats, RefusedRequest } from './store.js';
+
+interface SnapshotState {
+  families: Record<Family, { clients: Array<[string, number]>; total: number; failed: number; byStatus: Record<string, number> }>;
+}
+
+export interface MemoryStoreOptions {
+  /** Folder for the snapshot and journal; without it nothing survives a restart. */
+  dataDir?: string;
+  /** Journal entries between snapshots. */
+  compactEvery?: number;
+}
+
+/**
+ * The embedded default store: client records in memory, made durable by a
+ * write-ahead journal (group commit) and compacted into a snapshot, so a
+ * restart (or a crash) keeps every acknowledged client.
+ */
+export class MemoryStore implements ActivationStore {
+  readonly kind = 'memory';
+  readonly #families = new Map<Family, FamilyRecords>();
+  readonly #journal: Journal<SnapshotState> | null;
+
+  private constructor(journal: Journal<SnapshotState> | null) {
+    this.#journal = journal;
+  }
+
+  static async open(options: MemoryStoreOptions = {}): Promise<MemoryStore> {
+    if (!options.dataDir) return new MemoryStore(null);
+    await mkdir(options.dataDir, { recursive: true });
+    const journal = new Journal<SnapshotState>(options.dataDir, { compactEvery: options.compactEvery });
+    const store = new MemoryStore(journal);
+    const { snapshot, entries } = await journal.recover();
+    if (snapshot) store.#restore(snapshot);
+    for (const e of entries) store.#replay(e);
+    await journal.open(() => store.#serialise());
+    return store;
+  }
+
+  record(r: CountedRequest): Promise<number> {
+    const count = this.#applyCount(r.family, r.cmid, r.now, r.threshold, r.licenseStatus);
+    if (!this.#journal) return Promise.resolve(count);
+    return this.#journal
+      .append({ t: 'r', f: r.family, c: r.cmid, n: r.now, th: r.threshold, s: r.licenseStatus })
+      .then(() => count);
+  }
+
+  recordRefused(r: RefusedRequest): Promise<void> {
+    this.#applyRefused(r.family, r.licenseStatus);
+    return this.#journal ? this.#journal.append({ t: 'x', f: r.family, s: r.licenseStatus }) : Promise.resolve();
+  }
+
+  async stats(families: readonly Family[], now: number): Promise<Record<Family, FamilyStats>> {
+    return Object.fromEntries(families.map((f) => [f, this.#family(f).stats(now)]));
+  }
+
+  async healthy(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await this.#journal?.close();
+  }
+
+  #family(family: Family): FamilyRecords {
+    let f = this.#families.get(family);
+    if (!f) this.#families.set(family, (f = new FamilyRecords()));
+    return f;
+  }
+
+  #applyCount(family: Family, cmid: string, now: number, threshold: number, status: LicenseStatus): number {
+    const f = this.#family(family);
+    const count = f.touch(cmid, now);
+    f.totalRequests++;
+    f.requestsByStatus[status]++;
+    if (count < threshold) f.failedRequests++;
+    return count;
+  }
+
+  #applyRefused(family: Family, status: LicenseStatus): void {
+    const f = this.#family(family);
+    f.totalRequests++;
+    f.failedRequests++;
+    f.requestsByStatus[status]++;
+  }
+
+  #replay(e: JournalEntry): void {
+    const status = LICENSE_STATUS_NAMES.includes(e.s as LicenseStatus) ? (e.s as LicenseStatus) : 'unlicensed';
+    if (e.t === 'r') this.#applyCount(e.f, e.c, e.n, e.th, status);
+    else this.#applyRefused(e.f, status);
+  }
+
+  #serialise(): SnapshotState {
+    const families: SnapshotState['families'] = {};
+    for (const [name, f] of this.#families) {
+      families[name] = { clients: [...f.clients], total: f.totalRequests, failed: f.failedRequests, byStatus: { ...f.requestsByStatus } };
+    }
+    return { families };
+  }
+
+  #restore(state: SnapshotState): void {
+    for (const [name, s] of Object.entries(state.families ?? {})) {
+      const f = this.#family(name);
+      for (const [cmid, seen] of s.clients) f.clients.set(cmid, seen);
+      f.totalRequests = s.total;
+      f.failedRequests = s.failed;
+      for (const status of LICENSE_STATUS_NAMES) f.requestsByStatus[status] = s.byStatus[status] ?? 0;
+    }
+  }
+}

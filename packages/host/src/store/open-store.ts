@@ -1,0 +1,20 @@
+import { KmsLabError } from '@kmslab/core';
+import { MemoryStore } from './memory-store.js';
+import { RedisStore } from './redis-store.js';
+import type { ActivationStore } from './store.js';
+
+export type StoreConfig =
+  | { kind: 'memory'; dataDir?: string }
+  | { kind: 'redis'; url: string; hostId: string; commandTimeoutMs?: number };
+
+/** Opens the store a host was configured with. */
+export function openStore(config: StoreConfig): Promise<ActivationStore> {
+  switch (config.kind) {
+    case 'memory':
+      return MemoryStore.open({ dataDir: config.dataDir });
+    case 'redis':
+      return RedisStore.open(config);
+    default:
+      throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Unknown store "${(config as { kind: string }).kind}"; use memory or redis`);
+  }
+}
