@@ -32,6 +32,8 @@ export const MAX_CLOCK_SKEW_MS = 4 * 60 * MINUTE_MS;
 
 /** KMS listens on TCP 1688: kms-reference.md "Roles". */
 export const DEFAULT_KMS_PORT = 1688;
+/** **kmslab:** the host's admin HTTP listener (/status, /metrics, /healthz), loopback only by default. */
+export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:9688';
 /** **kmslab:** SRV TTL, since none is documented: kms-reference.md "Discovery". */
 export const DEFAULT_SRV_TTL_S = 3600;
 

@@ -1,6 +1,7 @@
 import {
   Catalog,
   DEFAULT_ACTIVATION_INTERVAL_MIN,
+  DEFAULT_ADMIN_ADDRESS,
   DEFAULT_KMS_PORT,
   DEFAULT_RENEWAL_INTERVAL_MIN,
   KmsLabError,
@@ -39,7 +40,6 @@ export interface HostOptions {
 
 export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin'>> & { logger: Logger | undefined; admin: string | null };
 
-export const DEFAULT_ADMIN = '127.0.0.1:9688';
 const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
@@ -62,7 +62,7 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
     licensePacks: [...new Set((o.licensePacks ?? []).map((p) => catalog.licensePack(p).id))],
     listen: o.listen?.length ? o.listen : ['::'],
     port: o.port ?? DEFAULT_KMS_PORT,
-    admin: o.admin === undefined ? DEFAULT_ADMIN : o.admin,
+    admin: o.admin === undefined ? DEFAULT_ADMIN_ADDRESS : o.admin,
     activationIntervalMin,
     renewalIntervalMin,
     maxConnections: o.maxConnections ?? 10_000,

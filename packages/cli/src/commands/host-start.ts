@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { Catalog, DEFAULT_KMS_PORT } from '@kmslab/core';
-import { DEFAULT_ADMIN, KmsHost, openStore, type StoreConfig } from '@kmslab/host';
-import { createLogger, type LogFormat } from '../logger.js';
+import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT } from '@kmslab/core';
+import type { StoreConfig } from '@kmslab/host';
+import type { LogFormat } from '../logger.js';
 import { collect, intOption } from '../options.js';
 
 interface StartOptions {
@@ -38,13 +38,15 @@ export function hostStartCommand(): Command {
     .option('--host-id <id>', 'logical host id; replicas with the same id share one count', defaultHostId())
     .option('--key-group <id>', 'host key group or its lab key (default: the newest server group)')
     .option('--license-pack <id>', 'installed license pack, repeatable (e.g. office-2013)', collect)
-    .option('--admin <host:port>', 'admin HTTP listener for /status, /metrics, /healthz ("off" to disable)', DEFAULT_ADMIN)
+    .option('--admin <host:port>', 'admin HTTP listener for /status, /metrics, /healthz ("off" to disable)', DEFAULT_ADMIN_ADDRESS)
     .option('--catalog <file>', 'extra product catalog (JSON), repeatable', collect)
     .option('--activation-interval <min>', 'retry interval clients are told to use', intOption('--activation-interval', 15, 43_200))
     .option('--renewal-interval <min>', 'renewal interval clients are told to use', intOption('--renewal-interval', 15, 43_200))
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
     .action(async (o: StartOptions) => {
+      // Loaded here so that the other commands start fast.
+      const [{ KmsHost, openStore }, { createLogger }] = await Promise.all([import('@kmslab/host'), import('../logger.js')]);
       const logger = createLogger(o.logLevel, o.logFormat);
       const catalog = Catalog.load(o.catalog ?? []);
       const storeConfig: StoreConfig =

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { KmsLabError, LICENSE_STATUS_NAMES } from '@kmslab/core';
-import { DEFAULT_ADMIN, type HostStatus } from '@kmslab/host';
+import { DEFAULT_ADMIN_ADDRESS, KmsLabError, LICENSE_STATUS_NAMES } from '@kmslab/core';
+import type { HostStatus } from '@kmslab/host';
 import { printJson } from '../output.js';
 
 const STATUS_LABELS: Record<string, string> = {
@@ -45,7 +45,7 @@ export function formatStatus(s: HostStatus): string {
 export function hostStatusCommand(): Command {
   return new Command('status')
     .description("show a running host's counts and statistics, like slmgr /dlv")
-    .option('--admin <url>', "the host's admin URL", `http://${DEFAULT_ADMIN}`)
+    .option('--admin <url>', "the host's admin URL", `http://${DEFAULT_ADMIN_ADDRESS}`)
     .option('--json', 'print the /status JSON')
     .action(async (o: { admin: string; json?: boolean }) => {
       const base = /^https?:\/\//.test(o.admin) ? o.admin : `http://${o.admin}`;

@@ -1,0 +1,44 @@
+import { describe, expect, test } from 'vitest';
+import type { HostStatus } from '@kmslab/host';
+import { startHost, TestClient } from './support/kms-host.js';
+
+describe('admin listener', () => {
+  test('/status reports per-family statistics, key group, packs and this replica', async () => {
+    await using h = await startHost({ kind: 'memory' }, { hostId: 'adm', keyGroup: 'windows-server-2012-r2', licensePacks: ['office-2010'] });
+    await using c = await TestClient.connect(h.port);
+    await c.activate('windows-8.1-pro');
+    await c.activate('office-2010-standard');
+    const res = await fetch(`${h.adminUrl}/status`);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    const s = (await res.json()) as HostStatus;
+    expect(s).toMatchObject({
+      hostId: 'adm',
+      keyGroup: { id: 'windows-server-2012-r2' },
+      licensePacks: [{ id: 'office-2010' }],
+      activationIntervalMin: 120,
+      renewalIntervalMin: 10080,
+      store: { kind: 'memory', healthy: true },
+      replica: { requestsServed: 2 },
+    });
+    expect(s.families.windows).toMatchObject({ currentCount: 1, totalRequests: 1, failedRequests: 1, requestsByStatus: { 'initial-grace': 1 } });
+    expect(s.families.office2010.currentCount).toBe(1);
+    expect(s.families.office2013.totalRequests).toBe(0);
+  });
+
+  test('/metrics is Prometheus text with the count, results and store health', async () => {
+    await using h = await startHost({ kind: 'memory' }, { hostId: 'met' });
+    await using c = await TestClient.connect(h.port);
+    for (let i = 0; i < 5; i++) await c.activate('windows-server-2016-datacenter');
+    const text = await (await fetch(`${h.adminUrl}/metrics`)).text();
+    expect(text).toContain('kmslab_current_count{family="windows",host_id="met"} 5');
+    expect(text).toContain('kmslab_requests_total{family="windows",result="0xC004F038",host_id="met"} 4');
+    expect(text).toContain('kmslab_requests_total{family="windows",result="licensed",host_id="met"} 1');
+    expect(text).toContain('kmslab_store_up{host_id="met"} 1');
+  });
+
+  test('/healthz answers 200 with a healthy store; unknown paths 404', async () => {
+    await using h = await startHost({ kind: 'memory' });
+    expect((await fetch(`${h.adminUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${h.adminUrl}/nope`)).status).toBe(404);
+  });
+});
