@@ -21,8 +21,8 @@ describe('admin listener', () => {
       replica: { requestsServed: 2 },
     });
     expect(s.families.windows).toMatchObject({ currentCount: 1, totalRequests: 1, failedRequests: 1, requestsByStatus: { 'initial-grace': 1 } });
-    expect(s.families.office2010.currentCount).toBe(1);
-    expect(s.families.office2013.totalRequests).toBe(0);
+    expect(s.families.office2010!.currentCount).toBe(1);
+    expect(s.families.office2013!.totalRequests).toBe(0);
   });
 
   test('/metrics is Prometheus text with the count, results and store health', async () => {
