@@ -1,4 +1,4 @@
-import { open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KmsLabError } from '@kmslab/core';
 
@@ -55,17 +55,26 @@ export class Journal<S> {
     const entries: JournalEntry[] = [];
     const text = (await readFile(journalPath, 'utf8').catch(notFound)) ?? '';
     const lines = text.split('\n');
-    lines.forEach((line, i) => {
-      if (line === '') return;
+    let validBytes = 0;
+    for (const [i, line] of lines.entries()) {
+      if (line === '') {
+        validBytes += i < lines.length - 1 ? 1 : 0;
+        continue;
+      }
       let entry: JournalEntry;
       try {
         entry = JSON.parse(line);
       } catch (err) {
-        if (i === lines.length - 1) return; // torn by a crash mid-write: never acknowledged
+        if (i === lines.length - 1) {
+          // Torn by a crash mid-write, so never acknowledged: cut it off before appending after it.
+          await truncate(journalPath, validBytes);
+          break;
+        }
         throw new KmsLabError('KMSLAB_STORE_CORRUPT', `${journalPath} line ${i + 1} is not valid JSON`, { cause: err });
       }
+      validBytes += Buffer.byteLength(line) + 1;
       if (entry.q > afterSeq) entries.push(entry);
-    });
+    }
     this.#seq = Math.max(afterSeq, entries.at(-1)?.q ?? 0);
     this.#sinceSnapshot = entries.length;
     return { snapshot, entries };

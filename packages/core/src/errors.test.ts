@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { ERROR_CODES, KmsLabError, errorCodeFromWire, toKmsLabError, type ErrorCode } from './errors.js';
+
+const docs = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+
+describe('error codes', () => {
+  test('docs/errors.md documents every code with its wire value, and no code that does not exist', () => {
+    const documented = [...docs.matchAll(/^\| `([^`]+)` \| `(0x[0-9A-Fa-f]{8})` \|/gm)].map((m) => [m[1], m[2]!.toLowerCase()]);
+    const table = (Object.keys(ERROR_CODES) as ErrorCode[]).map((c) => [c, `0x${ERROR_CODES[c].wire.toString(16).padStart(8, '0')}`]);
+    expect(documented.sort()).toEqual(table.sort());
+  });
+
+  test('wire values are unique and map back to their code', () => {
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) expect(errorCodeFromWire(ERROR_CODES[code].wire)).toBe(code);
+    expect(errorCodeFromWire(0x12345678)).toBeUndefined();
+  });
+
+  test('toKmsLabError keeps KmsLabErrors and wraps anything else with its cause', () => {
+    const own = new KmsLabError('0xC004F074');
+    expect(toKmsLabError(own)).toBe(own);
+    const cause = new Error('ECONNRESET');
+    const wrapped = toKmsLabError(cause, 'KMSLAB_HOST_UNAVAILABLE');
+    expect(wrapped).toMatchObject({ code: 'KMSLAB_HOST_UNAVAILABLE', cause });
+    expect(wrapped.message).toContain('ECONNRESET');
+  });
+});

@@ -1,0 +1,57 @@
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { MemoryStore } from './memory-store.js';
+
+const req = (cmid: string, now = 1000) => ({ family: 'windows', cmid, now, threshold: 25, licenseStatus: 'initial-grace' as const });
+const dir = () => mkdtempSync(join(tmpdir(), 'kmslab-mem-'));
+
+describe('MemoryStore durability', () => {
+  test('the journal alone restores every acknowledged record (crash: no close, no snapshot)', async () => {
+    const d = dir();
+    const a = await MemoryStore.open({ dataDir: d });
+    await Promise.all(['a', 'b', 'c'].map((c) => a.record(req(c))));
+    await a.recordRefused({ family: 'office2013', licenseStatus: 'unlicensed' });
+    // No close(): as if the process died right after answering.
+    const b = await MemoryStore.open({ dataDir: d });
+    const s = await b.stats(['windows', 'office2013'], 1000);
+    expect(s.windows).toMatchObject({ currentCount: 3, totalRequests: 3, failedRequests: 3 });
+    expect(s.office2013).toMatchObject({ currentCount: 0, totalRequests: 1, failedRequests: 1, requestsByStatus: { unlicensed: 1 } });
+  });
+
+  test('compaction writes a snapshot and empties the journal; entries are never applied twice', async () => {
+    const d = dir();
+    const a = await MemoryStore.open({ dataDir: d, compactEvery: 5 });
+    for (let i = 0; i < 12; i++) await a.record(req(`c${i}`));
+    expect(JSON.parse(readFileSync(join(d, 'snapshot.json'), 'utf8')).seq).toBeGreaterThanOrEqual(10);
+    expect(readFileSync(join(d, 'journal.ndjson'), 'utf8').split('\n').filter(Boolean).length).toBeLessThan(5);
+    const b = await MemoryStore.open({ dataDir: d });
+    expect((await b.stats(['windows'], 1000)).windows).toMatchObject({ currentCount: 12, totalRequests: 12 });
+  });
+
+  test('a crash between snapshot and journal truncation does not count twice (sequence numbers)', async () => {
+    const d = dir();
+    const a = await MemoryStore.open({ dataDir: d });
+    for (const c of ['a', 'b']) await a.record(req(c));
+    const journal = readFileSync(join(d, 'journal.ndjson'), 'utf8');
+    await a.close(); // snapshot holds a, b; journal emptied
+    writeFileSync(join(d, 'journal.ndjson'), journal); // as if the truncate never happened
+    const b = await MemoryStore.open({ dataDir: d });
+    expect((await b.stats(['windows'], 1000)).windows!.totalRequests).toBe(2);
+  });
+
+  test('a torn last journal line (crash mid-write) is ignored; a corrupt earlier line is KMSLAB_STORE_CORRUPT', async () => {
+    const d = dir();
+    const a = await MemoryStore.open({ dataDir: d });
+    await a.record(req('a'));
+    appendFileSync(join(d, 'journal.ndjson'), '{"q":2,"t":"r","f":"win');
+    const b = await MemoryStore.open({ dataDir: d });
+    expect((await b.stats(['windows'], 1000)).windows!.currentCount).toBe(1);
+    await b.record(req('b')); // appended after the cut, not glued to the torn line
+    const c = await MemoryStore.open({ dataDir: d });
+    expect((await c.stats(['windows'], 1000)).windows!.currentCount).toBe(2);
+    appendFileSync(join(d, 'journal.ndjson'), 'garbage\n{"q":9,"t":"r","f":"windows","c":"z","n":1000,"th":25,"s":"licensed"}\n');
+    await expect(MemoryStore.open({ dataDir: d })).rejects.toMatchObject({ code: 'KMSLAB_STORE_CORRUPT' });
+  });
+});
