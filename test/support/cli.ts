@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const KMSLAB_BIN = fileURLToPath(new URL('../../packages/cli/bin/kmslab.js', import.meta.url));
@@ -25,49 +26,45 @@ export interface CliHost extends AsyncDisposable {
   adminUrl: string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
+  /** Everything the host logged so far. */
   logs(): string;
 }
 
-/** `kmslab host start` in its own process on free loopback ports; resolves once it printed its ready line. */
-export async function startCliHost(args: readonly string[] = []): Promise<CliHost> {
+/**
+ * `kmslab host start` in its own process on free loopback ports; resolves
+ * once it logged its ready line. Logs go to `logFile` when given (benchmarks:
+ * the reader costs nothing), else to a pipe this process keeps.
+ */
+export async function startCliHost(args: readonly string[] = [], options: { logFile?: string } = {}): Promise<CliHost> {
+  const fd = options.logFile ? openSync(options.logFile, 'w') : null;
   const proc = spawn(
     process.execPath,
     [KMSLAB_BIN, 'host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', '127.0.0.1:0', '--log-format', 'json', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] },
   );
-  let out = '';
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  const ready = new Promise<{ port: number; admin: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start within 20 s:\n${out}`)), 20_000);
-    const onData = (d: Buffer) => {
-      out += d;
-      for (const line of out.split('\n')) {
-        if (!line.includes('"event":"ready"')) continue;
-        clearTimeout(timer);
-        const j = JSON.parse(line);
-        resolve({ port: j.port, admin: j.admin });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (d) => (out += d));
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`host exited with ${code} before it was ready:\n${out}`));
-    });
-  });
-  let started;
-  try {
-    started = await ready;
-  } catch (err) {
-    proc.kill('SIGKILL');
-    throw err;
+  if (fd !== null) closeSync(fd);
+  let piped = '';
+  proc.stdout?.on('data', (d) => (piped += d));
+  proc.stderr?.on('data', (d) => (piped += d));
+  const logs = () => (options.logFile ? readFileSync(options.logFile, 'utf8') : piped);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r((exitCode = code))));
+  const deadline = Date.now() + 20_000;
+  let ready: { port: number; admin: string } | undefined;
+  while (!ready) {
+    const line = logs().split('\n').find((l) => l.includes('"event":"ready"'));
+    if (line) ready = JSON.parse(line);
+    else if (exitCode !== undefined || Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`host ${exitCode !== undefined ? `exited with ${exitCode}` : 'did not start within 20 s'}:\n${logs()}`);
+    } else await new Promise((r) => setTimeout(r, 25));
   }
   return {
     proc,
-    port: started.port,
-    adminUrl: started.admin,
+    port: ready.port,
+    adminUrl: ready.admin,
     exited,
-    logs: () => out,
+    logs,
     async [Symbol.asyncDispose]() {
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');

@@ -24,14 +24,19 @@ export class RedisServer {
   readonly dir: string;
   #proc: ChildProcess | null = null;
 
-  private constructor(port: number, dir: string) {
+  private constructor(
+    port: number,
+    dir: string,
+    private readonly durable: boolean,
+  ) {
     this.port = port;
     this.dir = dir;
   }
 
-  static async start(): Promise<RedisServer> {
+  /** `durable: false` (benchmarks): no append-only file, Redis's speed without fsync. */
+  static async start(options: { durable?: boolean } = {}): Promise<RedisServer> {
     requireRedisServer();
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'kmslab-redis-')));
+    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'kmslab-redis-')), options.durable ?? true);
     await server.resume();
     return server;
   }
@@ -42,7 +47,7 @@ export class RedisServer {
 
   /** Starts (again) on the same port and data dir. */
   async resume(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...(this.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'])];
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;
     let output = '';
