@@ -10,12 +10,12 @@ export interface RedisBenchmarkResult {
   p99Ms: number;
 }
 
-const LUA = readFileSync(fileURLToPath(new URL('../packages/host/src/store/record-request.lua', import.meta.url)), 'utf8');
+const LUA = readFileSync(fileURLToPath(new URL('../packages/host/src/store/record-requests.lua', import.meta.url)), 'utf8');
 
 /**
  * The anchor: redis-benchmark running the host's own Lua script (same keys
- * shape, a random CMID per call) at the same concurrency, against the same
- * Redis, in the same run.
+ * shape, one request per call with a random CMID) at the same concurrency,
+ * against the same Redis, in the same run.
  */
 export async function redisBenchmarkLua(o: { url: string; port: number; connections: number; requests: number }): Promise<RedisBenchmarkResult> {
   const client = new Redis(o.url);
@@ -25,7 +25,7 @@ export async function redisBenchmarkLua(o: { url: string; port: number; connecti
   const args = [
     '-h', '127.0.0.1', '-p', String(o.port), '-c', String(o.connections), '-n', String(o.requests), '-r', '1000000', '--csv',
     'EVALSHA', sha, '2', 'kmslab:{bench:windows}:clients', 'kmslab:{bench:windows}:stats',
-    String(now), String(now - COUNT_WINDOW_MS), String(MAX_CLIENT_RECORDS), '__rand_int__', '25', 'initial-grace',
+    String(COUNT_WINDOW_MS), String(MAX_CLIENT_RECORDS), String(now), '__rand_int__', '25', 'initial-grace',
   ];
   const csv = await new Promise<string>((resolve, reject) =>
     execFile('redis-benchmark', args, { timeout: 120_000 }, (err, stdout, stderr) => (err ? reject(new Error(`redis-benchmark failed: ${stderr || err.message}`)) : resolve(stdout))),

@@ -97,19 +97,26 @@ export async function closedLoop(o: { port: number; connections: number; warmupM
 
 /**
  * Open loop: requests leave at a fixed rate whatever the answers do, spread
- * round-robin over the connections; latency counts from the planned send
- * time, so a stall is not hidden (no coordinated omission).
+ * round-robin over the connections. The generator never waits for answers,
+ * so latency is counted from the moment a request was written; how far the
+ * generator's own timer fell behind its plan is reported as `lagP99Ms`.
+ * Answers during the warm-up (fresh connections, JIT) are not counted.
  */
-export async function openLoop(o: { port: number; connections: number; rate: number; durationMs: number; frames: Buffer[] }): Promise<LoadResult> {
+export async function openLoop(o: { port: number; connections: number; rate: number; warmupMs: number; durationMs: number; frames: Buffer[] }): Promise<LoadResult & { lagP99Ms: number }> {
   const sockets = await openSockets(o.port, o.connections);
-  const total = Math.floor((o.rate * o.durationMs) / 1000);
-  const planned = new Float64Array(total);
+  const warm = Math.floor((o.rate * o.warmupMs) / 1000);
+  const total = warm + Math.floor((o.rate * o.durationMs) / 1000);
+  const sentAt = new Float64Array(total);
+  const lag = new Float64Array(total);
   const latencies = new Float64Array(total);
   let answered = 0;
+  let counted = 0;
   let errors = 0;
   for (const s of sockets) {
     onFrames(s, (type, id) => {
-      latencies[answered++] = performance.now() - planned[id - 1]!;
+      answered++;
+      if (id <= warm) return;
+      latencies[counted++] = performance.now() - sentAt[id - 1]!;
       if (type !== FRAME_TYPE.activationResponse) errors++;
     });
   }
@@ -122,7 +129,8 @@ export async function openLoop(o: { port: number; connections: number; rate: num
       while (sent < due) {
         const frame = Buffer.from(o.frames[sent % o.frames.length]!);
         frame.writeUInt32BE(sent + 1, 8);
-        planned[sent] = t0 + (sent * 1000) / o.rate;
+        sentAt[sent] = performance.now();
+        lag[sent] = sentAt[sent]! - (t0 + (sent * 1000) / o.rate);
         sockets[sent % sockets.length]!.write(frame);
         sent++;
       }
@@ -133,8 +141,7 @@ export async function openLoop(o: { port: number; connections: number; rate: num
   });
   const deadline = performance.now() + 5000;
   while (answered < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  const seconds = (performance.now() - t0) / 1000;
   for (const s of sockets) s.destroy();
-  const result = summarise(latencies, answered, errors + (total - answered), seconds);
-  return { ...result, perSecond: answered / (o.durationMs / 1000) };
+  const result = summarise(latencies, counted, errors + (total - answered), o.durationMs / 1000);
+  return { ...result, lagP99Ms: percentile(lag.subarray(warm).sort(), 0.99) };
 }

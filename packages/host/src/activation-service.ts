@@ -8,6 +8,7 @@ import {
   type ActivationResponse,
   type Product,
 } from '@kmslab/core';
+import type { Logger } from 'pino';
 import type { HostMetrics } from './metrics.js';
 import type { ResolvedHostOptions } from './host-options.js';
 
@@ -22,11 +23,14 @@ export class ActivationService {
   readonly #o: ResolvedHostOptions;
   readonly #metrics: HostMetrics;
   readonly #license: { keyGroup: string; licensePacks: readonly string[] };
+  /** Bindings are serialised once by pino, so the per-request event pays only for its own fields. */
+  readonly #log: Logger | undefined;
 
   constructor(options: ResolvedHostOptions, metrics: HostMetrics) {
     this.#o = options;
     this.#metrics = metrics;
     this.#license = { keyGroup: options.keyGroup, licensePacks: options.licensePacks };
+    this.#log = options.logger?.child({ event: 'activation-request' });
   }
 
   async handle(req: ActivationRequest, peer: string): Promise<ActivationResponse> {
@@ -51,7 +55,7 @@ export class ActivationService {
     } catch (err) {
       const e = toKmsLabError(err, 'KMSLAB_HOST_UNAVAILABLE');
       this.#metrics.request(product.family, e.code);
-      this.#o.logger?.warn({ event: 'activation-request', cmid: req.cmid, product: product.id, outcome: 'error', errorCode: e.code, err: e.message }, 'store unavailable');
+      this.#log?.warn({ cmid: req.cmid, product: product.id, outcome: 'error', errorCode: e.code, err: e.message }, 'store unavailable');
       throw e;
     }
     const licensed = count >= product.threshold;
@@ -69,9 +73,8 @@ export class ActivationService {
     };
     this.#metrics.request(product.family, response.errorCode ?? 'licensed');
     // The fields of a KMS host's per-request event (kms-reference.md "What a host shows").
-    this.#o.logger?.info(
+    this.#log?.info(
       {
-        event: 'activation-request',
         cmid: req.cmid,
         fqdn: req.fqdn,
         product: product.id,
@@ -97,8 +100,8 @@ export class ActivationService {
       // Statistics only; a store outage must not turn a refusal into another error.
       this.#o.store.recordRefused({ family, licenseStatus: req.licenseStatus }).catch(() => {});
     }
-    this.#o.logger?.info(
-      { event: 'activation-request', cmid: req.cmid, fqdn: req.fqdn, product: req.productId, family, outcome: 'refused', errorCode: err.code, peer },
+    this.#log?.info(
+      { cmid: req.cmid, fqdn: req.fqdn, product: req.productId, family, outcome: 'refused', errorCode: err.code, peer },
       err.message,
     );
     throw err;

@@ -71,6 +71,9 @@ export function hostStartCommand(): Command {
       const ready = { event: 'ready', hostId: o.hostId, port: host.port, admin: host.adminUrl, store: store.kind, dataDir: storeConfig.kind === 'memory' ? storeConfig.dataDir : undefined };
       if (o.logFormat === 'json' || !process.stdout.isTTY) logger.info(ready, 'ready');
       else logger.info(`ready: KMS on port ${host.port}, admin ${host.adminUrl ?? 'off'}, ${store.kind} store`);
+      // JSON logs are buffered (logger.ts): a quiet host still shows its lines within a second.
+      logger.flush();
+      const flusher = setInterval(() => logger.flush(), 1000).unref();
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           logger.info({ event: 'signal', signal }, `${signal}: draining`);
@@ -79,6 +82,7 @@ export function hostStartCommand(): Command {
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
-      logger.flush();
+      clearInterval(flusher);
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
     });
 }

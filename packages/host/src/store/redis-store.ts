@@ -4,7 +4,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { emptyStatusCounts } from './family-records.js';
 import type { ActivationStore, CountedRequest, FamilyStats, RefusedRequest } from './store.js';
 
-const RECORD_LUA = readFileSync(new URL('./record-request.lua', import.meta.url), 'utf8');
+const RECORD_LUA = readFileSync(new URL('./record-requests.lua', import.meta.url), 'utf8');
+/** Largest batch in one script call (Lua's unpack and Redis's argument limits are far above). */
+const MAX_BATCH = 256;
 
 export interface RedisStoreOptions {
   url: string;
@@ -16,19 +18,30 @@ export interface RedisStoreOptions {
 }
 
 type RedisWithRecord = Redis & {
-  kmslabRecord(clients: string, stats: string, ...args: Array<string | number>): Promise<number>;
+  kmslabRecord(clients: string, stats: string, ...args: Array<string | number>): Promise<number[]>;
 };
+
+interface Waiting {
+  request: CountedRequest;
+  resolve: (count: number) => void;
+  reject: (err: KmsLabError) => void;
+}
 
 /**
  * Client records in Redis: one sorted set (CMID → last contact) and one
- * statistics hash per host and family, changed by one Lua script per request.
- * Keys are hash-tagged `{hostId:family}` so a Redis Cluster keeps a family's
- * keys in one slot. Host processes with the same host id share the count.
+ * statistics hash per host and family, changed by one Lua script. Requests
+ * that arrive in the same turn of the event loop go to Redis as one script
+ * call per family (in arrival order, each answered with its own count), so a
+ * busy host sends Redis one command for many clients. Keys are hash-tagged
+ * `{hostId:family}` so a Redis Cluster keeps a family's keys in one slot.
+ * Host processes with the same host id share the count.
  */
 export class RedisStore implements ActivationStore {
   readonly kind = 'redis';
   readonly #redis: RedisWithRecord;
   readonly #hostId: string;
+  #pending = new Map<Family, Waiting[]>();
+  #flushScheduled = false;
 
   private constructor(redis: RedisWithRecord, hostId: string) {
     this.#redis = redis;
@@ -44,7 +57,6 @@ export class RedisStore implements ActivationStore {
       maxRetriesPerRequest: 1,
       commandTimeout: commandTimeoutMs,
       connectTimeout: connectTimeoutMs,
-      enableAutoPipelining: true,
       retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
       lazyConnect: true,
     };
@@ -65,13 +77,39 @@ export class RedisStore implements ActivationStore {
     return { clients: `kmslab:${tag}:clients`, stats: `kmslab:${tag}:stats` };
   }
 
-  async record(r: CountedRequest): Promise<number> {
-    const k = this.keys(r.family);
-    try {
-      return await this.#redis.kmslabRecord(k.clients, k.stats, r.now, r.now - COUNT_WINDOW_MS, MAX_CLIENT_RECORDS, r.cmid, r.threshold, r.licenseStatus);
-    } catch (err) {
-      throw unavailable(err);
+  record(request: CountedRequest): Promise<number> {
+    return new Promise((resolve, reject) => {
+      let queue = this.#pending.get(request.family);
+      if (!queue) this.#pending.set(request.family, (queue = []));
+      queue.push({ request, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // After every socket read of this turn: one script call per family for all of them.
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const pending = this.#pending;
+    this.#pending = new Map();
+    for (const [family, queue] of pending) {
+      for (let i = 0; i < queue.length; i += MAX_BATCH) this.#send(family, queue.slice(i, i + MAX_BATCH));
     }
+  }
+
+  #send(family: Family, batch: Waiting[]): void {
+    const k = this.keys(family);
+    const args: Array<string | number> = [COUNT_WINDOW_MS, MAX_CLIENT_RECORDS];
+    for (const { request: r } of batch) args.push(r.now, r.cmid, r.threshold, r.licenseStatus);
+    this.#redis.kmslabRecord(k.clients, k.stats, ...args).then(
+      (counts) => batch.forEach((w, i) => w.resolve(counts[i]!)),
+      (err) => {
+        const e = unavailable(err);
+        for (const w of batch) w.reject(e);
+      },
+    );
   }
 
   async recordRefused(r: RefusedRequest): Promise<void> {
