@@ -42,3 +42,22 @@ describe('admin listener', () => {
     expect((await fetch(`${h.adminUrl}/nope`)).status).toBe(404);
   });
 });
+
+describe('listening', () => {
+  test('the default listen address is dual-stack: one port answers on IPv4 and IPv6', async () => {
+    await using h = await startHost({ kind: 'memory' }, { listen: undefined });
+    expect(h.addresses.map((a) => a.address)).toEqual(['::']);
+    await using v4 = await TestClient.connect(h.port, undefined, '127.0.0.1');
+    await using v6 = await TestClient.connect(h.port, undefined, '::1');
+    expect((await v4.activate('windows-7-professional')).count).toBe(1);
+    expect((await v6.activate('windows-7-professional')).count).toBe(2);
+  });
+
+  test('several --listen addresses share the port the first one got', async () => {
+    await using h = await startHost({ kind: 'memory' }, { listen: ['127.0.0.1', '::1'] });
+    expect(h.addresses).toHaveLength(2);
+    expect(new Set(h.addresses.map((a) => a.port)).size).toBe(1);
+    await using v6 = await TestClient.connect(h.port, undefined, '::1');
+    expect((await v6.activate('windows-7-professional')).count).toBe(1);
+  });
+});

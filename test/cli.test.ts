@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { RedisServer } from './support/redis-server.js';
+import { redisForTest } from './support/redis-server.js';
 import { runCli, startCliHost } from './support/cli.js';
 
-let redis: RedisServer;
+let redis: { url: string } & AsyncDisposable;
 beforeAll(async () => {
-  redis = await RedisServer.start();
+  redis = await redisForTest();
 });
 afterAll(async () => {
   await redis?.[Symbol.asyncDispose]();

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KmsLabError, TIME, VirtualClock } from '@kmslab/core';
-import { RedisServer } from './support/redis-server.js';
+import { redisForTest } from './support/redis-server.js';
 import { startHost, TestClient, type StoreKind } from './support/kms-host.js';
 
-let redis: RedisServer;
+let redis: { url: string } & AsyncDisposable;
 beforeAll(async () => {
-  redis = await RedisServer.start();
+  redis = await redisForTest();
 });
 afterAll(async () => {
   await redis?.[Symbol.asyncDispose]();

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { RedisServer } from './support/redis-server.js';
+import { redisForTest } from './support/redis-server.js';
 import { startHost, TestClient, type StoreKind } from './support/kms-host.js';
 
 const WIN7 = 'windows-7-professional';
 const SERVER = 'windows-server-2008-r2-enterprise';
 
-let redis: RedisServer;
+let redis: { url: string } & AsyncDisposable;
 beforeAll(async () => {
-  redis = await RedisServer.start();
+  redis = await redisForTest();
 });
 afterAll(async () => {
   await redis?.[Symbol.asyncDispose]();

@@ -6,12 +6,23 @@ import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 
 const HOW_TO_GET =
-  'These tests need a real Redis: install redis-server (Debian: apt-get install redis-server) so it is on PATH; tests start their own on a free loopback port.';
+  'These tests need a real Redis: install redis-server (Debian: apt-get install redis-server) so it is on PATH; tests start their own on a free loopback port (REDIS_URL serves the tests that do not stop Redis).';
 
 export function requireRedisServer(): string {
   const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (found.error || found.status !== 0) throw new Error(`redis-server not found on PATH. ${HOW_TO_GET}`);
   return 'redis-server';
+}
+
+/**
+ * Redis for tests that only need one to talk to: `REDIS_URL` when set (tests
+ * use host ids of their own, so a shared Redis is fine), else a redis-server
+ * of our own. Tests that stop and restart Redis always start their own.
+ */
+export async function redisForTest(): Promise<{ url: string } & AsyncDisposable> {
+  const external = process.env.REDIS_URL;
+  if (external) return { url: external, async [Symbol.asyncDispose]() {} };
+  return RedisServer.start();
 }
 
 /**
