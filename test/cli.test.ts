@@ -92,3 +92,19 @@ describe('CLI surface', () => {
     expect(r.stderr).toMatch(/Cannot read http:\/\/127\.0\.0\.1:1\/status/);
   });
 });
+
+describe('host start failures', () => {
+  test('an unreachable Redis at start-up is one clear line and exit 1', async () => {
+    const r = await runCli(['host', 'start', '--store', 'redis', '--redis-url', 'redis://127.0.0.1:1', '--port', '0', '--admin', 'off']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^kmslab: Cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\); start Redis, or use the embedded store/);
+  });
+
+  test('a port in use is reported, not a stack trace', async () => {
+    await using first = await startCliHost(['--data-dir', `/tmp/kmslab-port-${process.pid}`]);
+    const r = await runCli(['host', 'start', '--listen', '127.0.0.1', '--port', String(first.port), '--admin', 'off', '--data-dir', `/tmp/kmslab-port2-${process.pid}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/address already in use/i);
+  });
+});

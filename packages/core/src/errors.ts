@@ -74,6 +74,10 @@ export const ERROR_CODES = {
     wire: 0x4b4c000c,
     message: "The store's saved state cannot be read",
   },
+  KMSLAB_LISTEN_FAILED: {
+    wire: 0x4b4c000d,
+    message: 'Cannot listen on the address and port asked for',
+  },
 } as const satisfies Record<string, { wire: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

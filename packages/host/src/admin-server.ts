@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { KmsLabError } from '@kmslab/core';
+import { listenFailed } from './listen-error.js';
 
 export interface AdminHandlers {
   status(): Promise<unknown>;
@@ -30,7 +31,7 @@ export class AdminServer {
   async listen(hostPort: string): Promise<string> {
     const { host, port } = parseHostPort(hostPort, 'The admin address');
     await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
+      this.#server.once('error', (err: NodeJS.ErrnoException) => reject(listenFailed('admin listener', host, port, err)));
       this.#server.listen({ host, port }, () => resolve());
     });
     const a = this.#server.address() as { address: string; port: number };

@@ -12,6 +12,7 @@ import {
 import type { ActivationService } from './activation-service.js';
 import type { ResolvedHostOptions } from './host-options.js';
 import type { HostMetrics } from './metrics.js';
+import { listenFailed } from './listen-error.js';
 import { SOFTWARE } from './software.js';
 
 export interface ListenAddress {
@@ -44,9 +45,10 @@ export class KmsListener {
   async listen(): Promise<ListenAddress[]> {
     let port = this.#o.port;
     for (const address of this.#o.listen) {
-      let bound = await this.#bind(address, port).catch(async (err: NodeJS.ErrnoException) => {
+      const bound = await this.#bind(address, port).catch(async (err: KmsLabError) => {
         // Dual-stack default on a machine without IPv6: listen on IPv4 alone.
-        if (address === '::' && this.#o.listen.length === 1 && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) {
+        const cause = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+        if (address === '::' && this.#o.listen.length === 1 && (cause === 'EAFNOSUPPORT' || cause === 'EADDRNOTAVAIL')) {
           return this.#bind('0.0.0.0', port);
         }
         throw err;
@@ -89,9 +91,9 @@ export class KmsListener {
     const server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
     server.maxConnections = this.#o.maxConnections;
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err: NodeJS.ErrnoException) => reject(listenFailed('KMS port', address, port, err)));
       server.listen({ host: address, port, ipv6Only: false }, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
         server.on('error', (err) => this.#o.logger?.error({ err }, 'KMS listener error'));
         this.#servers.push(server);
         resolve({ port: (server.address() as { port: number }).port });

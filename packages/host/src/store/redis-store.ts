@@ -62,12 +62,14 @@ export class RedisStore implements ActivationStore {
     };
     const redis = new Redis(url, redisOptions) as RedisWithRecord;
     redis.defineCommand('kmslabRecord', { numberOfKeys: 2, lua: RECORD_LUA });
-    redis.on('error', () => {}); // reported through healthy() and per request; ioredis reconnects
+    let lastError: Error | undefined;
+    redis.on('error', (err: Error) => (lastError = err)); // later errors show in healthy() and per request; ioredis reconnects
     try {
       await redis.connect();
     } catch (err) {
       redis.disconnect();
-      throw new KmsLabError('KMSLAB_HOST_UNAVAILABLE', `Cannot reach Redis at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+      const why = (lastError ?? (err as Error)).message;
+      throw new KmsLabError('KMSLAB_HOST_UNAVAILABLE', `Cannot reach Redis at ${redactUrl(url)} (${why}); start Redis, or use the embedded store (--store memory)`, { cause: err });
     }
     return new RedisStore(redis, hostId);
   }
