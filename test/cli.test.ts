@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { redisForTest } from './support/redis-server.js';
 import { runCli, startCliHost } from './support/cli.js';
@@ -76,6 +77,21 @@ describe('CLI surface', () => {
     const r = await runCli(['activate', '--host', '127.0.0.1:1', '--product', 'windows-7-professional', '--json']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ licensed: false, count: null, errorCode: '0xC004F074' });
+  });
+
+  test('usage errors are one line and exit 1', async () => {
+    const r = await runCli(['activate', '--host', 'x', '--product', 'windows-7-professional', '--bogus']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual(["error: unknown option '--bogus'"]);
+  });
+
+  test('`pnpm kmslab … --json` from the repository root prints only the JSON (scripts pipe it)', async () => {
+    const pnpm = process.env.npm_execpath;
+    if (!pnpm?.includes('pnpm')) throw new Error('run the suite through pnpm (pnpm test) so npm_execpath points at pnpm');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [pnpm, 'kmslab', 'products', '--json'], { cwd: new URL('..', import.meta.url) }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    expect(JSON.parse(out).length).toBeGreaterThan(10);
   });
 
   test('every command has --help', async () => {

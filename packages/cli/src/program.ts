@@ -7,7 +7,6 @@ import { keyGroupsCommand, productsCommand } from './commands/products.js';
 export function buildProgram(): Command {
   const program = new Command('kmslab')
     .description('KMS activation and DNS discovery lab, on its own documented protocol')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const host = new Command('host').description('run or inspect a KMS host');
   host.addCommand(hostStartCommand());
