@@ -53,6 +53,19 @@ describe.each(['memory', 'redis'] as const)('reference walkthrough through the C
     expect(status.stdout).toContain('Total requests received: 28');
     const json = JSON.parse((await runCli(['host', 'status', '--admin', host.adminUrl, '--json'])).stdout);
     expect(json.families.windows.currentCount).toBe(25);
+
+    // One log event per request with the fields of a KMS host's per-request event
+    // (buffered, flushed within a second).
+    let events: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 40 && events.length < 28; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      events = host.logs().split('\n').filter((l) => l.includes('"event":"activation-request"')).map((l) => JSON.parse(l));
+    }
+    expect(events).toHaveLength(28);
+    const serverLicensed = events.find((e) => e.cmid === serverCmid && e.outcome === 'licensed');
+    expect(serverLicensed).toMatchObject({ product: 'windows-server-2008-r2-enterprise', count: 13, threshold: 5, expiresInMin: 259200, errorCode: null });
+    expect(serverLicensed).toHaveProperty('fqdn');
+    expect(events.filter((e) => e.outcome === 'count-insufficient')).toHaveLength(25);
   });
 });
 
