@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { activateCommand } from './commands/activate.js';
+import { dnsCommand } from './commands/dns.js';
 import { hostStartCommand } from './commands/host-start.js';
 import { hostStatusCommand } from './commands/host-status.js';
 import { keyGroupsCommand, productsCommand } from './commands/products.js';
@@ -12,10 +13,12 @@ export function buildProgram(): Command {
   host.addCommand(hostStartCommand());
   host.addCommand(hostStatusCommand());
   program.addCommand(host);
+  const dns = dnsCommand();
+  program.addCommand(dns);
   program.addCommand(activateCommand());
   program.addCommand(productsCommand());
   program.addCommand(keyGroupsCommand());
   // Subcommands share exitOverride so errors come back to main() as exit codes.
-  for (const c of [host, ...program.commands, ...host.commands]) c.exitOverride();
+  for (const c of [host, dns, ...program.commands, ...host.commands, ...dns.commands]) c.exitOverride();
   return program;
 }

@@ -1,0 +1,81 @@
+import { Command } from 'commander';
+import { KmsLabError } from '@kmslab/core';
+import type { LogFormat } from '../logger.js';
+import { collect, intOption, parseHostAndPort } from '../options.js';
+import { printJson, table } from '../output.js';
+
+interface DnsStartOptions {
+  listen?: string[];
+  port: number;
+  zone?: string[];
+  zoneFile?: string[];
+  logLevel: string;
+  logFormat?: LogFormat;
+}
+
+function dnsStartCommand(): Command {
+  return new Command('start')
+    .description('start the authoritative DNS server (UDP and TCP) for the lab zones')
+    .option('--listen <addr>', 'address to listen on, repeatable (default: dual-stack ::)', collect)
+    .option('--port <n>', 'DNS port (0 picks a free one)', intOption('--port', 0, 65535), 53)
+    .option('--zone <name>', 'serve a new zone with only SOA, NS and the name server address, repeatable (default: lab.test)', collect)
+    .option('--zone-file <file>', 'serve a zone from a master file, repeatable', collect)
+    .option('--log-level <level>', 'log level', 'info')
+    .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
+    .action(async (o: DnsStartOptions) => {
+      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone }, { createLogger }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      const logger = createLogger(o.logLevel, o.logFormat);
+      const zones = new ZoneSet();
+      for (const file of o.zoneFile ?? []) {
+        const { origin, records } = readZoneFile(file);
+        const zone = new Zone(origin);
+        for (const rr of records) zone.add(rr, { bumpSerial: false });
+        zones.add(zone);
+      }
+      const names = o.zone ?? (o.zoneFile?.length ? [] : ['lab.test']);
+      for (const name of names) {
+        if (zones.get(name)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${name} is given twice`);
+        zones.add(defaultZone(name));
+      }
+      const server = await DnsServer.start({ zones, listen: o.listen, port: o.port, logger });
+      logger.info({ event: 'ready', port: server.port, addresses: server.addresses, zones: zones.list().map((z) => z.origin) }, 'ready');
+      logger.flush();
+      const flusher = setInterval(() => logger.flush(), 1000).unref();
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          logger.info({ event: 'signal', signal }, `${signal}: stopping`);
+          server.close().then(resolve, resolve);
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      clearInterval(flusher);
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    });
+}
+
+function dnsRecordsCommand(): Command {
+  return new Command('records')
+    .description("list a zone's records, fetched by zone transfer (AXFR) from a DNS server")
+    .option('--server <host:port>', 'the DNS server to ask', '127.0.0.1:53')
+    .option('--zone <name>', 'the zone', 'lab.test')
+    .option('--json', 'print JSON')
+    .action(async (o: { server: string; zone: string; json?: boolean }) => {
+      const { transferZone, presentRData, typeName } = await import('@kmslab/dns');
+      const { host, port } = parseHostAndPort(o.server, 53);
+      const records = await transferZone({ host, port, zone: o.zone });
+      if (o.json) {
+        return printJson(records.map((r) => ({ name: r.name, type: typeName(r.type), ttl: r.ttl, data: presentRData(r.data), fields: r.data })));
+      }
+      const rows = [['NAME', 'TTL', 'TYPE', 'DATA']];
+      for (const r of records) rows.push([`${r.name}.`, String(r.ttl), typeName(r.type), presentRData(r.data)]);
+      process.stdout.write(`${table(rows)}\n`);
+    });
+}
+
+export function dnsCommand(): Command {
+  const dns = new Command('dns').description("run or inspect kmslab's authoritative DNS server");
+  dns.addCommand(dnsStartCommand());
+  dns.addCommand(dnsRecordsCommand());
+  return dns;
+}

@@ -1,0 +1,159 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+import { KmsLabError } from '@kmslab/core';
+import type { Logger } from 'pino';
+import { handleMessage } from './handle-message.js';
+import type { ZoneSet } from './zone/zone-set.js';
+
+export interface DnsServerOptions {
+  zones: ZoneSet;
+  /** Addresses to listen on (UDP and TCP); default dual-stack `::`. */
+  listen?: readonly string[];
+  /** 0 picks a free port shared by UDP and TCP. Default 53. */
+  port?: number;
+  logger?: Logger;
+  maxTcpConnections?: number;
+  tcpIdleTimeoutMs?: number;
+}
+
+export interface DnsCounters {
+  udpQueries: number;
+  tcpQueries: number;
+  malformed: number;
+  dropped: number;
+}
+
+/** DNS over UDP and TCP (RFC 1035 §4.2; TCP pipelining, RFC 7766) for a set of zones. */
+export class DnsServer {
+  readonly #o: Required<Omit<DnsServerOptions, 'logger'>> & { logger?: Logger };
+  readonly #udp: UdpSocket[] = [];
+  readonly #tcp: Server[] = [];
+  readonly #connections = new Set<Socket>();
+  readonly counters: DnsCounters = { udpQueries: 0, tcpQueries: 0, malformed: 0, dropped: 0 };
+  #port = 0;
+
+  private constructor(o: DnsServerOptions) {
+    this.#o = { listen: o.listen?.length ? o.listen : ['::'], port: o.port ?? 53, maxTcpConnections: 1000, tcpIdleTimeoutMs: 30_000, ...o } as never;
+  }
+
+  static async start(options: DnsServerOptions): Promise<DnsServer> {
+    const server = new DnsServer(options);
+    try {
+      await server.#listenAll();
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+    return server;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get addresses(): string[] {
+    return this.#udp.map((s) => s.address().address);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.#udp) s.close();
+    for (const c of this.#connections) c.destroy();
+    await Promise.all(this.#tcp.map((s) => new Promise((r) => s.close(r))));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #listenAll(): Promise<void> {
+    const wanted = this.#o.port;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        let port = wanted;
+        for (const address of this.#o.listen) port = await this.#listenOne(address, port);
+        this.#port = port;
+        return;
+      } catch (err) {
+        // Port 0: the TCP port the kernel picked may be taken for UDP; try another.
+        if (wanted !== 0 || attempt >= 5 || (err as KmsLabError).code !== 'KMSLAB_LISTEN_FAILED') throw err;
+        await this.close();
+        this.#udp.length = 0;
+        this.#tcp.length = 0;
+      }
+    }
+  }
+
+  async #listenOne(address: string, port: number): Promise<number> {
+    const v6 = address.includes(':');
+    const tcp = createServer((socket) => this.#acceptTcp(socket));
+    tcp.maxConnections = this.#o.maxTcpConnections;
+    const tcpPort = await new Promise<number>((resolve, reject) => {
+      tcp.once('error', (err) => reject(bindError('TCP', address, port, err)));
+      tcp.listen({ host: address, port, ipv6Only: false }, () => resolve((tcp.address() as { port: number }).port));
+    });
+    tcp.removeAllListeners('error');
+    tcp.on('error', (err) => this.#o.logger?.error({ err }, 'DNS TCP listener error'));
+    this.#tcp.push(tcp);
+    const udp = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false });
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', (err) => reject(bindError('UDP', address, tcpPort, err)));
+      udp.bind({ address, port: tcpPort }, () => resolve());
+    });
+    udp.removeAllListeners('error');
+    udp.on('error', (err) => this.#o.logger?.warn({ err }, 'DNS UDP socket error'));
+    udp.on('message', (msg, rinfo) => {
+      const out = handleMessage(msg, 'udp', this.#o.zones);
+      this.#count(out.kind, 'udp');
+      if (Buffer.isBuffer(out.bytes)) udp.send(out.bytes, rinfo.port, rinfo.address);
+    });
+    this.#udp.push(udp);
+    return tcpPort;
+  }
+
+  /** Length-prefixed messages (RFC 1035 §4.2.2), answered in order, pipelined. */
+  #acceptTcp(socket: Socket): void {
+    this.#connections.add(socket);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.#o.tcpIdleTimeoutMs, () => socket.destroy());
+    socket.on('error', () => {});
+    socket.on('close', () => this.#connections.delete(socket));
+    let pending: Buffer | null = null;
+    socket.on('data', (chunk: Buffer) => {
+      let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+      pending = null;
+      let o = 0;
+      while (buf.length - o >= 2) {
+        const len = buf.readUInt16BE(o);
+        if (buf.length - o - 2 < len) break;
+        const out = handleMessage(buf.subarray(o + 2, o + 2 + len), 'tcp', this.#o.zones);
+        this.#count(out.kind, 'tcp');
+        o += 2 + len;
+        if (!out.bytes) {
+          // A TCP peer sending garbage or responses gets no more of our time.
+          socket.destroy();
+          return;
+        }
+        for (const message of Array.isArray(out.bytes) ? out.bytes : [out.bytes]) {
+          const framed = Buffer.allocUnsafe(2 + message.length);
+          framed.writeUInt16BE(message.length, 0);
+          message.copy(framed, 2);
+          socket.write(framed);
+        }
+      }
+      if (o < buf.length) pending = Buffer.from(buf.subarray(o));
+    });
+  }
+
+  #count(kind: string, transport: 'udp' | 'tcp'): void {
+    if (kind === 'malformed') this.counters.malformed++;
+    else if (kind === 'dropped') this.counters.dropped++;
+    else if (transport === 'udp') this.counters.udpQueries++;
+    else this.counters.tcpQueries++;
+  }
+}
+
+function bindError(what: string, address: string, port: number, err: NodeJS.ErrnoException): KmsLabError {
+  const where = `${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : err.message;
+  return new KmsLabError('KMSLAB_LISTEN_FAILED', `Cannot listen on ${where} (${what}) for DNS: ${why}`, { cause: err });
+}

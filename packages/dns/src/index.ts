@@ -1,0 +1,15 @@
+export { DnsServer, type DnsServerOptions, type DnsCounters } from './dns-server.js';
+export { handleMessage, type Transport } from './handle-message.js';
+export { answerQuery } from './answer-query.js';
+export { Zone, type Lookup, type RRset } from './zone/zone.js';
+export { ZoneSet } from './zone/zone-set.js';
+export { parseZoneFile, readZoneFile } from './zone/zone-file.js';
+export { defaultZone } from './zone/default-zone.js';
+export * from './wire/constants.js';
+export type * from './wire/message.js';
+export { decodeMessage } from './wire/decode.js';
+export { encodeMessage } from './wire/encode.js';
+export { DnsWireError } from './wire/wire-error.js';
+export { canonicalName } from './wire/name.js';
+export { transferZone } from './transfer-client.js';
+export { presentRecord, presentRData } from './zone/presentation.js';

@@ -1,0 +1,61 @@
+/** DNS message as kmslab handles it (RFC 1035 §4.1; EDNS RFC 6891; TSIG RFC 8945). */
+
+export type RData =
+  | { type: 'A' | 'AAAA'; address: string }
+  | { type: 'NS' | 'CNAME' | 'PTR'; target: string }
+  | { type: 'SOA'; mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number }
+  | { type: 'SRV'; priority: number; weight: number; port: number; target: string }
+  | { type: 'TXT'; texts: string[] }
+  | { type: 'TSIG'; algorithm: string; timeSigned: number; fudge: number; mac: Buffer; originalId: number; error: number; other: Buffer }
+  | { type: 'RAW'; raw: Buffer };
+
+export interface ResourceRecord {
+  name: string;
+  type: number;
+  class: number;
+  ttl: number;
+  /** null: an empty RDATA (RFC 2136 deletes and prerequisites use it). */
+  data: RData | null;
+}
+
+export interface Question {
+  name: string;
+  type: number;
+  class: number;
+}
+
+export interface Edns {
+  udpSize: number;
+  version: number;
+  dnssecOk: boolean;
+  extendedRcode: number;
+}
+
+export interface Message {
+  id: number;
+  qr: boolean;
+  opcode: number;
+  aa: boolean;
+  tc: boolean;
+  rd: boolean;
+  ra: boolean;
+  /** The low 4 bits; with EDNS the high bits are in `edns.extendedRcode`. */
+  rcode: number;
+  questions: Question[];
+  answers: ResourceRecord[];
+  authorities: ResourceRecord[];
+  /** Additional records other than OPT and TSIG. */
+  additionals: ResourceRecord[];
+  edns: Edns | null;
+  /** The TSIG record, which must be the last additional record (RFC 8945 §5.1). */
+  tsig: ResourceRecord | null;
+  /** Where the TSIG record starts in the raw message (for verifying its MAC). */
+  tsigOffset: number;
+}
+
+export function emptyMessage(id = 0): Message {
+  return {
+    id, qr: false, opcode: 0, aa: false, tc: false, rd: false, ra: false, rcode: 0,
+    questions: [], answers: [], authorities: [], additionals: [], edns: null, tsig: null, tsigOffset: -1,
+  };
+}

@@ -1,0 +1,221 @@
+import { CLASS, TYPE } from '../wire/constants.js';
+import type { RData, ResourceRecord } from '../wire/message.js';
+import { ipv6Bytes } from '../wire/encode.js';
+import { canonicalName, isSubdomain } from '../wire/name.js';
+
+type SoaData = Extract<RData, { type: 'SOA' }>;
+
+export interface RRset {
+  ttl: number;
+  records: RData[];
+}
+
+export type Lookup =
+  | { kind: 'answer'; answers: ResourceRecord[]; additionals: ResourceRecord[] }
+  | { kind: 'nodata'; soa: ResourceRecord }
+  | { kind: 'nxdomain'; soa: ResourceRecord; answers: ResourceRecord[] };
+
+/** Longest CNAME chain followed inside one zone. */
+const MAX_CHAIN = 8;
+
+/**
+ * One authoritative zone in memory: nodes by canonical name, RRsets by type.
+ * Every change bumps the SOA serial (RFC 1982 arithmetic) and is reported to
+ * `onChange`, so caches can drop what they pre-encoded and journals can write.
+ */
+export class Zone {
+  readonly origin: string;
+  readonly #nodes = new Map<string, Map<number, RRset>>();
+  /** How many names at or below each name exist: empty non-terminals answer NODATA, not NXDOMAIN (RFC 8020). */
+  readonly #below = new Map<string, number>();
+  #version = 0;
+
+  constructor(origin: string) {
+    this.origin = canonicalName(origin);
+  }
+
+  /** Changes on every edit; caches compare it. */
+  get version(): number {
+    return this.#version;
+  }
+
+  get soa(): ResourceRecord {
+    const set = this.#nodes.get(this.origin)?.get(TYPE.SOA);
+    if (!set?.records[0]) throw new Error(`zone ${this.origin} has no SOA record`);
+    return { name: this.origin, type: TYPE.SOA, class: CLASS.IN, ttl: set.ttl, data: set.records[0] };
+  }
+
+  get serial(): number {
+    return (this.soa.data as SoaData).serial;
+  }
+
+  contains(name: string): boolean {
+    return isSubdomain(canonicalName(name), this.origin);
+  }
+
+  rrset(name: string, type: number): RRset | undefined {
+    return this.#nodes.get(canonicalName(name))?.get(type);
+  }
+
+  nameExists(name: string): boolean {
+    return (this.#below.get(canonicalName(name)) ?? 0) > 0;
+  }
+
+  /** Adds a record to its RRset (no duplicates; a new TTL applies to the whole set, RFC 2181 §5.2). Returns false if it was there. */
+  add(rr: ResourceRecord, options: { bumpSerial?: boolean } = {}): boolean {
+    if (!rr.data) throw new Error('a record to add needs data');
+    const name = canonicalName(rr.name);
+    if (!isSubdomain(name, this.origin)) throw new Error(`${rr.name} is not in zone ${this.origin}`);
+    let node = this.#nodes.get(name);
+    if (!node) {
+      node = new Map();
+      this.#nodes.set(name, node);
+      this.#count(name, +1);
+    }
+    let set = node.get(rr.type);
+    if (!set) node.set(rr.type, (set = { ttl: rr.ttl, records: [] }));
+    set.ttl = rr.ttl;
+    const key = rdataKey(rr.data);
+    if (rr.type === TYPE.SOA || rr.type === TYPE.CNAME) set.records = [];
+    else if (set.records.some((d) => rdataKey(d) === key)) return false;
+    set.records.push(rr.data);
+    this.#changed(options.bumpSerial ?? true);
+    return true;
+  }
+
+  /** Deletes one record, a whole RRset (no data), or every RRset at a name (type ANY); SOA and apex NS are kept. */
+  delete(name: string, type: number, data?: RData | null): number {
+    const n = canonicalName(name);
+    const node = this.#nodes.get(n);
+    if (!node) return 0;
+    let removed = 0;
+    const types = type === TYPE.ANY ? [...node.keys()] : [type];
+    for (const t of types) {
+      if (n === this.origin && (t === TYPE.SOA || t === TYPE.NS)) continue; // RFC 2136 §3.4.2.4
+      const set = node.get(t);
+      if (!set) continue;
+      const before = set.records.length;
+      if (data) {
+        const key = rdataKey(data);
+        set.records = set.records.filter((d) => rdataKey(d) !== key);
+      } else set.records = [];
+      removed += before - set.records.length;
+      if (set.records.length === 0) node.delete(t);
+    }
+    if (node.size === 0) {
+      this.#nodes.delete(n);
+      this.#count(n, -1);
+    }
+    if (removed > 0) this.#changed(true);
+    return removed;
+  }
+
+  /** Every record, SOA first (the order of a zone transfer, RFC 5936). */
+  records(): ResourceRecord[] {
+    const out: ResourceRecord[] = [this.soa];
+    for (const [name, node] of [...this.#nodes].sort(([a], [b]) => a.localeCompare(b))) {
+      for (const [type, set] of node) {
+        if (type === TYPE.SOA) continue;
+        for (const data of set.records) out.push({ name, type, class: CLASS.IN, ttl: set.ttl, data });
+      }
+    }
+    return out;
+  }
+
+  /** Answers a question for a name in this zone (RFC 1034 §4.3.2, without delegation or wildcards). */
+  lookup(qname: string, qtype: number): Lookup {
+    const answers: ResourceRecord[] = [];
+    let name = canonicalName(qname);
+    let spelled = qname.endsWith('.') ? qname.slice(0, -1) : qname;
+    for (let hops = 0; hops <= MAX_CHAIN; hops++) {
+      const node = this.#nodes.get(name);
+      if (!node) {
+        if (answers.length > 0 && !isSubdomain(name, this.origin)) break; // CNAME leaves the zone: the resolver goes on
+        if (this.nameExists(name)) return answers.length ? { kind: 'answer', answers, additionals: [] } : { kind: 'nodata', soa: this.#negativeSoa() };
+        return { kind: 'nxdomain', soa: this.#negativeSoa(), answers };
+      }
+      const cname = node.get(TYPE.CNAME);
+      if (cname && qtype !== TYPE.CNAME && qtype !== TYPE.ANY) {
+        answers.push(toRecord(spelled, TYPE.CNAME, cname, cname.records[0]!));
+        const target = (cname.records[0] as { target: string }).target;
+        name = canonicalName(target);
+        spelled = target;
+        continue;
+      }
+      const sets = qtype === TYPE.ANY ? [...node] : node.has(qtype) ? [[qtype, node.get(qtype)!] as const] : [];
+      for (const [type, set] of sets) for (const d of set.records) answers.push(toRecord(spelled, type, set, d));
+      if (answers.length === 0) return { kind: 'nodata', soa: this.#negativeSoa() };
+      return { kind: 'answer', answers, additionals: this.#additionalsFor(answers) };
+    }
+    return { kind: 'answer', answers, additionals: [] };
+  }
+
+  /** A/AAAA of SRV and NS targets in this zone, so clients need no second query. */
+  #additionalsFor(answers: ResourceRecord[]): ResourceRecord[] {
+    const out: ResourceRecord[] = [];
+    const seen = new Set<string>();
+    for (const rr of answers) {
+      const target = rr.data && (rr.data.type === 'SRV' || rr.data.type === 'NS') ? canonicalName(rr.data.target) : null;
+      if (!target || seen.has(target)) continue;
+      seen.add(target);
+      const node = this.#nodes.get(target);
+      for (const type of [TYPE.A, TYPE.AAAA]) {
+        const set = node?.get(type);
+        if (set) for (const d of set.records) out.push(toRecord(target, type, set, d));
+      }
+    }
+    return out;
+  }
+
+  /** SOA for negative answers: TTL is the lesser of the SOA TTL and MINIMUM (RFC 2308 §3). */
+  #negativeSoa(): ResourceRecord {
+    const soa = this.soa;
+    return { ...soa, ttl: Math.min(soa.ttl, (soa.data as SoaData).minimum) };
+  }
+
+  #count(name: string, delta: number): void {
+    let n = name;
+    for (;;) {
+      const v = (this.#below.get(n) ?? 0) + delta;
+      if (v === 0) this.#below.delete(n);
+      else this.#below.set(n, v);
+      if (n === this.origin || n === '') break;
+      const dot = n.indexOf('.');
+      n = dot < 0 ? '' : n.slice(dot + 1);
+    }
+  }
+
+  #changed(bumpSerial: boolean): void {
+    this.#version++;
+    const set = this.#nodes.get(this.origin)?.get(TYPE.SOA);
+    const soa = set?.records[0] as SoaData | undefined;
+    // RFC 1982 serial arithmetic: add 1 modulo 2^32, never 0 for readability.
+    if (bumpSerial && soa) set!.records[0] = { ...soa, serial: (soa.serial + 1) % 2 ** 32 || 1 };
+  }
+}
+
+function toRecord(name: string, type: number, set: RRset, data: RData): ResourceRecord {
+  return { name, type, class: CLASS.IN, ttl: set.ttl, data };
+}
+
+/** Identity of a record's data for duplicate checks (names compare case-insensitively). */
+export function rdataKey(d: RData): string {
+  switch (d.type) {
+    case 'A':
+      return `A ${d.address}`;
+    case 'AAAA':
+      return `AAAA ${ipv6Bytes(d.address).toString('hex')}`;
+    case 'NS':
+    case 'CNAME':
+    case 'PTR':
+      return `${d.type} ${canonicalName(d.target)}`;
+    case 'SRV':
+      return `SRV ${d.priority} ${d.weight} ${d.port} ${canonicalName(d.target)}`;
+    case 'TXT':
+      return `TXT ${JSON.stringify(d.texts)}`;
+    case 'SOA':
+      return 'SOA';
+    default:
+      return `${d.type} ${JSON.stringify(d)}`;
+  }
+}
