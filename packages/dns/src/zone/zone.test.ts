@@ -1,0 +1,74 @@
+import { describe, expect, test } from 'vitest';
+import { CLASS, TYPE } from '../wire/constants.js';
+import { parseZoneFile } from './zone-file.js';
+import { Zone } from './zone.js';
+
+const text = `
+$ORIGIN lab.test.
+$TTL 1h
+@   IN SOA ns hostmaster ( 7   ; serial
+           3600 600 1w 300 )
+    NS ns
+ns  A 127.0.0.1
+_vlmcs._tcp 600 IN SRV 0 0 1688 kms1
+kms1 IN 60 AAAA FD00::0011
+txt TXT "a \\"quoted\\" string" plain
+`;
+
+describe('zone files (RFC 1035 §5)', () => {
+  test('origin, $TTL with units, parentheses, comments, blank owner, TTL and class in either order', () => {
+    const { origin, records } = parseZoneFile(text);
+    expect(origin).toBe('lab.test');
+    expect(records.map((r) => [r.name, r.type, r.ttl])).toEqual([
+      ['lab.test', TYPE.SOA, 3600], ['lab.test', TYPE.NS, 3600], ['ns.lab.test', TYPE.A, 3600],
+      ['_vlmcs._tcp.lab.test', TYPE.SRV, 600], ['kms1.lab.test', TYPE.AAAA, 60], ['txt.lab.test', TYPE.TXT, 3600],
+    ]);
+    expect(records[0]!.data).toMatchObject({ mname: 'ns.lab.test', rname: 'hostmaster.lab.test', serial: 7, expire: 604800 });
+    expect(records[5]!.data).toEqual({ type: 'TXT', texts: ['a "quoted" string', 'plain'] });
+  });
+
+  test('errors name the line', () => {
+    expect(() => parseZoneFile('$ORIGIN lab.test.\n@ 60 SOA ns h 1 2 3 4 5\nbad 60 A 300.1.1.1\n', { source: 'z.db' })).toThrow(/z\.db line 3: "300\.1\.1\.1" is not an IPv4 address/);
+    expect(() => parseZoneFile('$ORIGIN lab.test.\n@ 60 SOA ns h 1 2 3 4 5\nx 60 MX 10 mail\n')).toThrow(/line 3: record type MX is not supported/);
+    expect(() => parseZoneFile('$ORIGIN lab.test.\n@ 60 SOA ns h ( 1 2 3 4 5\n')).toThrow(/never closed/);
+    expect(() => parseZoneFile('$ORIGIN lab.test.\nns 60 A 1.2.3.4\n')).toThrow(/no SOA/);
+  });
+});
+
+describe('Zone', () => {
+  const zone = () => {
+    const z = new Zone('lab.test');
+    for (const rr of parseZoneFile(text).records) z.add(rr, { bumpSerial: false });
+    return z;
+  };
+
+  test('every change bumps the SOA serial; a duplicate is not a change', () => {
+    const z = zone();
+    expect(z.serial).toBe(7);
+    expect(z.add({ name: 'ns.lab.test', type: TYPE.A, class: CLASS.IN, ttl: 60, data: { type: 'A', address: '127.0.0.1' } })).toBe(false);
+    expect(z.serial).toBe(7);
+    z.add({ name: 'kms2.lab.test', type: TYPE.A, class: CLASS.IN, ttl: 60, data: { type: 'A', address: '127.0.0.2' } });
+    expect(z.serial).toBe(8);
+    expect(z.delete('kms2.lab.test', TYPE.A)).toBe(1);
+    expect(z.serial).toBe(9);
+    expect(z.delete('kms2.lab.test', TYPE.A)).toBe(0);
+    expect(z.serial).toBe(9);
+  });
+
+  test('AAAA duplicates are found whatever the spelling; apex SOA and NS survive a delete of everything', () => {
+    const z = zone();
+    expect(z.add({ name: 'KMS1.lab.test', type: TYPE.AAAA, class: 1, ttl: 60, data: { type: 'AAAA', address: 'fd00:0:0:0:0:0:0:11' } })).toBe(false);
+    z.delete('lab.test', TYPE.ANY);
+    expect(z.rrset('lab.test', TYPE.SOA)).toBeDefined();
+    expect(z.rrset('lab.test', TYPE.NS)).toBeDefined();
+  });
+
+  test('lookups: answer, NODATA, NXDOMAIN, empty non-terminal', () => {
+    const z = zone();
+    expect(z.lookup('_VLMCS._tcp.lab.test', TYPE.SRV)).toMatchObject({ kind: 'answer', additionals: [{ type: TYPE.AAAA }] });
+    expect(z.lookup('_tcp.lab.test', TYPE.SRV).kind).toBe('nodata');
+    expect(z.lookup('nope.lab.test', TYPE.A).kind).toBe('nxdomain');
+    z.delete('_vlmcs._tcp.lab.test', TYPE.SRV);
+    expect(z.lookup('_tcp.lab.test', TYPE.SRV).kind).toBe('nxdomain');
+  });
+});

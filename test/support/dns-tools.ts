@@ -1,0 +1,47 @@
+import { execFile, spawnSync } from 'node:child_process';
+
+const INSTALL: Record<string, string> = {
+  dig: 'apt-get install bind9-dnsutils',
+  nsupdate: 'apt-get install bind9-dnsutils',
+  kdig: 'apt-get install knot-dnsutils',
+  named: 'apt-get install bind9',
+};
+
+/** Fails with how to get the tool when it is not on PATH (nothing is skipped). */
+export function requireTool(tool: string): void {
+  const r = spawnSync(tool, tool === 'named' ? ['-v'] : ['-v'], { encoding: 'utf8' });
+  if (r.error) throw new Error(`${tool} not found on PATH; install it (Debian: ${INSTALL[tool] ?? `apt-get install ${tool}`})`);
+}
+
+export function run(tool: string, args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  requireTool(tool);
+  return new Promise((resolve) => {
+    const child = execFile(tool, args, { timeout: 20_000, encoding: 'utf8' }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
+    if (input !== undefined) child.stdin!.end(input);
+  });
+}
+
+export interface DigAnswer {
+  status: string;
+  flags: string[];
+  answer: string[];
+  authority: string[];
+  additional: string[];
+  raw: string;
+}
+
+/** Runs `dig` (or `kdig`) and splits its answer into header status, flags and sections (records as "name ttl class type data"). */
+export async function dig(tool: 'dig' | 'kdig', server: string, port: number, args: readonly string[]): Promise<DigAnswer> {
+  const retry = tool === 'dig' ? ['+tries=1', '+time=3'] : ['+retry=0', '+timeout=3'];
+  const r = await run(tool, [`@${server}`, '-p', String(port), ...retry, ...args]);
+  const out = r.stdout;
+  const status = /status: (\w+)/.exec(out)?.[1] ?? `no answer (exit ${r.code}): ${out}${r.stderr}`;
+  const flags = (/flags: ([a-z ]+);/i.exec(out)?.[1] ?? '').trim().split(/\s+/);
+  const section = (name: string) => {
+    const m = new RegExp(`;; ${name} SECTION:\\n([\\s\\S]*?)(?:\\n\\n|\\n;;|$)`).exec(out);
+    return m ? m[1]!.split('\n').filter((l) => l && !l.startsWith(';')).map((l) => l.split(/\s+/).join(' ')) : [];
+  };
+  return { status, flags, answer: section('ANSWER'), authority: section('AUTHORITY'), additional: section('ADDITIONAL'), raw: out };
+}
