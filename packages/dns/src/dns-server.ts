@@ -2,11 +2,19 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { KmsLabError } from '@kmslab/core';
 import type { Logger } from 'pino';
-import { handleMessage } from './handle-message.js';
+import { handleMessage, type ServerContext } from './handle-message.js';
+import type { KeyPolicy } from './update/policy.js';
+import type { Zone } from './zone/zone.js';
 import type { ZoneSet } from './zone/zone-set.js';
 
 export interface DnsServerOptions {
   zones: ZoneSet;
+  /** TSIG keys by name with their grants; updates need one, and so do transfers once any exists. */
+  keys?: readonly KeyPolicy[];
+  /** Time for TSIG checks (ms since the epoch). */
+  now?: () => number;
+  /** Called after a dynamic update changed a zone. */
+  onChange?: (zone: Zone) => void;
   /** Addresses to listen on (UDP and TCP); default dual-stack `::`. */
   listen?: readonly string[];
   /** 0 picks a free port shared by UDP and TCP. Default 53. */
@@ -29,11 +37,19 @@ export class DnsServer {
   readonly #udp: UdpSocket[] = [];
   readonly #tcp: Server[] = [];
   readonly #connections = new Set<Socket>();
+  readonly #ctx: ServerContext;
   readonly counters: DnsCounters = { udpQueries: 0, tcpQueries: 0, malformed: 0, dropped: 0 };
   #port = 0;
 
   private constructor(o: DnsServerOptions) {
     this.#o = { listen: o.listen?.length ? o.listen : ['::'], port: o.port ?? 53, maxTcpConnections: 1000, tcpIdleTimeoutMs: 30_000, ...o } as never;
+    this.#ctx = {
+      zones: o.zones,
+      keys: new Map((o.keys ?? []).map((k) => [k.key.name, k])),
+      now: o.now ?? Date.now,
+      onChange: o.onChange,
+      onEvent: (e) => o.logger?.info(e, String(e.event)),
+    };
   }
 
   static async start(options: DnsServerOptions): Promise<DnsServer> {
@@ -102,7 +118,7 @@ export class DnsServer {
     udp.removeAllListeners('error');
     udp.on('error', (err) => this.#o.logger?.warn({ err }, 'DNS UDP socket error'));
     udp.on('message', (msg, rinfo) => {
-      const out = handleMessage(msg, 'udp', this.#o.zones);
+      const out = handleMessage(msg, 'udp', this.#ctx);
       this.#count(out.kind, 'udp');
       if (Buffer.isBuffer(out.bytes)) udp.send(out.bytes, rinfo.port, rinfo.address);
     });
@@ -125,7 +141,7 @@ export class DnsServer {
       while (buf.length - o >= 2) {
         const len = buf.readUInt16BE(o);
         if (buf.length - o - 2 < len) break;
-        const out = handleMessage(buf.subarray(o + 2, o + 2 + len), 'tcp', this.#o.zones);
+        const out = handleMessage(buf.subarray(o + 2, o + 2 + len), 'tcp', this.#ctx);
         this.#count(out.kind, 'tcp');
         o += 2 + len;
         if (!out.bytes) {

@@ -1,8 +1,12 @@
 import { answerQuery, responseTo } from './answer-query.js';
-import { CLASSIC_UDP_SIZE, OPCODE, RCODE, TYPE } from './wire/constants.js';
+import type { KeyPolicy } from './update/policy.js';
+import { applyUpdate } from './update/apply-update.js';
+import { signResponse, TSIG_ERROR, verifyRequest, type Verified } from './update/tsig.js';
+import { CLASSIC_UDP_SIZE, OPCODE, RCODE, TYPE, rcodeName } from './wire/constants.js';
 import { decodeMessage } from './wire/decode.js';
 import { encodeMessage } from './wire/encode.js';
 import { emptyMessage, type Message } from './wire/message.js';
+import type { Zone } from './zone/zone.js';
 import type { ZoneSet } from './zone/zone-set.js';
 import { zoneTransfer } from './zone-transfer.js';
 
@@ -11,20 +15,32 @@ const MAX_UDP_ANSWER = 4096;
 
 export type Transport = 'udp' | 'tcp';
 
+/** What a server answers with: its zones, its TSIG keys and their grants, its clock. */
+export interface ServerContext {
+  zones: ZoneSet;
+  keys: ReadonlyMap<string, KeyPolicy>;
+  now(): number;
+  /** Called after a dynamic update changed a zone (journal it). */
+  onChange?(zone: Zone): void;
+  /** Told about every dynamic update and refused transfer, for the log. */
+  onEvent?(event: Record<string, unknown>): void;
+}
+
 export interface Handled {
   /** The answer (several messages for a zone transfer), or null to stay silent (responses, unreadable headers). */
   bytes: Buffer | Buffer[] | null;
   rcode: number | null;
-  /** What the request was, for counters: query, update, malformed, dropped. */
-  kind: 'query' | 'update' | 'malformed' | 'dropped' | 'notimp' | 'transfer';
+  kind: 'query' | 'update' | 'malformed' | 'dropped' | 'notimp' | 'transfer' | 'notauth';
 }
 
 /**
- * One DNS message in, at most one out. Never throws: a message that cannot
- * be read gets FORMERR when its header is readable and is a query, and is
- * dropped otherwise (answering garbage or responses invites loops).
+ * One DNS message in, at most one answer out. Never throws: a message that
+ * cannot be read gets FORMERR when its header is readable and it is a query,
+ * and is dropped otherwise (answering garbage or responses invites loops).
+ * Signed requests are verified (RFC 8945) and their answers signed; updates
+ * and, once keys exist, zone transfers need a valid signature.
  */
-export function handleMessage(raw: Buffer, transport: Transport, zones: ZoneSet): Handled {
+export function handleMessage(raw: Buffer, transport: Transport, ctx: ServerContext): Handled {
   let req: Message;
   try {
     req = decodeMessage(raw);
@@ -38,15 +54,53 @@ export function handleMessage(raw: Buffer, transport: Transport, zones: ZoneSet)
   }
   if (req.qr) return { bytes: null, rcode: null, kind: 'dropped' };
   const maxSize = transport === 'udp' ? Math.min(req.edns?.udpSize ?? CLASSIC_UDP_SIZE, MAX_UDP_ANSWER) : undefined;
-  if (req.opcode !== OPCODE.QUERY) {
-    const res = responseTo(req, RCODE.NOTIMP);
-    return { bytes: encodeMessage(res, { maxSize }), rcode: RCODE.NOTIMP, kind: 'notimp' };
+
+  let verified: Verified | null = null;
+  if (req.tsig) {
+    verified = verifyRequest(raw, req, (name) => ctx.keys.get(name)?.key, ctx.now());
+    if (!verified.ok) {
+      ctx.onEvent?.({ event: 'tsig-refused', key: req.tsig.name, reason: verified.reason });
+      const res = responseTo(req, RCODE.NOTAUTH);
+      const signed = signResponse(res, { key: verified.key, keyName: req.tsig.name, algorithm: verified.tsig.algorithm, requestMac: verified.requestMac, error: verified.error, nowMs: ctx.now() });
+      return { bytes: signed.bytes, rcode: RCODE.NOTAUTH, kind: 'notauth' };
+    }
   }
+  const good = verified?.ok ? verified : null;
+  const reply = (res: Message): Buffer =>
+    good ? signResponse(res, { key: good.key, keyName: good.key.name, algorithm: good.key.algorithm, requestMac: good.requestMac, nowMs: ctx.now() }).bytes : encodeMessage(res, { maxSize });
+
+  if (req.opcode === OPCODE.UPDATE) {
+    if (!good) {
+      ctx.onEvent?.({ event: 'update-refused', zone: req.questions[0]?.name, reason: 'unsigned' });
+      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update' };
+    }
+    const policy = ctx.keys.get(good.key.name)!;
+    const outcome = applyUpdate(req, ctx.zones, policy.grants);
+    if (outcome.changed && outcome.zone) ctx.onChange?.(outcome.zone);
+    ctx.onEvent?.({ event: 'update', zone: outcome.zone?.origin, key: good.key.name, rcode: rcodeName(outcome.rcode), changed: outcome.changed, serial: outcome.zone?.serial, reason: outcome.reason });
+    return { bytes: reply(responseTo(req, outcome.rcode)), rcode: outcome.rcode, kind: 'update' };
+  }
+  if (req.opcode !== OPCODE.QUERY) return { bytes: reply(responseTo(req, RCODE.NOTIMP)), rcode: RCODE.NOTIMP, kind: 'notimp' };
+
   if (req.questions.length === 1 && req.questions[0]!.type === TYPE.AXFR) {
-    // Zone transfers only over TCP (RFC 5936 §4.2).
-    if (transport === 'udp') return { bytes: encodeMessage(responseTo(req, RCODE.FORMERR)), rcode: RCODE.FORMERR, kind: 'query' };
-    return { bytes: zoneTransfer(req, zones), rcode: RCODE.NOERROR, kind: 'transfer' };
+    // Zone transfers only over TCP (RFC 5936 §4.2), and signed once the server has keys.
+    if (transport === 'udp') return { bytes: reply(responseTo(req, RCODE.FORMERR)), rcode: RCODE.FORMERR, kind: 'query' };
+    if (ctx.keys.size > 0 && !good) {
+      ctx.onEvent?.({ event: 'transfer-refused', zone: req.questions[0]!.name, reason: 'unsigned' });
+      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'transfer' };
+    }
+    const messages = zoneTransfer(req, ctx.zones);
+    if (!good) return { bytes: messages.map((m) => encodeMessage(m)), rcode: messages[0]!.rcode, kind: 'transfer' };
+    let previousMac: Buffer | undefined;
+    const bytes = messages.map((m) => {
+      const signed = signResponse(m, { key: good.key, keyName: good.key.name, algorithm: good.key.algorithm, requestMac: good.requestMac, nowMs: ctx.now(), previousMac });
+      previousMac = signed.mac;
+      return signed.bytes;
+    });
+    return { bytes, rcode: messages[0]!.rcode, kind: 'transfer' };
   }
-  const res = answerQuery(req, zones);
-  return { bytes: encodeMessage(res, { maxSize }), rcode: res.rcode, kind: 'query' };
+  const res = answerQuery(req, ctx.zones);
+  return { bytes: reply(res), rcode: res.rcode, kind: 'query' };
 }
+
+export { TSIG_ERROR };

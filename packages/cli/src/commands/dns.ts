@@ -9,6 +9,7 @@ interface DnsStartOptions {
   port: number;
   zone?: string[];
   zoneFile?: string[];
+  tsigKey?: string[];
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -20,10 +21,12 @@ function dnsStartCommand(): Command {
     .option('--port <n>', 'DNS port (0 picks a free one)', intOption('--port', 0, 65535), 53)
     .option('--zone <name>', 'serve a new zone with only SOA, NS and the name server address, repeatable (default: lab.test)', collect)
     .option('--zone-file <file>', 'serve a zone from a master file, repeatable', collect)
+    .option('--tsig-key <name:alg:secret[:grants]>', 'TSIG key for dynamic updates and transfers, repeatable; grants: zone (default), host=FQDN, name=FQDN, subdomain=FQDN', collect)
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: DnsStartOptions) => {
-      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone }, { createLogger }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone, parseKeyPolicy }, { createLogger }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      const keys = (o.tsigKey ?? []).map(parseKeyPolicy);
       const logger = createLogger(o.logLevel, o.logFormat);
       const zones = new ZoneSet();
       for (const file of o.zoneFile ?? []) {
@@ -37,7 +40,7 @@ function dnsStartCommand(): Command {
         if (zones.get(name)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${name} is given twice`);
         zones.add(defaultZone(name));
       }
-      const server = await DnsServer.start({ zones, listen: o.listen, port: o.port, logger });
+      const server = await DnsServer.start({ zones, keys, listen: o.listen, port: o.port, logger });
       logger.info({ event: 'ready', port: server.port, addresses: server.addresses, zones: zones.list().map((z) => z.origin) }, 'ready');
       logger.flush();
       const flusher = setInterval(() => logger.flush(), 1000).unref();

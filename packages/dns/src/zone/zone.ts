@@ -84,7 +84,7 @@ export class Zone {
   }
 
   /** Deletes one record, a whole RRset (no data), or every RRset at a name (type ANY); SOA and apex NS are kept. */
-  delete(name: string, type: number, data?: RData | null): number {
+  delete(name: string, type: number, data?: RData | null, options: { bumpSerial?: boolean } = {}): number {
     const n = canonicalName(name);
     const node = this.#nodes.get(n);
     if (!node) return 0;
@@ -106,7 +106,7 @@ export class Zone {
       this.#nodes.delete(n);
       this.#count(n, -1);
     }
-    if (removed > 0) this.#changed(true);
+    if (removed > 0) this.#changed(options.bumpSerial ?? true);
     return removed;
   }
 
@@ -183,6 +183,11 @@ export class Zone {
       const dot = n.indexOf('.');
       n = dot < 0 ? '' : n.slice(dot + 1);
     }
+  }
+
+  /** One serial step for a whole dynamic update (RFC 2136 §3.6), however many records it changed. */
+  bumpSerial(): void {
+    this.#changed(true);
   }
 
   #changed(bumpSerial: boolean): void {

@@ -1,0 +1,97 @@
+import { CLASS, RCODE, TYPE, ZONE_TYPES } from '../wire/constants.js';
+import type { Message, ResourceRecord } from '../wire/message.js';
+import { canonicalName } from '../wire/name.js';
+import { rdataKey, type Zone } from '../zone/zone.js';
+import type { ZoneSet } from '../zone/zone-set.js';
+import { allowed, type Grant } from './policy.js';
+
+export interface UpdateOutcome {
+  rcode: number;
+  zone: Zone | null;
+  /** True when the zone changed (its serial went up once). */
+  changed: boolean;
+  reason?: string;
+}
+
+const META_TYPES = new Set([TYPE.ANY, TYPE.AXFR, TYPE.IXFR, TYPE.OPT, TYPE.TSIG, 253, 254]);
+
+/**
+ * RFC 2136 dynamic update: zone section, prerequisites (§3.2), a prescan of
+ * every update record and the key's policy (§3.4.1), then all changes at once
+ * with one serial step (§3.4.2, §3.6). Anything refused changes nothing.
+ */
+export function applyUpdate(req: Message, zones: ZoneSet, grants: readonly Grant[]): UpdateOutcome {
+  const fail = (rcode: number, reason: string, zone: Zone | null = null): UpdateOutcome => ({ rcode, zone, changed: false, reason });
+  if (req.questions.length !== 1 || req.questions[0]!.type !== TYPE.SOA) return fail(RCODE.FORMERR, 'the zone section must hold one SOA question');
+  const zone = zones.get(req.questions[0]!.name);
+  if (!zone || zone.origin !== canonicalName(req.questions[0]!.name)) return fail(RCODE.NOTAUTH, `not authoritative for ${req.questions[0]!.name}`);
+
+  const prereq = checkPrerequisites(req.answers, zone);
+  if (prereq) return { ...prereq, zone, changed: false };
+
+  for (const rr of req.authorities) {
+    if (!zone.contains(rr.name)) return fail(RCODE.NOTZONE, `${rr.name} is outside zone ${zone.origin}`, zone);
+    if (rr.class === CLASS.IN) {
+      if (META_TYPES.has(rr.type) || !rr.data) return fail(RCODE.FORMERR, `cannot add a record of type ${rr.type}`, zone);
+      if (!ZONE_TYPES.has(rr.type)) return fail(RCODE.REFUSED, `this server does not hold records of type ${rr.type}`, zone);
+    } else if (rr.class === CLASS.ANY) {
+      if (rr.ttl !== 0 || rr.data || (META_TYPES.has(rr.type) && rr.type !== TYPE.ANY)) return fail(RCODE.FORMERR, 'a delete must have TTL 0 and no data', zone);
+    } else if (rr.class === CLASS.NONE) {
+      if (rr.ttl !== 0 || META_TYPES.has(rr.type)) return fail(RCODE.FORMERR, 'a record delete must have TTL 0 and a real type', zone);
+    } else return fail(RCODE.FORMERR, `class ${rr.class} in the update section`, zone);
+    if (!allowed(grants, zone, rr)) return fail(RCODE.REFUSED, `the key may not change ${rr.name} (type ${rr.type})`, zone);
+  }
+
+  let changed = false;
+  for (const rr of req.authorities) {
+    const name = canonicalName(rr.name);
+    if (rr.class === CLASS.IN) {
+      if (rr.type === TYPE.SOA) {
+        // §3.4.2.2: a new SOA only replaces the old one when its serial is greater.
+        const serial = (rr.data as { serial: number }).serial;
+        if (name !== zone.origin || ((serial - zone.serial) >>> 0) === 0 || ((serial - zone.serial) >>> 0) >= 2 ** 31) continue;
+      }
+      const node = { cname: zone.rrset(name, TYPE.CNAME), other: [TYPE.A, TYPE.AAAA, TYPE.SRV, TYPE.TXT, TYPE.NS].some((t) => zone.rrset(name, t)) };
+      // §3.4.2.2: CNAME and other data never share a name.
+      if ((rr.type === TYPE.CNAME && node.other) || (rr.type !== TYPE.CNAME && node.cname)) continue;
+      changed = zone.add(rr, { bumpSerial: false }) || changed;
+    } else if (rr.class === CLASS.ANY) {
+      changed = zone.delete(name, rr.type, null, { bumpSerial: false }) > 0 || changed;
+    } else {
+      if (rr.type === TYPE.SOA || !rr.data) continue;
+      changed = zone.delete(name, rr.type, rr.data, { bumpSerial: false }) > 0 || changed;
+    }
+  }
+  if (changed) zone.bumpSerial();
+  return { rcode: RCODE.NOERROR, zone, changed };
+}
+
+function checkPrerequisites(prereqs: readonly ResourceRecord[], zone: Zone): { rcode: number; reason: string } | null {
+  const valueSets = new Map<string, { name: string; type: number; keys: Set<string> }>();
+  for (const rr of prereqs) {
+    if (rr.ttl !== 0) return { rcode: RCODE.FORMERR, reason: 'a prerequisite must have TTL 0' };
+    if (!zone.contains(rr.name)) return { rcode: RCODE.NOTZONE, reason: `${rr.name} is outside zone ${zone.origin}` };
+    const name = canonicalName(rr.name);
+    if (rr.class === CLASS.ANY || rr.class === CLASS.NONE) {
+      if (rr.data) return { rcode: RCODE.FORMERR, reason: 'an existence prerequisite has no data' };
+      const exists = rr.type === TYPE.ANY ? zone.nameExists(name) && hasData(zone, name) : zone.rrset(name, rr.type) !== undefined;
+      if (rr.class === CLASS.ANY && !exists) return { rcode: rr.type === TYPE.ANY ? RCODE.NXDOMAIN : RCODE.NXRRSET, reason: `prerequisite failed: ${rr.name} has no ${rr.type === TYPE.ANY ? 'records' : `type ${rr.type}`}` };
+      if (rr.class === CLASS.NONE && exists) return { rcode: rr.type === TYPE.ANY ? RCODE.YXDOMAIN : RCODE.YXRRSET, reason: `prerequisite failed: ${rr.name} is in use` };
+    } else if (rr.class === CLASS.IN) {
+      if (!rr.data) return { rcode: RCODE.FORMERR, reason: 'a value prerequisite needs data' };
+      const k = `${name}/${rr.type}`;
+      let set = valueSets.get(k);
+      if (!set) valueSets.set(k, (set = { name, type: rr.type, keys: new Set() }));
+      set.keys.add(rdataKey(rr.data));
+    } else return { rcode: RCODE.FORMERR, reason: `class ${rr.class} in the prerequisite section` };
+  }
+  for (const { name, type, keys } of valueSets.values()) {
+    const have = new Set((zone.rrset(name, type)?.records ?? []).map(rdataKey));
+    if (have.size !== keys.size || [...keys].some((k) => !have.has(k))) return { rcode: RCODE.NXRRSET, reason: `prerequisite failed: ${name} type ${type} differs` };
+  }
+  return null;
+}
+
+function hasData(zone: Zone, name: string): boolean {
+  return [...ZONE_TYPES].some((t) => zone.rrset(name, t) !== undefined);
+}

@@ -1,0 +1,130 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { KmsLabError } from '@kmslab/core';
+import { CLASS, TYPE } from '../wire/constants.js';
+import { encodeMessage } from '../wire/encode.js';
+import type { Message, RData, ResourceRecord } from '../wire/message.js';
+import { canonicalName, nameLabels } from '../wire/name.js';
+
+/** TSIG error codes (RFC 8945 §5.2.x), carried in the TSIG record with rcode NOTAUTH. */
+export const TSIG_ERROR = { BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
+
+const ALGORITHMS: Record<string, string> = {
+  'hmac-sha256': 'sha256',
+  'hmac-sha384': 'sha384',
+  'hmac-sha512': 'sha512',
+  'hmac-sha224': 'sha224',
+  'hmac-sha1': 'sha1',
+  'hmac-md5.sig-alg.reg.int': 'md5',
+};
+
+export interface TsigKey {
+  name: string;
+  algorithm: string;
+  secret: Buffer;
+}
+
+/** `NAME:ALG:SECRET` (secret in base64), as BIND's `nsupdate -y` takes it. */
+export function parseTsigKey(text: string): TsigKey {
+  const [name, algorithm, secret, ...rest] = text.split(':');
+  const alg = (algorithm ?? '').toLowerCase();
+  if (!name || !secret || rest.length > 0 || !ALGORITHMS[alg] || alg === 'hmac-md5') {
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `TSIG key must be NAME:ALGORITHM:BASE64SECRET with ALGORITHM one of ${Object.keys(ALGORITHMS).join(', ')} (got "${text.replace(/:[^:]*$/, ':…')}")`);
+  }
+  const bytes = Buffer.from(secret, 'base64');
+  if (bytes.length === 0) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `TSIG key ${name}: the secret is not base64`);
+  return { name: canonicalName(name), algorithm: alg, secret: bytes };
+}
+
+/** Wire form of a name for MAC input: uncompressed, lower case (RFC 8945 §4.3.3). */
+function canonicalWireName(name: string): Buffer {
+  const parts: Buffer[] = [];
+  for (const label of nameLabels(canonicalName(name))) {
+    const b = Buffer.from(label, 'latin1');
+    parts.push(Buffer.from([b.length]), b);
+  }
+  parts.push(Buffer.from([0]));
+  return Buffer.concat(parts);
+}
+
+function u16(v: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(v);
+  return b;
+}
+
+function time48(t: number): Buffer {
+  const b = Buffer.alloc(6);
+  b.writeUInt16BE(Math.floor(t / 2 ** 32), 0);
+  b.writeUInt32BE(t % 2 ** 32, 2);
+  return b;
+}
+
+type TsigData = Extract<RData, { type: 'TSIG' }>;
+
+/** TSIG variables (RFC 8945 §4.3.3); `timersOnly` for later messages of a multi-message answer (§5.3.1). */
+function variables(keyName: string, d: TsigData, timersOnly: boolean): Buffer {
+  if (timersOnly) return Buffer.concat([time48(d.timeSigned), u16(d.fudge)]);
+  return Buffer.concat([
+    canonicalWireName(keyName), u16(CLASS.ANY), Buffer.alloc(4), canonicalWireName(d.algorithm),
+    time48(d.timeSigned), u16(d.fudge), u16(d.error), u16(d.other.length), d.other,
+  ]);
+}
+
+function mac(key: TsigKey, parts: Buffer[]): Buffer {
+  const h = createHmac(ALGORITHMS[key.algorithm]!, key.secret);
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** The message as it was before TSIG was added: original id, ARCOUNT one less, TSIG record cut off. */
+function unsignedBytes(raw: Buffer, msg: Message): Buffer {
+  const b = Buffer.from(raw.subarray(0, msg.tsigOffset));
+  b.writeUInt16BE((msg.tsig!.data as TsigData).originalId, 0);
+  b.writeUInt16BE(b.readUInt16BE(10) - 1, 10);
+  return b;
+}
+
+export type Verified =
+  | { ok: true; key: TsigKey; requestMac: Buffer; tsig: TsigData }
+  | { ok: false; error: number; key: TsigKey | null; requestMac: Buffer; tsig: TsigData; reason: string };
+
+/** Verifies a signed request (RFC 8945 §5.2): key known, MAC right, time within the fudge. */
+export function verifyRequest(raw: Buffer, msg: Message, findKey: (name: string) => TsigKey | undefined, nowMs: number): Verified {
+  const tsig = msg.tsig!.data as TsigData;
+  const key = findKey(canonicalName(msg.tsig!.name)) ?? null;
+  if (!key || canonicalName(tsig.algorithm) !== key.algorithm) {
+    return { ok: false, error: TSIG_ERROR.BADKEY, key: null, requestMac: tsig.mac, tsig, reason: `unknown key ${msg.tsig!.name}` };
+  }
+  const expected = mac(key, [unsignedBytes(raw, msg), variables(key.name, tsig, false)]);
+  if (tsig.mac.length !== expected.length || !timingSafeEqual(tsig.mac, expected)) {
+    return { ok: false, error: TSIG_ERROR.BADSIG, key, requestMac: Buffer.alloc(0), tsig, reason: `wrong signature for key ${key.name}` };
+  }
+  const now = Math.floor(nowMs / 1000);
+  if (Math.abs(now - tsig.timeSigned) > tsig.fudge) {
+    return { ok: false, error: TSIG_ERROR.BADTIME, key, requestMac: tsig.mac, tsig, reason: `time signed is ${now - tsig.timeSigned} s off (fudge ${tsig.fudge} s)` };
+  }
+  return { ok: true, key, requestMac: tsig.mac, tsig };
+}
+
+/**
+ * Adds a TSIG record to a response and encodes it. A response to a request
+ * that failed with BADKEY or BADSIG is not signed (RFC 8945 §5.3.2); BADTIME
+ * is signed and carries the server's time.
+ */
+export function signResponse(res: Message, o: { key: TsigKey | null; keyName: string; algorithm: string; requestMac: Buffer; error?: number; nowMs: number; previousMac?: Buffer }): { bytes: Buffer; mac: Buffer } {
+  const now = Math.floor(o.nowMs / 1000);
+  const other = o.error === TSIG_ERROR.BADTIME ? time48(now) : Buffer.alloc(0);
+  const data: TsigData = { type: 'TSIG', algorithm: o.algorithm, timeSigned: now, fudge: 300, mac: Buffer.alloc(0), originalId: res.id, error: o.error ?? 0, other };
+  res.tsig = null;
+  let digest: Buffer = Buffer.alloc(0);
+  if (o.key && o.error !== TSIG_ERROR.BADKEY && o.error !== TSIG_ERROR.BADSIG) {
+    const body = encodeMessage(res);
+    const prior = o.previousMac ?? o.requestMac;
+    digest = mac(o.key, [u16(prior.length), prior, body, variables(o.keyName, data, o.previousMac !== undefined)]);
+  }
+  data.mac = digest;
+  const record: ResourceRecord = { name: o.keyName, type: TYPE.TSIG, class: CLASS.ANY, ttl: 0, data };
+  res.tsig = record;
+  return { bytes: encodeMessage(res), mac: digest };
+}
+
