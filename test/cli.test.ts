@@ -99,10 +99,13 @@ describe('CLI surface', () => {
   });
 
   test('`pnpm kmslab … --json` from the repository root prints only the JSON (scripts pipe it)', async () => {
-    const pnpm = process.env.npm_execpath;
-    if (!pnpm?.includes('pnpm')) throw new Error('run the suite through pnpm (pnpm test) so npm_execpath points at pnpm');
+    // Under `pnpm test` npm_execpath is pnpm itself; otherwise pnpm from PATH.
+    const viaExecpath = process.env.npm_execpath?.includes('pnpm');
+    const [cmd, ...pre] = viaExecpath ? [process.execPath, process.env.npm_execpath!] : ['pnpm'];
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [pnpm, 'kmslab', 'products', '--json'], { cwd: new URL('..', import.meta.url) }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      execFile(cmd!, [...pre, 'kmslab', 'products', '--json'], { cwd: new URL('..', import.meta.url) }, (err, stdout) =>
+        err ? reject(new Error(`pnpm kmslab failed (${err.message}); run the suite with pnpm (npx -y pnpm@10 test)`)) : resolve(stdout),
+      ),
     );
     expect(JSON.parse(out).length).toBeGreaterThan(10);
   });

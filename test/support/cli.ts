@@ -35,13 +35,19 @@ export interface CliHost extends AsyncDisposable {
  * once it logged its ready line. Logs go to `logFile` when given (benchmarks:
  * the reader costs nothing), else to a pipe this process keeps.
  */
-export async function startCliHost(args: readonly string[] = [], options: { logFile?: string } = {}): Promise<CliHost> {
+export function startCliHost(args: readonly string[] = [], options: { logFile?: string } = {}): Promise<CliHost> {
+  return startCliProcess(['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', '127.0.0.1:0', ...args], options);
+}
+
+/**
+ * A long-running `kmslab` command (`host start`, `dns start`) in its own
+ * process, JSON logs, on loopback port 0 unless `args` say otherwise;
+ * resolves with the port from its ready line.
+ */
+export async function startCliProcess(args: readonly string[], options: { logFile?: string } = {}): Promise<CliHost> {
   const fd = options.logFile ? openSync(options.logFile, 'w') : null;
-  const proc = spawn(
-    process.execPath,
-    [KMSLAB_BIN, 'host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', '127.0.0.1:0', '--log-format', 'json', ...args],
-    { stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] },
-  );
+  const defaults = args.includes('--port') ? [] : ['--listen', '127.0.0.1', '--port', '0'];
+  const proc = spawn(process.execPath, [KMSLAB_BIN, ...args, ...defaults, '--log-format', 'json'], { stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
   if (fd !== null) closeSync(fd);
   let piped = '';
   proc.stdout?.on('data', (d) => (piped += d));
@@ -50,19 +56,19 @@ export async function startCliHost(args: readonly string[] = [], options: { logF
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r((exitCode = code))));
   const deadline = Date.now() + 20_000;
-  let ready: { port: number; admin: string } | undefined;
+  let ready: { port: number; admin?: string } | undefined;
   while (!ready) {
     const line = logs().split('\n').find((l) => l.includes('"event":"ready"'));
     if (line) ready = JSON.parse(line);
     else if (exitCode !== undefined || Date.now() > deadline) {
       proc.kill('SIGKILL');
-      throw new Error(`host ${exitCode !== undefined ? `exited with ${exitCode}` : 'did not start within 20 s'}:\n${logs()}`);
+      throw new Error(`kmslab ${args.slice(0, 2).join(' ')} ${exitCode !== undefined ? `exited with ${exitCode}` : 'did not start within 20 s'}:\n${logs()}`);
     } else await new Promise((r) => setTimeout(r, 25));
   }
   return {
     proc,
     port: ready.port,
-    adminUrl: ready.admin,
+    adminUrl: ready.admin ?? '',
     exited,
     logs,
     async [Symbol.asyncDispose]() {

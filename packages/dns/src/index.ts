@@ -16,3 +16,4 @@ export { DnsWireError } from './wire/wire-error.js';
 export { canonicalName } from './wire/name.js';
 export { transferZone } from './transfer-client.js';
 export { presentRecord, presentRData } from './zone/presentation.js';
+export { ZoneJournal } from './zone/zone-journal.js';

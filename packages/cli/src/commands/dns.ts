@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { KmsLabError } from '@kmslab/core';
 import type { LogFormat } from '../logger.js';
@@ -10,6 +11,7 @@ interface DnsStartOptions {
   zone?: string[];
   zoneFile?: string[];
   tsigKey?: string[];
+  dataDir?: string;
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -22,25 +24,43 @@ function dnsStartCommand(): Command {
     .option('--zone <name>', 'serve a new zone with only SOA, NS and the name server address, repeatable (default: lab.test)', collect)
     .option('--zone-file <file>', 'serve a zone from a master file, repeatable', collect)
     .option('--tsig-key <name:alg:secret[:grants]>', 'TSIG key for dynamic updates and transfers, repeatable; grants: zone (default), host=FQDN, name=FQDN, subdomain=FQDN', collect)
+    .option('--data-dir <dir>', 'keep dynamically updated zones here, so a restart keeps them (default: .kmslab/dns)')
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: DnsStartOptions) => {
-      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone, parseKeyPolicy }, { createLogger }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone, parseKeyPolicy, ZoneJournal }, { createLogger }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
       const keys = (o.tsigKey ?? []).map(parseKeyPolicy);
+      const journal = new ZoneJournal(o.dataDir ?? process.env.KMSLAB_DNS_DATA_DIR ?? join('.kmslab', 'dns'));
       const logger = createLogger(o.logLevel, o.logFormat);
       const zones = new ZoneSet();
+      const fromFile = new Set<string>();
       for (const file of o.zoneFile ?? []) {
         const { origin, records } = readZoneFile(file);
         const zone = new Zone(origin);
         for (const rr of records) zone.add(rr, { bumpSerial: false });
         zones.add(zone);
+        fromFile.add(zone.origin);
       }
       const names = o.zone ?? (o.zoneFile?.length ? [] : ['lab.test']);
       for (const name of names) {
         if (zones.get(name)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${name} is given twice`);
         zones.add(defaultZone(name));
       }
-      const server = await DnsServer.start({ zones, keys, listen: o.listen, port: o.port, logger });
+      // A zone changed by dynamic updates before the restart comes back as it was left,
+      // unless its zone file was edited since (a higher serial, RFC 1982 order).
+      for (const zone of zones.list()) {
+        const saved = journal.load(zone.origin);
+        if (!saved) continue;
+        const restored = new Zone(zone.origin);
+        for (const rr of saved) restored.add(rr, { bumpSerial: false });
+        if (fromFile.has(zone.origin) && ((zone.serial - restored.serial) >>> 0) > 0 && ((zone.serial - restored.serial) >>> 0) < 2 ** 31) {
+          logger.info({ event: 'zone-file-newer', zone: zone.origin, serial: zone.serial }, 'the zone file is newer than the saved zone; serving the file');
+          continue;
+        }
+        zones.add(restored);
+        logger.info({ event: 'zone-restored', zone: zone.origin, serial: restored.serial, file: journal.path(zone.origin) }, 'zone restored from the data dir');
+      }
+      const server = await DnsServer.start({ zones, keys, listen: o.listen, port: o.port, logger, onChange: (zone) => journal.save(zone) });
       logger.info({ event: 'ready', port: server.port, addresses: server.addresses, zones: zones.list().map((z) => z.origin) }, 'ready');
       logger.flush();
       const flusher = setInterval(() => logger.flush(), 1000).unref();

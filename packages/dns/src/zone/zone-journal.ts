@@ -1,0 +1,43 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { readZoneFile } from './zone-file.js';
+import { presentRecord } from './presentation.js';
+import type { Zone } from './zone.js';
+import type { ResourceRecord } from '../wire/message.js';
+
+/**
+ * Keeps each dynamically updated zone in the data dir as a master file
+ * (`<zone>.zone`), rewritten atomically and fsynced after every update that
+ * changed it, so a restart serves what the last acknowledged update left.
+ * Zones are small and updates rare (a host refreshes daily), so the whole
+ * zone is the journal entry.
+ */
+export class ZoneJournal {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  path(origin: string): string {
+    return join(this.dir, `${origin === '' ? 'root' : origin}.zone`);
+  }
+
+  /** The saved records of a zone, or null when none were saved. */
+  load(origin: string): ResourceRecord[] | null {
+    const path = this.path(origin);
+    return existsSync(path) ? readZoneFile(path, origin).records : null;
+  }
+
+  save(zone: Zone): void {
+    const path = this.path(zone.origin);
+    const text = `; ${zone.origin} serial ${zone.serial}, written by kmslab after a dynamic update\n${zone.records().map(presentRecord).join('\n')}\n`;
+    const tmp = `${path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  }
+}
