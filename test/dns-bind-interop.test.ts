@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { dig, run } from './support/dns-tools.js';
+import { runCli, startCliProcess } from './support/cli.js';
+import { NamedServer } from './support/named.js';
+
+describe('interop with BIND', () => {
+  test('BIND as a secondary transfers the zone by TSIG-signed AXFR and answers the same SRV records', async () => {
+    const secret = randomBytes(32).toString('base64');
+    await using kmslab = await startCliProcess(['dns', 'start', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-dns-')), '--tsig-key', `xfr:hmac-sha256:${secret}`]);
+    const update = [`server 127.0.0.1 ${kmslab.port}`, 'zone lab.test', 'update add _vlmcs._tcp.lab.test 600 IN SRV 0 0 1688 kms1.lab.test.', 'update add _vlmcs._tcp.lab.test 600 IN SRV 10 5 1688 kms2.lab.test.', 'update add kms1.lab.test 600 IN A 127.0.0.11', 'send', ''].join('\n');
+    expect((await run('nsupdate', ['-y', `hmac-sha256:xfr:${secret}`], update)).code).toBe(0);
+    const expected = (await dig('dig', '127.0.0.1', kmslab.port, ['_vlmcs._tcp.lab.test', 'SRV'])).answer.sort();
+
+    await using bind = await NamedServer.start(
+      `zone "lab.test" { type secondary; primaries port ${kmslab.port} { 127.0.0.1 key "xfr"; }; file "DIR/lab.test.db"; };`,
+      `key "xfr" { algorithm hmac-sha256; secret "${secret}"; };`,
+    );
+    let answer = await dig('dig', '127.0.0.1', bind.port, ['_vlmcs._tcp.lab.test', 'SRV', '+norec']);
+    for (let i = 0; i < 100 && answer.status !== 'NOERROR'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      answer = await dig('dig', '127.0.0.1', bind.port, ['_vlmcs._tcp.lab.test', 'SRV', '+norec']);
+    }
+    expect(answer.status, bind.logs()).toBe('NOERROR');
+    expect(answer.flags).toContain('aa');
+    expect(answer.answer.sort()).toEqual(expected);
+    expect(answer.additional).toContain('kms1.lab.test. 600 IN A 127.0.0.11');
+    expect(bind.logs()).toMatch(/transfer of 'lab\.test\/IN' from 127\.0\.0\.1#\d+: Transfer completed/);
+  });
+
+  test('kmslab reads the zone a BIND primary serves (dns records is an AXFR client)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-zone-'));
+    writeFileSync(join(dir, 'lab.test.db'), '$TTL 300\n@ SOA ns hostmaster 1 3600 600 604800 300\n@ NS ns\nns A 127.0.0.1\n_vlmcs._tcp SRV 0 0 1688 kms1\nkms1 A 127.0.0.11\n');
+    await using bind = await NamedServer.start(`zone "lab.test" { type primary; file "${join(dir, 'lab.test.db')}"; allow-transfer { 127.0.0.1; }; };`);
+    const r = await runCli(['dns', 'records', '--server', `127.0.0.1:${bind.port}`, '--zone', 'lab.test', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const records = JSON.parse(r.stdout) as Array<{ name: string; type: string; data: string }>;
+    expect(records.map((x) => x.type).sort()).toEqual(['A', 'A', 'NS', 'SOA', 'SRV']);
+    expect(records.find((x) => x.type === 'SRV')).toMatchObject({ name: '_vlmcs._tcp.lab.test', data: '0 0 1688 kms1.lab.test.' });
+  });
+});
