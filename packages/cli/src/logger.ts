@@ -11,3 +11,11 @@ export function createLogger(level: string, format: LogFormat | undefined): Logg
   // event (the per-request event is on the host's hot path). Flushed on exit.
   return pino({ level, base: { pid: process.pid } }, pino.destination({ sync: true, minLength: 8 * 1024 }));
 }
+
+/** The ready line scripts and tests wait for: logged whatever `--log-level` says (it carries the ports that port 0 picked). */
+export function logReady(logger: Logger, fields: Record<string, unknown>, human: string): void {
+  const always = logger.child({}, { level: 'info' });
+  if (process.stdout.isTTY && logger.level !== 'silent') always.info(`ready: ${human}`);
+  else always.info({ event: 'ready', ...fields }, 'ready');
+  logger.flush();
+}

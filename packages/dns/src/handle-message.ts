@@ -41,6 +41,21 @@ export interface Handled {
  * and, once keys exist, zone transfers need a valid signature.
  */
 export function handleMessage(raw: Buffer, transport: Transport, ctx: ServerContext): Handled {
+  try {
+    return handle(raw, transport, ctx);
+  } catch (err) {
+    // A message that decoded but cannot be answered (a name that does not encode back): SERVFAIL, never a crash.
+    ctx.onEvent?.({ event: 'internal-error', error: (err as Error).message });
+    if (raw.length < 12 || raw[2]! & 0x80) return { bytes: null, rcode: null, kind: 'dropped' };
+    const res = emptyMessage(raw.readUInt16BE(0));
+    res.qr = true;
+    res.opcode = (raw[2]! >> 3) & 0xf;
+    res.rcode = RCODE.SERVFAIL;
+    return { bytes: encodeMessage(res), rcode: RCODE.SERVFAIL, kind: 'malformed' };
+  }
+}
+
+function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled {
   let req: Message;
   try {
     req = decodeMessage(raw);

@@ -10,6 +10,7 @@ export { parseZoneFile, readZoneFile } from './zone/zone-file.js';
 export { defaultZone } from './zone/default-zone.js';
 export * from './wire/constants.js';
 export type * from './wire/message.js';
+export { emptyMessage } from './wire/message.js';
 export { decodeMessage } from './wire/decode.js';
 export { encodeMessage } from './wire/encode.js';
 export { DnsWireError } from './wire/wire-error.js';

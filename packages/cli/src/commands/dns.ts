@@ -28,7 +28,7 @@ function dnsStartCommand(): Command {
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: DnsStartOptions) => {
-      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone, parseKeyPolicy, ZoneJournal }, { createLogger }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone, parseKeyPolicy, ZoneJournal }, { createLogger, logReady }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
       const keys = (o.tsigKey ?? []).map(parseKeyPolicy);
       const journal = new ZoneJournal(o.dataDir ?? process.env.KMSLAB_DNS_DATA_DIR ?? join('.kmslab', 'dns'));
       const logger = createLogger(o.logLevel, o.logFormat);
@@ -61,8 +61,8 @@ function dnsStartCommand(): Command {
         logger.info({ event: 'zone-restored', zone: zone.origin, serial: restored.serial, file: journal.path(zone.origin) }, 'zone restored from the data dir');
       }
       const server = await DnsServer.start({ zones, keys, listen: o.listen, port: o.port, logger, onChange: (zone) => journal.save(zone) });
-      logger.info({ event: 'ready', port: server.port, addresses: server.addresses, zones: zones.list().map((z) => z.origin) }, 'ready');
-      logger.flush();
+      const zoneNames = zones.list().map((z) => z.origin);
+      logReady(logger, { port: server.port, addresses: server.addresses, zones: zoneNames }, `DNS on port ${server.port} (UDP and TCP) for ${zoneNames.join(', ')}`);
       const flusher = setInterval(() => logger.flush(), 1000).unref();
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -46,7 +46,7 @@ export function hostStartCommand(): Command {
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
     .action(async (o: StartOptions) => {
       // Loaded here so that the other commands start fast.
-      const [{ KmsHost, openStore }, { createLogger }] = await Promise.all([import('@kmslab/host'), import('../logger.js')]);
+      const [{ KmsHost, openStore }, { createLogger, logReady }] = await Promise.all([import('@kmslab/host'), import('../logger.js')]);
       const logger = createLogger(o.logLevel, o.logFormat);
       const catalog = Catalog.load(o.catalog ?? []);
       const storeConfig: StoreConfig =
@@ -68,11 +68,9 @@ export function hostStartCommand(): Command {
         renewalIntervalMin: o.renewalInterval,
       });
       // Machine-readable start line on stdout for scripts and tests that use port 0.
-      const ready = { event: 'ready', hostId: o.hostId, port: host.port, admin: host.adminUrl, store: store.kind, dataDir: storeConfig.kind === 'memory' ? storeConfig.dataDir : undefined };
-      if (o.logFormat === 'json' || !process.stdout.isTTY) logger.info(ready, 'ready');
-      else logger.info(`ready: KMS on port ${host.port}, admin ${host.adminUrl ?? 'off'}, ${store.kind} store`);
+      const ready = { hostId: o.hostId, port: host.port, admin: host.adminUrl, store: store.kind, dataDir: storeConfig.kind === 'memory' ? storeConfig.dataDir : undefined };
+      logReady(logger, ready, `KMS on port ${host.port}, admin ${host.adminUrl ?? 'off'}, ${store.kind} store`);
       // JSON logs are buffered (logger.ts): a quiet host still shows its lines within a second.
-      logger.flush();
       const flusher = setInterval(() => logger.flush(), 1000).unref();
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

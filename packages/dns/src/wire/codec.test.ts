@@ -46,6 +46,8 @@ describe('DNS wire codec', () => {
     expect(() => decodeMessage(loop)).toThrow(/backwards/);
     const past = Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([40, 97, 98, 99, 100, 101, 102, 103, 104])]);
     expect(() => decodeMessage(past)).toThrow(/past the end/);
+    const dotted = Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([3, 97, 46, 98, 0, 0, 1, 0, 1])]);
+    expect(() => decodeMessage(dotted)).toThrow(/label contains a dot/); // found by the fuzz test: it crashed the answer encoder
     const trailing = Buffer.concat([encodeMessage(emptyMessage(3)), Buffer.from([0])]);
     expect(() => decodeMessage(trailing)).toThrow(/bytes after the last record/);
   });

@@ -58,7 +58,10 @@ class Reader {
       octets += len + 1;
       if (octets > 255) throw new DnsWireError('name longer than 255 octets');
       if (pos + 1 + len > this.buf.length) throw new DnsWireError('label runs past the end of the message');
-      labels.push(this.buf.toString('latin1', pos + 1, pos + 1 + len));
+      const label = this.buf.toString('latin1', pos + 1, pos + 1 + len);
+      // Names are handled as dotted text, so a dot inside a label cannot be represented.
+      if (label.includes('.')) throw new DnsWireError('a label contains a dot');
+      labels.push(label);
       pos += 1 + len;
     }
     return labels.join('.');

@@ -1,0 +1,59 @@
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { handleMessage, ZoneSet, defaultZone } from '@kmslab/dns';
+import { dig } from './support/dns-tools.js';
+import { startCliProcess } from './support/cli.js';
+import { mutate, rng, seedMessages } from './support/dns-fuzz.js';
+
+const SEED = 20261128;
+
+describe('fuzz (bounded; a longer run is pnpm fuzz:dns)', () => {
+  test('handleMessage never throws and never takes long on 20,000 hostile messages', () => {
+    const zones = new ZoneSet();
+    zones.add(defaultZone('lab.test'));
+    const ctx = { zones, keys: new Map(), now: Date.now };
+    const next = rng(SEED);
+    const seeds = seedMessages();
+    let slowest = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const packet = mutate(next, seeds);
+      const t0 = performance.now();
+      for (const transport of ['udp', 'tcp'] as const) expect(() => handleMessage(packet, transport, ctx)).not.toThrow();
+      slowest = Math.max(slowest, performance.now() - t0);
+    }
+    expect(slowest).toBeLessThan(50);
+  });
+
+  test('the server process survives hostile UDP and TCP traffic and answers a valid query right after', async () => {
+    await using dns = await startCliProcess(['dns', 'start', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-dns-'))]);
+    const next = rng(SEED + 1);
+    const seeds = seedMessages();
+    const udp = createSocket('udp4');
+    for (let i = 0; i < 5_000; i++) {
+      udp.send(mutate(next, seeds), dns.port, '127.0.0.1');
+      if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(
+      Array.from({ length: 100 }, () => new Promise<void>((resolve) => {
+        const s = connect({ host: '127.0.0.1', port: dns.port }, () => {
+          const p = mutate(next, seeds);
+          s.end(Buffer.concat([Buffer.from([p.length >> 8, p.length & 0xff]), p, mutate(next, seeds)]));
+        });
+        s.on('error', () => resolve());
+        s.on('close', () => resolve());
+        s.setTimeout(2000, () => s.destroy());
+        s.resume();
+      })),
+    );
+    udp.close();
+    const t0 = Date.now();
+    const answer = await dig('dig', '127.0.0.1', dns.port, ['lab.test', 'SOA']);
+    expect(answer.status).toBe('NOERROR');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(dns.proc.exitCode).toBeNull();
+  });
+});
