@@ -2,6 +2,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { KmsLabError } from '@kmslab/core';
 import type { Logger } from 'pino';
+import { AnswerCache } from './answer-cache.js';
 import { handleMessage, type ServerContext } from './handle-message.js';
 import type { KeyPolicy } from './update/policy.js';
 import type { Zone } from './zone/zone.js';
@@ -21,6 +22,8 @@ export interface DnsServerOptions {
   port?: number;
   logger?: Logger;
   maxTcpConnections?: number;
+  /** false: answer every query in full (for comparisons); default: pre-encoded answers for plain queries. */
+  cache?: boolean;
   tcpIdleTimeoutMs?: number;
 }
 
@@ -49,6 +52,7 @@ export class DnsServer {
       now: o.now ?? Date.now,
       onChange: o.onChange,
       onEvent: (e) => o.logger?.info(e, String(e.event)),
+      cache: o.cache === false ? undefined : new AnswerCache(),
     };
   }
 

@@ -1,3 +1,4 @@
+import { AnswerCache } from './answer-cache.js';
 import { answerQuery, responseTo } from './answer-query.js';
 import type { KeyPolicy } from './update/policy.js';
 import { applyUpdate } from './update/apply-update.js';
@@ -24,6 +25,8 @@ export interface ServerContext {
   onChange?(zone: Zone): void;
   /** Told about every dynamic update and refused transfer, for the log. */
   onEvent?(event: Record<string, unknown>): void;
+  /** Pre-encoded answers for plain queries (the fast path); none: every query is answered in full. */
+  cache?: AnswerCache;
 }
 
 export interface Handled {
@@ -56,6 +59,11 @@ export function handleMessage(raw: Buffer, transport: Transport, ctx: ServerCont
 }
 
 function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled {
+  const fast = ctx.cache ? AnswerCache.classify(raw, transport) : null;
+  if (fast) {
+    const hit = ctx.cache!.get(fast, raw, ctx.zones);
+    if (hit) return { bytes: hit, rcode: hit[3]! & 0xf, kind: 'query' };
+  }
   let req: Message;
   try {
     req = decodeMessage(raw);
@@ -115,7 +123,9 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled 
     return { bytes, rcode: messages[0]!.rcode, kind: 'transfer' };
   }
   const res = answerQuery(req, ctx.zones);
-  return { bytes: reply(res), rcode: res.rcode, kind: 'query' };
+  const bytes = reply(res);
+  if (fast && !good) ctx.cache!.set(fast, bytes, ctx.zones.find(req.questions[0]!.name), ctx.zones);
+  return { bytes, rcode: res.rcode, kind: 'query' };
 }
 
 export { TSIG_ERROR };

@@ -4,9 +4,16 @@ import type { Zone } from './zone.js';
 /** The zones a server is authoritative for; a name belongs to the closest enclosing one. */
 export class ZoneSet {
   readonly #zones = new Map<string, Zone>();
+  #generation = 0;
+
+  /** Changes when a zone is added or replaced; with each zone's own version it tells caches what is stale. */
+  get generation(): number {
+    return this.#generation;
+  }
 
   add(zone: Zone): void {
     this.#zones.set(zone.origin, zone);
+    this.#generation++;
   }
 
   get(origin: string): Zone | undefined {

@@ -1,0 +1,155 @@
+/**
+ * pnpm bench:dns — kmslab's DNS server against BIND (`named -n 1`), dnsmasq
+ * (`srv-host`) and a bare-Node ceiling (one UDP socket answering every query
+ * with one pre-encoded response, copying only the id), all on loopback with
+ * the same _vlmcs._tcp data, one after another, measured by the same dnsperf
+ * command. Prints qps, average and p99 latency, lost queries and ratios.
+ *
+ * Options: --seconds N (per server, default 10), --clients N (default 4),
+ * --outstanding N (default 500).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CLASS, TYPE, decodeMessage, encodeMessage, emptyMessage } from '@kmslab/dns';
+import { startCliProcess } from '../test/support/cli.js';
+import { NamedServer } from '../test/support/named.js';
+import { requireTool, run } from '../test/support/dns-tools.js';
+import { freePort } from '../test/support/free-port.js';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '500' } } });
+const seconds = Number(values.seconds);
+const dir = mkdtempSync(join(tmpdir(), 'kmslab-bench-dns-'));
+
+const ZONE = `$ORIGIN lab.test.
+$TTL 3600
+@ IN SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 604800 300
+@ IN NS ns
+ns IN A 127.0.0.1
+_vlmcs._tcp 600 IN SRV 0 0 1688 kms1
+_vlmcs._tcp 600 IN SRV 10 0 1688 kms2
+kms1 IN A 127.0.0.11
+kms2 IN A 127.0.0.12
+`;
+writeFileSync(join(dir, 'lab.test.db'), ZONE);
+// What clients ask: the SRV lookup, mostly, and the hosts' addresses.
+writeFileSync(join(dir, 'queries.txt'), ['_vlmcs._tcp.lab.test SRV', '_vlmcs._tcp.lab.test SRV', '_vlmcs._tcp.lab.test SRV', 'kms1.lab.test A'].join('\n') + '\n');
+
+interface Result {
+  server: string;
+  qps: number;
+  avgMs: number;
+  p99Ms: number;
+  lostPct: number;
+  codes: string;
+}
+
+async function dnsperf(server: string, port: number): Promise<Result> {
+  requireTool('dnsperf');
+  const out = join(dir, `${server.replace(/\W+/g, '-')}.txt`);
+  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', join(dir, 'queries.txt'), '-l', String(seconds), '-c', values.clients!, '-T', '1', '-q', values.outstanding!, '-t', '2', '-v'];
+  const r = await new Promise<number>((resolve) => {
+    const p = spawn('dnsperf', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    p.stdout.on('data', (d) => chunks.push(d));
+    p.on('exit', (code) => {
+      writeFileSync(out, Buffer.concat(chunks));
+      resolve(code ?? -1);
+    });
+  });
+  const text = readFileSync(out, 'utf8');
+  if (r !== 0) throw new Error(`dnsperf against ${server} failed:\n${text.slice(-2000)}`);
+  const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  const latencies = [...text.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  return {
+    server,
+    qps: num(/Queries per second:\s+([\d.]+)/),
+    avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+    p99Ms: (latencies[Math.floor(latencies.length * 0.99)] ?? NaN) * 1000,
+    lostPct: num(/Queries lost:\s+\d+ \(([\d.]+)%\)/),
+    codes: /Response codes:\s+(.*)/.exec(text)?.[1] ?? '?',
+  };
+}
+
+async function sanity(port: number, name: string): Promise<void> {
+  const r = await run('dig', ['@127.0.0.1', '-p', String(port), '_vlmcs._tcp.lab.test', 'SRV', '+short', '+tries=2', '+time=2']);
+  if (r.stdout.trim().split('\n').length !== 2) throw new Error(`${name} does not answer the SRV query: ${r.stdout}${r.stderr}`);
+}
+
+function startCeiling(port: number): Promise<() => void> {
+  const q = emptyMessage(0);
+  q.questions = [{ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: CLASS.IN }];
+  const answer = decodeMessage(encodeMessage(q));
+  answer.qr = true;
+  answer.aa = true;
+  answer.answers = [0, 10].map((priority, i) => ({ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV' as const, priority, weight: 0, port: 1688, target: `kms${i + 1}.lab.test` } }));
+  const template = encodeMessage(answer);
+  const socket = createSocket('udp4');
+  socket.on('message', (msg, rinfo) => {
+    if (msg.length < 2) return;
+    const out = Buffer.from(template);
+    out[0] = msg[0]!;
+    out[1] = msg[1]!;
+    socket.send(out, rinfo.port, rinfo.address);
+  });
+  return new Promise((resolve) => socket.bind(port, '127.0.0.1', () => resolve(() => socket.close())));
+}
+
+function startDnsmasq(port: number): Promise<ChildProcess> {
+  requireTool('dnsmasq');
+  const p = spawn('dnsmasq', [
+    '--keep-in-foreground', '--no-resolv', '--no-hosts', '--no-dhcp-interface=', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--pid-file=', '--user=root',
+    '--srv-host=_vlmcs._tcp.lab.test,kms1.lab.test,1688,0,0', '--srv-host=_vlmcs._tcp.lab.test,kms2.lab.test,1688,10,0',
+    '--host-record=kms1.lab.test,127.0.0.11', '--host-record=kms2.lab.test,127.0.0.12', '--local=/lab.test/',
+  ], { stdio: 'ignore' });
+  return new Promise((resolve) => setTimeout(() => resolve(p), 500));
+}
+
+const results: Result[] = [];
+console.error(`bench:dns — dnsperf ${seconds} s per server, ${values.clients} clients, ${values.outstanding} outstanding, Node ${process.version}`);
+{
+  await using kmslab = await startCliProcess(['dns', 'start', '--zone-file', join(dir, 'lab.test.db'), '--data-dir', join(dir, 'kmslab-data'), '--log-level', 'warn']);
+  await sanity(kmslab.port, 'kmslab');
+  results.push(await dnsperf('kmslab dns', kmslab.port));
+}
+{
+  mkdirSync(join(dir, 'bind'), { recursive: true });
+  await using bind = await NamedServer.start(`zone "lab.test" { type primary; file "${join(dir, 'lab.test.db')}"; };`);
+  await sanity(bind.port, 'BIND');
+  results.push(await dnsperf('BIND named -n 1', bind.port));
+}
+{
+  const port = await freePort();
+  const p = await startDnsmasq(port);
+  try {
+    await sanity(port, 'dnsmasq');
+    results.push(await dnsperf('dnsmasq', port));
+  } finally {
+    p.kill();
+  }
+}
+{
+  const port = await freePort();
+  const stop = await startCeiling(port);
+  try {
+    results.push(await dnsperf('bare Node ceiling', port));
+  } finally {
+    stop();
+  }
+}
+rmSync(dir, { recursive: true, force: true });
+
+const bind = results.find((r) => r.server.startsWith('BIND'))!;
+const ceiling = results.find((r) => r.server.startsWith('bare'))!;
+const rows = [['server', 'qps', 'avg ms', 'p99 ms', 'lost %', '× BIND', '× ceiling', 'responses']];
+for (const r of results) {
+  rows.push([r.server, Math.round(r.qps).toLocaleString('en-US'), r.avgMs.toFixed(3), r.p99Ms.toFixed(3), r.lostPct.toFixed(2), (r.qps / bind.qps).toFixed(2), (r.qps / ceiling.qps).toFixed(2), r.codes]);
+}
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+console.log('target: kmslab ≥ 0.85 × the bare Node ceiling with ≤ 0.1 % lost (stretch ≥ 1.0 × BIND)');
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL(`./results/dns-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`, import.meta.url), `${JSON.stringify({ node: process.version, seconds, clients: values.clients, outstanding: values.outstanding, results }, null, 2)}\n`);
