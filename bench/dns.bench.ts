@@ -6,10 +6,10 @@
  * command. Prints qps, average and p99 latency, lost queries and ratios.
  *
  * Options: --seconds N (per server, default 10), --clients N (default 4),
- * --outstanding N (default 500).
+ * --outstanding N (default 200).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ import { NamedServer } from '../test/support/named.js';
 import { requireTool, run } from '../test/support/dns-tools.js';
 import { freePort } from '../test/support/free-port.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '500' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' } } });
 const seconds = Number(values.seconds);
 const dir = mkdtempSync(join(tmpdir(), 'kmslab-bench-dns-'));
 
@@ -47,23 +47,31 @@ interface Result {
   codes: string;
 }
 
-async function dnsperf(server: string, port: number): Promise<Result> {
+function runDnsperf(port: number, runSeconds: number, verbose: boolean): Promise<string> {
   requireTool('dnsperf');
-  const out = join(dir, `${server.replace(/\W+/g, '-')}.txt`);
-  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', join(dir, 'queries.txt'), '-l', String(seconds), '-c', values.clients!, '-T', '1', '-q', values.outstanding!, '-t', '2', '-v'];
-  const r = await new Promise<number>((resolve) => {
-    const p = spawn('dnsperf', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', join(dir, 'queries.txt'), '-l', String(runSeconds), '-c', values.clients!, '-T', '1', '-q', values.outstanding!, '-t', '2'];
+  return new Promise((resolve, reject) => {
+    const p = spawn('dnsperf', verbose ? [...args, '-v'] : args, { stdio: ['ignore', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
     p.stdout.on('data', (d) => chunks.push(d));
     p.on('exit', (code) => {
-      writeFileSync(out, Buffer.concat(chunks));
-      resolve(code ?? -1);
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (code === 0) resolve(text);
+      else reject(new Error(`dnsperf failed (${code}):\n${text.slice(-2000)}`));
     });
   });
-  const text = readFileSync(out, 'utf8');
-  if (r !== 0) throw new Error(`dnsperf against ${server} failed:\n${text.slice(-2000)}`);
+}
+
+/**
+ * Throughput, average latency and losses from a plain run; p99 from a second,
+ * shorter run with -v (per-query latencies), since printing every answer slows
+ * dnsperf itself down and would cap the throughput figure.
+ */
+async function dnsperf(server: string, port: number): Promise<Result> {
+  const text = await runDnsperf(port, seconds, false);
+  const verbose = await runDnsperf(port, Math.max(2, Math.round(seconds / 2)), true);
   const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
-  const latencies = [...text.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  const latencies = [...verbose.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
   return {
     server,
     qps: num(/Queries per second:\s+([\d.]+)/),
@@ -79,23 +87,17 @@ async function sanity(port: number, name: string): Promise<void> {
   if (r.stdout.trim().split('\n').length !== 2) throw new Error(`${name} does not answer the SRV query: ${r.stdout}${r.stderr}`);
 }
 
-function startCeiling(port: number): Promise<() => void> {
+async function startCeiling(port: number): Promise<ChildProcess> {
   const q = emptyMessage(0);
   q.questions = [{ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: CLASS.IN }];
   const answer = decodeMessage(encodeMessage(q));
   answer.qr = true;
   answer.aa = true;
   answer.answers = [0, 10].map((priority, i) => ({ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV' as const, priority, weight: 0, port: 1688, target: `kms${i + 1}.lab.test` } }));
-  const template = encodeMessage(answer);
-  const socket = createSocket('udp4');
-  socket.on('message', (msg, rinfo) => {
-    if (msg.length < 2) return;
-    const out = Buffer.from(template);
-    out[0] = msg[0]!;
-    out[1] = msg[1]!;
-    socket.send(out, rinfo.port, rinfo.address);
-  });
-  return new Promise((resolve) => socket.bind(port, '127.0.0.1', () => resolve(() => socket.close())));
+  const script = fileURLToPath(new URL('./dns-ceiling.mjs', import.meta.url));
+  const p = spawn(process.execPath, [script, String(port), encodeMessage(answer).toString('hex')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => p.stdout!.once('data', resolve));
+  return p;
 }
 
 function startDnsmasq(port: number): Promise<ChildProcess> {
@@ -133,18 +135,18 @@ console.error(`bench:dns — dnsperf ${seconds} s per server, ${values.clients} 
 }
 {
   const port = await freePort();
-  const stop = await startCeiling(port);
+  const ceilingProcess = await startCeiling(port);
   try {
     results.push(await dnsperf('bare Node ceiling', port));
   } finally {
-    stop();
+    ceilingProcess.kill();
   }
 }
 rmSync(dir, { recursive: true, force: true });
 
 const bind = results.find((r) => r.server.startsWith('BIND'))!;
 const ceiling = results.find((r) => r.server.startsWith('bare'))!;
-const rows = [['server', 'qps', 'avg ms', 'p99 ms', 'lost %', '× BIND', '× ceiling', 'responses']];
+const rows = [['server', 'qps', 'avg ms', 'p99 ms (-v run)', 'lost %', '× BIND', '× ceiling', 'responses']];
 for (const r of results) {
   rows.push([r.server, Math.round(r.qps).toLocaleString('en-US'), r.avgMs.toFixed(3), r.p99Ms.toFixed(3), r.lostPct.toFixed(2), (r.qps / bind.qps).toFixed(2), (r.qps / ceiling.qps).toFixed(2), r.codes]);
 }
