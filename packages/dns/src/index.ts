@@ -1,7 +1,7 @@
 export { DnsServer, type DnsServerOptions, type DnsCounters } from './dns-server.js';
 export { handleMessage, type Transport, type ServerContext } from './handle-message.js';
 export { parseKeyPolicy, type KeyPolicy, type Grant } from './update/policy.js';
-export { parseTsigKey, type TsigKey } from './update/tsig.js';
+export { parseTsigKey, signRequest, verifyRequest, TSIG_ERROR, type TsigKey } from './update/tsig.js';
 export { applyUpdate } from './update/apply-update.js';
 export { answerQuery } from './answer-query.js';
 export { Zone, type Lookup, type RRset } from './zone/zone.js';

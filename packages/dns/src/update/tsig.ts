@@ -128,3 +128,12 @@ export function signResponse(res: Message, o: { key: TsigKey | null; keyName: st
   return { bytes: encodeMessage(res), mac: digest };
 }
 
+
+/** Signs a request (an update, a transfer) with a key: what `nsupdate -y` does (RFC 8945 §5.1). */
+export function signRequest(msg: Message, key: TsigKey, nowMs: number, fudge = 300): { bytes: Buffer; mac: Buffer } {
+  msg.tsig = null;
+  const data: TsigData = { type: 'TSIG', algorithm: key.algorithm, timeSigned: Math.floor(nowMs / 1000), fudge, mac: Buffer.alloc(0), originalId: msg.id, error: 0, other: Buffer.alloc(0) };
+  data.mac = mac(key, [encodeMessage(msg), variables(key.name, data, false)]);
+  msg.tsig = { name: key.name, type: TYPE.TSIG, class: CLASS.ANY, ttl: 0, data };
+  return { bytes: encodeMessage(msg), mac: data.mac };
+}
