@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -106,5 +106,21 @@ describe('dynamic update (RFC 2136) with TSIG (RFC 8945), through real nsupdate'
     expect(signed.raw).toMatch(/XFR size: 4 records/);
     const unsigned = await dig('dig', '127.0.0.1', dns.port, ['lab.test', 'AXFR']);
     expect(unsigned.raw).toMatch(/Transfer failed/);
+  });
+
+  test('--config: zones from records and keys with grants, the structured form of the flags', async () => {
+    const s = secret();
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-dnscfg-'));
+    writeFileSync(join(dir, 'dns.json'), JSON.stringify({
+      dataDir: 'data',
+      zones: [{ name: 'lab.test', records: ['kms1 600 IN A 127.0.0.11', '_vlmcs._tcp 600 IN SRV 0 0 1688 kms1'] }],
+      keys: [{ name: 'kms2', algorithm: 'hmac-sha256', secret: s, grants: ['host=kms2.lab.test'] }],
+    }));
+    await using dns = await startCliProcess(['dns', 'start', '--config', join(dir, 'dns.json')]);
+    expect(await srv(dns.port)).toEqual(['0 0 1688 kms1.lab.test.']);
+    expect((await nsupdate(dns.port, `hmac-sha256:kms2:${s}`, ['update add _vlmcs._tcp.lab.test 600 IN SRV 10 0 1688 kms2.lab.test.'])).code).toBe(0);
+    expect((await nsupdate(dns.port, `hmac-sha256:kms2:${s}`, ['update delete _vlmcs._tcp.lab.test SRV 0 0 1688 kms1.lab.test.'])).stderr).toMatch(/REFUSED/);
+    expect(await srv(dns.port)).toEqual(['0 0 1688 kms1.lab.test.', '10 0 1688 kms2.lab.test.']);
+    expect(existsSync(join(dir, 'data', 'lab.test.zone'))).toBe(true);
   });
 });

@@ -18,3 +18,4 @@ export { canonicalName } from './wire/name.js';
 export { transferZone } from './transfer-client.js';
 export { presentRecord, presentRData } from './zone/presentation.js';
 export { ZoneJournal } from './zone/zone-journal.js';
+export { loadDnsConfig, type DnsConfig } from './dns-config.js';

@@ -7,11 +7,12 @@ import { printJson, table } from '../output.js';
 
 interface DnsStartOptions {
   listen?: string[];
-  port: number;
+  port?: number;
   zone?: string[];
   zoneFile?: string[];
   tsigKey?: string[];
   dataDir?: string;
+  config?: string;
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -20,20 +21,23 @@ function dnsStartCommand(): Command {
   return new Command('start')
     .description('start the authoritative DNS server (UDP and TCP) for the lab zones')
     .option('--listen <addr>', 'address to listen on, repeatable (default: dual-stack ::)', collect)
-    .option('--port <n>', 'DNS port (0 picks a free one)', intOption('--port', 0, 65535), 53)
+    .option('--port <n>', 'DNS port (0 picks a free one; default 53)', intOption('--port', 0, 65535))
     .option('--zone <name>', 'serve a new zone with only SOA, NS and the name server address, repeatable (default: lab.test)', collect)
     .option('--zone-file <file>', 'serve a zone from a master file, repeatable', collect)
     .option('--tsig-key <name:alg:secret[:grants]>', 'TSIG key for dynamic updates and transfers, repeatable; grants: zone (default), host=FQDN, name=FQDN, subdomain=FQDN', collect)
+    .option('--config <file>', 'structured config (JSON): listen, port, dataDir, zones (file or records), keys with grants; flags add to it')
     .option('--data-dir <dir>', 'keep dynamically updated zones here, so a restart keeps them (default: .kmslab/dns)')
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: DnsStartOptions) => {
-      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone, parseKeyPolicy, ZoneJournal }, { createLogger, logReady }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
-      const keys = (o.tsigKey ?? []).map(parseKeyPolicy);
-      const journal = new ZoneJournal(o.dataDir ?? process.env.KMSLAB_DNS_DATA_DIR ?? join('.kmslab', 'dns'));
+      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone, parseKeyPolicy, ZoneJournal, loadDnsConfig }, { createLogger, logReady }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      const config = o.config ? loadDnsConfig(o.config) : undefined;
+      const keys = [...(config?.keys ?? []), ...(o.tsigKey ?? []).map(parseKeyPolicy)];
+      const journal = new ZoneJournal(o.dataDir ?? config?.dataDir ?? process.env.KMSLAB_DNS_DATA_DIR ?? join('.kmslab', 'dns'));
       const logger = createLogger(o.logLevel, o.logFormat);
       const zones = new ZoneSet();
-      const fromFile = new Set<string>();
+      const fromFile = new Set<string>(config?.fromFile);
+      for (const zone of config?.zones ?? []) zones.add(zone);
       for (const file of o.zoneFile ?? []) {
         const { origin, records } = readZoneFile(file);
         const zone = new Zone(origin);
@@ -41,7 +45,7 @@ function dnsStartCommand(): Command {
         zones.add(zone);
         fromFile.add(zone.origin);
       }
-      const names = o.zone ?? (o.zoneFile?.length ? [] : ['lab.test']);
+      const names = o.zone ?? (o.zoneFile?.length || config?.zones.length ? [] : ['lab.test']);
       for (const name of names) {
         if (zones.get(name)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${name} is given twice`);
         zones.add(defaultZone(name));
@@ -60,7 +64,7 @@ function dnsStartCommand(): Command {
         zones.add(restored);
         logger.info({ event: 'zone-restored', zone: zone.origin, serial: restored.serial, file: journal.path(zone.origin) }, 'zone restored from the data dir');
       }
-      const server = await DnsServer.start({ zones, keys, listen: o.listen, port: o.port, logger, onChange: (zone) => journal.save(zone) });
+      const server = await DnsServer.start({ zones, keys, listen: o.listen ?? config?.listen, port: o.port ?? config?.port ?? 53, logger, onChange: (zone) => journal.save(zone) });
       const zoneNames = zones.list().map((z) => z.origin);
       logReady(logger, { port: server.port, addresses: server.addresses, zones: zoneNames }, `DNS on port ${server.port} (UDP and TCP) for ${zoneNames.join(', ')}`);
       const flusher = setInterval(() => logger.flush(), 1000).unref();

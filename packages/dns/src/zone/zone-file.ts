@@ -12,7 +12,7 @@ import { canonicalName, nameLabels } from '../wire/name.js';
  * comments and quoted strings. Types: SOA NS A AAAA SRV TXT CNAME.
  * Errors name the file and line.
  */
-export function parseZoneFile(text: string, options: { origin?: string; source?: string } = {}): { origin: string; records: ResourceRecord[] } {
+export function parseZoneFile(text: string, options: { origin?: string; source?: string; requireSoa?: boolean } = {}): { origin: string; records: ResourceRecord[] } {
   const source = options.source ?? 'zone file';
   let origin = options.origin === undefined ? undefined : canonicalName(options.origin);
   let defaultTtl: number | undefined;
@@ -66,8 +66,10 @@ export function parseZoneFile(text: string, options: { origin?: string; source?:
     lastTtl = recordTtl;
   }
   const soa = records.find((r) => r.type === TYPE.SOA);
-  if (!soa) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${source}: the zone has no SOA record`);
-  return { origin: origin ?? soa.name, records };
+  if (!soa && options.requireSoa !== false) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${source}: the zone has no SOA record`);
+  const zoneOrigin = origin ?? soa?.name;
+  if (zoneOrigin === undefined) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${source}: no $ORIGIN and no SOA record to take the zone name from`);
+  return { origin: zoneOrigin, records };
 }
 
 export function readZoneFile(path: string, origin?: string): { origin: string; records: ResourceRecord[] } {

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { KmsLabError } from '@kmslab/core';
+import { parseKeyPolicy, type KeyPolicy } from './update/policy.js';
+import { defaultZone } from './zone/default-zone.js';
+import { parseZoneFile, readZoneFile } from './zone/zone-file.js';
+import { Zone } from './zone/zone.js';
+
+/**
+ * The structured configuration of `kmslab dns start --config FILE` (JSON):
+ *
+ *   { "listen": ["::"], "port": 53, "dataDir": ".kmslab/dns",
+ *     "zones": [ { "name": "lab.test", "file": "lab.test.db" },
+ *                { "name": "corp.test", "records": ["kms1 600 A 10.0.0.5", "_vlmcs._tcp 600 SRV 0 0 1688 kms1"] } ],
+ *     "keys":  [ { "name": "kms1", "algorithm": "hmac-sha256", "secret": "BASE64", "grants": ["host=kms1.corp.test"] } ] }
+ *
+ * Zone files are relative to the config file. A zone given by records gets a
+ * default SOA and NS unless its records hold them.
+ */
+export interface DnsConfig {
+  listen?: string[];
+  port?: number;
+  dataDir?: string;
+  zones: Zone[];
+  /** Zones read from a zone file (whose serial says whether saved updates are older). */
+  fromFile: Set<string>;
+  keys: KeyPolicy[];
+}
+
+export function loadDnsConfig(path: string): DnsConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Cannot read DNS config ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const fail = (where: string, what: string): never => {
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${path}: ${where}: ${what}`);
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('top level', 'must be an object');
+  const c = raw as Record<string, unknown>;
+  const out: DnsConfig = { zones: [], fromFile: new Set(), keys: [] };
+  if (c.listen !== undefined) {
+    if (!Array.isArray(c.listen) || c.listen.some((a) => typeof a !== 'string')) fail('listen', 'must be a list of addresses');
+    out.listen = c.listen as string[];
+  }
+  if (c.port !== undefined) {
+    if (!Number.isInteger(c.port) || (c.port as number) < 0 || (c.port as number) > 65535) fail('port', 'must be 0 to 65535');
+    out.port = c.port as number;
+  }
+  if (c.dataDir !== undefined) {
+    if (typeof c.dataDir !== 'string') fail('dataDir', 'must be a path');
+    out.dataDir = resolve(dirname(path), c.dataDir as string);
+  }
+  for (const [i, z] of ((c.zones as unknown[] | undefined) ?? []).entries()) {
+    const at = `zones[${i}]`;
+    if (typeof z !== 'object' || z === null) fail(at, 'must be an object');
+    const { name, file, records } = z as { name?: unknown; file?: unknown; records?: unknown };
+    if (typeof name !== 'string') fail(`${at}.name`, 'must be a zone name');
+    let zone: Zone;
+    if (typeof file === 'string') {
+      const loaded = readZoneFile(resolve(dirname(path), file), name as string);
+      zone = new Zone(loaded.origin);
+      for (const rr of loaded.records) zone.add(rr, { bumpSerial: false });
+      out.fromFile.add(zone.origin);
+    } else {
+      zone = defaultZone(name as string);
+      if (records !== undefined) {
+        if (!Array.isArray(records) || records.some((r) => typeof r !== 'string')) fail(`${at}.records`, 'must be a list of master-file lines');
+        const text = `$ORIGIN ${zone.origin}.\n$TTL 3600\n${(records as string[]).join('\n')}\n`;
+        for (const rr of parseZoneFile(text, { source: `${path} ${at}.records`, requireSoa: false }).records) zone.add(rr, { bumpSerial: false });
+      }
+    }
+    if (out.zones.some((x) => x.origin === zone.origin)) fail(at, `zone ${zone.origin} appears twice`);
+    out.zones.push(zone);
+  }
+  for (const [i, k] of ((c.keys as unknown[] | undefined) ?? []).entries()) {
+    const at = `keys[${i}]`;
+    const { name, algorithm, secret, grants } = (k ?? {}) as Record<string, unknown>;
+    if (typeof name !== 'string' || typeof secret !== 'string') fail(at, 'needs name and secret');
+    const grantText = grants === undefined ? 'zone' : Array.isArray(grants) ? grants.join(',') : fail(`${at}.grants`, 'must be a list');
+    try {
+      out.keys.push(parseKeyPolicy(`${name}:${typeof algorithm === 'string' ? algorithm : 'hmac-sha256'}:${secret}:${grantText}`));
+    } catch (err) {
+      fail(at, (err as Error).message);
+    }
+  }
+  return out;
+}
