@@ -1,0 +1,54 @@
+import { describe, expect, test } from 'vitest';
+import { AnswerCache } from './answer-cache.js';
+import { handleMessage } from './handle-message.js';
+import { CLASS, TYPE } from './wire/constants.js';
+import { decodeMessage } from './wire/decode.js';
+import { encodeMessage } from './wire/encode.js';
+import { emptyMessage } from './wire/message.js';
+import { defaultZone } from './zone/default-zone.js';
+import { ZoneSet } from './zone/zone-set.js';
+
+function setup() {
+  const zones = new ZoneSet();
+  const zone = defaultZone('lab.test');
+  zone.add({ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV', priority: 0, weight: 0, port: 1688, target: 'ns.lab.test' } });
+  zones.add(zone);
+  return { zone, zones, cached: { zones, keys: new Map(), now: Date.now, cache: new AnswerCache() }, plain: { zones, keys: new Map(), now: Date.now } };
+}
+
+const query = (name: string, id: number, rd = false) => {
+  const m = emptyMessage(id);
+  m.rd = rd;
+  m.questions = [{ name, type: TYPE.SRV, class: CLASS.IN }];
+  return encodeMessage(m);
+};
+
+describe('answer cache (the fast path)', () => {
+  test('a cached answer is byte for byte what the full path gives, with the id, RD bit and spelling of each request', () => {
+    const { cached, plain } = setup();
+    for (const [i, name] of ['_vlmcs._tcp.lab.test', '_VLMCS._tcp.Lab.TEST', '_vlmcs._TCP.lab.test'].entries()) {
+      const raw = query(name, 100 + i, i === 1);
+      expect(handleMessage(raw, 'udp', cached).bytes).toEqual(handleMessage(raw, 'udp', plain).bytes);
+    }
+  });
+
+  test('a change to the zone makes cached answers stale', () => {
+    const { zone, cached } = setup();
+    const before = decodeMessage(handleMessage(query('_vlmcs._tcp.lab.test', 1), 'udp', cached).bytes as Buffer);
+    expect(before.answers).toHaveLength(1);
+    zone.add({ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV', priority: 10, weight: 0, port: 1688, target: 'kms2.lab.test' } });
+    const after = decodeMessage(handleMessage(query('_vlmcs._tcp.lab.test', 2), 'udp', cached).bytes as Buffer);
+    expect(after.answers).toHaveLength(2);
+  });
+
+  test('queries that are not plain take the full path', () => {
+    const m = emptyMessage(5);
+    m.questions = [{ name: 'lab.test', type: TYPE.AXFR, class: CLASS.IN }];
+    expect(AnswerCache.classify(encodeMessage(m), 'tcp')).toBeNull();
+    m.questions = [{ name: 'lab.test', type: TYPE.SOA, class: CLASS.IN }];
+    m.edns = { udpSize: 1232, version: 1, dnssecOk: false, extendedRcode: 0 };
+    expect(AnswerCache.classify(encodeMessage(m), 'udp')).toBeNull();
+    m.edns.version = 0;
+    expect(AnswerCache.classify(encodeMessage(m), 'udp')?.key).toMatch(/\|edns\|1232$/);
+  });
+});
