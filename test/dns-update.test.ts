@@ -123,4 +123,10 @@ describe('dynamic update (RFC 2136) with TSIG (RFC 8945), through real nsupdate'
     expect(await srv(dns.port)).toEqual(['0 0 1688 kms1.lab.test.', '10 0 1688 kms2.lab.test.']);
     expect(existsSync(join(dir, 'data', 'lab.test.zone'))).toBe(true);
   });
+
+  test('the default listen address is dual-stack: one port answers on IPv4 and IPv6', async () => {
+    await using dns = await startCliProcess(['dns', 'start', '--port', '0', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-dns-'))]);
+    expect((await dig('dig', '127.0.0.1', dns.port, ['lab.test', 'SOA'])).status).toBe('NOERROR');
+    expect((await dig('dig', '::1', dns.port, ['lab.test', 'SOA', '+tcp'])).status).toBe('NOERROR');
+  });
 });

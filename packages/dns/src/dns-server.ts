@@ -45,7 +45,13 @@ export class DnsServer {
   #port = 0;
 
   private constructor(o: DnsServerOptions) {
-    this.#o = { listen: o.listen?.length ? o.listen : ['::'], port: o.port ?? 53, maxTcpConnections: 1000, tcpIdleTimeoutMs: 30_000, ...o } as never;
+    this.#o = {
+      ...o,
+      listen: o.listen?.length ? o.listen : ['::'],
+      port: o.port ?? 53,
+      maxTcpConnections: o.maxTcpConnections ?? 1000,
+      tcpIdleTimeoutMs: o.tcpIdleTimeoutMs ?? 30_000,
+    } as never;
     this.#ctx = {
       zones: o.zones,
       keys: new Map((o.keys ?? []).map((k) => [k.key.name, k])),
