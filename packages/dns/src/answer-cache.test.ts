@@ -1,10 +1,7 @@
+import { CLASS, TYPE, decodeMessage, emptyMessage, encodeMessage } from '@kmslab/dns-wire';
 import { describe, expect, test } from 'vitest';
 import { AnswerCache } from './answer-cache.js';
 import { handleMessage } from './handle-message.js';
-import { CLASS, TYPE } from './wire/constants.js';
-import { decodeMessage } from './wire/decode.js';
-import { encodeMessage } from './wire/encode.js';
-import { emptyMessage } from './wire/message.js';
 import { defaultZone } from './zone/default-zone.js';
 import { ZoneSet } from './zone/zone-set.js';
 

@@ -1,4 +1,4 @@
-import { CLASSIC_UDP_SIZE, OPCODE, TYPE } from './wire/constants.js';
+import { CLASSIC_UDP_SIZE, OPCODE, TYPE } from '@kmslab/dns-wire';
 import type { Zone } from './zone/zone.js';
 import type { ZoneSet } from './zone/zone-set.js';
 

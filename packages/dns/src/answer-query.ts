@@ -1,5 +1,4 @@
-import { CLASS, OPCODE, RCODE, TYPE } from './wire/constants.js';
-import { emptyMessage, type Message } from './wire/message.js';
+import { CLASS, OPCODE, RCODE, TYPE, emptyMessage, type Message } from '@kmslab/dns-wire';
 import type { ZoneSet } from './zone/zone-set.js';
 
 /** The response skeleton every answer starts from: same id, question and RD; QR set; EDNS echoed (RFC 6891 §7). */

@@ -1,12 +1,8 @@
+import { CLASSIC_UDP_SIZE, OPCODE, RCODE, TSIG_ERROR, TYPE, decodeMessage, emptyMessage, encodeMessage, rcodeName, signResponse, type Message, type Verified, verifyRequest } from '@kmslab/dns-wire';
 import { AnswerCache } from './answer-cache.js';
 import { answerQuery, responseTo } from './answer-query.js';
 import type { KeyPolicy } from './update/policy.js';
 import { applyUpdate } from './update/apply-update.js';
-import { signResponse, TSIG_ERROR, verifyRequest, type Verified } from './update/tsig.js';
-import { CLASSIC_UDP_SIZE, OPCODE, RCODE, TYPE, rcodeName } from './wire/constants.js';
-import { decodeMessage } from './wire/decode.js';
-import { encodeMessage } from './wire/encode.js';
-import { emptyMessage, type Message } from './wire/message.js';
 import type { Zone } from './zone/zone.js';
 import type { ZoneSet } from './zone/zone-set.js';
 import { zoneTransfer } from './zone-transfer.js';

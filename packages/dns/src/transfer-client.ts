@@ -1,9 +1,6 @@
+import { CLASS, RCODE, TYPE, decodeMessage, emptyMessage, encodeMessage, rcodeName, type ResourceRecord } from '@kmslab/dns-wire';
 import { connect } from 'node:net';
 import { KmsLabError } from '@kmslab/core';
-import { CLASS, RCODE, TYPE, rcodeName } from './wire/constants.js';
-import { decodeMessage } from './wire/decode.js';
-import { encodeMessage } from './wire/encode.js';
-import { emptyMessage, type ResourceRecord } from './wire/message.js';
 
 /** Fetches a whole zone by AXFR over TCP (RFC 5936) from any authoritative server. */
 export function transferZone(o: { host: string; port: number; zone: string; timeoutMs?: number }): Promise<ResourceRecord[]> {

@@ -1,8 +1,6 @@
+import { RCODE, canonicalName, type Message, type ResourceRecord } from '@kmslab/dns-wire';
 import { responseTo } from './answer-query.js';
-import { RCODE } from './wire/constants.js';
-import type { Message, ResourceRecord } from './wire/message.js';
 import type { ZoneSet } from './zone/zone-set.js';
-import { canonicalName } from './wire/name.js';
 
 /** Records per AXFR message; keeps each well under the 64 KiB TCP message limit. */
 const RECORDS_PER_MESSAGE = 500;

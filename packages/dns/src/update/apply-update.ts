@@ -1,6 +1,4 @@
-import { CLASS, RCODE, TYPE, ZONE_TYPES } from '../wire/constants.js';
-import type { Message, ResourceRecord } from '../wire/message.js';
-import { canonicalName } from '../wire/name.js';
+import { CLASS, RCODE, TYPE, ZONE_TYPES, canonicalName, type Message, type ResourceRecord } from '@kmslab/dns-wire';
 import { rdataKey, type Zone } from '../zone/zone.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 import { allowed, type Grant } from './policy.js';

@@ -1,9 +1,6 @@
+import { CLASS, TYPE, canonicalName, isSubdomain, parseTsigKey, type TsigKey, type ResourceRecord } from '@kmslab/dns-wire';
 import { KmsLabError } from '@kmslab/core';
-import { CLASS, TYPE } from '../wire/constants.js';
-import type { ResourceRecord } from '../wire/message.js';
-import { canonicalName, isSubdomain } from '../wire/name.js';
 import type { Zone } from '../zone/zone.js';
-import { parseTsigKey, type TsigKey } from './tsig.js';
 
 /**
  * What a key may change, like BIND's `update-policy` grants:

@@ -1,5 +1,4 @@
-import { CLASS, TYPE } from '../wire/constants.js';
-import { canonicalName } from '../wire/name.js';
+import { CLASS, TYPE, canonicalName } from '@kmslab/dns-wire';
 import { Zone } from './zone.js';
 
 /**

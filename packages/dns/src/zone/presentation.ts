@@ -1,5 +1,3 @@
-import { typeName } from '../wire/constants.js';
-import type { RData, ResourceRecord } from '../wire/message.js';
 
 /** Record data in master-file form (what `dig` prints and a zone file holds). */
 export function presentRData(d: RData | null): string {
@@ -27,4 +25,5 @@ export function presentRData(d: RData | null): string {
 
 export function presentRecord(rr: ResourceRecord): string {
   return `${rr.name}.\t${rr.ttl}\tIN\t${typeName(rr.type)}\t${presentRData(rr.data)}`;
-}
+}import { typeName, type RData, type ResourceRecord } from '@kmslab/dns-wire';
+

@@ -1,9 +1,6 @@
+import { CLASS, TYPE, canonicalName, ipv6Bytes, nameLabels, type RData, type ResourceRecord } from '@kmslab/dns-wire';
 import { readFileSync } from 'node:fs';
 import { KmsLabError } from '@kmslab/core';
-import { CLASS, TYPE } from '../wire/constants.js';
-import { ipv6Bytes } from '../wire/encode.js';
-import type { RData, ResourceRecord } from '../wire/message.js';
-import { canonicalName, nameLabels } from '../wire/name.js';
 
 /**
  * Reads a zone in the standard master-file format (RFC 1035 §5): $ORIGIN,

@@ -1,9 +1,9 @@
+import { type ResourceRecord } from '@kmslab/dns-wire';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { readZoneFile } from './zone-file.js';
 import { presentRecord } from './presentation.js';
 import type { Zone } from './zone.js';
-import type { ResourceRecord } from '../wire/message.js';
 
 /**
  * Keeps each dynamically updated zone in the data dir as a master file

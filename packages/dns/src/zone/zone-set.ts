@@ -1,4 +1,4 @@
-import { canonicalName } from '../wire/name.js';
+import { canonicalName } from '@kmslab/dns-wire';
 import type { Zone } from './zone.js';
 
 /** The zones a server is authoritative for; a name belongs to the closest enclosing one. */

@@ -1,5 +1,5 @@
+import { CLASS, TYPE } from '@kmslab/dns-wire';
 import { describe, expect, test } from 'vitest';
-import { CLASS, TYPE } from '../wire/constants.js';
 import { parseZoneFile } from './zone-file.js';
 import { Zone } from './zone.js';
 

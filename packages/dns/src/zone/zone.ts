@@ -1,7 +1,3 @@
-import { CLASS, TYPE } from '../wire/constants.js';
-import type { RData, ResourceRecord } from '../wire/message.js';
-import { ipv6Bytes } from '../wire/encode.js';
-import { canonicalName, isSubdomain } from '../wire/name.js';
 
 type SoaData = Extract<RData, { type: 'SOA' }>;
 
@@ -223,4 +219,5 @@ export function rdataKey(d: RData): string {
     default:
       return `${d.type} ${JSON.stringify(d)}`;
   }
-}
+}import { CLASS, TYPE, canonicalName, ipv6Bytes, isSubdomain, type RData, type ResourceRecord } from '@kmslab/dns-wire';
+

@@ -1,12 +1,9 @@
+import { CLASS, OPCODE, RCODE, TSIG_ERROR, TYPE, decodeMessage, emptyMessage, signRequest, verifyRequest } from '@kmslab/dns-wire';
 import { describe, expect, test } from 'vitest';
 import { handleMessage } from '../handle-message.js';
-import { CLASS, OPCODE, RCODE, TYPE } from '../wire/constants.js';
-import { decodeMessage } from '../wire/decode.js';
-import { emptyMessage } from '../wire/message.js';
 import { defaultZone } from '../zone/default-zone.js';
 import { ZoneSet } from '../zone/zone-set.js';
 import { parseKeyPolicy } from './policy.js';
-import { signRequest, TSIG_ERROR, verifyRequest } from './tsig.js';
 
 const policy = parseKeyPolicy('kms1:hmac-sha256:a21zbGFiLXRlc3Qtc2VjcmV0LWtleS0wMTIzNDU2Nzg5:host=kms1.lab.test');
 const NOW = Date.UTC(2026, 10, 28, 12);

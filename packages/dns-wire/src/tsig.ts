@@ -1,9 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { KmsLabError } from '@kmslab/core';
-import { CLASS, TYPE } from '../wire/constants.js';
-import { encodeMessage } from '../wire/encode.js';
-import type { Message, RData, ResourceRecord } from '../wire/message.js';
-import { canonicalName, nameLabels } from '../wire/name.js';
+import { CLASS, TYPE } from './constants.js';
+import { encodeMessage } from './encode.js';
+import type { Message, RData, ResourceRecord } from './message.js';
+import { canonicalName, nameLabels } from './name.js';
 
 /** TSIG error codes (RFC 8945 §5.2.x), carried in the TSIG record with rcode NOTAUTH. */
 export const TSIG_ERROR = { BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
