@@ -6,3 +6,4 @@ export { encodeMessage, encodeRecordRData, ipv6Bytes, SERVER_UDP_SIZE, type Enco
 export { canonicalName, isSubdomain, nameLabels } from './name.js';
 export { DnsWireError } from './wire-error.js';
 export { parseTsigKey, signRequest, signResponse, verifyRequest, TSIG_ERROR, type TsigKey, type Verified } from './tsig.js';
+export { exchangeTcp, exchangeUdp, query, sendUpdate, type DnsTarget } from './dns-client.js';

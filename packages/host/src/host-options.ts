@@ -10,6 +10,7 @@ import {
   type Clock,
 } from '@kmslab/core';
 import type { Logger } from 'pino';
+import type { DnsPublisher } from './publish/dns-publisher.js';
 import type { ActivationStore } from './store/store.js';
 
 export interface HostOptions {
@@ -36,9 +37,13 @@ export interface HostOptions {
   idleTimeoutMs?: number;
   /** On close, how long in-flight requests may take to finish. */
   drainTimeoutMs?: number;
+  /** DNS publishing (started with the host, stopped on close). */
+  publisher?: DnsPublisher | null;
+  /** On close, remove this host's records from DNS. */
+  deregisterOnClose?: boolean;
 }
 
-export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin'>> & { logger: Logger | undefined; admin: string | null };
+export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin' | 'publisher'>> & { logger: Logger | undefined; admin: string | null; publisher: DnsPublisher | null };
 
 const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -68,5 +73,7 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
     maxConnections: o.maxConnections ?? 10_000,
     idleTimeoutMs: o.idleTimeoutMs ?? 60_000,
     drainTimeoutMs: o.drainTimeoutMs ?? 10_000,
+    publisher: o.publisher ?? null,
+    deregisterOnClose: o.deregisterOnClose ?? false,
   };
 }

@@ -5,6 +5,7 @@ import { resolveHostOptions, type HostOptions, type ResolvedHostOptions } from '
 import { KmsListener, type ListenAddress } from './kms-listener.js';
 import { HostMetrics } from './metrics.js';
 import { SOFTWARE } from './software.js';
+import type { PublishState } from './publish/dns-publisher.js';
 import type { FamilyStats } from './store/store.js';
 
 /** `/status`: what `slmgr /dlv` shows on a KMS host, per family, plus this replica's own figures. */
@@ -19,6 +20,8 @@ export interface HostStatus {
   activationIntervalMin: number;
   renewalIntervalMin: number;
   dnsPublishing: boolean;
+  /** Present when publishing: what was registered, when, and the last error. */
+  publishing?: PublishState;
   store: { kind: string; healthy: boolean; error?: string };
   families: Record<Family, FamilyStats & { requestsByStatus: Record<LicenseStatus, number> }>;
   replica: { pid: number; requestsServed: number; connections: number; realKmsClients: number };
@@ -58,6 +61,8 @@ export class KmsHost {
       await host.close();
       throw err;
     }
+    // Publishing failures are logged and retried; they never stop the host from serving.
+    await host.#o.publisher?.start(host.port);
     host.#o.logger?.info(
       { event: 'host-started', hostId: host.#o.hostId, kms: host.#addresses, admin: host.#adminUrl, store: host.#o.store.kind, keyGroup: host.#o.keyGroup },
       `KMS host ${host.#o.hostId} listening on port ${host.port}`,
@@ -99,7 +104,8 @@ export class KmsHost {
       licensePacks: o.licensePacks.map((id) => ({ id, name: o.catalog.licensePack(id).name })),
       activationIntervalMin: o.activationIntervalMin,
       renewalIntervalMin: o.renewalIntervalMin,
-      dnsPublishing: false,
+      dnsPublishing: o.publisher !== null,
+      ...(o.publisher && { publishing: o.publisher.state }),
       store: { kind: o.store.kind, healthy, ...(error !== undefined && { error }) },
       families,
       replica: { pid: process.pid, requestsServed: this.#metrics.served, connections: this.#listener.connections, realKmsClients: this.#metrics.foreignClients },
@@ -109,6 +115,9 @@ export class KmsHost {
   /** Drains in-flight requests, then closes the listeners and the store. Safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      await this.#o.publisher?.stop({ deregister: this.#o.deregisterOnClose }).catch((err: Error) =>
+        this.#o.logger?.warn({ event: 'dns-deregister-failed', err: err.message }, 'could not remove the DNS records'),
+      );
       await this.#listener.close();
       await this.#admin?.close();
       await this.#o.store.close();

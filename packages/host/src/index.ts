@@ -6,3 +6,4 @@ export type { ActivationStore, CountedRequest, FamilyStats, RefusedRequest } fro
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { RedisStore, type RedisStoreOptions } from './store/redis-store.js';
 export { openStore, type StoreConfig } from './store/open-store.js';
+export { DnsPublisher, type PublishDomain, type PublisherOptions, type PublishState } from './publish/dns-publisher.js';

@@ -1,10 +1,10 @@
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT } from '@kmslab/core';
+import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, realClock } from '@kmslab/core';
 import type { StoreConfig } from '@kmslab/host';
 import type { LogFormat } from '../logger.js';
-import { collect, intOption } from '../options.js';
+import { collect, intOption, parseHostAndPort } from '../options.js';
 
 interface StartOptions {
   port: number;
@@ -21,6 +21,32 @@ interface StartOptions {
   renewalInterval?: number;
   logLevel: string;
   logFormat?: LogFormat;
+  publish?: boolean;
+  dns?: string;
+  tsigKey?: string;
+  fqdn?: string;
+  advertiseAddress?: string[];
+  publishDomain?: string[];
+  publishRefresh?: number;
+  deregisterOnStop?: boolean;
+}
+
+/** `DOMAIN[,PRIORITY,WEIGHT]`, the DnsDomainPublishList form (kms-reference.md "Discovery"). */
+function parsePublishDomain(text: string): { domain: string; priority: number; weight: number } {
+  const [domain, priority = '0', weight = '0', ...rest] = text.split(',').map((x) => x.trim());
+  const n = (v: string) => Number(v);
+  if (!domain || rest.length || ![priority, weight].every((v) => /^\d+$/.test(v) && n(v) <= 65535)) {
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--publish-domain must be DOMAIN[,PRIORITY,WEIGHT] with numbers 0 to 65535 (got "${text}")`);
+  }
+  return { domain: domain.replace(/\.$/, ''), priority: n(priority), weight: n(weight) };
+}
+
+/** The address clients should connect to: the listen address if specific, else the first non-loopback IPv4. */
+function defaultAdvertiseAddresses(listen: string[] | undefined): string[] {
+  const specific = (listen ?? []).filter((a) => a !== '::' && a !== '0.0.0.0');
+  if (specific.length) return specific;
+  const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+  return [external?.address ?? '127.0.0.1'];
 }
 
 function defaultHostId(): string {
@@ -42,6 +68,14 @@ export function hostStartCommand(): Command {
     .option('--catalog <file>', 'extra product catalog (JSON), repeatable', collect)
     .option('--activation-interval <min>', 'retry interval clients are told to use', intOption('--activation-interval', 15, 43_200))
     .option('--renewal-interval <min>', 'renewal interval clients are told to use', intOption('--renewal-interval', 15, 43_200))
+    .option('--publish', 'register the host in DNS (_vlmcs._tcp SRV and its address) by RFC 2136 update with TSIG')
+    .option('--dns <host:port>', 'DNS server that takes the updates (with --publish)')
+    .option('--tsig-key <name:alg:secret>', 'TSIG key for the updates (with --publish)')
+    .option('--fqdn <name>', "the host's DNS name, the SRV target (default: hostname in the first publish domain)")
+    .option('--advertise-address <ip>', 'address published for --fqdn, repeatable (default: the listen address, or the first non-loopback IPv4)', collect)
+    .option('--publish-domain <domain[,priority,weight]>', 'domain to publish in, repeatable (default: the domain of --fqdn, priority 0, weight 0)', collect)
+    .option('--publish-refresh <min>', 're-register every N minutes (default 1440, as a KMS host does)', intOption('--publish-refresh', 1, 525_600))
+    .option('--deregister-on-stop', 'remove this host from DNS on a clean shutdown')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
     .action(async (o: StartOptions) => {
@@ -54,7 +88,28 @@ export function hostStartCommand(): Command {
           ? { kind: 'redis', url: o.redisUrl, hostId: o.hostId }
           : { kind: 'memory', dataDir: o.dataDir ?? process.env.KMSLAB_DATA_DIR ?? join('.kmslab', o.hostId) };
       const store = await openStore(storeConfig);
+      let publisher = null;
+      if (o.publish) {
+        if (!o.dns || !o.tsigKey) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', '--publish needs --dns HOST:PORT and --tsig-key NAME:ALG:SECRET');
+        const [{ DnsPublisher }, { parseTsigKey }] = await Promise.all([import('@kmslab/host'), import('@kmslab/dns-wire')]);
+        const domains = (o.publishDomain ?? []).map(parsePublishDomain);
+        const short = hostname().split('.')[0]!.toLowerCase();
+        const fqdn = o.fqdn ?? (hostname().includes('.') ? hostname() : `${short}.${domains[0]?.domain ?? 'lab.test'}`);
+        if (domains.length === 0) domains.push({ domain: fqdn.split('.').slice(1).join('.'), priority: 0, weight: 0 });
+        publisher = new DnsPublisher({
+          dns: parseHostAndPort(o.dns, 53),
+          key: parseTsigKey(o.tsigKey),
+          fqdn,
+          addresses: o.advertiseAddress ?? defaultAdvertiseAddresses(o.listen),
+          domains,
+          refreshMs: o.publishRefresh === undefined ? undefined : o.publishRefresh * 60_000,
+          clock: realClock,
+          logger,
+        });
+      }
       const host = await KmsHost.start({
+        publisher,
+        deregisterOnClose: o.deregisterOnStop,
         hostId: o.hostId,
         store,
         catalog,

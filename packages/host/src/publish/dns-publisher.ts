@@ -1,0 +1,168 @@
+import { DEFAULT_SRV_TTL_S, KmsLabError, TIME, type Clock } from '@kmslab/core';
+import {
+  CLASS, OPCODE, RCODE, TYPE, canonicalName, emptyMessage, query, rcodeName, sendUpdate,
+  type DnsTarget, type Message, type ResourceRecord, type TsigKey,
+} from '@kmslab/dns-wire';
+import type { Logger } from 'pino';
+
+/** A domain to publish in, with the SRV priority and weight there (DnsDomainPublishList: "domain, priority, weight"). */
+export interface PublishDomain {
+  domain: string;
+  priority: number;
+  weight: number;
+}
+
+export interface PublisherOptions {
+  dns: DnsTarget;
+  key: TsigKey;
+  /** The host's name: the SRV target. */
+  fqdn: string;
+  /** Addresses published as the host's A/AAAA records; none: leave them alone. */
+  addresses: readonly string[];
+  /** The KMS port in the SRV record (the host passes the port it got to `start`). */
+  port?: number;
+  domains: readonly PublishDomain[];
+  ttl?: number;
+  /** A KMS host re-registers every 24 h (kms-reference.md "Discovery"). */
+  refreshMs?: number;
+  clock: Clock;
+  logger?: Logger;
+}
+
+export interface PublishState {
+  enabled: boolean;
+  fqdn: string;
+  domains: PublishDomain[];
+  lastPublished: string | null;
+  lastError: string | null;
+  nextRefresh: string | null;
+}
+
+const RETRY_AFTER_FAILURE_MS = 60_000;
+
+/**
+ * Registers a KMS host in DNS by RFC 2136 dynamic update signed with TSIG, as
+ * a KMS host's DNS publishing does: `_vlmcs._tcp.<domain> SRV priority weight
+ * 1688 <fqdn>` in every domain of the publish list, plus the host's A/AAAA.
+ * It only ever changes records that point at its own name.
+ */
+export class DnsPublisher {
+  readonly #o: PublisherOptions;
+  #timer: NodeJS.Timeout | null = null;
+  #state: PublishState;
+
+  constructor(options: PublisherOptions) {
+    this.#o = { ...options, fqdn: canonicalName(options.fqdn) };
+    this.#state = { enabled: true, fqdn: this.#o.fqdn, domains: [...options.domains], lastPublished: null, lastError: null, nextRefresh: null };
+  }
+
+  get state(): PublishState {
+    return { ...this.#state };
+  }
+
+  /** Publishes now, then keeps refreshing (every refresh interval; a minute after a failure). */
+  async start(port?: number): Promise<void> {
+    if (port !== undefined) this.#o.port = port;
+    const ok = await this.publish().then(() => true, () => false);
+    this.#schedule(ok ? (this.#o.refreshMs ?? TIME.DAY_MS) : RETRY_AFTER_FAILURE_MS);
+  }
+
+  async publish(): Promise<void> {
+    try {
+      for (const d of this.#o.domains) await this.#publishSrv(d);
+      if (this.#o.addresses.length > 0) await this.#publishAddresses();
+      this.#state.lastPublished = new Date(this.#o.clock.now()).toISOString();
+      this.#state.lastError = null;
+      this.#o.logger?.info({ event: 'dns-published', fqdn: this.#o.fqdn, domains: this.#o.domains, addresses: this.#o.addresses }, `published ${this.#o.fqdn} in DNS`);
+    } catch (err) {
+      this.#state.lastError = (err as Error).message;
+      this.#o.logger?.warn({ event: 'dns-publish-failed', fqdn: this.#o.fqdn, err: (err as Error).message }, 'DNS publishing failed; will retry');
+      throw err;
+    }
+  }
+
+  /** Stops refreshing; with `deregister`, removes this host's SRV and address records. */
+  async stop(options: { deregister?: boolean } = {}): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#state.nextRefresh = null;
+    if (!options.deregister) return;
+    for (const d of this.#o.domains) {
+      const name = `_vlmcs._tcp.${canonicalName(d.domain)}`;
+      const mine = (await this.#currentSrv(name)).filter((rr) => rr.data?.type === 'SRV' && canonicalName(rr.data.target) === this.#o.fqdn);
+      if (mine.length) await this.#update(await this.#zoneOf(name), mine.map((rr) => ({ ...rr, class: CLASS.NONE, ttl: 0 })));
+    }
+    if (this.#o.addresses.length > 0) {
+      await this.#update(await this.#zoneOf(this.#o.fqdn), this.#addressRecords().map((rr) => ({ ...rr, class: CLASS.NONE, ttl: 0 })));
+    }
+    this.#o.logger?.info({ event: 'dns-deregistered', fqdn: this.#o.fqdn }, `removed ${this.#o.fqdn} from DNS`);
+  }
+
+  #schedule(ms: number): void {
+    this.#state.nextRefresh = new Date(this.#o.clock.now() + ms).toISOString();
+    this.#timer = setTimeout(() => {
+      this.publish().then(
+        () => this.#schedule(this.#o.refreshMs ?? TIME.DAY_MS),
+        () => this.#schedule(RETRY_AFTER_FAILURE_MS),
+      );
+    }, ms);
+    this.#timer.unref();
+  }
+
+  async #publishSrv(d: PublishDomain): Promise<void> {
+    const name = `_vlmcs._tcp.${canonicalName(d.domain)}`;
+    const ttl = this.#o.ttl ?? DEFAULT_SRV_TTL_S;
+    const port = this.#port();
+    const wanted: ResourceRecord = { name, type: TYPE.SRV, class: CLASS.IN, ttl, data: { type: 'SRV', priority: d.priority, weight: d.weight, port, target: this.#o.fqdn } };
+    // Our own records with other priority, weight or port go; other hosts' records are never touched.
+    const stale = (await this.#currentSrv(name)).filter(
+      (rr) => rr.data?.type === 'SRV' && canonicalName(rr.data.target) === this.#o.fqdn && (rr.data.priority !== d.priority || rr.data.weight !== d.weight || rr.data.port !== port),
+    );
+    await this.#update(await this.#zoneOf(name), [...stale.map((rr) => ({ ...rr, class: CLASS.NONE, ttl: 0 })), wanted]);
+  }
+
+  async #publishAddresses(): Promise<void> {
+    const zone = await this.#zoneOf(this.#o.fqdn);
+    const deletes: ResourceRecord[] = [TYPE.A, TYPE.AAAA].map((type) => ({ name: this.#o.fqdn, type, class: CLASS.ANY, ttl: 0, data: null }));
+    await this.#update(zone, [...deletes, ...this.#addressRecords()]);
+  }
+
+  #port(): number {
+    if (!this.#o.port) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'DNS publishing needs the KMS port');
+    return this.#o.port;
+  }
+
+  #addressRecords(): ResourceRecord[] {
+    const ttl = this.#o.ttl ?? DEFAULT_SRV_TTL_S;
+    return this.#o.addresses.map((address) => ({
+      name: this.#o.fqdn, type: address.includes(':') ? TYPE.AAAA : TYPE.A, class: CLASS.IN, ttl,
+      data: address.includes(':') ? { type: 'AAAA' as const, address } : { type: 'A' as const, address },
+    }));
+  }
+
+  async #currentSrv(name: string): Promise<ResourceRecord[]> {
+    const { answer } = await query(this.#o.dns, name, TYPE.SRV);
+    return answer.answers.filter((rr) => rr.type === TYPE.SRV && canonicalName(rr.name) === name);
+  }
+
+  /** The zone a name belongs to, the way nsupdate finds it: the SOA in the answer or authority section. */
+  async #zoneOf(name: string): Promise<string> {
+    const { answer } = await query(this.#o.dns, name, TYPE.SOA);
+    const soa = [...answer.answers, ...answer.authorities].find((rr) => rr.type === TYPE.SOA);
+    if (!soa) {
+      throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `No zone for ${name} at DNS server ${this.#o.dns.host}:${this.#o.dns.port} (${rcodeName(answer.rcode)}, no SOA)`);
+    }
+    return canonicalName(soa.name);
+  }
+
+  async #update(zone: string, records: ResourceRecord[]): Promise<void> {
+    const msg: Message = emptyMessage();
+    msg.opcode = OPCODE.UPDATE;
+    msg.questions = [{ name: zone, type: TYPE.SOA, class: CLASS.IN }];
+    msg.authorities = records;
+    const answer = await sendUpdate(this.#o.dns, msg, this.#o.key, this.#o.clock.now());
+    if (answer.rcode !== RCODE.NOERROR) {
+      throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `DNS server ${this.#o.dns.host}:${this.#o.dns.port} refused the update of ${zone}: ${rcodeName(answer.rcode)}`);
+    }
+  }
+}
