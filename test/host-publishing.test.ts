@@ -1,3 +1,4 @@
+import type { HostStatus } from '@kmslab/host';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,9 +28,9 @@ describe('host DNS publishing (RFC 2136 with TSIG, like a KMS host with a publis
     expect(await srv(dns.port)).toEqual([`0 0 ${h1.port} kms1.lab.test.`, `10 5 ${h2.port} kms2.lab.test.`].sort());
     const addr = await dig('dig', '127.0.0.1', dns.port, ['_vlmcs._tcp.lab.test', 'SRV']);
     expect(addr.additional).toEqual(expect.arrayContaining(['kms1.lab.test. 3600 IN A 127.0.0.1', 'kms2.lab.test. 3600 IN A 127.0.0.1']));
-    const status = await (await fetch(`${h1.adminUrl}/status`)).json();
+    const status = (await (await fetch(`${h1.adminUrl}/status`)).json()) as HostStatus;
     expect(status).toMatchObject({ dnsPublishing: true, publishing: { fqdn: 'kms1.lab.test', lastError: null } });
-    expect(status.publishing.lastPublished).toBeTruthy();
+    expect(status.publishing?.lastPublished).toBeTruthy();
 
     h1.proc.kill('SIGTERM');
     expect(await h1.exited).toBe(0);
@@ -51,8 +52,8 @@ describe('host DNS publishing (RFC 2136 with TSIG, like a KMS host with a publis
     const s = randomBytes(32).toString('base64');
     await using dns = await startCliProcess(['dns', 'start', '--data-dir', tmp(), '--tsig-key', `kms1:hmac-sha256:${s}:host=kms1.lab.test`]);
     await using host = await startCliProcess(['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', '127.0.0.1:0', ...publishArgs(dns.port, `kms1:hmac-sha256:${randomBytes(32).toString('base64')}`, 'kms1.lab.test')]);
-    const status = await (await fetch(`${host.adminUrl}/status`)).json();
-    expect(status.publishing.lastError).toMatch(/refused the update of lab\.test: NOTAUTH/);
+    const status = (await (await fetch(`${host.adminUrl}/status`)).json()) as HostStatus;
+    expect(status.publishing?.lastError).toMatch(/refused the update of lab\.test: NOTAUTH/);
     expect(await srv(dns.port)).toEqual([]);
   });
 
