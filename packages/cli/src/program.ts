@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { activateCommand } from './commands/activate.js';
+import { clientCommand } from './commands/client.js';
 import { dnsCommand } from './commands/dns.js';
 import { hostStartCommand } from './commands/host-start.js';
 import { hostStatusCommand } from './commands/host-status.js';
@@ -15,10 +16,12 @@ export function buildProgram(): Command {
   program.addCommand(host);
   const dns = dnsCommand();
   program.addCommand(dns);
+  const client = clientCommand();
+  program.addCommand(client);
   program.addCommand(activateCommand());
   program.addCommand(productsCommand());
   program.addCommand(keyGroupsCommand());
   // Subcommands share exitOverride so errors come back to main() as exit codes.
-  for (const c of [host, dns, ...program.commands, ...host.commands, ...dns.commands]) c.exitOverride();
+  for (const c of [host, dns, client, ...program.commands, ...host.commands, ...dns.commands, ...client.commands]) c.exitOverride();
   return program;
 }

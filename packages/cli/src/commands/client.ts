@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { Catalog, KmsLabError, realClock } from '@kmslab/core';
+import { collect, parseHostAndPort } from '../options.js';
+import { printJson } from '../output.js';
+
+interface Common {
+  stateDir: string;
+  json?: boolean;
+}
+
+interface ActivateFlags extends Common {
+  product?: string;
+  dns?: string;
+  domain?: string[];
+  selection: 'rfc2782' | 'random';
+  seed?: string;
+  renew?: boolean;
+}
+
+const defaultStateDir = () => process.env.KMSLAB_CLIENT_STATE ?? join('.kmslab', 'client');
+
+function withCommon(c: Command): Command {
+  return c.option('--state-dir <dir>', 'where the client keeps its CMID and state', defaultStateDir()).option('--json', 'print JSON');
+}
+
+async function lib() {
+  return import('@kmslab/client');
+}
+
+function activateCommand(): Command {
+  return withCommon(
+    new Command('activate')
+      .description('activate now, like slmgr /ato: manual host, else cached host, else _vlmcs._tcp SRV lookup')
+      .option('--product <id>', 'the installed product (kept in the state)')
+      .option('--dns <host:port>', 'DNS server for the SRV lookup (default: the first nameserver of /etc/resolv.conf)')
+      .option('--domain <domain>', 'domain to search, repeatable (default: the pinned domain, else the DNS suffix search list)', collect)
+      .addOption(new Option('--selection <mode>', 'how to order SRV records').choices(['rfc2782', 'random']).default('rfc2782'))
+      .option('--seed <n>', 'seed for the weighted choice (repeatable runs)')
+      .option('--renew', 'send a renewal'),
+  ).action(async (o: ActivateFlags) => {
+    const { activateOnce, loadClientState, saveClientState, seededRandom, systemSearchList } = await lib();
+    const state = loadClientState(o.stateDir);
+    const productId = o.product ?? state.productId;
+    if (!productId) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No product: pass --product ID once (it is kept in the state)');
+    const product = Catalog.load().product(productId);
+    const domains = o.domain ?? (state.domain ? [state.domain] : systemSearchList());
+    const dns = o.dns ? parseHostAndPort(o.dns, 53) : systemNameserver();
+    const outcome = await activateOnce({
+      state, productId: product.id, clock: realClock, dns, domains, mode: o.selection, renewal: o.renew,
+      random: o.seed === undefined ? Math.random : seededRandom(Number(o.seed)),
+    }).catch((err: unknown) => {
+      if (err instanceof KmsLabError && err.code === '0x8007232B') return { response: null, errorCode: err.code, message: err.message, host: null, discoveredBy: null, tried: [] };
+      throw err;
+    });
+    saveClientState(o.stateDir, state);
+    const r = outcome.response;
+    const result = {
+      licensed: r?.licensed ?? false, count: r?.count ?? null, threshold: r?.threshold ?? product.threshold, errorCode: outcome.errorCode,
+      message: outcome.message, host: outcome.host, discoveredBy: outcome.discoveredBy, product: product.id, cmid: state.cmid, tried: outcome.tried,
+    };
+    if (o.json) printJson(result);
+    else if (result.licensed) process.stdout.write(`${product.name}: licensed by ${result.host} (${result.discoveredBy}), count ${result.count}\n`);
+    else process.stdout.write(`${product.name}: not licensed (${result.errorCode}: ${result.message})${result.host ? ` from ${result.host} (${result.discoveredBy})` : ''}\n`);
+    process.exitCode = result.licensed ? 0 : 2;
+  });
+}
+
+/** The first nameserver of /etc/resolv.conf, as a KMS client would ask its configured DNS. */
+function systemNameserver(): { host: string; port: number } | undefined {
+  try {
+    const line = readFileSync('/etc/resolv.conf', 'utf8').split('\n').find((l) => l.trim().startsWith('nameserver'));
+    const host = line?.trim().split(/\s+/)[1];
+    return host ? { host, port: 53 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stateCommand(name: string, description: string, change: (state: import('@kmslab/client').ClientState, arg: string | undefined) => void, argName?: string): Command {
+  const c = withCommon(new Command(name).description(description));
+  if (argName) c.argument(argName);
+  return c.action(async (...args: unknown[]) => {
+    const arg = argName ? (args[0] as string) : undefined;
+    const o = (argName ? args[1] : args[0]) as Common;
+    const { loadClientState, saveClientState } = await lib();
+    const state = loadClientState(o.stateDir);
+    change(state, arg);
+    saveClientState(o.stateDir, state);
+    if (o.json) printJson(state);
+  });
+}
+
+export function clientCommand(): Command {
+  const client = new Command('client').description('a KMS client: discovery, activation and its state, like slmgr');
+  client.addCommand(activateCommand());
+  client.addCommand(
+    withCommon(new Command('status').description('show the client state, like slmgr /dli')).action(async (o: Common) => {
+      const { loadClientState } = await lib();
+      const s = loadClientState(o.stateDir);
+      if (o.json) return printJson(s);
+      const lines = [
+        `Client Machine ID (CMID): ${s.cmid}`,
+        `Product: ${s.productId ?? 'not set'}`,
+        `License status: ${s.licenseStatus}${s.licensedUntil ? `, until ${s.licensedUntil}` : ''}`,
+        `KMS machine name: ${s.manualHost ? `${s.manualHost} (registered by hand)` : s.cachedHost ? `${s.cachedHostName ?? s.cachedHost} (from DNS, cached)` : 'from DNS'}`,
+        `KMS host caching: ${s.hostCaching ? 'enabled' : 'disabled'}`,
+        `Discovery domain: ${s.domain ?? 'DNS suffix search list'}`,
+        `Activation interval: ${s.activationIntervalMin ?? 120} minutes; renewal interval: ${s.renewalIntervalMin ?? 10080} minutes`,
+        `Last contact: ${s.lastContact ? `${s.lastContact.at} ${s.lastContact.host ?? '-'} (${s.lastContact.discoveredBy ?? '-'}), count ${s.lastContact.count ?? '-'}, ${s.lastContact.errorCode ?? 'licensed'}` : 'never'}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }),
+  );
+  client.addCommand(stateCommand('set-host', 'use this KMS host only, like slmgr /skms HOST[:PORT]', (s, a) => {
+    parseHostAndPort(a!, 1688);
+    s.manualHost = a!;
+  }, '<host[:port]>'));
+  client.addCommand(stateCommand('clear-host', 'go back to DNS discovery, like slmgr /ckms', (s) => (s.manualHost = null)));
+  client.addCommand(stateCommand('set-domain', 'search this domain only, like slmgr /skms-domain', (s, a) => (s.domain = a!.replace(/\.$/, '')), '<domain>'));
+  client.addCommand(stateCommand('host-caching', 'turn host caching on or off, like slmgr /skhc and /ckhc', (s, a) => {
+    if (a !== 'on' && a !== 'off') throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'host-caching takes on or off');
+    s.hostCaching = a === 'on';
+    if (!s.hostCaching) {
+      s.cachedHost = null;
+      s.cachedHostName = null;
+    }
+  }, '<on|off>'));
+  return client;
+}

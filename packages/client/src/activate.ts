@@ -1,0 +1,137 @@
+import {
+  ACTIVATION_VALIDITY_MS, DEFAULT_KMS_PORT, ERROR_CODES, KmsConnection, KmsLabError, toKmsLabError,
+  type ActivationResponse, type Clock, type ErrorCode,
+} from '@kmslab/core';
+import type { DnsTarget } from '@kmslab/dns-wire';
+import type { ClientState } from './client-state.js';
+import { discoverHosts, type DiscoveryStep } from './discovery.js';
+import type { SelectionMode } from './srv-order.js';
+
+export type DiscoveredBy = 'manual' | 'cache' | 'dns';
+
+/** Failures that mean "try the next host" and, if all fail so, 0xC004F074. */
+const UNREACHABLE = new Set<ErrorCode>(['KMSLAB_CONNECTION_FAILED', 'KMSLAB_TIMEOUT', 'KMSLAB_HOST_UNAVAILABLE', 'KMSLAB_SHUTTING_DOWN', 'KMSLAB_MALFORMED_FRAME', 'KMSLAB_FOREIGN_PROTOCOL']);
+
+export interface ActivateOptions {
+  state: ClientState;
+  productId: string;
+  clock: Clock;
+  /** Where SRV lookups go; required unless a manual host is set. */
+  dns?: DnsTarget;
+  domains: readonly string[];
+  random: () => number;
+  mode?: SelectionMode;
+  renewal?: boolean;
+  connectTimeoutMs?: number;
+  onStep?: (step: DiscoveryStep | { step: 'connect'; text: string }) => void;
+}
+
+export interface ActivationOutcome {
+  response: ActivationResponse | null;
+  /** HOST:PORT actually connected to (an address for DNS-found hosts). */
+  address?: string | null;
+  errorCode: ErrorCode | null;
+  message: string | null;
+  /** HOST:PORT that answered. */
+  host: string | null;
+  discoveredBy: DiscoveredBy | null;
+  tried: Array<{ host: string; discoveredBy: DiscoveredBy; error: string }>;
+}
+
+function formatHost(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function parseHost(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(text);
+  if (!m) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `"${text}" is not HOST[:PORT]`);
+  return { host: (m[1] ?? m[2])!, port: m[3] ? Number(m[3]) : DEFAULT_KMS_PORT };
+}
+
+/**
+ * One activation attempt as a KMS client makes it (kms-reference.md
+ * "Discovery"): a manual host alone when set; otherwise the cached host
+ * first, then DNS candidates in order, each until one answers. The state is
+ * updated (cache, license, intervals); the caller saves it.
+ */
+export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcome> {
+  const tried: ActivationOutcome['tried'] = [];
+  // A host that answered with a refusal (0xC004F042, 0xC004F06C…) is reported as such if no other host licenses.
+  let refusal = null as KmsLabError | null;
+  const step = (text: string) => o.onStep?.({ step: 'connect', text });
+  const attempt = async (host: string, port: number, by: DiscoveredBy): Promise<ActivationOutcome | null> => {
+    const where = formatHost(host, port);
+    try {
+      const conn = await KmsConnection.connect({ host, port, connectTimeoutMs: o.connectTimeoutMs ?? 2000, requestTimeoutMs: 5000 });
+      try {
+        const response = await conn.activate({
+          cmid: o.state.cmid, productId: o.productId, fqdn: '', clientTime: o.clock.now(),
+          kind: o.renewal ? 'renewal' : 'activation', licenseStatus: o.state.licenseStatus,
+        });
+        step(`${where}: count ${response.count}, ${response.licensed ? 'licensed' : `not licensed (${response.errorCode})`}`);
+        return { response, errorCode: response.errorCode, message: response.errorCode ? ERROR_CODES[response.errorCode].message : null, host: where, address: where, discoveredBy: by, tried };
+      } finally {
+        conn.close();
+      }
+    } catch (err) {
+      const e = toKmsLabError(err);
+      if (!UNREACHABLE.has(e.code)) refusal = e;
+      step(`${where}: ${e.code} ${e.message}`);
+      tried.push({ host: where, discoveredBy: by, error: `${e.code}: ${e.message}` });
+      return null;
+    }
+  };
+
+  let outcome: ActivationOutcome | null = null;
+  if (o.state.manualHost) {
+    const { host, port } = parseHost(o.state.manualHost);
+    outcome = await attempt(host, port, 'manual');
+  } else {
+    if (o.state.hostCaching && o.state.cachedHost) {
+      const { host, port } = parseHost(o.state.cachedHost);
+      outcome = await attempt(host, port, 'cache');
+      if (outcome && o.state.cachedHostName) outcome.host = o.state.cachedHostName;
+    }
+    if (!outcome) {
+      if (!o.dns) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No KMS host set and no DNS server to ask: use set-host or --dns');
+      const candidates = await discoverHosts({ dns: o.dns, domains: o.domains, random: o.random, mode: o.mode, onStep: o.onStep });
+      for (const c of candidates) {
+        for (const address of c.addresses.length ? c.addresses : [c.target]) {
+          outcome = await attempt(address, c.port, 'dns');
+          if (outcome) {
+            outcome.host = formatHost(c.target, c.port);
+            break;
+          }
+        }
+        if (outcome) break;
+      }
+    }
+  }
+
+  if (!outcome && refusal) {
+    return { response: null, errorCode: refusal.code, message: refusal.message, host: null, discoveredBy: null, tried };
+  }
+  if (!outcome) {
+    const list = tried.map((t) => `${t.host} (${t.discoveredBy}): ${t.error}`).join('; ');
+    return { response: null, errorCode: '0xC004F074', message: `${ERROR_CODES['0xC004F074'].message}; tried ${list || 'nothing'}`, host: null, discoveredBy: null, tried };
+  }
+  applyToState(o, outcome);
+  return outcome;
+}
+
+function applyToState(o: ActivateOptions, outcome: ActivationOutcome): void {
+  const r = outcome.response!;
+  const now = o.clock.now();
+  o.state.productId = o.productId;
+  if (o.state.hostCaching && outcome.discoveredBy !== 'manual') {
+    o.state.cachedHost = outcome.address ?? outcome.host;
+    o.state.cachedHostName = outcome.host;
+  }
+  o.state.activationIntervalMin = r.activationIntervalMin;
+  o.state.renewalIntervalMin = r.renewalIntervalMin;
+  if (r.licensed) {
+    o.state.licenseStatus = 'licensed';
+    o.state.licensedUntil = new Date(now + ACTIVATION_VALIDITY_MS).toISOString();
+  }
+  o.state.lastContact = { at: new Date(now).toISOString(), host: outcome.host, discoveredBy: outcome.discoveredBy, count: r.count, errorCode: r.errorCode };
+}

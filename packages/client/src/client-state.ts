@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KmsLabError, type LicenseStatus } from '@kmslab/core';
+
+/** What a KMS client keeps between runs (what `slmgr /dli` shows). */
+export interface ClientState {
+  /** Client machine id: created once, kept for good (kms-reference.md "Counting"). */
+  cmid: string;
+  productId: string | null;
+  /** `HOST[:PORT]` set by hand (`slmgr /skms`); wins over DNS. */
+  manualHost: string | null;
+  /** A domain pinned for discovery (`slmgr /skms-domain`); otherwise the search list. */
+  domain: string | null;
+  /** Host caching (on by default, `/ckhc` turns it off): the last host that answered, tried first. */
+  hostCaching: boolean;
+  cachedHost: string | null;
+  /** The name the cached host was found under (`target:port` from its SRV record). */
+  cachedHostName: string | null;
+  licenseStatus: LicenseStatus;
+  /** ISO time the license runs out (180 days after the last success). */
+  licensedUntil: string | null;
+  lastContact: { at: string; host: string | null; discoveredBy: string | null; count: number | null; errorCode: string | null } | null;
+  activationIntervalMin: number | null;
+  renewalIntervalMin: number | null;
+}
+
+const FILE = 'client.json';
+
+export function newClientState(): ClientState {
+  return {
+    cmid: randomUUID(), productId: null, manualHost: null, domain: null, hostCaching: true, cachedHost: null, cachedHostName: null,
+    licenseStatus: 'initial-grace', licensedUntil: null, lastContact: null, activationIntervalMin: null, renewalIntervalMin: null,
+  };
+}
+
+/** Reads the state in `dir`, creating a new client (new CMID) the first time. */
+export function loadClientState(dir: string): ClientState {
+  try {
+    return { ...newClientState(), ...JSON.parse(readFileSync(join(dir, FILE), 'utf8')) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return newClientState();
+    throw new KmsLabError('KMSLAB_STORE_CORRUPT', `${join(dir, FILE)} cannot be read: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function saveClientState(dir: string, state: ClientState): void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, FILE);
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}

@@ -1,0 +1,5 @@
+export { activateOnce, type ActivateOptions, type ActivationOutcome, type DiscoveredBy } from './activate.js';
+export { discoverHosts, type Candidate, type DiscoveryStep, type DiscoverOptions } from './discovery.js';
+export { loadClientState, newClientState, saveClientState, type ClientState } from './client-state.js';
+export { orderSrv, seededRandom, type SelectionMode, type SrvTarget } from './srv-order.js';
+export { systemSearchList } from './search-list.js';
