@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { activateCommand } from './commands/activate.js';
 import { clientCommand } from './commands/client.js';
+import { discoverCommand } from './commands/discover.js';
 import { dnsCommand } from './commands/dns.js';
 import { hostStartCommand } from './commands/host-start.js';
 import { hostStatusCommand } from './commands/host-status.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   program.addCommand(dns);
   const client = clientCommand();
   program.addCommand(client);
+  program.addCommand(discoverCommand());
   program.addCommand(activateCommand());
   program.addCommand(productsCommand());
   program.addCommand(keyGroupsCommand());

@@ -3,3 +3,4 @@ export { discoverHosts, type Candidate, type DiscoveryStep, type DiscoverOptions
 export { loadClientState, newClientState, saveClientState, type ClientState } from './client-state.js';
 export { orderSrv, seededRandom, type SelectionMode, type SrvTarget } from './srv-order.js';
 export { systemSearchList } from './search-list.js';
+export { diagnoseDiscovery, type DiscoveryReport, type HostCheck } from './diagnose.js';

@@ -68,7 +68,7 @@ function activateCommand(): Command {
 }
 
 /** The first nameserver of /etc/resolv.conf, as a KMS client would ask its configured DNS. */
-function systemNameserver(): { host: string; port: number } | undefined {
+export function systemNameserver(): { host: string; port: number } | undefined {
   try {
     const line = readFileSync('/etc/resolv.conf', 'utf8').split('\n').find((l) => l.trim().startsWith('nameserver'));
     const host = line?.trim().split(/\s+/)[1];

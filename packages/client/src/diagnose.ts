@@ -1,0 +1,68 @@
+import { KmsConnection, toKmsLabError } from '@kmslab/core';
+import type { DnsTarget } from '@kmslab/dns-wire';
+import { discoverHosts, type DiscoveryStep } from './discovery.js';
+import type { SelectionMode } from './srv-order.js';
+
+export interface HostCheck {
+  target: string;
+  port: number;
+  address: string;
+  /** TCP connect result. */
+  tcp: 'connected' | 'failed';
+  /** The kmslab hello answer, or null when the host does not speak kmslab's protocol. */
+  kmslab: { hostId: string; software: string; protocolVersion: number } | null;
+  verdict: string;
+}
+
+export interface DiscoveryReport {
+  steps: DiscoveryStep[];
+  hosts: HostCheck[];
+  usable: boolean;
+  errorCode: string | null;
+  message: string | null;
+}
+
+/**
+ * What `kmslab discover` does: the client's discovery, step by step, then a
+ * TCP connect and a protocol handshake (hello) to every host found. A host
+ * that accepts TCP but does not answer the handshake is reported as not a
+ * kmslab host (a real KMS host, for instance).
+ */
+export async function diagnoseDiscovery(o: { dns: DnsTarget; domains: readonly string[]; random: () => number; mode?: SelectionMode; timeoutMs?: number }): Promise<DiscoveryReport> {
+  const steps: DiscoveryStep[] = [];
+  let candidates;
+  try {
+    candidates = await discoverHosts({ ...o, onStep: (s) => steps.push(s) });
+  } catch (err) {
+    const e = toKmsLabError(err);
+    return { steps, hosts: [], usable: false, errorCode: e.code, message: e.message };
+  }
+  const hosts: HostCheck[] = [];
+  for (const c of candidates) {
+    for (const address of c.addresses.length ? c.addresses : [c.target]) {
+      const check: HostCheck = { target: c.target, port: c.port, address, tcp: 'failed', kmslab: null, verdict: '' };
+      let conn: KmsConnection | null = null;
+      try {
+        conn = await KmsConnection.connect({ host: address, port: c.port, connectTimeoutMs: o.timeoutMs ?? 2000, requestTimeoutMs: o.timeoutMs ?? 2000 });
+        check.tcp = 'connected';
+        check.kmslab = await conn.hello();
+        check.verdict = `kmslab host ${check.kmslab.hostId} (${check.kmslab.software}, protocol ${check.kmslab.protocolVersion})`;
+      } catch (err) {
+        const e = toKmsLabError(err);
+        check.verdict =
+          check.tcp === 'connected'
+            ? `accepts TCP on ${c.port} but does not speak kmslab's protocol (${e.code}): a real KMS host or another service`
+            : `cannot connect (${e.message}): host down, wrong address, or a firewall`;
+      } finally {
+        conn?.close();
+      }
+      hosts.push(check);
+    }
+  }
+  const usable = hosts.some((h) => h.kmslab);
+  return {
+    steps, hosts, usable,
+    errorCode: usable ? null : '0xC004F074',
+    message: usable ? null : 'No KMS host could be contacted: every host found in DNS failed the connect or the handshake',
+  };
+}
