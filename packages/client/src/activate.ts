@@ -1,10 +1,11 @@
 import {
-  ACTIVATION_VALIDITY_MS, DEFAULT_KMS_PORT, ERROR_CODES, KmsConnection, KmsLabError, toKmsLabError,
+  DEFAULT_KMS_PORT, ERROR_CODES, KmsConnection, KmsLabError, toKmsLabError,
   type ActivationResponse, type Clock, type ErrorCode,
 } from '@kmslab/core';
 import type { DnsTarget } from '@kmslab/dns-wire';
 import type { ClientState } from './client-state.js';
 import { discoverHosts, type DiscoveryStep } from './discovery.js';
+import { afterAttempt, ensureInstalled, statusAt } from './lifecycle.js';
 import type { SelectionMode } from './srv-order.js';
 
 export type DiscoveredBy = 'manual' | 'cache' | 'dns';
@@ -82,6 +83,8 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
     }
   };
 
+  ensureInstalled(o.state, o.clock);
+  o.state.licenseStatus = statusAt(o.state, o.clock.now());
   let outcome: ActivationOutcome | null = null;
   if (o.state.manualHost) {
     const { host, port } = parseHost(o.state.manualHost);
@@ -94,7 +97,11 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
     }
     if (!outcome) {
       if (!o.dns) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No KMS host set and no DNS server to ask: use set-host or --dns');
-      const candidates = await discoverHosts({ dns: o.dns, domains: o.domains, random: o.random, mode: o.mode, onStep: o.onStep });
+      const candidates = await discoverHosts({ dns: o.dns, domains: o.domains, random: o.random, mode: o.mode, onStep: o.onStep }).catch((err: unknown) => {
+        // No SRV record anywhere (0x8007232B): the client still retries on its schedule.
+        afterAttempt(o.state, { response: null, errorCode: '0x8007232B', message: null, host: null, discoveredBy: null, tried }, o.clock.now());
+        throw err;
+      });
       for (const c of candidates) {
         for (const address of c.addresses.length ? c.addresses : [c.target]) {
           outcome = await attempt(address, c.port, 'dns');
@@ -109,13 +116,16 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
   }
 
   if (!outcome && refusal) {
+    afterAttempt(o.state, { response: null, errorCode: refusal.code, message: null, host: null, discoveredBy: null, tried }, o.clock.now());
     return { response: null, errorCode: refusal.code, message: refusal.message, host: null, discoveredBy: null, tried };
   }
   if (!outcome) {
+    afterAttempt(o.state, { response: null, errorCode: '0xC004F074', message: null, host: null, discoveredBy: null, tried }, o.clock.now());
     const list = tried.map((t) => `${t.host} (${t.discoveredBy}): ${t.error}`).join('; ');
     return { response: null, errorCode: '0xC004F074', message: `${ERROR_CODES['0xC004F074'].message}; tried ${list || 'nothing'}`, host: null, discoveredBy: null, tried };
   }
   applyToState(o, outcome);
+  afterAttempt(o.state, outcome, o.clock.now());
   return outcome;
 }
 
@@ -127,11 +137,8 @@ function applyToState(o: ActivateOptions, outcome: ActivationOutcome): void {
     o.state.cachedHost = outcome.address ?? outcome.host;
     o.state.cachedHostName = outcome.host;
   }
+  // The client takes the host's intervals after its first answer (kms-reference.md "Client timing").
   o.state.activationIntervalMin = r.activationIntervalMin;
   o.state.renewalIntervalMin = r.renewalIntervalMin;
-  if (r.licensed) {
-    o.state.licenseStatus = 'licensed';
-    o.state.licensedUntil = new Date(now + ACTIVATION_VALIDITY_MS).toISOString();
-  }
   o.state.lastContact = { at: new Date(now).toISOString(), host: outcome.host, discoveredBy: outcome.discoveredBy, count: r.count, errorCode: r.errorCode };
 }

@@ -23,6 +23,10 @@ export interface ClientState {
   lastContact: { at: string; host: string | null; discoveredBy: string | null; count: number | null; errorCode: string | null } | null;
   activationIntervalMin: number | null;
   renewalIntervalMin: number | null;
+  /** Lifecycle (see lifecycle.ts): install time, end of the initial grace, next contact. */
+  installedAt: string | null;
+  graceUntil: string | null;
+  nextContactAt: string | null;
 }
 
 const FILE = 'client.json';
@@ -31,6 +35,7 @@ export function newClientState(): ClientState {
   return {
     cmid: randomUUID(), productId: null, manualHost: null, domain: null, hostCaching: true, cachedHost: null, cachedHostName: null,
     licenseStatus: 'initial-grace', licensedUntil: null, lastContact: null, activationIntervalMin: null, renewalIntervalMin: null,
+    installedAt: null, graceUntil: null, nextContactAt: null,
   };
 }
 

@@ -4,3 +4,5 @@ export { loadClientState, newClientState, saveClientState, type ClientState } fr
 export { orderSrv, seededRandom, type SelectionMode, type SrvTarget } from './srv-order.js';
 export { systemSearchList } from './search-list.js';
 export { diagnoseDiscovery, type DiscoveryReport, type HostCheck } from './diagnose.js';
+export { afterAttempt, dueIn, ensureInstalled, statusAt } from './lifecycle.js';
+export { runAgent, runAgentVirtual, type AgentOptions } from './agent.js';
