@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { run } from './support/dns-tools.js';
-import { runCli, startCliProcess } from './support/cli.js';
+import { KMSLAB_BIN, runCli, startCliProcess } from './support/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'kmslab-cl-'));
 
@@ -69,5 +70,21 @@ describe('client discovery end to end (DNS → client → host)', () => {
     const out = JSON.parse(r.stdout) as Result;
     expect(out).toMatchObject({ licensed: false, errorCode: '0xC004F074', discoveredBy: null });
     expect(out.tried).toEqual([expect.objectContaining({ host: '127.0.0.1:1', discoveredBy: 'manual' })]);
+  });
+
+  test('client run contacts the host at once, then waits the activation interval; it stops on SIGTERM', async () => {
+    await using host = await startCliProcess(['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', 'off', '--data-dir', tmp()]);
+    const stateDir = tmp();
+    await runCli(['client', 'set-host', `127.0.0.1:${host.port}`, '--state-dir', stateDir]);
+    const proc = spawn(process.execPath, [KMSLAB_BIN, 'client', 'run', '--product', 'windows-10-pro', '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((r) => proc.once('exit', r));
+    const first = await new Promise<string>((resolve) => proc.stdout!.once('data', (d: Buffer) => resolve(d.toString().split('\n')[0]!)));
+    const line = JSON.parse(first) as { count: number; status: string; nextContact: string; discoveredBy: string };
+    expect(line).toMatchObject({ count: 1, status: 'initial-grace', discoveredBy: 'manual' });
+    const inMinutes = (Date.parse(line.nextContact) - Date.now()) / 60_000;
+    expect(inMinutes).toBeGreaterThan(119);
+    expect(inMinutes).toBeLessThanOrEqual(120);
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

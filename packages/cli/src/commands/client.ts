@@ -19,6 +19,7 @@ interface ActivateFlags extends Common {
   renew?: boolean;
 }
 
+
 const defaultStateDir = () => process.env.KMSLAB_CLIENT_STATE ?? join('.kmslab', 'client');
 
 function withCommon(c: Command): Command {
@@ -29,42 +30,74 @@ async function lib() {
   return import('@kmslab/client');
 }
 
-function activateCommand(): Command {
-  return withCommon(
-    new Command('activate')
-      .description('activate now, like slmgr /ato: manual host, else cached host, else _vlmcs._tcp SRV lookup')
-      .option('--product <id>', 'the installed product (kept in the state)')
-      .option('--dns <host:port>', 'DNS server for the SRV lookup (default: the first nameserver of /etc/resolv.conf)')
-      .option('--domain <domain>', 'domain to search, repeatable (default: the pinned domain, else the DNS suffix search list)', collect)
-      .addOption(new Option('--selection <mode>', 'how to order SRV records').choices(['rfc2782', 'random']).default('rfc2782'))
-      .option('--seed <n>', 'seed for the weighted choice (repeatable runs)')
-      .option('--renew', 'send a renewal'),
-  ).action(async (o: ActivateFlags) => {
-    const { activateOnce, loadClientState, saveClientState, seededRandom, systemSearchList } = await lib();
-    const state = loadClientState(o.stateDir);
-    const productId = o.product ?? state.productId;
-    if (!productId) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No product: pass --product ID once (it is kept in the state)');
-    const product = Catalog.load().product(productId);
-    const domains = o.domain ?? (state.domain ? [state.domain] : systemSearchList());
-    const dns = o.dns ? parseHostAndPort(o.dns, 53) : systemNameserver();
-    const outcome = await activateOnce({
-      state, productId: product.id, clock: realClock, dns, domains, mode: o.selection, renewal: o.renew,
-      random: o.seed === undefined ? Math.random : seededRandom(Number(o.seed)),
-    }).catch((err: unknown) => {
+function discoveryOptions(c: Command): Command {
+  return withCommon(c)
+    .option('--product <id>', 'the installed product (kept in the state)')
+    .option('--dns <host:port>', 'DNS server for the SRV lookup (default: the first nameserver of /etc/resolv.conf)')
+    .option('--domain <domain>', 'domain to search, repeatable (default: the pinned domain, else the DNS suffix search list)', collect)
+    .addOption(new Option('--selection <mode>', 'how to order SRV records').choices(['rfc2782', 'random']).default('rfc2782'))
+    .option('--seed <n>', 'seed for the weighted choice (repeatable runs)');
+}
+
+/** The state and one-attempt function both `activate` and `run` use. */
+async function prepare(o: ActivateFlags) {
+  const { activateOnce, loadClientState, seededRandom, systemSearchList } = await lib();
+  const state = loadClientState(o.stateDir);
+  const productId = o.product ?? state.productId;
+  if (!productId) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No product: pass --product ID once (it is kept in the state)');
+  const product = Catalog.load().product(productId);
+  const domains = o.domain ?? (state.domain ? [state.domain] : systemSearchList());
+  const dns = o.dns ? parseHostAndPort(o.dns, 53) : systemNameserver();
+  const random = o.seed === undefined ? Math.random : seededRandom(Number(o.seed));
+  const attempt = (renewal = false) =>
+    activateOnce({ state, productId: product.id, clock: realClock, dns, domains, mode: o.selection, renewal, random }).catch((err: unknown) => {
       if (err instanceof KmsLabError && err.code === '0x8007232B') return { response: null, errorCode: err.code, message: err.message, host: null, discoveredBy: null, tried: [] };
       throw err;
     });
-    saveClientState(o.stateDir, state);
-    const r = outcome.response;
-    const result = {
-      licensed: r?.licensed ?? false, count: r?.count ?? null, threshold: r?.threshold ?? product.threshold, errorCode: outcome.errorCode,
-      message: outcome.message, host: outcome.host, discoveredBy: outcome.discoveredBy, product: product.id, cmid: state.cmid, tried: outcome.tried,
-    };
-    if (o.json) printJson(result);
-    else if (result.licensed) process.stdout.write(`${product.name}: licensed by ${result.host} (${result.discoveredBy}), count ${result.count}\n`);
-    else process.stdout.write(`${product.name}: not licensed (${result.errorCode}: ${result.message})${result.host ? ` from ${result.host} (${result.discoveredBy})` : ''}\n`);
-    process.exitCode = result.licensed ? 0 : 2;
-  });
+  return { state, product, attempt };
+}
+
+function resultOf(outcome: Awaited<ReturnType<Awaited<ReturnType<typeof prepare>>['attempt']>>, product: { id: string; threshold: number }, cmid: string) {
+  const r = outcome.response;
+  return {
+    licensed: r?.licensed ?? false, count: r?.count ?? null, threshold: r?.threshold ?? product.threshold, errorCode: outcome.errorCode,
+    message: outcome.message, host: outcome.host, discoveredBy: outcome.discoveredBy, product: product.id, cmid, tried: outcome.tried,
+  };
+}
+
+function activateCommand(): Command {
+  return discoveryOptions(new Command('activate').description('activate now, like slmgr /ato: manual host, else cached host, else _vlmcs._tcp SRV lookup'))
+    .option('--renew', 'send a renewal')
+    .action(async (o: ActivateFlags) => {
+      const { saveClientState } = await lib();
+      const { state, product, attempt } = await prepare(o);
+      const result = resultOf(await attempt(o.renew), product, state.cmid);
+      saveClientState(o.stateDir, state);
+      if (o.json) printJson(result);
+      else if (result.licensed) process.stdout.write(`${product.id}: licensed by ${result.host} (${result.discoveredBy}), count ${result.count}\n`);
+      else process.stdout.write(`${product.id}: not licensed (${result.errorCode}: ${result.message})${result.host ? ` from ${result.host} (${result.discoveredBy})` : ''}\n`);
+      process.exitCode = result.licensed ? 0 : 2;
+    });
+}
+
+function runCommand(): Command {
+  return discoveryOptions(new Command('run').description('run as a KMS client does: retry every activation interval, renew every renewal interval, until stopped'))
+    .action(async (o: ActivateFlags) => {
+      const { runAgent, saveClientState } = await lib();
+      const { state, product, attempt } = await prepare(o);
+      const stop = new AbortController();
+      process.once('SIGTERM', () => stop.abort());
+      process.once('SIGINT', () => stop.abort());
+      await runAgent({
+        state, clock: realClock,
+        attempt: () => attempt(state.licenseStatus === 'licensed'),
+        onAttempt: (outcome) => {
+          saveClientState(o.stateDir, state);
+          const line = outcome ? resultOf(outcome, product, state.cmid) : { licensed: false, errorCode: 'error' };
+          process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), status: state.licenseStatus, nextContact: state.nextContactAt, ...line })}\n`);
+        },
+      }, stop.signal);
+    });
 }
 
 /** The first nameserver of /etc/resolv.conf, as a KMS client would ask its configured DNS. */
@@ -95,6 +128,7 @@ function stateCommand(name: string, description: string, change: (state: import(
 export function clientCommand(): Command {
   const client = new Command('client').description('a KMS client: discovery, activation and its state, like slmgr');
   client.addCommand(activateCommand());
+  client.addCommand(runCommand());
   client.addCommand(
     withCommon(new Command('status').description('show the client state, like slmgr /dli')).action(async (o: Common) => {
       const { loadClientState } = await lib();
