@@ -1,6 +1,6 @@
 import {
   DEFAULT_KMS_PORT, ERROR_CODES, KmsConnection, KmsLabError, toKmsLabError,
-  type ActivationResponse, type Clock, type ErrorCode,
+  type ActivationResponse, type Clock, type ErrorCode, type MakResponse,
 } from '@kmslab/core';
 import type { DnsTarget } from '@kmslab/dns-wire';
 import type { ClientState } from './client-state.js';
@@ -29,6 +29,8 @@ export interface ActivateOptions {
 
 export interface ActivationOutcome {
   response: ActivationResponse | null;
+  /** Set when the client activated with its MAK (no count, no expiry). */
+  mak?: MakResponse | null;
   /** HOST:PORT actually connected to (an address for DNS-found hosts). */
   address?: string | null;
   errorCode: ErrorCode | null;
@@ -65,6 +67,11 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
     try {
       const conn = await KmsConnection.connect({ host, port, connectTimeoutMs: o.connectTimeoutMs ?? 2000, requestTimeoutMs: 5000 });
       try {
+        if (o.state.makKey) {
+          const mak = await conn.activateMak({ cmid: o.state.cmid, productId: o.productId, clientTime: o.clock.now(), key: o.state.makKey });
+          step(`${where}: MAK activation, ${mak.remaining} left on the key`);
+          return { response: null, mak, errorCode: null, message: null, host: where, address: where, discoveredBy: by, tried };
+        }
         const response = await conn.activate({
           cmid: o.state.cmid, productId: o.productId, fqdn: '', clientTime: o.clock.now(),
           kind: o.renewal ? 'renewal' : 'activation', licenseStatus: o.state.licenseStatus,
@@ -130,9 +137,13 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
 }
 
 function applyToState(o: ActivateOptions, outcome: ActivationOutcome): void {
-  const r = outcome.response!;
   const now = o.clock.now();
   o.state.productId = o.productId;
+  if (outcome.mak) {
+    o.state.lastContact = { at: new Date(now).toISOString(), host: outcome.host, discoveredBy: outcome.discoveredBy, count: null, errorCode: null };
+    return;
+  }
+  const r = outcome.response!;
   if (o.state.hostCaching && outcome.discoveredBy !== 'manual') {
     o.state.cachedHost = outcome.address ?? outcome.host;
     o.state.cachedHostName = outcome.host;

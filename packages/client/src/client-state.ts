@@ -23,6 +23,8 @@ export interface ClientState {
   lastContact: { at: string; host: string | null; discoveredBy: string | null; count: number | null; errorCode: string | null } | null;
   activationIntervalMin: number | null;
   renewalIntervalMin: number | null;
+  /** A multiple activation key set with `client set-key --mak`: the client activates with it instead of KMS. */
+  makKey: string | null;
   /** Lifecycle (see lifecycle.ts): install time, end of the initial grace, next contact. */
   installedAt: string | null;
   graceUntil: string | null;
@@ -35,7 +37,7 @@ export function newClientState(): ClientState {
   return {
     cmid: randomUUID(), productId: null, manualHost: null, domain: null, hostCaching: true, cachedHost: null, cachedHostName: null,
     licenseStatus: 'initial-grace', licensedUntil: null, lastContact: null, activationIntervalMin: null, renewalIntervalMin: null,
-    installedAt: null, graceUntil: null, nextContactAt: null,
+    makKey: null, installedAt: null, graceUntil: null, nextContactAt: null,
   };
 }
 

@@ -37,6 +37,7 @@ export function ensureInstalled(state: ClientState & Partial<LifecycleFields>, c
 /** The license status at `now`, with expiry applied (grace over, or 180 days without a renewal). */
 export function statusAt(state: ClientState & Partial<LifecycleFields>, now: number): ClientState['licenseStatus'] {
   if (state.licenseStatus === 'licensed') {
+    if (state.licensedUntil === null && state.makKey) return 'licensed'; // MAK activation does not expire
     const until = ms(state.licensedUntil);
     return until !== null && now > until ? 'notification' : 'licensed';
   }
@@ -54,6 +55,13 @@ export function afterAttempt(state: ClientState & Partial<LifecycleFields>, outc
   state.licenseStatus = statusAt(state, now);
   const activation = minutes(state.activationIntervalMin, DEFAULT_ACTIVATION_INTERVAL_MIN);
   const renewal = minutes(state.renewalIntervalMin, DEFAULT_RENEWAL_INTERVAL_MIN);
+  if (outcome.mak) {
+    // MAK: activated for good, nothing to renew (kms-reference.md "Roles").
+    state.licenseStatus = 'licensed';
+    state.licensedUntil = null;
+    state.nextContactAt = null;
+    return;
+  }
   if (outcome.response?.licensed) {
     state.licenseStatus = 'licensed';
     state.licensedUntil = iso(now + ACTIVATION_VALIDITY_MS);
@@ -65,6 +73,7 @@ export function afterAttempt(state: ClientState & Partial<LifecycleFields>, outc
 
 /** Milliseconds until the client should contact a host (0 when due). */
 export function dueIn(state: ClientState & Partial<LifecycleFields>, now: number): number {
+  if (state.makKey && state.licenseStatus === 'licensed' && state.licensedUntil === null) return Number.POSITIVE_INFINITY;
   const next = ms(state.nextContactAt ?? null);
   return next === null ? 0 : Math.max(0, next - now);
 }

@@ -78,6 +78,14 @@ export const ERROR_CODES = {
     wire: 0x4b4c000d,
     message: 'Cannot listen on the address and port asked for',
   },
+  KMSLAB_MAK_INVALID: {
+    wire: 0x4b4c000e,
+    message: 'The multiple activation key is not known to the activation authority',
+  },
+  KMSLAB_MAK_EXHAUSTED: {
+    wire: 0x4b4c000f,
+    message: 'The multiple activation key has no activations left',
+  },
 } as const satisfies Record<string, { wire: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

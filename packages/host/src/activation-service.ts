@@ -6,6 +6,8 @@ import {
   toKmsLabError,
   type ActivationRequest,
   type ActivationResponse,
+  type MakRequest,
+  type MakResponse,
   type Product,
 } from '@kmslab/core';
 import type { Logger } from 'pino';
@@ -91,6 +93,31 @@ export class ActivationService {
       'activation request',
     );
     return response;
+  }
+
+  /** The emulated activation authority: a MAK activates a client whatever the count (kms-reference.md "Roles"). */
+  async handleMak(req: MakRequest, peer: string): Promise<MakResponse> {
+    const { catalog, clock, store, makKeys } = this.#o;
+    const product = catalog.findProduct(req.productId);
+    const refuse = (err: KmsLabError): never => {
+      this.#metrics.request(product?.family ?? 'unknown', err.code);
+      this.#log?.info({ event: 'mak-activation', cmid: req.cmid, product: req.productId, outcome: 'refused', errorCode: err.code, peer }, err.message);
+      throw err;
+    };
+    if (!product) refuse(new KmsLabError('KMSLAB_UNKNOWN_PRODUCT', `Unknown product "${req.productId}"`));
+    if (Math.abs(req.clientTime - clock.now()) > MAX_CLOCK_SKEW_MS) refuse(new KmsLabError('0xC004F06C'));
+    const key = makKeys.find((k) => k.key === req.key);
+    if (!key) refuse(new KmsLabError('KMSLAB_MAK_INVALID'));
+    let remaining: number | null;
+    try {
+      remaining = await store.consumeMak(key!.key, req.cmid, key!.activations);
+    } catch (err) {
+      throw toKmsLabError(err, 'KMSLAB_HOST_UNAVAILABLE');
+    }
+    if (remaining === null) refuse(new KmsLabError('KMSLAB_MAK_EXHAUSTED', `MAK ${key!.key} has no activations left (${key!.activations} used)`));
+    this.#metrics.request(product!.family, 'mak');
+    this.#log?.info({ event: 'mak-activation', cmid: req.cmid, product: product!.id, outcome: 'licensed', remaining, peer }, 'MAK activation');
+    return { remaining: remaining!, hostId: this.#o.hostId };
   }
 
   #refuse(req: ActivationRequest, peer: string, product: Product | undefined, err: KmsLabError): never {

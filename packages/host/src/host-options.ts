@@ -37,6 +37,8 @@ export interface HostOptions {
   idleTimeoutMs?: number;
   /** On close, how long in-flight requests may take to finish. */
   drainTimeoutMs?: number;
+  /** MAK keys the emulated activation authority knows, with the activations each allows. */
+  makKeys?: ReadonlyArray<{ key: string; activations: number }>;
   /** DNS publishing (started with the host, stopped on close). */
   publisher?: DnsPublisher | null;
   /** On close, remove this host's records from DNS. */
@@ -74,6 +76,7 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
     idleTimeoutMs: o.idleTimeoutMs ?? 60_000,
     drainTimeoutMs: o.drainTimeoutMs ?? 10_000,
     publisher: o.publisher ?? null,
+    makKeys: o.makKeys ?? [],
     deregisterOnClose: o.deregisterOnClose ?? false,
   };
 }

@@ -7,6 +7,7 @@ import {
   encodeActivationResponse,
   encodeError,
   encodeHelloResponse,
+  encodeMakResponse,
   toKmsLabError,
 } from '@kmslab/core';
 import type { ActivationService } from './activation-service.js';
@@ -138,6 +139,8 @@ export class KmsListener {
           socket.write(encodeHelloResponse(frame.requestId, { protocolVersion: PROTOCOL_VERSION, software: SOFTWARE, hostId: this.#o.hostId }));
         } else if (frame.type === 'activationRequest') {
           this.#activate(socket, state, peer, frame.requestId, frame.body);
+        } else if (frame.type === 'makRequest') {
+          this.#answer(socket, state, frame.requestId, this.#service.handleMak(frame.body, peer).then((r) => encodeMakResponse(frame.requestId, r)));
         } else {
           return this.#reject(socket, peer, new KmsLabError('KMSLAB_MALFORMED_FRAME', `A host does not accept ${frame.type} frames`), frame.requestId);
         }
@@ -146,10 +149,15 @@ export class KmsListener {
   }
 
   #activate(socket: Socket, state: { inFlight: number }, peer: string, requestId: number, body: Parameters<ActivationService['handle']>[0]): void {
+    this.#answer(socket, state, requestId, this.#service.handle(body, peer).then((response) => encodeActivationResponse(requestId, response)));
+  }
+
+  /** Writes the answer when it is ready, or an error frame; counts it as in flight until then (drain waits). */
+  #answer(socket: Socket, state: { inFlight: number }, requestId: number, answer: Promise<Buffer>): void {
     state.inFlight++;
     this.#inFlight++;
-    this.#service.handle(body, peer).then(
-      (response) => this.#reply(socket, state, encodeActivationResponse(requestId, response)),
+    answer.then(
+      (bytes) => this.#reply(socket, state, bytes),
       (err) => {
         const e = toKmsLabError(err, 'KMSLAB_HOST_UNAVAILABLE');
         this.#reply(socket, state, encodeError(requestId, { code: e.code, message: e.message }));

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { Catalog, KmsLabError, realClock } from '@kmslab/core';
 import { collect, parseHostAndPort } from '../options.js';
 import { printJson } from '../output.js';
+import type { ActivationOutcome } from '@kmslab/client';
 
 interface Common {
   stateDir: string;
@@ -49,7 +50,7 @@ async function prepare(o: ActivateFlags) {
   const domains = o.domain ?? (state.domain ? [state.domain] : systemSearchList());
   const dns = o.dns ? parseHostAndPort(o.dns, 53) : systemNameserver();
   const random = o.seed === undefined ? Math.random : seededRandom(Number(o.seed));
-  const attempt = (renewal = false) =>
+  const attempt = (renewal = false): Promise<ActivationOutcome> =>
     activateOnce({ state, productId: product.id, clock: realClock, dns, domains, mode: o.selection, renewal, random }).catch((err: unknown) => {
       if (err instanceof KmsLabError && err.code === '0x8007232B') return { response: null, errorCode: err.code, message: err.message, host: null, discoveredBy: null, tried: [] };
       throw err;
@@ -57,10 +58,10 @@ async function prepare(o: ActivateFlags) {
   return { state, product, attempt };
 }
 
-function resultOf(outcome: Awaited<ReturnType<Awaited<ReturnType<typeof prepare>>['attempt']>>, product: { id: string; threshold: number }, cmid: string) {
+function resultOf(outcome: ActivationOutcome, product: { id: string; threshold: number }, cmid: string) {
   const r = outcome.response;
   return {
-    licensed: r?.licensed ?? false, count: r?.count ?? null, threshold: r?.threshold ?? product.threshold, errorCode: outcome.errorCode,
+    licensed: r?.licensed ?? Boolean(outcome.mak), count: r?.count ?? null, activatedBy: outcome.mak ? 'mak' : r ? 'kms' : null, makRemaining: outcome.mak?.remaining ?? null, threshold: r?.threshold ?? product.threshold, errorCode: outcome.errorCode,
     message: outcome.message, host: outcome.host, discoveredBy: outcome.discoveredBy, product: product.id, cmid, tried: outcome.tried,
   };
 }
@@ -151,6 +152,19 @@ export function clientCommand(): Command {
     parseHostAndPort(a!, 1688);
     s.manualHost = a!;
   }, '<host[:port]>'));
+  client.addCommand(
+    withCommon(new Command('set-key').description('switch to MAK activation with a lab multiple activation key, like slmgr /ipk MAK'))
+      .requiredOption('--mak <key>', 'the MAK (KMSLAB-MAK-…); the host serving as activation authority must know it')
+      .action(async (o: Common & { mak: string }) => {
+        if (!/^KMSLAB-MAK-[A-Z0-9-]+$/.test(o.mak)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `"${o.mak}" is not a lab MAK (KMSLAB-MAK-…); kmslab never takes Microsoft keys`);
+        const { loadClientState, saveClientState } = await lib();
+        const state = loadClientState(o.stateDir);
+        state.makKey = o.mak;
+        state.nextContactAt = null;
+        saveClientState(o.stateDir, state);
+        if (o.json) printJson(state);
+      }),
+  );
   client.addCommand(stateCommand('clear-host', 'go back to DNS discovery, like slmgr /ckms', (s) => (s.manualHost = null)));
   client.addCommand(stateCommand('set-domain', 'search this domain only, like slmgr /skms-domain', (s, a) => (s.domain = a!.replace(/\.$/, '')), '<domain>'));
   client.addCommand(stateCommand('host-caching', 'turn host caching on or off, like slmgr /skhc and /ckhc', (s, a) => {

@@ -29,6 +29,14 @@ interface StartOptions {
   publishDomain?: string[];
   publishRefresh?: number;
   deregisterOnStop?: boolean;
+  makKey?: string[];
+}
+
+/** `KEY:COUNT`: a MAK the emulated activation authority knows and how many clients it may activate. */
+function parseMakKey(text: string): { key: string; activations: number } {
+  const m = /^(KMSLAB-MAK-[A-Z0-9-]+):(\d{1,9})$/.exec(text);
+  if (!m) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--mak-key must be KMSLAB-MAK-…:COUNT, e.g. KMSLAB-MAK-OFFICE-01:10 (got "${text}")`);
+  return { key: m[1]!, activations: Number(m[2]) };
 }
 
 /** `DOMAIN[,PRIORITY,WEIGHT]`, the DnsDomainPublishList form (kms-reference.md "Discovery"). */
@@ -76,6 +84,7 @@ export function hostStartCommand(): Command {
     .option('--publish-domain <domain[,priority,weight]>', 'domain to publish in, repeatable (default: the domain of --fqdn, priority 0, weight 0)', collect)
     .option('--publish-refresh <min>', 're-register every N minutes (default 1440, as a KMS host does)', intOption('--publish-refresh', 1, 525_600))
     .option('--deregister-on-stop', 'remove this host from DNS on a clean shutdown')
+    .option('--mak-key <key:count>', 'serve as the activation authority for this lab MAK, with COUNT activations, repeatable', collect)
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
     .action(async (o: StartOptions) => {
@@ -110,6 +119,7 @@ export function hostStartCommand(): Command {
       const host = await KmsHost.start({
         publisher,
         deregisterOnClose: o.deregisterOnStop,
+        makKeys: (o.makKey ?? []).map(parseMakKey),
         hostId: o.hostId,
         store,
         catalog,

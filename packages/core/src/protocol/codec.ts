@@ -1,7 +1,7 @@
 import { ERROR_CODES, KmsLabError, errorCodeFromWire } from '../errors.js';
 import { LICENSE_STATUS, licenseStatusFromWire } from '../license-status.js';
 import { FRAME_TYPE, HEADER_BYTES, MAGIC, MAX_FRAME_BYTES, PROTOCOL_VERSION, REQUEST_KIND } from './constants.js';
-import type { ActivationRequest, ActivationResponse, ErrorFrame, Frame, HelloResponse } from './messages.js';
+import type { ActivationRequest, ActivationResponse, ErrorFrame, Frame, HelloResponse, MakRequest, MakResponse } from './messages.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -52,6 +52,29 @@ export function encodeActivationRequest(requestId: number, req: ActivationReques
   o += product.copy(buf, o);
   buf[o++] = fqdn.length;
   fqdn.copy(buf, o);
+  return buf;
+}
+
+export function encodeMakRequest(requestId: number, req: MakRequest): Buffer {
+  const product = shortString(req.productId, 'Product id', 1);
+  const key = shortString(req.key, 'MAK', 1);
+  const buf = header(FRAME_TYPE.makRequest, requestId, 16 + 8 + 1 + product.length + 1 + key.length);
+  let o = HEADER_BYTES;
+  o += cmidToBytes(req.cmid).copy(buf, o);
+  o = buf.writeDoubleBE(req.clientTime, o);
+  buf[o++] = product.length;
+  o += product.copy(buf, o);
+  buf[o++] = key.length;
+  key.copy(buf, o);
+  return buf;
+}
+
+export function encodeMakResponse(requestId: number, res: MakResponse): Buffer {
+  const hostId = shortString(res.hostId, 'Host id', 1);
+  const buf = header(FRAME_TYPE.makResponse, requestId, 4 + 1 + hostId.length);
+  let o = buf.writeUInt32BE(res.remaining, HEADER_BYTES);
+  buf[o++] = hostId.length;
+  hostId.copy(buf, o);
   return buf;
 }
 
@@ -177,6 +200,21 @@ export function decodeFrame(frame: Buffer): Frame {
     case FRAME_TYPE.helloRequest:
       r.end();
       return { type: 'helloRequest', requestId };
+    case FRAME_TYPE.makRequest: {
+      const cmid = r.cmid();
+      const clientTime = r.f64('client time');
+      const productId = r.str(r.u8('product id length'), 'product id', 'ascii');
+      const key = r.str(r.u8('MAK length'), 'MAK', 'ascii');
+      r.end();
+      if (!productId || !key || !Number.isFinite(clientTime)) throw malformed('empty product id or MAK, or a bad client time', requestId);
+      return { type: 'makRequest', requestId, body: { cmid, productId, clientTime, key } };
+    }
+    case FRAME_TYPE.makResponse: {
+      const remaining = r.u32('remaining');
+      const hostId = r.str(r.u8('host id length'), 'host id');
+      r.end();
+      return { type: 'makResponse', requestId, body: { remaining, hostId } };
+    }
     case FRAME_TYPE.activationResponse: {
       const wire = r.u32('result code');
       const errorCode = wire === 0 ? null : (errorCodeFromWire(wire) ?? null);

@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { KmsLabError, toKmsLabError } from '../errors.js';
-import { encodeActivationRequest, encodeHelloRequest, decodeFrame } from './codec.js';
+import { encodeActivationRequest, encodeHelloRequest, encodeMakRequest, decodeFrame } from './codec.js';
 import { FrameDecoder } from './frame-decoder.js';
-import type { ActivationRequest, ActivationResponse, Frame, HelloResponse } from './messages.js';
+import type { ActivationRequest, ActivationResponse, Frame, HelloResponse, MakRequest, MakResponse } from './messages.js';
 
 export interface KmsConnectionOptions {
   host: string;
@@ -66,6 +66,12 @@ export class KmsConnection {
   async activate(request: ActivationRequest): Promise<ActivationResponse> {
     const frame = await this.#send((id) => encodeActivationRequest(id, request));
     if (frame.type !== 'activationResponse') throw unexpected(frame);
+    return frame.body;
+  }
+
+  async activateMak(request: MakRequest): Promise<MakResponse> {
+    const frame = await this.#send((id) => encodeMakRequest(id, request));
+    if (frame.type !== 'makResponse') throw unexpected(frame);
     return frame.body;
   }
 

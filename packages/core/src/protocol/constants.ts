@@ -10,8 +10,10 @@ export const HEADER_BYTES = 12;
 export const FRAME_TYPE = {
   activationRequest: 0x01,
   helloRequest: 0x02,
+  makRequest: 0x03,
   activationResponse: 0x81,
   helloResponse: 0x82,
+  makResponse: 0x83,
   error: 0xff,
 } as const;
 

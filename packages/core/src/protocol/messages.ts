@@ -34,6 +34,21 @@ export interface ActivationResponse {
   hostTime: number;
 }
 
+/** A client asks the emulated activation authority to activate it with a MAK (docs/protocol.md "MAK_REQUEST"). */
+export interface MakRequest {
+  cmid: string;
+  productId: string;
+  clientTime: number;
+  key: string;
+}
+
+/** MAK activation granted; it does not expire and needs no renewal. */
+export interface MakResponse {
+  /** Activations left on the key after this one. */
+  remaining: number;
+  hostId: string;
+}
+
 export interface HelloResponse {
   protocolVersion: number;
   software: string;
@@ -48,6 +63,8 @@ export interface ErrorFrame {
 export type Frame =
   | { type: 'activationRequest'; requestId: number; body: ActivationRequest }
   | { type: 'helloRequest'; requestId: number }
+  | { type: 'makRequest'; requestId: number; body: MakRequest }
+  | { type: 'makResponse'; requestId: number; body: MakResponse }
   | { type: 'activationResponse'; requestId: number; body: ActivationResponse }
   | { type: 'helloResponse'; requestId: number; body: HelloResponse }
   | { type: 'error'; requestId: number; body: ErrorFrame };

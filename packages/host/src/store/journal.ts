@@ -6,7 +6,8 @@ import { KmsLabError } from '@kmslab/core';
 /** One journal entry; `q` orders entries against the snapshot. */
 export type JournalRecord =
   | { t: 'r'; f: string; c: string; n: number; th: number; s: string }
-  | { t: 'x'; f: string; s: string };
+  | { t: 'x'; f: string; s: string }
+  | { t: 'm'; k: string; c: string };
 export type JournalEntry = JournalRecord & { q: number };
 
 export interface Recovered<S> {

@@ -6,6 +6,8 @@ import type { ActivationStore, CountedRequest, FamilyStats, RefusedRequest } fro
 
 interface SnapshotState {
   families: Record<Family, { clients: Array<[string, number]>; total: number; failed: number; byStatus: Record<string, number> }>;
+  /** MAK key → the clients it activated. */
+  mak?: Record<string, string[]>;
 }
 
 export interface MemoryStoreOptions {
@@ -23,6 +25,7 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements ActivationStore {
   readonly kind = 'memory';
   readonly #families = new Map<Family, FamilyRecords>();
+  readonly #mak = new Map<string, Set<string>>();
   readonly #journal: Journal<SnapshotState> | null;
 
   private constructor(journal: Journal<SnapshotState> | null) {
@@ -52,6 +55,21 @@ export class MemoryStore implements ActivationStore {
   recordRefused(r: RefusedRequest): Promise<void> {
     this.#applyRefused(r.family, r.licenseStatus);
     return this.#journal ? this.#journal.append({ t: 'x', f: r.family, s: r.licenseStatus }) : Promise.resolve();
+  }
+
+  consumeMak(key: string, cmid: string, limit: number): Promise<number | null> {
+    const used = this.#makUsed(key);
+    if (used.has(cmid)) return Promise.resolve(limit - used.size);
+    if (used.size >= limit) return Promise.resolve(null);
+    used.add(cmid);
+    const remaining = limit - used.size;
+    return this.#journal ? this.#journal.append({ t: 'm', k: key, c: cmid }).then(() => remaining) : Promise.resolve(remaining);
+  }
+
+  #makUsed(key: string): Set<string> {
+    let used = this.#mak.get(key);
+    if (!used) this.#mak.set(key, (used = new Set()));
+    return used;
   }
 
   async stats(families: readonly Family[], now: number): Promise<Record<Family, FamilyStats>> {
@@ -89,6 +107,10 @@ export class MemoryStore implements ActivationStore {
   }
 
   #replay(e: JournalEntry): void {
+    if (e.t === 'm') {
+      this.#makUsed(e.k).add(e.c);
+      return;
+    }
     const status = LICENSE_STATUS_NAMES.includes(e.s as LicenseStatus) ? (e.s as LicenseStatus) : 'unlicensed';
     if (e.t === 'r') this.#applyCount(e.f, e.c, e.n, e.th, status);
     else this.#applyRefused(e.f, status);
@@ -99,10 +121,11 @@ export class MemoryStore implements ActivationStore {
     for (const [name, f] of this.#families) {
       families[name] = { clients: [...f.clients], total: f.totalRequests, failed: f.failedRequests, byStatus: { ...f.requestsByStatus } };
     }
-    return { families };
+    return { families, mak: Object.fromEntries([...this.#mak].map(([k, v]) => [k, [...v]])) };
   }
 
   #restore(state: SnapshotState): void {
+    for (const [key, cmids] of Object.entries(state.mak ?? {})) for (const c of cmids) this.#makUsed(key).add(c);
     for (const [name, s] of Object.entries(state.families ?? {})) {
       const f = this.#family(name);
       for (const [cmid, seen] of s.clients) f.clients.set(cmid, seen);

@@ -19,7 +19,16 @@ export interface RedisStoreOptions {
 
 type RedisWithRecord = Redis & {
   kmslabRecord(clients: string, stats: string, ...args: Array<string | number>): Promise<number[]>;
+  kmslabMak(key: string, cmid: string, limit: number): Promise<number>;
 };
+
+/** One MAK activation per distinct client, atomically; -1 when the key is used up. */
+const MAK_LUA = `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return tonumber(ARGV[2]) - redis.call('SCARD', KEYS[1]) end
+local used = redis.call('SCARD', KEYS[1])
+if used >= tonumber(ARGV[2]) then return -1 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return tonumber(ARGV[2]) - used - 1`;
 
 interface Waiting {
   request: CountedRequest;
@@ -62,6 +71,7 @@ export class RedisStore implements ActivationStore {
     };
     const redis = new Redis(url, redisOptions) as RedisWithRecord;
     redis.defineCommand('kmslabRecord', { numberOfKeys: 2, lua: RECORD_LUA });
+    redis.defineCommand('kmslabMak', { numberOfKeys: 1, lua: MAK_LUA });
     let lastError: Error | undefined;
     redis.on('error', (err: Error) => (lastError = err)); // later errors show in healthy() and per request; ioredis reconnects
     try {
@@ -118,6 +128,15 @@ export class RedisStore implements ActivationStore {
     const k = this.keys(r.family);
     try {
       await this.#redis.multi().hincrby(k.stats, 'total', 1).hincrby(k.stats, 'failed', 1).hincrby(k.stats, r.licenseStatus, 1).exec();
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
+  async consumeMak(key: string, cmid: string, limit: number): Promise<number | null> {
+    try {
+      const remaining = await this.#redis.kmslabMak(`kmslab:{${this.#hostId}:mak}:${key}`, cmid, limit);
+      return remaining < 0 ? null : remaining;
     } catch (err) {
       throw unavailable(err);
     }

@@ -35,6 +35,11 @@ export interface ActivationStore {
   /** Refreshes the client's record and returns the family's count after it. */
   record(request: CountedRequest): Promise<number>;
   recordRefused(request: RefusedRequest): Promise<void>;
+  /**
+   * Uses one activation of a MAK for this client (the same client again uses
+   * none): the activations left, or null when the key is used up.
+   */
+  consumeMak(key: string, cmid: string, limit: number): Promise<number | null>;
   stats(families: readonly Family[], now: number): Promise<Record<Family, FamilyStats>>;
   /** True when the store can take writes now. */
   healthy(): Promise<boolean>;
