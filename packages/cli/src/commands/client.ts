@@ -143,6 +143,7 @@ export function clientCommand(): Command {
         `KMS host caching: ${s.hostCaching ? 'enabled' : 'disabled'}`,
         `Discovery domain: ${s.domain ?? 'DNS suffix search list'}`,
         `Activation interval: ${s.activationIntervalMin ?? 120} minutes; renewal interval: ${s.renewalIntervalMin ?? 10080} minutes`,
+        `Next contact: ${s.makKey && s.licenseStatus === 'licensed' ? 'none (MAK activation)' : (s.nextContactAt ?? 'now')}`,
         `Last contact: ${s.lastContact ? `${s.lastContact.at} ${s.lastContact.host ?? '-'} (${s.lastContact.discoveredBy ?? '-'}), count ${s.lastContact.count ?? '-'}, ${s.lastContact.errorCode ?? 'licensed'}` : 'never'}`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
