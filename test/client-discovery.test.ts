@@ -68,7 +68,7 @@ describe('client discovery end to end (DNS → client → host)', () => {
     const status = await runCli(['client', 'status', '--state-dir', stateDir]);
     expect(status.stdout).toMatch(/Client Machine ID \(CMID\): [0-9a-f-]{36}/);
     expect(status.stdout).toContain('KMS host caching: disabled');
-  });
+  }, 180_000);
 
   test('a manual host that does not answer: 0xC004F074 listing what was tried', async () => {
     const stateDir = tmp();

@@ -143,7 +143,7 @@ describe('wire details', () => {
     hostile[2] = 0x01; // QR=0, all section counts 0xFFFF
     const started = Date.now();
     expect(decodeMessage((await udpRaw(hostile))!).rcode).toBe(1);
-    expect(Date.now() - started).toBeLessThan(500);
+    expect(Date.now() - started).toBeLessThan(1500); // no stall
     expect(await udpRaw(Buffer.from([1, 2, 3]), server.port, '127.0.0.1', 300)).toBeNull();
     const response = Buffer.from(query('lab.test', TYPE.SOA));
     response[2]! |= 0x80;

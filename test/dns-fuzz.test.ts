@@ -25,7 +25,8 @@ describe('fuzz (bounded; a longer run is pnpm fuzz:dns)', () => {
       for (const transport of ['udp', 'tcp'] as const) expect(() => handleMessage(packet, transport, ctx)).not.toThrow();
       slowest = Math.max(slowest, performance.now() - t0);
     }
-    expect(slowest).toBeLessThan(50);
+    // A stall (dns2 3.0.0 takes ~1.7 s on one hostile header) would show here; load on a shared CI machine stays far below.
+    expect(slowest).toBeLessThan(1000);
   });
 
   test('the server process survives hostile UDP and TCP traffic and answers a valid query right after', async () => {

@@ -1,16 +1,7 @@
 import { encodeMessage, emptyMessage, TYPE, CLASS, OPCODE } from '@kmslab/dns';
 
-/** A small deterministic PRNG (mulberry32) so a failing fuzz case can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so a failing fuzz case can be replayed from its seed. */
+export { seededRandom as rng } from '@kmslab/core';
 
 /** Valid messages to mutate: queries of each kind the server answers, an update, a transfer. */
 export function seedMessages(): Buffer[] {

@@ -19,3 +19,22 @@ export function logReady(logger: Logger, fields: Record<string, unknown>, human:
   else always.info({ event: 'ready', ...fields }, 'ready');
   logger.flush();
 }
+
+/**
+ * Keeps a long-running command up until SIGTERM or SIGINT, then runs `close`
+ * (drain, stop) and flushes the logs. Logs are flushed every second
+ * meanwhile, since JSON logs are buffered.
+ */
+export async function serveUntilSignal(logger: Logger, close: () => Promise<void>, verb = 'stopping'): Promise<void> {
+  const flusher = setInterval(() => logger.flush(), 1000).unref();
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ event: 'signal', signal }, `${signal}: ${verb}`);
+      close().then(resolve, resolve);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  clearInterval(flusher);
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
+}

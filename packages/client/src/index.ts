@@ -1,7 +1,8 @@
 export { activateOnce, type ActivateOptions, type ActivationOutcome, type DiscoveredBy } from './activate.js';
 export { discoverHosts, type Candidate, type DiscoveryStep, type DiscoverOptions } from './discovery.js';
 export { loadClientState, newClientState, saveClientState, type ClientState } from './client-state.js';
-export { orderSrv, seededRandom, type SelectionMode, type SrvTarget } from './srv-order.js';
+export { orderSrv, type SelectionMode, type SrvTarget } from './srv-order.js';
+export { seededRandom } from '@kmslab/core';
 export { systemSearchList } from './search-list.js';
 export { diagnoseDiscovery, type DiscoveryReport, type HostCheck } from './diagnose.js';
 export { afterAttempt, dueIn, ensureInstalled, statusAt } from './lifecycle.js';

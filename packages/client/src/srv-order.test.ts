@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { orderSrv, seededRandom } from './srv-order.js';
+import { seededRandom } from '@kmslab/core';
+import { orderSrv } from './srv-order.js';
 
 const rec = (target: string, priority: number, weight: number) => ({ target, port: 1688, priority, weight });
 

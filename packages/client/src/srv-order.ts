@@ -52,15 +52,3 @@ function shuffle<T>(items: T[], random: () => number): T[] {
   }
   return items;
 }
-
-/** mulberry32: a seeded generator so discovery and the simulator repeat under a seed (style.md rule 10). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

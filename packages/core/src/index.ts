@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './constants.js';
 export * from './clock.js';
+export { seededRandom } from './random.js';
 export * from './license-status.js';
 export type * from './catalog/types.js';
 export { Catalog, type HostLicense } from './catalog/catalog.js';

@@ -41,7 +41,7 @@ describe('DNS wire codec', () => {
     const counts = Buffer.alloc(12, 0xff);
     const t0 = performance.now();
     expect(() => decodeMessage(counts)).toThrow(/cannot fit/);
-    expect(performance.now() - t0).toBeLessThan(20);
+    expect(performance.now() - t0).toBeLessThan(500); // no stall (dns2 3.0.0: ~1.7 s)
     const loop = Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
     expect(() => decodeMessage(loop)).toThrow(/backwards/);
     const past = Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([40, 97, 98, 99, 100, 101, 102, 103, 104])]);

@@ -45,13 +45,18 @@ export function handleMessage(raw: Buffer, transport: Transport, ctx: ServerCont
   } catch (err) {
     // A message that decoded but cannot be answered (a name that does not encode back): SERVFAIL, never a crash.
     ctx.onEvent?.({ event: 'internal-error', error: (err as Error).message });
-    if (raw.length < 12 || raw[2]! & 0x80) return { bytes: null, rcode: null, kind: 'dropped' };
-    const res = emptyMessage(raw.readUInt16BE(0));
-    res.qr = true;
-    res.opcode = (raw[2]! >> 3) & 0xf;
-    res.rcode = RCODE.SERVFAIL;
-    return { bytes: encodeMessage(res), rcode: RCODE.SERVFAIL, kind: 'malformed' };
+    return headerOnlyAnswer(raw, RCODE.SERVFAIL);
   }
+}
+
+/** An answer built from the header alone (the rest could not be read or answered); responses and runts get none. */
+function headerOnlyAnswer(raw: Buffer, rcode: number): Handled {
+  if (raw.length < 12 || raw[2]! & 0x80) return { bytes: null, rcode: null, kind: 'dropped' };
+  const res = emptyMessage(raw.readUInt16BE(0));
+  res.qr = true;
+  res.opcode = (raw[2]! >> 3) & 0xf;
+  res.rcode = rcode;
+  return { bytes: encodeMessage(res), rcode, kind: 'malformed' };
 }
 
 function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled {
@@ -64,12 +69,7 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled 
   try {
     req = decodeMessage(raw);
   } catch {
-    if (raw.length < 12 || raw[2]! & 0x80) return { bytes: null, rcode: null, kind: 'dropped' };
-    const res = emptyMessage(raw.readUInt16BE(0));
-    res.qr = true;
-    res.opcode = (raw[2]! >> 3) & 0xf;
-    res.rcode = RCODE.FORMERR;
-    return { bytes: encodeMessage(res), rcode: RCODE.FORMERR, kind: 'malformed' };
+    return headerOnlyAnswer(raw, RCODE.FORMERR);
   }
   if (req.qr) return { bytes: null, rcode: null, kind: 'dropped' };
   const maxSize = transport === 'udp' ? Math.min(req.edns?.udpSize ?? CLASSIC_UDP_SIZE, MAX_UDP_ANSWER) : undefined;

@@ -30,7 +30,7 @@ function dnsStartCommand(): Command {
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: DnsStartOptions) => {
-      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone, parseKeyPolicy, ZoneJournal, loadDnsConfig }, { createLogger, logReady }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone, parseKeyPolicy, ZoneJournal, loadDnsConfig }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
       const config = o.config ? loadDnsConfig(o.config) : undefined;
       const keys = [...(config?.keys ?? []), ...(o.tsigKey ?? []).map(parseKeyPolicy)];
       const journal = new ZoneJournal(o.dataDir ?? config?.dataDir ?? process.env.KMSLAB_DNS_DATA_DIR ?? join('.kmslab', 'dns'));
@@ -67,17 +67,7 @@ function dnsStartCommand(): Command {
       const server = await DnsServer.start({ zones, keys, listen: o.listen ?? config?.listen, port: o.port ?? config?.port ?? 53, logger, onChange: (zone) => journal.save(zone) });
       const zoneNames = zones.list().map((z) => z.origin);
       logReady(logger, { port: server.port, addresses: server.addresses, zones: zoneNames }, `DNS on port ${server.port} (UDP and TCP) for ${zoneNames.join(', ')}`);
-      const flusher = setInterval(() => logger.flush(), 1000).unref();
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          logger.info({ event: 'signal', signal }, `${signal}: stopping`);
-          server.close().then(resolve, resolve);
-        };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
-      clearInterval(flusher);
-      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      await serveUntilSignal(logger, () => server.close(), 'stopping');
     });
 }
 

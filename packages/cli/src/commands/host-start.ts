@@ -89,7 +89,7 @@ export function hostStartCommand(): Command {
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
     .action(async (o: StartOptions) => {
       // Loaded here so that the other commands start fast.
-      const [{ KmsHost, openStore }, { createLogger, logReady }] = await Promise.all([import('@kmslab/host'), import('../logger.js')]);
+      const [{ KmsHost, openStore }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/host'), import('../logger.js')]);
       const logger = createLogger(o.logLevel, o.logFormat);
       const catalog = Catalog.load(o.catalog ?? []);
       const storeConfig: StoreConfig =
@@ -135,17 +135,6 @@ export function hostStartCommand(): Command {
       // Machine-readable start line on stdout for scripts and tests that use port 0.
       const ready = { hostId: o.hostId, port: host.port, admin: host.adminUrl, store: store.kind, dataDir: storeConfig.kind === 'memory' ? storeConfig.dataDir : undefined };
       logReady(logger, ready, `KMS on port ${host.port}, admin ${host.adminUrl ?? 'off'}, ${store.kind} store`);
-      // JSON logs are buffered (logger.ts): a quiet host still shows its lines within a second.
-      const flusher = setInterval(() => logger.flush(), 1000).unref();
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          logger.info({ event: 'signal', signal }, `${signal}: draining`);
-          host.close().then(resolve, resolve);
-        };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
-      clearInterval(flusher);
-      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      await serveUntilSignal(logger, () => host.close(), 'draining');
     });
 }
