@@ -1,0 +1,33 @@
+import { describe, expect, test } from 'vitest';
+import { parseTsigKey, TYPE } from '@kmslab/dns-wire';
+import { realClock } from '@kmslab/core';
+import { DnsServer, ZoneSet, defaultZone, parseKeyPolicy } from '@kmslab/dns';
+import { DnsPublisher } from './dns-publisher.js';
+
+const SECRET = 'cHVibGlzaGVyLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODk=';
+
+describe('DnsPublisher', () => {
+  test('re-registers on its refresh interval: a record removed from the zone comes back', async () => {
+    const zones = new ZoneSet();
+    const zone = defaultZone('lab.test');
+    zones.add(zone);
+    await using dns = await DnsServer.start({ zones, listen: ['127.0.0.1'], port: 0, keys: [parseKeyPolicy(`kms1:hmac-sha256:${SECRET}:host=kms1.lab.test`)] });
+    const publisher = new DnsPublisher({
+      dns: { host: '127.0.0.1', port: dns.port }, key: parseTsigKey(`kms1:hmac-sha256:${SECRET}`), fqdn: 'kms1.lab.test', addresses: ['127.0.0.1'],
+      domains: [{ domain: 'lab.test', priority: 0, weight: 0 }], refreshMs: 300, clock: realClock,
+    });
+    await publisher.start(1688);
+    try {
+      expect(zone.rrset('_vlmcs._tcp.lab.test', TYPE.SRV)?.records).toHaveLength(1);
+      zone.delete('_vlmcs._tcp.lab.test', TYPE.SRV);
+      expect(zone.rrset('_vlmcs._tcp.lab.test', TYPE.SRV)).toBeUndefined();
+      for (let i = 0; i < 40 && !zone.rrset('_vlmcs._tcp.lab.test', TYPE.SRV); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(zone.rrset('_vlmcs._tcp.lab.test', TYPE.SRV)?.records).toEqual([{ type: 'SRV', priority: 0, weight: 0, port: 1688, target: 'kms1.lab.test' }]);
+      expect(publisher.state.lastError).toBeNull();
+    } finally {
+      await publisher.stop({ deregister: true });
+    }
+    expect(zone.rrset('_vlmcs._tcp.lab.test', TYPE.SRV)).toBeUndefined();
+    expect(zone.rrset('kms1.lab.test', TYPE.A)).toBeUndefined();
+  });
+});
