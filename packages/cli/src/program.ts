@@ -3,6 +3,7 @@ import { activateCommand } from './commands/activate.js';
 import { clientCommand } from './commands/client.js';
 import { discoverCommand } from './commands/discover.js';
 import { dnsCommand } from './commands/dns.js';
+import { labCommand } from './commands/lab.js';
 import { hostStartCommand } from './commands/host-start.js';
 import { hostStatusCommand } from './commands/host-status.js';
 import { keyGroupsCommand, productsCommand } from './commands/products.js';
@@ -20,10 +21,12 @@ export function buildProgram(): Command {
   const client = clientCommand();
   program.addCommand(client);
   program.addCommand(discoverCommand());
+  const lab = labCommand();
+  program.addCommand(lab);
   program.addCommand(activateCommand());
   program.addCommand(productsCommand());
   program.addCommand(keyGroupsCommand());
   // Subcommands share exitOverride so errors come back to main() as exit codes.
-  for (const c of [host, dns, client, ...program.commands, ...host.commands, ...dns.commands, ...client.commands]) c.exitOverride();
+  for (const c of [host, dns, client, lab, ...program.commands, ...host.commands, ...dns.commands, ...client.commands, ...lab.commands]) c.exitOverride();
   return program;
 }

@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { KmsLabError } from '@kmslab/core';
+import { printJson, table } from '../output.js';
+
+export function labCommand(): Command {
+  const lab = new Command('lab').description('scenarios on a virtual clock, driving the real host and client code');
+  lab.addCommand(
+    new Command('list').description('list the built-in scenarios').action(async () => {
+      const { SCENARIOS } = await import('@kmslab/lab');
+      process.stdout.write(`${table([['NAME', 'DESCRIPTION'], ...Object.entries(SCENARIOS).map(([n, s]) => [n, s.description])])}\n`);
+    }),
+  );
+  lab.addCommand(
+    new Command('run')
+      .description('run a scenario and print its narrated timeline and checks; exit 1 when a check fails')
+      .argument('<name>', 'a built-in scenario (kmslab lab list)')
+      .option('--json', 'print JSON')
+      .action(async (name: string, o: { json?: boolean }) => {
+        const { SCENARIOS, narrate } = await import('@kmslab/lab');
+        const scenario = SCENARIOS[name];
+        if (!scenario) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `No scenario "${name}"; kmslab lab list shows them`);
+        const result = await scenario.run();
+        if (o.json) printJson(result);
+        else process.stdout.write(`${narrate(result)}\n`);
+        process.exitCode = result.passed ? 0 : 1;
+      }),
+  );
+  return lab;
+}

@@ -1,0 +1,28 @@
+import { describe, expect, test } from 'vitest';
+import { runCli } from './support/cli.js';
+
+describe('kmslab lab', () => {
+  test('reference-walkthrough runs the real host and client code on the virtual clock and passes its checks', async () => {
+    const r = await runCli(['lab', 'run', 'reference-walkthrough', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { passed: boolean; checks: Array<{ name: string; passed: boolean }>; timeline: Array<{ minute: number; client: string; count: number; licensed: boolean }> };
+    expect(result.passed).toBe(true);
+    expect(result.checks.every((c) => c.passed)).toBe(true);
+    const at = (client: string, minute: number) => result.timeline.find((e) => e.client === client && e.minute === minute);
+    expect(at('win7-02', 1)).toMatchObject({ count: 2, licensed: false });
+    expect(at('server-01', 2)).toMatchObject({ count: 3, licensed: false });
+    expect(at('win7-12', 12)).toMatchObject({ count: 13, licensed: false });
+    expect(at('server-01', 122)).toMatchObject({ count: 13, licensed: true });
+    expect(at('win7-01', 120)).toMatchObject({ count: 13, licensed: false });
+  });
+
+  test('the narrated form prints the timeline and the checks; list and unknown names behave', async () => {
+    const text = await runCli(['lab', 'run', 'reference-walkthrough']);
+    expect(text.stdout).toMatch(/00:02 {2}server-01 .* count {2}3 \/ 5 {2}not licensed/);
+    expect(text.stdout).toContain('All checks passed.');
+    expect((await runCli(['lab', 'list'])).stdout).toContain('reference-walkthrough');
+    const bad = await runCli(['lab', 'run', 'nope']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/No scenario "nope"/);
+  });
+});
