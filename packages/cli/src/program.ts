@@ -4,6 +4,7 @@ import { clientCommand } from './commands/client.js';
 import { discoverCommand } from './commands/discover.js';
 import { dnsCommand } from './commands/dns.js';
 import { labCommand } from './commands/lab.js';
+import { upCommand } from './commands/up.js';
 import { hostStartCommand } from './commands/host-start.js';
 import { hostStatusCommand } from './commands/host-status.js';
 import { keyGroupsCommand, productsCommand } from './commands/products.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(discoverCommand());
   const lab = labCommand();
   program.addCommand(lab);
+  program.addCommand(upCommand());
   program.addCommand(activateCommand());
   program.addCommand(productsCommand());
   program.addCommand(keyGroupsCommand());

@@ -6,6 +6,8 @@ import { dueIn, ensureInstalled } from './lifecycle.js';
 export interface AgentOptions {
   state: ClientState;
   clock: Clock;
+  /** How much faster than real time `clock` runs (a ScaledClock); waits shrink by it. */
+  timeScale?: number;
   /** One attempt (activateOnce with the client's settings). */
   attempt: () => Promise<ActivationOutcome | null>;
   /** After each attempt (save the state, log). */
@@ -22,12 +24,16 @@ export async function runAgent(o: AgentOptions, signal: AbortSignal): Promise<vo
     const wait = dueIn(o.state, o.clock.now());
     if (wait > 0) {
       await new Promise<void>((resolve) => {
-        // Long waits are cut in pieces: timers cap at 24.8 days.
-        const timer = setTimeout(resolve, Math.min(wait, 2 ** 31 - 1));
-        signal.addEventListener('abort', () => {
+        const onAbort = () => {
           clearTimeout(timer);
           resolve();
-        }, { once: true });
+        };
+        // Long waits are cut in pieces: timers cap at 24.8 days.
+        const timer = setTimeout(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, Math.min(Math.ceil(wait / (o.timeScale ?? 1)), 2 ** 31 - 1));
+        signal.addEventListener('abort', onAbort, { once: true });
       });
       continue;
     }

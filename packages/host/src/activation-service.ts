@@ -1,7 +1,6 @@
 import {
   ACTIVATION_VALIDITY_MS,
   KmsLabError,
-  MAX_CLOCK_SKEW_MS,
   TIME,
   toKmsLabError,
   type ActivationRequest,
@@ -42,7 +41,7 @@ export class ActivationService {
     if (!product) return this.#refuse(req, peer, undefined, new KmsLabError('KMSLAB_UNKNOWN_PRODUCT', `Unknown product "${req.productId}"`));
     // 4-hour limit: kms-reference.md "Client timing".
     const skew = req.clientTime - now;
-    if (Math.abs(skew) > MAX_CLOCK_SKEW_MS) {
+    if (Math.abs(skew) > this.#o.maxClockSkewMs) {
       const hours = (skew / 3_600_000).toFixed(1);
       return this.#refuse(req, peer, product, new KmsLabError('0xC004F06C', `The client's time is ${hours} h off the host's; the limit is 4 h`));
     }
@@ -105,7 +104,7 @@ export class ActivationService {
       throw err;
     };
     if (!product) refuse(new KmsLabError('KMSLAB_UNKNOWN_PRODUCT', `Unknown product "${req.productId}"`));
-    if (Math.abs(req.clientTime - clock.now()) > MAX_CLOCK_SKEW_MS) refuse(new KmsLabError('0xC004F06C'));
+    if (Math.abs(req.clientTime - clock.now()) > this.#o.maxClockSkewMs) refuse(new KmsLabError('0xC004F06C'));
     const key = makKeys.find((k) => k.key === req.key);
     if (!key) refuse(new KmsLabError('KMSLAB_MAK_INVALID'));
     let remaining: number | null;

@@ -4,6 +4,7 @@ import {
   DEFAULT_ADMIN_ADDRESS,
   DEFAULT_KMS_PORT,
   DEFAULT_RENEWAL_INTERVAL_MIN,
+  MAX_CLOCK_SKEW_MS,
   KmsLabError,
   isValidInterval,
   realClock,
@@ -37,6 +38,8 @@ export interface HostOptions {
   idleTimeoutMs?: number;
   /** On close, how long in-flight requests may take to finish. */
   drainTimeoutMs?: number;
+  /** Client time further off than this is refused with 0xC004F06C (default 4 h; Infinity turns the check off). */
+  maxClockSkewMs?: number;
   /** MAK keys the emulated activation authority knows, with the activations each allows. */
   makKeys?: ReadonlyArray<{ key: string; activations: number }>;
   /** DNS publishing (started with the host, stopped on close). */
@@ -77,6 +80,7 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
     drainTimeoutMs: o.drainTimeoutMs ?? 10_000,
     publisher: o.publisher ?? null,
     makKeys: o.makKeys ?? [],
+    maxClockSkewMs: o.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS,
     deregisterOnClose: o.deregisterOnClose ?? false,
   };
 }

@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { collect, intOption } from '../options.js';
+
+interface UpOptions {
+  zone: string;
+  dnsPort: number;
+  port: number;
+  hosts: number;
+  admin: string;
+  clients: number;
+  timeScale: number;
+  dataDir: string;
+  listen?: string[];
+  seed?: number;
+  logLevel: string;
+  logFormat?: 'json' | 'pretty';
+}
+
+export function upCommand(): Command {
+  return new Command('up')
+    .description('start a whole lab in one process: DNS for the zone, KMS hosts that publish themselves, optional simulated clients')
+    .option('--zone <name>', 'lab DNS zone', 'lab.test')
+    .option('--dns-port <n>', 'DNS port (UDP and TCP)', intOption('--dns-port', 0, 65535), 8053)
+    .option('--port <n>', 'KMS port of the first host (next hosts: +1, +2…)', intOption('--port', 0, 65535), 1688)
+    .option('--hosts <n>', 'KMS hosts (priorities 0, 10, 20…)', intOption('--hosts', 1, 20), 1)
+    .option('--admin <host:port>', 'admin listener of the first host (next hosts: +1…)', '127.0.0.1:9688')
+    .option('--clients <n>', 'simulated client machines finding the hosts through the lab DNS', intOption('--clients', 0, 100_000), 0)
+    .option('--time-scale <x>', 'lab time runs this many times faster (e.g. 720: a day in 2 minutes)', (v) => Number(v), 1)
+    .option('--data-dir <dir>', "where the hosts keep their counts", '.kmslab/up')
+    .option('--listen <addr>', 'address to listen on, repeatable (default: dual-stack ::)', collect)
+    .option('--seed <n>', 'seed for client timing and SRV weighting', intOption('--seed', 0, 2 ** 31))
+    .option('--log-level <level>', 'log level', 'warn')
+    .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
+    .action(async (o: UpOptions) => {
+      const [{ startTrainingLab }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/lab'), import('../logger.js')]);
+      const logger = createLogger(o.logLevel, o.logFormat);
+      const lab = await startTrainingLab({ ...o, dnsPort: o.dnsPort, kmsPort: o.port, logger });
+      const first = lab.hosts[0]!;
+      logReady(logger, { dnsPort: lab.dnsPort, zone: lab.zone, hosts: lab.hosts.map((h) => ({ port: h.port, admin: h.adminUrl })), clients: lab.clients.length }, `lab ${lab.zone} up`);
+      process.stdout.write(
+        [
+          `kmslab lab "${lab.zone}" is up${o.timeScale !== 1 ? ` (time × ${o.timeScale})` : ''}:`,
+          `  DNS       127.0.0.1:${lab.dnsPort} (UDP+TCP)   dig @127.0.0.1 -p ${lab.dnsPort} _vlmcs._tcp.${lab.zone} SRV`,
+          ...lab.hosts.map((h, i) => `  KMS host  kms${i + 1}.${lab.zone}:${h.port}, admin ${h.adminUrl}   pnpm kmslab host status --admin ${h.adminUrl}`),
+          `  Clients   ${lab.clients.length} simulated`,
+          `  Try       pnpm kmslab client activate --product windows-10-pro --dns 127.0.0.1:${lab.dnsPort} --domain ${lab.zone}`,
+          `            pnpm kmslab discover --dns 127.0.0.1:${lab.dnsPort} --domain ${lab.zone}`,
+          'Ctrl-C stops the lab.',
+          '',
+        ].join('\n'),
+      );
+      const ticker = lab.clients.length
+        ? setInterval(async () => {
+            const s = await first.status().catch(() => null);
+            const licensed = lab.clients.filter((c) => c.licenseStatus === 'licensed').length;
+            const counts = s ? Object.entries(s.families).filter(([, f]) => f.totalRequests > 0).map(([fam, f]) => `${fam} ${f.currentCount}`).join(', ') : '?';
+            process.stdout.write(`[lab time ${new Date(lab.clock.now()).toISOString().slice(0, 16).replace('T', ' ')}] kms1 count: ${counts || 'no requests yet'}; clients licensed ${licensed}/${lab.clients.length}\n`);
+          }, 5000).unref()
+        : null;
+      await serveUntilSignal(logger, async () => {
+        if (ticker) clearInterval(ticker);
+        await lab.close();
+      });
+    });
+}
