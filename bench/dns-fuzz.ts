@@ -7,8 +7,6 @@
  *      process must be alive and answer.
  * Deterministic from --seed; every loop is bounded in count and time.
  */
-import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { defaultZone, handleMessage, parseKeyPolicy, ZoneSet } from '@kmslab/dns';
 import { startCliProcess } from '../test/support/cli.js';
 import { dig } from '../test/support/dns-tools.js';
-import { mutate, rng, seedMessages } from '../test/support/dns-fuzz.js';
+import { hostileTraffic, mutate, rng, seedMessages } from '../test/support/dns-fuzz.js';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, packets: { type: 'string', default: '200000' }, seed: { type: 'string', default: '1' } } });
 const seed = Number(values.seed);
@@ -45,26 +43,8 @@ console.log(`in-process: ${values.messages} messages in ${((performance.now() - 
 
 {
   await using dns = await startCliProcess(['dns', 'start', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-fuzz-')), '--log-level', 'warn']);
-  const udp = createSocket('udp4');
-  const net = rng(seed + 1);
   const t1 = performance.now();
-  for (let i = 0; i < Number(values.packets); i++) {
-    udp.send(mutate(net, seeds), dns.port, '127.0.0.1');
-    if (i % 200 === 0) await new Promise((r) => setImmediate(r));
-  }
-  for (let batch = 0; batch < 20; batch++) {
-    await Promise.all(Array.from({ length: 100 }, () => new Promise<void>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port: dns.port }, () => {
-        const p = mutate(net, seeds);
-        s.end(Buffer.concat([Buffer.from([p.length >> 8, p.length & 0xff]), p, mutate(net, seeds)]));
-      });
-      s.on('error', () => resolve());
-      s.on('close', () => resolve());
-      s.setTimeout(2000, () => s.destroy());
-      s.resume();
-    })));
-  }
-  udp.close();
+  await hostileTraffic(dns.port, rng(seed + 1), { packets: Number(values.packets), connections: 2000 });
   const answer = await dig('dig', '127.0.0.1', dns.port, ['lab.test', 'SOA']);
   const alive = dns.proc.exitCode === null;
   console.log(`network: ${values.packets} UDP packets and 2000 TCP connections in ${((performance.now() - t1) / 1000).toFixed(1)} s; server alive: ${alive}; valid query after: ${answer.status}`);

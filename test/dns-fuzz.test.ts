@@ -1,5 +1,3 @@
-import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { handleMessage, ZoneSet, defaultZone } from '@kmslab/dns';
 import { dig } from './support/dns-tools.js';
 import { startCliProcess } from './support/cli.js';
-import { mutate, rng, seedMessages } from './support/dns-fuzz.js';
+import { hostileTraffic, mutate, rng, seedMessages } from './support/dns-fuzz.js';
 
 const SEED = 20261128;
 
@@ -31,26 +29,7 @@ describe('fuzz (bounded; a longer run is pnpm fuzz:dns)', () => {
 
   test('the server process survives hostile UDP and TCP traffic and answers a valid query right after', async () => {
     await using dns = await startCliProcess(['dns', 'start', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-dns-'))]);
-    const next = rng(SEED + 1);
-    const seeds = seedMessages();
-    const udp = createSocket('udp4');
-    for (let i = 0; i < 5_000; i++) {
-      udp.send(mutate(next, seeds), dns.port, '127.0.0.1');
-      if (i % 500 === 0) await new Promise((r) => setImmediate(r));
-    }
-    await Promise.all(
-      Array.from({ length: 100 }, () => new Promise<void>((resolve) => {
-        const s = connect({ host: '127.0.0.1', port: dns.port }, () => {
-          const p = mutate(next, seeds);
-          s.end(Buffer.concat([Buffer.from([p.length >> 8, p.length & 0xff]), p, mutate(next, seeds)]));
-        });
-        s.on('error', () => resolve());
-        s.on('close', () => resolve());
-        s.setTimeout(2000, () => s.destroy());
-        s.resume();
-      })),
-    );
-    udp.close();
+    await hostileTraffic(dns.port, rng(SEED + 1), { packets: 5_000, connections: 100 });
     const t0 = Date.now();
     const answer = await dig('dig', '127.0.0.1', dns.port, ['lab.test', 'SOA']);
     expect(answer.status).toBe('NOERROR');

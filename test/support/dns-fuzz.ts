@@ -1,3 +1,5 @@
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { encodeMessage, emptyMessage, TYPE, CLASS, OPCODE } from '@kmslab/dns';
 
 /** Deterministic, so a failing fuzz case can be replayed from its seed. */
@@ -49,4 +51,33 @@ export function mutate(next: () => number, seeds: Buffer[]): Buffer {
       return Buffer.concat([b, Buffer.alloc(Math.floor(next() * 8), 0xc0)]);
     }
   }
+}
+
+/**
+ * Sends `packets` hostile UDP datagrams, then opens `connections` TCP
+ * connections (100 at a time) that each send one framed hostile message and
+ * some trailing garbage. Bounded in count; every socket has a 2 s timeout.
+ */
+export async function hostileTraffic(port: number, next: () => number, o: { packets: number; connections: number }): Promise<void> {
+  const seeds = seedMessages();
+  const udp = createSocket('udp4');
+  for (let i = 0; i < o.packets; i++) {
+    udp.send(mutate(next, seeds), port, '127.0.0.1');
+    if (i % 200 === 0) await new Promise((r) => setImmediate(r));
+  }
+  for (let done = 0; done < o.connections; done += 100) {
+    await Promise.all(
+      Array.from({ length: Math.min(100, o.connections - done) }, () => new Promise<void>((resolve) => {
+        const s = connect({ host: '127.0.0.1', port }, () => {
+          const p = mutate(next, seeds);
+          s.end(Buffer.concat([Buffer.from([p.length >> 8, p.length & 0xff]), p, mutate(next, seeds)]));
+        });
+        s.on('error', () => resolve());
+        s.on('close', () => resolve());
+        s.setTimeout(2000, () => s.destroy());
+        s.resume();
+      })),
+    );
+  }
+  udp.close();
 }
