@@ -36,7 +36,7 @@ export interface DnsCounters {
 
 /** DNS over UDP and TCP (RFC 1035 §4.2; TCP pipelining, RFC 7766) for a set of zones. */
 export class DnsServer {
-  readonly #o: Required<Omit<DnsServerOptions, 'logger'>> & { logger?: Logger };
+  readonly #o: { listen: readonly string[]; port: number; maxTcpConnections: number; tcpIdleTimeoutMs: number; logger?: Logger };
   readonly #udp: UdpSocket[] = [];
   readonly #tcp: Server[] = [];
   readonly #connections = new Set<Socket>();
@@ -46,12 +46,12 @@ export class DnsServer {
 
   private constructor(o: DnsServerOptions) {
     this.#o = {
-      ...o,
       listen: o.listen?.length ? o.listen : ['::'],
       port: o.port ?? 53,
       maxTcpConnections: o.maxTcpConnections ?? 1000,
       tcpIdleTimeoutMs: o.tcpIdleTimeoutMs ?? 30_000,
-    } as never;
+      logger: o.logger,
+    };
     this.#ctx = {
       zones: o.zones,
       keys: new Map((o.keys ?? []).map((k) => [k.key.name, k])),
