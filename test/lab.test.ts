@@ -25,4 +25,12 @@ describe('kmslab lab', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/No scenario "nope"/);
   });
+
+  test.each(['count-decay', 'small-office-mak'])('the built-in %s scenario passes its checks', async (name) => {
+    const r = await runCli(['lab', 'run', name, '--json']);
+    expect(r.code, r.stdout.slice(-2000)).toBe(0);
+    const result = JSON.parse(r.stdout) as { passed: boolean; checks: Array<{ passed: boolean }> };
+    expect(result.checks.length).toBeGreaterThanOrEqual(3);
+    expect(result.checks.every((c) => c.passed)).toBe(true);
+  });
 });

@@ -11,6 +11,8 @@ export interface TimelineEntry {
   count: number | null;
   threshold: number;
   licensed: boolean;
+  /** How the client was licensed, when it was: by the KMS count or by its MAK. */
+  via: 'kms' | 'mak' | null;
   errorCode: string | null;
 }
 
@@ -19,6 +21,8 @@ interface SimClient {
   productId: string;
   state: ClientState;
   joinAt: number;
+  /** When the machine leaves the network (no more contacts). */
+  leaveAt: number | null;
 }
 
 /**
@@ -40,7 +44,7 @@ export class Simulation implements AsyncDisposable {
     this.#start = start;
   }
 
-  async startHost(options: { keyGroup?: string; licensePacks?: string[] } = {}): Promise<KmsHost> {
+  async startHost(options: { keyGroup?: string; licensePacks?: string[]; makKeys?: Array<{ key: string; activations: number }> } = {}): Promise<KmsHost> {
     this.#host = await KmsHost.start({ hostId: 'lab-host', store: await MemoryStore.open(), clock: this.clock, listen: ['127.0.0.1'], port: 0, admin: null, ...options });
     return this.#host;
   }
@@ -53,13 +57,27 @@ export class Simulation implements AsyncDisposable {
   /** A client machine that joins at `minute` (virtual minutes from the start) and then follows the KMS client schedule. */
   addClient(name: string, productId: string, minute: number): void {
     const state = { ...newClientState(), manualHost: `127.0.0.1:${this.host.port}` };
-    this.#clients.push({ name, productId, state, joinAt: this.#start + minute * TIME.MINUTE_MS });
+    this.#clients.push({ name, productId, state, joinAt: this.#start + minute * TIME.MINUTE_MS, leaveAt: null });
+  }
+
+  /** The machine leaves the network at `minute`: it never contacts a host again. */
+  removeClient(name: string, minute: number): void {
+    this.#find(name).leaveAt = this.#start + minute * TIME.MINUTE_MS;
+  }
+
+  /** Names of the clients still on the network. */
+  clientNames(): string[] {
+    return this.#clients.filter((c) => c.leaveAt === null || c.leaveAt > this.clock.now()).map((c) => c.name);
+  }
+
+  #find(name: string): SimClient {
+    const c = this.#clients.find((x) => x.name === name);
+    if (!c) throw new Error(`no client ${name}`);
+    return c;
   }
 
   client(name: string): ClientState {
-    const c = this.#clients.find((x) => x.name === name);
-    if (!c) throw new Error(`no client ${name}`);
-    return c.state;
+    return this.#find(name).state;
   }
 
   /** Runs every contact due up to `minute`, in time order. */
@@ -69,6 +87,7 @@ export class Simulation implements AsyncDisposable {
       let next: { client: SimClient; at: number } | null = null;
       for (const c of this.#clients) {
         const at = c.state.installedAt ? this.clock.now() + dueIn(c.state, this.clock.now()) : c.joinAt;
+        if (c.leaveAt !== null && at >= c.leaveAt) continue;
         if (at <= until && (!next || at < next.at)) next = { client: c, at };
       }
       if (!next) break;
@@ -87,7 +106,8 @@ export class Simulation implements AsyncDisposable {
       product: c.productId,
       count: r?.count ?? null,
       threshold: r?.threshold ?? this.#catalog.product(c.productId).threshold,
-      licensed: r?.licensed ?? false,
+      licensed: r?.licensed ?? Boolean(outcome.mak),
+      via: outcome.mak ? 'mak' : r?.licensed ? 'kms' : null,
       errorCode: outcome.errorCode,
     });
   }

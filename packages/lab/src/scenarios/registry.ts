@@ -1,5 +1,7 @@
 import { formatMinute } from '../simulation.js';
+import { countDecay } from './count-decay.js';
 import { referenceWalkthrough, type ScenarioResult } from './reference-walkthrough.js';
+import { smallOfficeMak } from './small-office-mak.js';
 
 /** Built-in scenarios by name (`kmslab lab list`). */
 export const SCENARIOS: Record<string, { description: string; run: () => Promise<ScenarioResult> }> = {
@@ -7,13 +9,21 @@ export const SCENARIOS: Record<string, { description: string; run: () => Promise
     description: 'The documented KMS counting example: counts 2, 3, 13; the server activates on its next contact; Windows 7 needs 12 more',
     run: referenceWalkthrough,
   },
+  'count-decay': {
+    description: 'A network at 25 loses two machines: 30 days later the count is 23, renewals fail, licenses hold for 180 days',
+    run: countDecay,
+  },
+  'small-office-mak': {
+    description: 'Five machines never reach the threshold; they switch to a MAK and are licensed for good',
+    run: smallOfficeMak,
+  },
 };
 
 /** The timeline and the checks as text, one line each. */
 export function narrate(r: ScenarioResult): string {
   const lines = [`${r.scenario}: ${r.description}`, ''];
   for (const e of r.timeline) {
-    const verdict = e.licensed ? 'licensed' : `not licensed (${e.errorCode})`;
+    const verdict = e.via === 'mak' ? 'licensed by MAK' : e.licensed ? 'licensed' : `not licensed (${e.errorCode})`;
     lines.push(`  ${formatMinute(e.minute).padStart(11)}  ${e.client.padEnd(10)} ${e.product.padEnd(34)} count ${String(e.count ?? '-').padStart(2)} / ${e.threshold}  ${verdict}`);
   }
   lines.push('');
