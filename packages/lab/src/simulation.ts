@@ -1,6 +1,25 @@
 import { Catalog, TIME, VirtualClock } from '@kmslab/core';
-import { activateOnce, dueIn, newClientState, type ClientState } from '@kmslab/client';
+import { activateOnce, dueIn, newClientState, seededRandom, type ClientState } from '@kmslab/client';
+import { CLASS, DnsServer, TYPE, ZoneSet, defaultZone, type Zone } from '@kmslab/dns';
 import { KmsHost, MemoryStore } from '@kmslab/host';
+
+export interface SimHostOptions {
+  name?: string;
+  keyGroup?: string;
+  licensePacks?: string[];
+  makKeys?: Array<{ key: string; activations: number }>;
+  /** SRV priority and weight when the lab has DNS (useDns). */
+  priority?: number;
+  weight?: number;
+}
+
+interface SimHost {
+  name: string;
+  store: MemoryStore;
+  port: number;
+  options: SimHostOptions;
+  running: KmsHost | null;
+}
 
 /** One line of the narrated timeline. */
 export interface TimelineEntry {
@@ -14,6 +33,8 @@ export interface TimelineEntry {
   /** How the client was licensed, when it was: by the KMS count or by its MAK. */
   via: 'kms' | 'mak' | null;
   errorCode: string | null;
+  /** The host that answered (HOST:PORT as the client names it), if any. */
+  host: string | null;
 }
 
 interface SimClient {
@@ -23,6 +44,8 @@ interface SimClient {
   joinAt: number;
   /** When the machine leaves the network (no more contacts). */
   leaveAt: number | null;
+  /** Finds its host through the lab DNS instead of a manual host. */
+  dns: boolean;
 }
 
 /**
@@ -37,27 +60,78 @@ export class Simulation implements AsyncDisposable {
   readonly #start: number;
   readonly #clients: SimClient[] = [];
   readonly #catalog = Catalog.load();
-  #host: KmsHost | null = null;
+  readonly #hosts: SimHost[] = [];
+  readonly #random = seededRandom(1);
+  #dns: { server: DnsServer; zone: Zone } | null = null;
 
   constructor(start = Date.UTC(2026, 0, 5, 8)) {
     this.clock = new VirtualClock(start);
     this.#start = start;
   }
 
-  async startHost(options: { keyGroup?: string; licensePacks?: string[]; makKeys?: Array<{ key: string; activations: number }> } = {}): Promise<KmsHost> {
-    this.#host = await KmsHost.start({ hostId: 'lab-host', store: await MemoryStore.open(), clock: this.clock, listen: ['127.0.0.1'], port: 0, admin: null, ...options });
-    return this.#host;
+  /** Starts the lab's DNS for `zone`; hosts started afterwards get SRV and A records in it, as if they had published. */
+  async useDns(zone = 'lab.test'): Promise<void> {
+    const zones = new ZoneSet();
+    const z = defaultZone(zone);
+    zones.add(z);
+    this.#dns = { server: await DnsServer.start({ zones, listen: ['127.0.0.1'], port: 0 }), zone: z };
+  }
+
+  async startHost(options: SimHostOptions = {}): Promise<KmsHost> {
+    const name = options.name ?? 'lab-host';
+    const h: SimHost = { name, store: await MemoryStore.open(), port: 0, options, running: null };
+    await this.#run(h);
+    this.#hosts.push(h);
+    if (this.#dns) {
+      const fqdn = `${name}.${this.#dns.zone.origin}`;
+      this.#dns.zone.add({ name: `_vlmcs._tcp.${this.#dns.zone.origin}`, type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV', priority: options.priority ?? 0, weight: options.weight ?? 0, port: h.port, target: fqdn } });
+      this.#dns.zone.add({ name: fqdn, type: TYPE.A, class: CLASS.IN, ttl: 600, data: { type: 'A', address: '127.0.0.1' } });
+    }
+    return h.running!;
+  }
+
+  /** The host goes down (its counts stay in its store). */
+  async stopHost(name: string): Promise<void> {
+    const h = this.#findHost(name);
+    await h.running?.close();
+    h.running = null;
+  }
+
+  /** The host comes back on the same port with the same counts. */
+  async restartHost(name: string): Promise<void> {
+    const h = this.#findHost(name);
+    if (!h.running) await this.#run(h);
+  }
+
+  async #run(h: SimHost): Promise<void> {
+    const { keyGroup, licensePacks, makKeys } = h.options;
+    h.running = await KmsHost.start({ hostId: h.name, store: h.store, clock: this.clock, listen: ['127.0.0.1'], port: h.port, admin: null, keyGroup, licensePacks, makKeys });
+    h.port = h.running.port;
+  }
+
+  #findHost(name: string): SimHost {
+    const h = this.#hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`no host ${name}`);
+    return h;
+  }
+
+  /** The first host (or the one named), running. */
+  hostNamed(name?: string): KmsHost {
+    const h = name ? this.#findHost(name) : this.#hosts[0];
+    if (!h?.running) throw new Error(`host ${name ?? ''} is not running`);
+    return h.running;
   }
 
   get host(): KmsHost {
-    if (!this.#host) throw new Error('start the host first');
-    return this.#host;
+    return this.hostNamed();
   }
 
   /** A client machine that joins at `minute` (virtual minutes from the start) and then follows the KMS client schedule. */
-  addClient(name: string, productId: string, minute: number): void {
-    const state = { ...newClientState(), manualHost: `127.0.0.1:${this.host.port}` };
-    this.#clients.push({ name, productId, state, joinAt: this.#start + minute * TIME.MINUTE_MS, leaveAt: null });
+  addClient(name: string, productId: string, minute: number, options: { dns?: boolean } = {}): void {
+    const dns = options.dns ?? false;
+    if (dns && !this.#dns) throw new Error('useDns() first');
+    const state = { ...newClientState(), manualHost: dns ? null : `127.0.0.1:${this.#hosts[0]!.port}` };
+    this.#clients.push({ name, productId, state, joinAt: this.#start + minute * TIME.MINUTE_MS, leaveAt: null, dns });
   }
 
   /** The machine leaves the network at `minute`: it never contacts a host again. */
@@ -98,7 +172,11 @@ export class Simulation implements AsyncDisposable {
   }
 
   async #contact(c: SimClient): Promise<void> {
-    const outcome = await activateOnce({ state: c.state, productId: c.productId, clock: this.clock, domains: [], random: Math.random });
+    const dns = c.dns && this.#dns ? { dns: { host: '127.0.0.1', port: this.#dns.server.port }, domains: [this.#dns.zone.origin] } : { domains: [] };
+    const outcome = await activateOnce({ state: c.state, productId: c.productId, clock: this.clock, random: this.#random, connectTimeoutMs: 500, ...dns }).catch(() => null);
+    // An attempt that threw before scheduling must not be retried at the same instant forever.
+    if (dueIn(c.state, this.clock.now()) === 0) c.state.nextContactAt = new Date(this.clock.now() + 2 * 60 * TIME.MINUTE_MS).toISOString();
+    if (!outcome) return;
     const r = outcome.response;
     this.timeline.push({
       minute: Math.round((this.clock.now() - this.#start) / TIME.MINUTE_MS),
@@ -109,11 +187,13 @@ export class Simulation implements AsyncDisposable {
       licensed: r?.licensed ?? Boolean(outcome.mak),
       via: outcome.mak ? 'mak' : r?.licensed ? 'kms' : null,
       errorCode: outcome.errorCode,
+      host: outcome.host,
     });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.#host?.close();
+    for (const h of this.#hosts) await h.running?.close();
+    await this.#dns?.server.close();
   }
 }
 

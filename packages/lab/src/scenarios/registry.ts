@@ -2,6 +2,7 @@ import { formatMinute } from '../simulation.js';
 import { countDecay } from './count-decay.js';
 import { referenceWalkthrough, type ScenarioResult } from './reference-walkthrough.js';
 import { smallOfficeMak } from './small-office-mak.js';
+import { twoHostsFailover } from './two-hosts-failover.js';
 
 /** Built-in scenarios by name (`kmslab lab list`). */
 export const SCENARIOS: Record<string, { description: string; run: () => Promise<ScenarioResult> }> = {
@@ -12,6 +13,10 @@ export const SCENARIOS: Record<string, { description: string; run: () => Promise
   'count-decay': {
     description: 'A network at 25 loses two machines: 30 days later the count is 23, renewals fail, licenses hold for 180 days',
     run: countDecay,
+  },
+  'two-hosts-failover': {
+    description: 'Two hosts by SRV priority: clients fail over during an outage, keep the cached host after it; new clients return to priority 0',
+    run: twoHostsFailover,
   },
   'small-office-mak': {
     description: 'Five machines never reach the threshold; they switch to a MAK and are licensed for good',
@@ -24,7 +29,7 @@ export function narrate(r: ScenarioResult): string {
   const lines = [`${r.scenario}: ${r.description}`, ''];
   for (const e of r.timeline) {
     const verdict = e.via === 'mak' ? 'licensed by MAK' : e.licensed ? 'licensed' : `not licensed (${e.errorCode})`;
-    lines.push(`  ${formatMinute(e.minute).padStart(11)}  ${e.client.padEnd(10)} ${e.product.padEnd(34)} count ${String(e.count ?? '-').padStart(2)} / ${e.threshold}  ${verdict}`);
+    lines.push(`  ${formatMinute(e.minute).padStart(11)}  ${e.client.padEnd(10)} ${e.product.padEnd(34)} count ${String(e.count ?? '-').padStart(2)} / ${e.threshold}  ${verdict}${e.host ? `  via ${e.host}` : ''}`);
   }
   lines.push('');
   for (const c of r.checks) lines.push(`  ${c.passed ? '✔' : '✘'} ${c.name} (${c.detail})`);
