@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from './support/cli.js';
 
@@ -32,5 +35,27 @@ describe('kmslab lab', () => {
     const result = JSON.parse(r.stdout) as { passed: boolean; checks: Array<{ passed: boolean }> };
     expect(result.checks.length).toBeGreaterThanOrEqual(3);
     expect(result.checks.every((c) => c.passed)).toBe(true);
+  });
+
+  test('a scenario file (YAML) runs: the shipped branch-offices example passes its expectations', async () => {
+    const r = await runCli(['lab', 'run', 'packages/lab/scenarios/branch-offices.yaml', '--json']);
+    expect(r.code, r.stdout.slice(-1500)).toBe(0);
+    const result = JSON.parse(r.stdout) as { scenario: string; checks: Array<{ passed: boolean }> };
+    expect(result.scenario).toBe('branch-offices');
+    expect(result.checks).toHaveLength(6);
+  });
+
+  test('scenario file errors point at the line; a failing expectation exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-scn-'));
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\nhosts:\n  - name: a\nclients:\n  - name: pc\n    product: windows-10-pro\n    join: soon\n');
+    const r = await runCli(['lab', 'run', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.yaml line 7: clients\.0\.join: "soon" is not a time/);
+    const wrong = join(dir, 'wrong.yaml');
+    writeFileSync(wrong, 'name: wrong\nhosts:\n  - name: a\nclients:\n  - name: pc\n    count: 3\n    product: windows-10-pro\nexpect:\n  - at: 1h\n    host: a\n    count: 4\n');
+    const w = await runCli(['lab', 'run', wrong]);
+    expect(w.code).toBe(1);
+    expect(w.stdout).toMatch(/✘ 01:00: a count for windows is 4 \(count 3\)/);
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { KmsLabError } from '@kmslab/core';
 import { printJson, table } from '../output.js';
@@ -13,13 +14,14 @@ export function labCommand(): Command {
   lab.addCommand(
     new Command('run')
       .description('run a scenario and print its narrated timeline and checks; exit 1 when a check fails')
-      .argument('<name>', 'a built-in scenario (kmslab lab list)')
+      .argument('<name|file>', 'a built-in scenario (kmslab lab list) or a scenario file (.yaml)')
       .option('--json', 'print JSON')
       .action(async (name: string, o: { json?: boolean }) => {
-        const { SCENARIOS, narrate } = await import('@kmslab/lab');
+        const { SCENARIOS, narrate, loadScenarioFile, runScenarioFile } = await import('@kmslab/lab');
+        const isFile = /\.ya?ml$/i.test(name) || existsSync(name);
         const scenario = SCENARIOS[name];
-        if (!scenario) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `No scenario "${name}"; kmslab lab list shows them`);
-        const result = await scenario.run();
+        if (!scenario && !isFile) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `No scenario "${name}"; kmslab lab list shows them, or give a .yaml file`);
+        const result = scenario ? await scenario.run() : await runScenarioFile(loadScenarioFile(name));
         if (o.json) printJson(result);
         else process.stdout.write(`${narrate(result)}\n`);
         process.exitCode = result.passed ? 0 : 1;

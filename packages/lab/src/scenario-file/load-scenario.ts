@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { KmsLabError } from '@kmslab/core';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+
+/** A scenario file (YAML), validated; times are virtual minutes from the start. */
+export interface ScenarioFile {
+  name: string;
+  description: string;
+  dns: { zone: string } | null;
+  hosts: Array<{ name: string; keyGroup?: string; licensePacks?: string[]; priority: number; weight: number; makKeys: Array<{ key: string; activations: number }> }>;
+  clients: Array<{ name: string; count: number; product: string; join: number; every: number; leave: number | null; discovery: 'dns' | 'manual' }>;
+  events: Array<{ at: number; do: 'host-down' | 'host-up' | 'set-mak'; host?: string; clients?: string; key?: string }>;
+  expect: Array<{ at: number; host?: string; family: string; count?: number; clients?: string; licensed?: number }>;
+}
+
+const UNITS: Record<string, number> = { m: 1, h: 60, d: 1440, w: 10080 };
+
+/** "90m", "2h", "3d", "1w", or a number of minutes. */
+export function parseDuration(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  const m = typeof value === 'string' ? /^(\d+(?:\.\d+)?)\s*([mhdw])$/.exec(value.trim()) : null;
+  return m ? Number(m[1]) * UNITS[m[2]!]! : null;
+}
+
+/** Reads and validates a scenario file; every error names the file and line. */
+export function loadScenarioFile(path: string): ScenarioFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Cannot read scenario ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseScenario(text, path);
+}
+
+export function parseScenario(text: string, source: string): ScenarioFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${source} line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+  }
+  const fail = (path: Array<string | number>, what: string): never => {
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${source} line ${lineOf(doc, lineCounter, path)}: ${path.join('.') || 'top level'}: ${what}`);
+  };
+  const root = doc.toJS() as Record<string, unknown> | null;
+  if (!root || typeof root !== 'object' || Array.isArray(root)) fail([], 'must be a mapping');
+  const r = root!;
+  const str = (path: Array<string | number>, v: unknown, optional = false): string | undefined => {
+    if (v === undefined && optional) return undefined;
+    if (typeof v !== 'string' || v === '') fail(path, 'must be a non-empty string');
+    return v as string;
+  };
+  const time = (path: Array<string | number>, v: unknown, fallback?: number): number => {
+    if (v === undefined && fallback !== undefined) return fallback;
+    const t = parseDuration(v);
+    if (t === null) fail(path, `"${v}" is not a time like 90m, 2h, 3d or 1w`);
+    return t!;
+  };
+  const int = (path: Array<string | number>, v: unknown, fallback: number, max = 1_000_000): number => {
+    if (v === undefined) return fallback;
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max) fail(path, `must be a whole number from 0 to ${max}`);
+    return v as number;
+  };
+  const list = (key: string): Array<Record<string, unknown>> => {
+    const v = r[key];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'object' || x === null)) fail([key], 'must be a list of mappings');
+    return v as Array<Record<string, unknown>>;
+  };
+
+  const out: ScenarioFile = {
+    name: str(['name'], r.name)!,
+    description: str(['description'], r.description, true) ?? '',
+    dns: r.dns === undefined ? null : { zone: str(['dns', 'zone'], (r.dns as Record<string, unknown>)?.zone)! },
+    hosts: list('hosts').map((h, i) => ({
+      name: str(['hosts', i, 'name'], h.name)!,
+      ...(h.keyGroup !== undefined && { keyGroup: str(['hosts', i, 'keyGroup'], h.keyGroup)! }),
+      ...(h.licensePacks !== undefined && { licensePacks: (Array.isArray(h.licensePacks) ? h.licensePacks : fail(['hosts', i, 'licensePacks'], 'must be a list')).map((p: unknown, j: number) => str(['hosts', i, 'licensePacks', j], p)!) }),
+      priority: int(['hosts', i, 'priority'], h.priority, 0, 65535),
+      weight: int(['hosts', i, 'weight'], h.weight, 0, 65535),
+      makKeys: (h.makKeys === undefined ? [] : Array.isArray(h.makKeys) ? h.makKeys : fail(['hosts', i, 'makKeys'], 'must be a list')).map((k: Record<string, unknown>, j: number) => ({
+        key: str(['hosts', i, 'makKeys', j, 'key'], k?.key)!,
+        activations: int(['hosts', i, 'makKeys', j, 'activations'], k?.activations, 1),
+      })),
+    })),
+    clients: list('clients').map((c, i) => {
+      const discovery = c.discovery ?? (r.dns ? 'dns' : 'manual');
+      if (discovery !== 'dns' && discovery !== 'manual') fail(['clients', i, 'discovery'], 'must be dns or manual');
+      if (discovery === 'dns' && !r.dns) fail(['clients', i, 'discovery'], 'dns discovery needs a dns: section');
+      return {
+        name: str(['clients', i, 'name'], c.name)!, count: int(['clients', i, 'count'], c.count, 1, 100_000), product: str(['clients', i, 'product'], c.product)!,
+        join: time(['clients', i, 'join'], c.join, 0), every: time(['clients', i, 'every'], c.every, 1), leave: c.leave === undefined ? null : time(['clients', i, 'leave'], c.leave),
+        discovery: discovery as 'dns' | 'manual',
+      };
+    }),
+    events: list('events').map((e, i) => {
+      if (!['host-down', 'host-up', 'set-mak'].includes(e.do as string)) fail(['events', i, 'do'], 'must be host-down, host-up or set-mak');
+      return { at: time(['events', i, 'at'], e.at), do: e.do as 'host-down', host: str(['events', i, 'host'], e.host, true), clients: str(['events', i, 'clients'], e.clients, true), key: str(['events', i, 'key'], e.key, true) };
+    }),
+    expect: list('expect').map((x, i) => ({
+      at: time(['expect', i, 'at'], x.at), host: str(['expect', i, 'host'], x.host, true), family: str(['expect', i, 'family'], x.family, true) ?? 'windows',
+      ...(x.count !== undefined && { count: int(['expect', i, 'count'], x.count, 0, 50) }),
+      clients: str(['expect', i, 'clients'], x.clients, true),
+      ...(x.licensed !== undefined && { licensed: int(['expect', i, 'licensed'], x.licensed, 0) }),
+    })),
+  };
+  if (out.hosts.length === 0) fail(['hosts'], 'a scenario needs at least one host');
+  const names = new Set(out.hosts.map((h) => h.name));
+  out.events.forEach((e, i) => {
+    if (e.do !== 'set-mak' && (!e.host || !names.has(e.host))) fail(['events', i, 'host'], `must name a host (${[...names].join(', ')})`);
+    if (e.do === 'set-mak' && (!e.clients || !e.key)) fail(['events', i], 'set-mak needs clients (a client group name) and key');
+  });
+  out.expect.forEach((x, i) => {
+    if (x.count === undefined && x.licensed === undefined) fail(['expect', i], 'needs count (on a host) or licensed (of a client group)');
+    if (x.host && !names.has(x.host)) fail(['expect', i, 'host'], `no host ${x.host}`);
+  });
+  return out;
+}
+
+function lineOf(doc: Document, lc: LineCounter, path: Array<string | number>): number | string {
+  for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
+    const node = p.length ? doc.getIn(p, true) : doc.contents;
+    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+    if (p.length === 0) break;
+  }
+  return '?';
+}

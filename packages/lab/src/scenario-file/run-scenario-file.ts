@@ -1,0 +1,49 @@
+import { formatMinute, Simulation } from '../simulation.js';
+import type { Check, ScenarioResult } from '../scenarios/reference-walkthrough.js';
+import type { ScenarioFile } from './load-scenario.js';
+
+/** Runs a scenario file on the virtual clock: hosts, clients joining and leaving, events and expectations in time order. */
+export async function runScenarioFile(s: ScenarioFile): Promise<ScenarioResult> {
+  await using sim = new Simulation();
+  if (s.dns) await sim.useDns(s.dns.zone);
+  for (const h of s.hosts) await sim.startHost(h);
+  const groups = new Map<string, string[]>();
+  for (const c of s.clients) {
+    const names: string[] = [];
+    for (let i = 0; i < c.count; i++) {
+      const name = c.count === 1 ? c.name : `${c.name}-${String(i + 1).padStart(String(c.count).length, '0')}`;
+      sim.addClient(name, c.product, c.join + i * c.every, { dns: c.discovery === 'dns' });
+      if (c.leave !== null) sim.removeClient(name, c.leave);
+      names.push(name);
+    }
+    groups.set(c.name, names);
+  }
+  const steps = [
+    ...s.events.map((e) => ({ at: e.at, order: 0, run: async () => applyEvent(sim, e, groups) })),
+    ...s.expect.map((x) => ({ at: x.at, order: 1, run: async () => checks.push(await evaluate(sim, x, groups)) })),
+  ].sort((a, b) => a.at - b.at || a.order - b.order);
+  const checks: Check[] = [];
+  for (const step of steps) {
+    await sim.runUntil(step.at);
+    await step.run();
+  }
+  return { scenario: s.name, description: s.description, passed: checks.every((c) => c.passed), checks, timeline: sim.timeline };
+}
+
+async function applyEvent(sim: Simulation, e: ScenarioFile['events'][number], groups: Map<string, string[]>): Promise<void> {
+  if (e.do === 'host-down') await sim.stopHost(e.host!);
+  else if (e.do === 'host-up') await sim.restartHost(e.host!);
+  else for (const n of groups.get(e.clients!) ?? []) sim.client(n).makKey = e.key!;
+}
+
+async function evaluate(sim: Simulation, x: ScenarioFile['expect'][number], groups: Map<string, string[]>): Promise<Check> {
+  const when = formatMinute(x.at);
+  if (x.count !== undefined) {
+    const status = await sim.hostNamed(x.host).status();
+    const count = status.families[x.family]?.currentCount ?? 0;
+    return { name: `${when}: ${x.host ?? 'the host'} count for ${x.family} is ${x.count}`, passed: count === x.count, detail: `count ${count}` };
+  }
+  const names = x.clients ? (groups.get(x.clients) ?? []) : [...groups.values()].flat();
+  const licensed = names.filter((n) => sim.client(n).licenseStatus === 'licensed').length;
+  return { name: `${when}: ${x.licensed} of ${x.clients ?? 'all'} clients licensed`, passed: licensed === x.licensed, detail: `${licensed} of ${names.length} licensed` };
+}
