@@ -58,4 +58,18 @@ describe('kmslab lab', () => {
     expect(w.code).toBe(1);
     expect(w.stdout).toMatch(/✘ 01:00: a count for windows is 4 \(count 3\)/);
   });
+
+  test('SRV records removed: new machines get 0x8007232B and stay unlicensed; restored, they activate at their next retry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-scn-'));
+    const file = join(dir, 'srv.yaml');
+    writeFileSync(file, [
+      'name: srv-gone', 'dns:', '  zone: lab.test', 'hosts:', '  - name: a', 'clients:', '  - name: pc', '    count: 5', '    product: windows-server-2016-standard', '    join: 10m',
+      'events:', '  - at: 0m', '    do: srv-remove', '  - at: 1d', '    do: srv-restore',
+      'expect:', '  - at: 12h', '    licensed: 0', '  - at: 27h', '    licensed: 5', '',
+    ].join('\n'));
+    const r = await runCli(['lab', 'run', file, '--json', '--seed', '3']);
+    expect(r.code, r.stdout.slice(-1500)).toBe(0);
+    const result = JSON.parse(r.stdout) as { timeline: Array<{ minute: number; errorCode: string | null }> };
+    expect(result.timeline.filter((e) => e.minute < 1440).every((e) => e.errorCode === '0x8007232B')).toBe(true);
+  });
 });

@@ -1,6 +1,6 @@
 import { Catalog, TIME, VirtualClock } from '@kmslab/core';
 import { activateOnce, dueIn, newClientState, seededRandom, type ClientState } from '@kmslab/client';
-import { CLASS, DnsServer, TYPE, ZoneSet, defaultZone, type Zone } from '@kmslab/dns';
+import { CLASS, DnsServer, TYPE, ZoneSet, defaultZone, type ResourceRecord, type Zone } from '@kmslab/dns';
 import { KmsHost, MemoryStore } from '@kmslab/host';
 
 export interface SimHostOptions {
@@ -61,10 +61,13 @@ export class Simulation implements AsyncDisposable {
   readonly #clients: SimClient[] = [];
   readonly #catalog = Catalog.load();
   readonly #hosts: SimHost[] = [];
-  readonly #random = seededRandom(1);
+  readonly #random: () => number;
   #dns: { server: DnsServer; zone: Zone } | null = null;
 
-  constructor(start = Date.UTC(2026, 0, 5, 8)) {
+  /** `seed` drives SRV weighting, so a run repeats exactly. */
+  constructor(options: { start?: number; seed?: number } = {}) {
+    const start = options.start ?? Date.UTC(2026, 0, 5, 8);
+    this.#random = seededRandom(options.seed ?? 1);
     this.clock = new VirtualClock(start);
     this.#start = start;
   }
@@ -88,6 +91,20 @@ export class Simulation implements AsyncDisposable {
       this.#dns.zone.add({ name: fqdn, type: TYPE.A, class: CLASS.IN, ttl: 600, data: { type: 'A', address: '127.0.0.1' } });
     }
     return h.running!;
+  }
+
+  /** Removes every `_vlmcs._tcp` SRV record from the lab zone (what a misconfigured DNS does); returns them for `restoreSrv`. */
+  removeSrv(): ResourceRecord[] {
+    if (!this.#dns) throw new Error('useDns() first');
+    const name = `_vlmcs._tcp.${this.#dns.zone.origin}`;
+    const set = this.#dns.zone.rrset(name, TYPE.SRV);
+    const removed = (set?.records ?? []).map((data) => ({ name, type: TYPE.SRV, class: CLASS.IN, ttl: set!.ttl, data }));
+    this.#dns.zone.delete(name, TYPE.SRV);
+    return removed;
+  }
+
+  restoreSrv(records: readonly ResourceRecord[]): void {
+    for (const rr of records) this.#dns?.zone.add(rr);
   }
 
   /** The host goes down (its counts stay in its store). */
@@ -173,10 +190,19 @@ export class Simulation implements AsyncDisposable {
 
   async #contact(c: SimClient): Promise<void> {
     const dns = c.dns && this.#dns ? { dns: { host: '127.0.0.1', port: this.#dns.server.port }, domains: [this.#dns.zone.origin] } : { domains: [] };
-    const outcome = await activateOnce({ state: c.state, productId: c.productId, clock: this.clock, random: this.#random, connectTimeoutMs: 500, ...dns }).catch(() => null);
+    let failure: string | null = null;
+    const outcome = await activateOnce({ state: c.state, productId: c.productId, clock: this.clock, random: this.#random, connectTimeoutMs: 500, ...dns }).catch((err: unknown) => {
+      failure = (err as { code?: string }).code ?? 'error'; // 0x8007232B: no SRV record
+      return null;
+    });
     // An attempt that threw before scheduling must not be retried at the same instant forever.
     if (dueIn(c.state, this.clock.now()) === 0) c.state.nextContactAt = new Date(this.clock.now() + 2 * 60 * TIME.MINUTE_MS).toISOString();
-    if (!outcome) return;
+    if (!outcome) {
+      const minute = Math.round((this.clock.now() - this.#start) / TIME.MINUTE_MS);
+      const threshold = this.#catalog.product(c.productId).threshold;
+      this.timeline.push({ minute, client: c.name, product: c.productId, count: null, threshold, licensed: false, via: null, errorCode: failure, host: null });
+      return;
+    }
     const r = outcome.response;
     this.timeline.push({
       minute: Math.round((this.clock.now() - this.#start) / TIME.MINUTE_MS),

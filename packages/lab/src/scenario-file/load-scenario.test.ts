@@ -15,4 +15,8 @@ describe('scenario files', () => {
     expect(() => parseScenario('name: x\nhosts:\n  - name: a\nevents:\n  - at: 1d\n    do: host-down\n    host: b\n', 'x.yaml')).toThrow(/x\.yaml line 7: events\.0\.host: must name a host \(a\)/);
     expect(() => parseScenario('name: x\nhosts:\n  - name: a\nexpect:\n  - at: 1d\n', 'x.yaml')).toThrow(/line 5: expect\.0: needs count/);
   });
+
+  test('srv-remove needs a dns section', () => {
+    expect(() => parseScenario('name: x\nhosts:\n  - name: a\nevents:\n  - at: 1d\n    do: srv-remove\n', 'x.yaml')).toThrow(/line 6: events\.0\.do: srv-remove needs a dns: section/);
+  });
 });

@@ -9,11 +9,14 @@ export interface ScenarioFile {
   dns: { zone: string } | null;
   hosts: Array<{ name: string; keyGroup?: string; licensePacks?: string[]; priority: number; weight: number; makKeys: Array<{ key: string; activations: number }> }>;
   clients: Array<{ name: string; count: number; product: string; join: number; every: number; leave: number | null; discovery: 'dns' | 'manual' }>;
-  events: Array<{ at: number; do: 'host-down' | 'host-up' | 'set-mak'; host?: string; clients?: string; key?: string }>;
+  events: Array<{ at: number; do: EventKind; host?: string; clients?: string; key?: string }>;
   expect: Array<{ at: number; host?: string; family: string; count?: number; clients?: string; licensed?: number }>;
 }
 
 const UNITS: Record<string, number> = { m: 1, h: 60, d: 1440, w: 10080 };
+
+const EVENT_KINDS = ['host-down', 'host-up', 'set-mak', 'srv-remove', 'srv-restore'] as const;
+type EventKind = (typeof EVENT_KINDS)[number];
 
 /** "90m", "2h", "3d", "1w", or a number of minutes. */
 export function parseDuration(value: unknown): number | null {
@@ -95,8 +98,9 @@ export function parseScenario(text: string, source: string): ScenarioFile {
       };
     }),
     events: list('events').map((e, i) => {
-      if (!['host-down', 'host-up', 'set-mak'].includes(e.do as string)) fail(['events', i, 'do'], 'must be host-down, host-up or set-mak');
-      return { at: time(['events', i, 'at'], e.at), do: e.do as 'host-down', host: str(['events', i, 'host'], e.host, true), clients: str(['events', i, 'clients'], e.clients, true), key: str(['events', i, 'key'], e.key, true) };
+      if (!EVENT_KINDS.includes(e.do as EventKind)) fail(['events', i, 'do'], `must be one of ${EVENT_KINDS.join(', ')}`);
+      if ((e.do === 'srv-remove' || e.do === 'srv-restore') && !r.dns) fail(['events', i, 'do'], `${e.do} needs a dns: section`);
+      return { at: time(['events', i, 'at'], e.at), do: e.do as EventKind, host: str(['events', i, 'host'], e.host, true), clients: str(['events', i, 'clients'], e.clients, true), key: str(['events', i, 'key'], e.key, true) };
     }),
     expect: list('expect').map((x, i) => ({
       at: time(['expect', i, 'at'], x.at), host: str(['expect', i, 'host'], x.host, true), family: str(['expect', i, 'family'], x.family, true) ?? 'windows',
@@ -108,7 +112,7 @@ export function parseScenario(text: string, source: string): ScenarioFile {
   if (out.hosts.length === 0) fail(['hosts'], 'a scenario needs at least one host');
   const names = new Set(out.hosts.map((h) => h.name));
   out.events.forEach((e, i) => {
-    if (e.do !== 'set-mak' && (!e.host || !names.has(e.host))) fail(['events', i, 'host'], `must name a host (${[...names].join(', ')})`);
+    if ((e.do === 'host-down' || e.do === 'host-up') && (!e.host || !names.has(e.host))) fail(['events', i, 'host'], `must name a host (${[...names].join(', ')})`);
     if (e.do === 'set-mak' && (!e.clients || !e.key)) fail(['events', i], 'set-mak needs clients (a client group name) and key');
   });
   out.expect.forEach((x, i) => {

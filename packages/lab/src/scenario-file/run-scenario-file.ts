@@ -1,10 +1,12 @@
 import { formatMinute, Simulation } from '../simulation.js';
 import type { Check, ScenarioResult } from '../scenarios/reference-walkthrough.js';
+import type { ResourceRecord } from '@kmslab/dns';
 import type { ScenarioFile } from './load-scenario.js';
 
 /** Runs a scenario file on the virtual clock: hosts, clients joining and leaving, events and expectations in time order. */
-export async function runScenarioFile(s: ScenarioFile): Promise<ScenarioResult> {
-  await using sim = new Simulation();
+export async function runScenarioFile(s: ScenarioFile, options: { seed?: number } = {}): Promise<ScenarioResult> {
+  await using sim = new Simulation({ seed: options.seed });
+  const removedSrv: ResourceRecord[] = [];
   if (s.dns) await sim.useDns(s.dns.zone);
   for (const h of s.hosts) await sim.startHost(h);
   const groups = new Map<string, string[]>();
@@ -19,7 +21,7 @@ export async function runScenarioFile(s: ScenarioFile): Promise<ScenarioResult> 
     groups.set(c.name, names);
   }
   const steps = [
-    ...s.events.map((e) => ({ at: e.at, order: 0, run: async () => applyEvent(sim, e, groups) })),
+    ...s.events.map((e) => ({ at: e.at, order: 0, run: async () => applyEvent(sim, e, groups, removedSrv) })),
     ...s.expect.map((x) => ({ at: x.at, order: 1, run: async () => checks.push(await evaluate(sim, x, groups)) })),
   ].sort((a, b) => a.at - b.at || a.order - b.order);
   const checks: Check[] = [];
@@ -30,10 +32,21 @@ export async function runScenarioFile(s: ScenarioFile): Promise<ScenarioResult> 
   return { scenario: s.name, description: s.description, passed: checks.every((c) => c.passed), checks, timeline: sim.timeline };
 }
 
-async function applyEvent(sim: Simulation, e: ScenarioFile['events'][number], groups: Map<string, string[]>): Promise<void> {
-  if (e.do === 'host-down') await sim.stopHost(e.host!);
-  else if (e.do === 'host-up') await sim.restartHost(e.host!);
-  else for (const n of groups.get(e.clients!) ?? []) sim.client(n).makKey = e.key!;
+async function applyEvent(sim: Simulation, e: ScenarioFile['events'][number], groups: Map<string, string[]>, removedSrv: ResourceRecord[]): Promise<void> {
+  switch (e.do) {
+    case 'host-down':
+      return sim.stopHost(e.host!);
+    case 'host-up':
+      return sim.restartHost(e.host!);
+    case 'srv-remove':
+      removedSrv.push(...sim.removeSrv());
+      return;
+    case 'srv-restore':
+      sim.restoreSrv(removedSrv.splice(0));
+      return;
+    case 'set-mak':
+      for (const n of groups.get(e.clients!) ?? []) sim.client(n).makKey = e.key!;
+  }
 }
 
 async function evaluate(sim: Simulation, x: ScenarioFile['expect'][number], groups: Map<string, string[]>): Promise<Check> {
