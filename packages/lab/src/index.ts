@@ -1,5 +1,6 @@
 export { Simulation, formatMinute, type TimelineEntry } from './simulation.js';
-export { referenceWalkthrough, type Check, type ScenarioResult } from './scenarios/reference-walkthrough.js';
+export { referenceWalkthrough } from './scenarios/reference-walkthrough.js';
+export { runScenario, type Check, type CheckFn, type ScenarioResult } from './scenarios/scenario.js';
 export { SCENARIOS, narrate } from './scenarios/registry.js';
 export { startTrainingLab, type TrainingLab, type TrainingLabOptions } from './training-lab.js';
 export { loadScenarioFile, parseScenario, parseDuration, type ScenarioFile } from './scenario-file/load-scenario.js';

@@ -1,5 +1,5 @@
 import { formatMinute, Simulation } from '../simulation.js';
-import type { Check, ScenarioResult } from '../scenarios/reference-walkthrough.js';
+import type { Check, ScenarioResult } from '../scenarios/scenario.js';
 import type { ResourceRecord } from '@kmslab/dns';
 import type { ScenarioFile } from './load-scenario.js';
 

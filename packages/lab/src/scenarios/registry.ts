@@ -1,6 +1,7 @@
 import { formatMinute } from '../simulation.js';
 import { countDecay } from './count-decay.js';
-import { referenceWalkthrough, type ScenarioResult } from './reference-walkthrough.js';
+import { referenceWalkthrough } from './reference-walkthrough.js';
+import type { ScenarioResult } from './scenario.js';
 import { smallOfficeMak } from './small-office-mak.js';
 import { twoHostsFailover } from './two-hosts-failover.js';
 

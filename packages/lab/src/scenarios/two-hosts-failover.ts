@@ -1,6 +1,5 @@
 import { TIME } from '@kmslab/core';
-import { Simulation } from '../simulation.js';
-import type { Check, ScenarioResult } from './reference-walkthrough.js';
+import { runScenario, type ScenarioResult } from './scenario.js';
 
 const DAY = TIME.DAY_MS / TIME.MINUTE_MS;
 
@@ -11,37 +10,29 @@ const DAY = TIME.DAY_MS / TIME.MINUTE_MS;
  * clients that cached the second host stay with it, and new clients use the
  * first again.
  */
-export async function twoHostsFailover(): Promise<ScenarioResult> {
-  await using sim = new Simulation();
-  await sim.useDns('lab.test');
-  await sim.startHost({ name: 'kms-a', priority: 0 });
-  await sim.startHost({ name: 'kms-b', priority: 10 });
-  const checks: Check[] = [];
-  const check = (name: string, passed: boolean, detail: string) => checks.push({ name, passed, detail });
-  const hostsOf = (from: number, to: number) => new Set(sim.timeline.filter((e) => e.minute >= from && e.minute < to && e.host).map((e) => e.host!.split('.')[0]));
+export function twoHostsFailover(): Promise<ScenarioResult> {
+  return runScenario({ name: 'two-hosts-failover', description: 'Two hosts (SRV priorities 0 and 10); clients fail over during an outage, keep their cached host after it, new clients return to priority 0.' }, async (sim, check) => {
+    await sim.useDns('lab.test');
+    await sim.startHost({ name: 'kms-a', priority: 0 });
+    await sim.startHost({ name: 'kms-b', priority: 10 });
+    const hostsOf = (from: number, to: number) => new Set(sim.timeline.filter((e) => e.minute >= from && e.minute < to && e.host).map((e) => e.host!.split('.')[0]));
 
-  for (let i = 1; i <= 20; i++) sim.addClient(`pc-${String(i).padStart(2, '0')}`, 'windows-10-pro', i, { dns: true });
-  await sim.runUntil(DAY);
-  const a1 = await sim.hostNamed('kms-a').status();
-  check('every client found the priority-0 host through DNS', a1.families.windows!.currentCount === 20 && [...hostsOf(0, DAY)].join() === 'kms-a', `kms-a count ${a1.families.windows!.currentCount}; hosts used: ${[...hostsOf(0, DAY)].join(', ')}`);
+    for (let i = 1; i <= 20; i++) sim.addClient(`pc-${String(i).padStart(2, '0')}`, 'windows-10-pro', i, { dns: true });
+    await sim.runUntil(DAY);
+    const a1 = await sim.hostNamed('kms-a').status();
+    check('every client found the priority-0 host through DNS', a1.families.windows!.currentCount === 20 && [...hostsOf(0, DAY)].join() === 'kms-a', `kms-a count ${a1.families.windows!.currentCount}; hosts used: ${[...hostsOf(0, DAY)].join(', ')}`);
 
-  await sim.stopHost('kms-a');
-  await sim.runUntil(DAY + 3 * 60);
-  const b = await sim.hostNamed('kms-b').status();
-  check('kms-a down: within one retry interval every client failed over to kms-b', b.families.windows!.currentCount === 20 && [...hostsOf(DAY, DAY + 3 * 60)].join() === 'kms-b', `kms-b count ${b.families.windows!.currentCount}`);
+    await sim.stopHost('kms-a');
+    await sim.runUntil(DAY + 3 * 60);
+    const b = await sim.hostNamed('kms-b').status();
+    check('kms-a down: within one retry interval every client failed over to kms-b', b.families.windows!.currentCount === 20 && [...hostsOf(DAY, DAY + 3 * 60)].join() === 'kms-b', `kms-b count ${b.families.windows!.currentCount}`);
 
-  await sim.restartHost('kms-a');
-  await sim.runUntil(2 * DAY);
-  check('kms-a back: clients that cached kms-b stay with it (host caching)', [...hostsOf(DAY + 3 * 60, 2 * DAY)].join() === 'kms-b', `hosts used: ${[...hostsOf(DAY + 3 * 60, 2 * DAY)].join(', ')}`);
-  sim.addClient('new-pc', 'windows-10-pro', 2 * DAY + 1, { dns: true });
-  await sim.runUntil(2 * DAY + 1);
-  const fresh = sim.timeline.find((e) => e.client === 'new-pc');
-  check('a new client (nothing cached) uses the priority-0 host again', fresh?.host?.startsWith('kms-a.') === true, `new-pc used ${fresh?.host}`);
-  return {
-    scenario: 'two-hosts-failover',
-    description: 'Two hosts (SRV priorities 0 and 10); clients fail over during an outage, keep their cached host after it, new clients return to priority 0.',
-    passed: checks.every((c) => c.passed),
-    checks,
-    timeline: sim.timeline,
-  };
+    await sim.restartHost('kms-a');
+    await sim.runUntil(2 * DAY);
+    check('kms-a back: clients that cached kms-b stay with it (host caching)', [...hostsOf(DAY + 3 * 60, 2 * DAY)].join() === 'kms-b', `hosts used: ${[...hostsOf(DAY + 3 * 60, 2 * DAY)].join(', ')}`);
+    sim.addClient('new-pc', 'windows-10-pro', 2 * DAY + 1, { dns: true });
+    await sim.runUntil(2 * DAY + 1);
+    const fresh = sim.timeline.find((e) => e.client === 'new-pc');
+    check('a new client (nothing cached) uses the priority-0 host again', fresh?.host?.startsWith('kms-a.') === true, `new-pc used ${fresh?.host}`);
+  });
 }
