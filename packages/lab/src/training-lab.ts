@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, ScaledClock, TIME, seededRandom, type Clock } from '@kmslab/core';
+import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, ScaledClock, TIME, realClock, seededRandom, type Clock } from '@kmslab/core';
 import { activateOnce, newClientState, runAgent, type ClientState } from '@kmslab/client';
 import { DnsServer, ZoneSet, defaultZone, parseKeyPolicy, parseTsigKey } from '@kmslab/dns';
 import { DnsPublisher, KmsHost, MemoryStore } from '@kmslab/host';
@@ -65,7 +65,8 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
       const fqdn = `kms${i + 1}.${zoneName}`;
       const publisher = new DnsPublisher({
         dns: { host: '127.0.0.1', port: dns.port }, key: parseTsigKey(keys[i]!), fqdn, addresses: ['127.0.0.1'],
-        domains: [{ domain: zoneName, priority: i * 10, weight: 0 }], clock, logger: o.logger,
+        // TSIG signatures carry wall-clock time the DNS server checks (300 s fudge): real time, even in a time-scaled lab.
+        domains: [{ domain: zoneName, priority: i * 10, weight: 0 }], clock: realClock, logger: o.logger,
       });
       const host = await KmsHost.start({
         hostId: `kms${i + 1}`,
