@@ -2,24 +2,28 @@ import { describe, expect, test } from 'vitest';
 import type { HostStatus } from '@kmslab/host';
 import { dig } from './support/dns-tools.js';
 import { runCli, startCliProcess } from './support/cli.js';
-import { freePort } from './support/free-port.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 describe('kmslab up (training mode)', () => {
   test('DNS, two publishing hosts and simulated clients in one process; the count rises and clients activate through DNS', async () => {
-    const [dnsPort, kmsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+    // Port 0 everywhere: each listener gets a free port; the ready line says which.
     await using lab = await startCliProcess([
-      'up', '--listen', '127.0.0.1', '--dns-port', String(dnsPort), '--port', String(kmsPort), '--admin', `127.0.0.1:${adminPort}`,
+      'up', '--listen', '127.0.0.1', '--dns-port', '0', '--port', '0', '--admin', '127.0.0.1:0',
       '--hosts', '2', '--clients', '30', '--time-scale', '3600', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-up-')), '--seed', '7',
     ]);
+    const ready = JSON.parse(lab.logs().split('\n').find((l) => l.includes('"event":"ready"'))!) as { dnsPort: number; hosts: Array<{ port: number; admin: string }> };
+    const dnsPort = ready.dnsPort;
+    const [kms1, kms2] = ready.hosts;
+    const kmsPort = kms1!.port;
+    const admin = kms1!.admin;
     const srv = await dig('dig', '127.0.0.1', dnsPort, ['_vlmcs._tcp.lab.test', 'SRV']);
-    expect(srv.answer.map((l) => l.split(' ').slice(4).join(' ')).sort()).toEqual([`0 0 ${kmsPort} kms1.lab.test.`, `10 0 ${kmsPort + 1} kms2.lab.test.`]);
+    expect(srv.answer.map((l) => l.split(' ').slice(4).join(' ')).sort()).toEqual([`0 0 ${kmsPort} kms1.lab.test.`, `10 0 ${kms2!.port} kms2.lab.test.`]);
     // Lab time runs 3,600× faster: within seconds every client has asked the priority-0 host (30 ≥ 25 and ≥ 5).
     let status: HostStatus | null = null;
     for (let i = 0; i < 100; i++) {
-      status = (await (await fetch(`http://127.0.0.1:${adminPort}/status`)).json()) as HostStatus;
+      status = (await (await fetch(`${admin}/status`)).json()) as HostStatus;
       if ((status.families.windows?.currentCount ?? 0) >= 30) break;
       await new Promise((r) => setTimeout(r, 200));
     }
