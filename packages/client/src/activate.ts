@@ -1,5 +1,5 @@
 import {
-  DEFAULT_KMS_PORT, ERROR_CODES, KmsConnection, KmsLabError, toKmsLabError,
+  DEFAULT_KMS_PORT, ERROR_CODES, parseHostPort, KmsConnection, KmsLabError, toKmsLabError,
   type ActivationResponse, type Clock, type ErrorCode, type MakResponse,
 } from '@kmslab/core';
 import type { DnsTarget } from '@kmslab/dns-wire';
@@ -45,12 +45,6 @@ function formatHost(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-function parseHost(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(text);
-  if (!m) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `"${text}" is not HOST[:PORT]`);
-  return { host: (m[1] ?? m[2])!, port: m[3] ? Number(m[3]) : DEFAULT_KMS_PORT };
-}
-
 /**
  * One activation attempt as a KMS client makes it (kms-reference.md
  * "Discovery"): a manual host alone when set; otherwise the cached host
@@ -94,11 +88,11 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
   o.state.licenseStatus = statusAt(o.state, o.clock.now());
   let outcome: ActivationOutcome | null = null;
   if (o.state.manualHost) {
-    const { host, port } = parseHost(o.state.manualHost);
+    const { host, port } = parseHostPort(o.state.manualHost, { defaultPort: DEFAULT_KMS_PORT, what: 'The KMS host' });
     outcome = await attempt(host, port, 'manual');
   } else {
     if (o.state.hostCaching && o.state.cachedHost) {
-      const { host, port } = parseHost(o.state.cachedHost);
+      const { host, port } = parseHostPort(o.state.cachedHost, { defaultPort: DEFAULT_KMS_PORT, what: 'The cached KMS host' });
       outcome = await attempt(host, port, 'cache');
       if (outcome && o.state.cachedHostName) outcome.host = o.state.cachedHostName;
     }

@@ -3,7 +3,7 @@ export { discoverHosts, type Candidate, type DiscoveryStep, type DiscoverOptions
 export { loadClientState, newClientState, saveClientState, type ClientState } from './client-state.js';
 export { orderSrv, type SelectionMode, type SrvTarget } from './srv-order.js';
 export { seededRandom } from '@kmslab/core';
-export { systemSearchList } from './search-list.js';
+export { readResolvConf, systemNameserver, systemSearchList, type ResolverConfig } from './resolv-conf.js';
 export { diagnoseDiscovery, type DiscoveryReport, type HostCheck } from './diagnose.js';
 export { afterAttempt, dueIn, ensureInstalled, statusAt } from './lifecycle.js';
 export { runAgent, runAgentVirtual, type AgentOptions } from './agent.js';

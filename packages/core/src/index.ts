@@ -1,6 +1,8 @@
 export * from './errors.js';
 export * from './constants.js';
 export * from './clock.js';
+export { parseHostPort } from './host-port.js';
+export { listenFailed } from './listen-error.js';
 export { seededRandom } from './random.js';
 export * from './license-status.js';
 export type * from './catalog/types.js';

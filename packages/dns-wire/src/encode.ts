@@ -190,13 +190,6 @@ export function encodeMessage(msg: Message, options: EncodeOptions = {}): Buffer
   return Buffer.from(w.buf.subarray(0, w.o));
 }
 
-/** Encodes one record alone (zone transfer, TSIG digests, journals). */
-export function encodeRecordRData(data: RData): Buffer {
-  const w = new Writer();
-  writeRData(w, data);
-  return Buffer.from(w.buf.subarray(0, w.o));
-}
-
 export function ipv6Bytes(address: string): Buffer {
   const [head, tail, extra] = address.split('::');
   if (extra !== undefined) throw new DnsWireError(`"${address}" is not an IPv6 address`);

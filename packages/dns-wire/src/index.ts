@@ -2,7 +2,7 @@ export * from './constants.js';
 export type * from './message.js';
 export { emptyMessage } from './message.js';
 export { decodeMessage } from './decode.js';
-export { encodeMessage, encodeRecordRData, ipv6Bytes, SERVER_UDP_SIZE, type EncodeOptions } from './encode.js';
+export { encodeMessage, ipv6Bytes, SERVER_UDP_SIZE, type EncodeOptions } from './encode.js';
 export { canonicalName, isSubdomain, nameLabels } from './name.js';
 export { DnsWireError } from './wire-error.js';
 export { parseTsigKey, signRequest, signResponse, verifyRequest, TSIG_ERROR, type TsigKey, type Verified } from './tsig.js';

@@ -1,6 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
-import { KmsLabError } from '@kmslab/core';
+import { listenFailed, type KmsLabError } from '@kmslab/core';
 import type { Logger } from 'pino';
 import { AnswerCache } from './answer-cache.js';
 import { handleMessage, type ServerContext } from './handle-message.js';
@@ -27,12 +27,6 @@ export interface DnsServerOptions {
   tcpIdleTimeoutMs?: number;
 }
 
-export interface DnsCounters {
-  udpQueries: number;
-  tcpQueries: number;
-  malformed: number;
-  dropped: number;
-}
 
 /** DNS over UDP and TCP (RFC 1035 §4.2; TCP pipelining, RFC 7766) for a set of zones. */
 export class DnsServer {
@@ -41,7 +35,6 @@ export class DnsServer {
   readonly #tcp: Server[] = [];
   readonly #connections = new Set<Socket>();
   readonly #ctx: ServerContext;
-  readonly counters: DnsCounters = { udpQueries: 0, tcpQueries: 0, malformed: 0, dropped: 0 };
   #port = 0;
 
   private constructor(o: DnsServerOptions) {
@@ -114,7 +107,7 @@ export class DnsServer {
     const tcp = createServer((socket) => this.#acceptTcp(socket));
     tcp.maxConnections = this.#o.maxTcpConnections;
     const tcpPort = await new Promise<number>((resolve, reject) => {
-      tcp.once('error', (err) => reject(bindError('TCP', address, port, err)));
+      tcp.once('error', (err) => reject(listenFailed('DNS server (TCP)', address, port, err)));
       tcp.listen({ host: address, port, ipv6Only: false }, () => resolve((tcp.address() as { port: number }).port));
     });
     tcp.removeAllListeners('error');
@@ -122,14 +115,13 @@ export class DnsServer {
     this.#tcp.push(tcp);
     const udp = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false });
     await new Promise<void>((resolve, reject) => {
-      udp.once('error', (err) => reject(bindError('UDP', address, tcpPort, err)));
+      udp.once('error', (err) => reject(listenFailed('DNS server (UDP)', address, tcpPort, err)));
       udp.bind({ address, port: tcpPort }, () => resolve());
     });
     udp.removeAllListeners('error');
     udp.on('error', (err) => this.#o.logger?.warn({ err }, 'DNS UDP socket error'));
     udp.on('message', (msg, rinfo) => {
       const out = handleMessage(msg, 'udp', this.#ctx);
-      this.#count(out.kind, 'udp');
       if (Buffer.isBuffer(out.bytes)) udp.send(out.bytes, rinfo.port, rinfo.address);
     });
     this.#udp.push(udp);
@@ -152,7 +144,6 @@ export class DnsServer {
         const len = buf.readUInt16BE(o);
         if (buf.length - o - 2 < len) break;
         const out = handleMessage(buf.subarray(o + 2, o + 2 + len), 'tcp', this.#ctx);
-        this.#count(out.kind, 'tcp');
         o += 2 + len;
         if (!out.bytes) {
           // A TCP peer sending garbage or responses gets no more of our time.
@@ -169,17 +160,4 @@ export class DnsServer {
       if (o < buf.length) pending = Buffer.from(buf.subarray(o));
     });
   }
-
-  #count(kind: string, transport: 'udp' | 'tcp'): void {
-    if (kind === 'malformed') this.counters.malformed++;
-    else if (kind === 'dropped') this.counters.dropped++;
-    else if (transport === 'udp') this.counters.udpQueries++;
-    else this.counters.tcpQueries++;
-  }
-}
-
-function bindError(what: string, address: string, port: number, err: NodeJS.ErrnoException): KmsLabError {
-  const where = `${address.includes(':') ? `[${address}]` : address}:${port}`;
-  const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : err.message;
-  return new KmsLabError('KMSLAB_LISTEN_FAILED', `Cannot listen on ${where} (${what}) for DNS: ${why}`, { cause: err });
 }

@@ -1,4 +1,4 @@
-import { CLASSIC_UDP_SIZE, OPCODE, RCODE, TSIG_ERROR, TYPE, decodeMessage, emptyMessage, encodeMessage, rcodeName, signResponse, type Message, type Verified, verifyRequest } from '@kmslab/dns-wire';
+import { CLASSIC_UDP_SIZE, OPCODE, RCODE, TYPE, decodeMessage, emptyMessage, encodeMessage, rcodeName, signResponse, type Message, type Verified, verifyRequest } from '@kmslab/dns-wire';
 import { AnswerCache } from './answer-cache.js';
 import { answerQuery, responseTo } from './answer-query.js';
 import type { KeyPolicy } from './update/policy.js';
@@ -124,4 +124,3 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled 
   return { bytes, rcode: res.rcode, kind: 'query' };
 }
 
-export { TSIG_ERROR };

@@ -1,4 +1,4 @@
-export { DnsServer, type DnsServerOptions, type DnsCounters } from './dns-server.js';
+export { DnsServer, type DnsServerOptions } from './dns-server.js';
 export { handleMessage, type Transport, type ServerContext } from './handle-message.js';
 export { answerQuery } from './answer-query.js';
 export { parseKeyPolicy, type KeyPolicy, type Grant } from './update/policy.js';

@@ -1,19 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { KmsLabError } from '@kmslab/core';
-import { listenFailed } from './listen-error.js';
+import { listenFailed, parseHostPort } from '@kmslab/core';
 
 export interface AdminHandlers {
   status(): Promise<unknown>;
   healthy(): Promise<boolean>;
   registry: Registry;
-}
-
-export function parseHostPort(value: string, what: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${what} must be HOST:PORT (got "${value}")`);
-  return { host: (m[1] ?? m[2])!, port };
 }
 
 /** The admin listener: `/status` (JSON), `/metrics` (Prometheus), `/healthz`. */
@@ -29,7 +21,7 @@ export class AdminServer {
   }
 
   async listen(hostPort: string): Promise<string> {
-    const { host, port } = parseHostPort(hostPort, 'The admin address');
+    const { host, port } = parseHostPort(hostPort, { allowPortZero: true, what: 'The admin address' });
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', (err: NodeJS.ErrnoException) => reject(listenFailed('admin listener', host, port, err)));
       this.#server.listen({ host, port }, () => resolve());

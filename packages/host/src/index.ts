@@ -1,6 +1,5 @@
 export { KmsHost, type HostStatus } from './host.js';
 export type { HostOptions } from './host-options.js';
-export { parseHostPort } from './admin-server.js';
 export type { ListenAddress } from './kms-listener.js';
 export type { ActivationStore, CountedRequest, FamilyStats, RefusedRequest } from './store/store.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';

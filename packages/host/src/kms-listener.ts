@@ -8,12 +8,12 @@ import {
   encodeError,
   encodeHelloResponse,
   encodeMakResponse,
+  listenFailed,
   toKmsLabError,
 } from '@kmslab/core';
 import type { ActivationService } from './activation-service.js';
 import type { ResolvedHostOptions } from './host-options.js';
 import type { HostMetrics } from './metrics.js';
-import { listenFailed } from './listen-error.js';
 import { SOFTWARE } from './software.js';
 
 export interface ListenAddress {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, ScaledClock, TIME, realClock, seededRandom, type Clock } from '@kmslab/core';
+import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, ScaledClock, TIME, parseHostPort, realClock, seededRandom, type Clock } from '@kmslab/core';
 import { activateOnce, newClientState, runAgent, type ClientState } from '@kmslab/client';
 import { DnsServer, ZoneSet, defaultZone, parseKeyPolicy, parseTsigKey } from '@kmslab/dns';
 import { DnsPublisher, KmsHost, MemoryStore } from '@kmslab/host';
@@ -60,7 +60,8 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
     const dns = await DnsServer.start({ zones, listen: o.listen, port: o.dnsPort ?? 8053, logger: o.logger, keys: keys.map((k, i) => parseKeyPolicy(`${k}:host=kms${i + 1}.${zoneName}`)) });
     closers.push(() => dns.close());
     const hosts: KmsHost[] = [];
-    const [adminHost, adminPort] = (o.admin ?? DEFAULT_ADMIN_ADDRESS).split(/:(?=\d+$)/);
+    const admin = parseHostPort(o.admin ?? DEFAULT_ADMIN_ADDRESS, { allowPortZero: true, what: 'The admin address' });
+    const adminHost = admin.host.includes(':') ? `[${admin.host}]` : admin.host;
     for (let i = 0; i < hostCount; i++) {
       const fqdn = `kms${i + 1}.${zoneName}`;
       const publisher = new DnsPublisher({
@@ -73,7 +74,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
         store: await MemoryStore.open({ dataDir: join(o.dataDir ?? join('.kmslab', 'up'), `kms${i + 1}`) }),
         clock, logger: o.logger, listen: o.listen,
         port: (o.kmsPort ?? DEFAULT_KMS_PORT) === 0 ? 0 : (o.kmsPort ?? DEFAULT_KMS_PORT) + i,
-        admin: `${adminHost}:${Number(adminPort) === 0 ? 0 : Number(adminPort) + i}`,
+        admin: `${adminHost}:${admin.port === 0 ? 0 : admin.port + i}`,
         publisher, deregisterOnClose: true,
         // With lab time running faster, a client on real time (a real machine, the CLI) is hours "off":
         // the 4-hour rule would refuse it, so a time-scaled lab does not check.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { parseHostPort } from '@kmslab/core';
 import { Command, Option } from 'commander';
 import {
   Catalog,
@@ -12,7 +13,7 @@ import {
   type LicenseStatus,
 } from '@kmslab/core';
 import { printJson } from '../output.js';
-import { collect, parseHostAndPort } from '../options.js';
+import { collect } from '../options.js';
 
 interface ActivateOptions {
   host: string;
@@ -69,7 +70,7 @@ export function activateCommand(): Command {
     .action(async (o: ActivateOptions) => {
       const catalog = Catalog.load(o.catalog ?? []);
       const product = catalog.product(o.product);
-      const target = parseHostAndPort(o.host, DEFAULT_KMS_PORT);
+      const target = parseHostPort(o.host, { defaultPort: DEFAULT_KMS_PORT, what: '--host' });
       const timeout = Number(o.timeout);
       const result: ActivateResult = {
         product: product.id,

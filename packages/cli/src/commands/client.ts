@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { Catalog, KmsLabError, realClock } from '@kmslab/core';
-import { collect, parseHostAndPort } from '../options.js';
+import { Catalog, KmsLabError, realClock, parseHostPort, DEFAULT_KMS_PORT } from '@kmslab/core';
+import { collect } from '../options.js';
 import { printJson } from '../output.js';
 import type { ActivationOutcome } from '@kmslab/client';
 
@@ -19,7 +18,6 @@ interface ActivateFlags extends Common {
   seed?: string;
   renew?: boolean;
 }
-
 
 const defaultStateDir = () => process.env.KMSLAB_CLIENT_STATE ?? join('.kmslab', 'client');
 
@@ -42,13 +40,13 @@ function discoveryOptions(c: Command): Command {
 
 /** The state and one-attempt function both `activate` and `run` use. */
 async function prepare(o: ActivateFlags) {
-  const { activateOnce, loadClientState, seededRandom, systemSearchList } = await lib();
+  const { activateOnce, loadClientState, seededRandom, systemNameserver, systemSearchList } = await lib();
   const state = loadClientState(o.stateDir);
   const productId = o.product ?? state.productId;
   if (!productId) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No product: pass --product ID once (it is kept in the state)');
   const product = Catalog.load().product(productId);
   const domains = o.domain ?? (state.domain ? [state.domain] : systemSearchList());
-  const dns = o.dns ? parseHostAndPort(o.dns, 53) : systemNameserver();
+  const dns = o.dns ? parseHostPort(o.dns, { defaultPort: 53, what: '--dns' }) : systemNameserver();
   const random = o.seed === undefined ? Math.random : seededRandom(Number(o.seed));
   const attempt = (renewal = false): Promise<ActivationOutcome> =>
     activateOnce({ state, productId: product.id, clock: realClock, dns, domains, mode: o.selection, renewal, random }).catch((err: unknown) => {
@@ -101,17 +99,6 @@ function runCommand(): Command {
     });
 }
 
-/** The first nameserver of /etc/resolv.conf, as a KMS client would ask its configured DNS. */
-export function systemNameserver(): { host: string; port: number } | undefined {
-  try {
-    const line = readFileSync('/etc/resolv.conf', 'utf8').split('\n').find((l) => l.trim().startsWith('nameserver'));
-    const host = line?.trim().split(/\s+/)[1];
-    return host ? { host, port: 53 } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function stateCommand(name: string, description: string, change: (state: import('@kmslab/client').ClientState, arg: string | undefined) => void, argName?: string): Command {
   const c = withCommon(new Command(name).description(description));
   if (argName) c.argument(argName);
@@ -150,7 +137,7 @@ export function clientCommand(): Command {
     }),
   );
   client.addCommand(stateCommand('set-host', 'use this KMS host only, like slmgr /skms HOST[:PORT]', (s, a) => {
-    parseHostAndPort(a!, 1688);
+    parseHostPort(a!, { defaultPort: DEFAULT_KMS_PORT, what: 'The KMS host' });
     s.manualHost = a!;
   }, '<host[:port]>'));
   client.addCommand(

@@ -1,7 +1,7 @@
+import { parseHostPort } from '@kmslab/core';
 import { Command, Option } from 'commander';
-import { collect, parseHostAndPort } from '../options.js';
+import { collect } from '../options.js';
 import { printJson } from '../output.js';
-import { systemNameserver } from './client.js';
 
 export function discoverCommand(): Command {
   return new Command('discover')
@@ -11,8 +11,8 @@ export function discoverCommand(): Command {
     .addOption(new Option('--selection <mode>', 'how to order SRV records').choices(['rfc2782', 'random']).default('rfc2782'))
     .option('--json', 'print JSON')
     .action(async (o: { domain?: string[]; dns?: string; selection: 'rfc2782' | 'random'; json?: boolean }) => {
-      const { diagnoseDiscovery, systemSearchList } = await import('@kmslab/client');
-      const dns = o.dns ? parseHostAndPort(o.dns, 53) : (systemNameserver() ?? { host: '127.0.0.1', port: 53 });
+      const { diagnoseDiscovery, systemNameserver, systemSearchList } = await import('@kmslab/client');
+      const dns = o.dns ? parseHostPort(o.dns, { defaultPort: 53, what: '--dns' }) : (systemNameserver() ?? { host: '127.0.0.1', port: 53 });
       const domains = o.domain ?? systemSearchList();
       const report = await diagnoseDiscovery({ dns, domains, random: Math.random, mode: o.selection });
       if (o.json) printJson({ dns: `${dns.host}:${dns.port}`, domains, ...report });

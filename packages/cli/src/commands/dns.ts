@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { KmsLabError } from '@kmslab/core';
+import { KmsLabError, parseHostPort } from '@kmslab/core';
 import type { LogFormat } from '../logger.js';
-import { collect, intOption, parseHostAndPort } from '../options.js';
+import { collect, intOption } from '../options.js';
 import { printJson, table } from '../output.js';
 
 interface DnsStartOptions {
@@ -79,7 +79,7 @@ function dnsRecordsCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (o: { server: string; zone: string; json?: boolean }) => {
       const { transferZone, presentRData, typeName } = await import('@kmslab/dns');
-      const { host, port } = parseHostAndPort(o.server, 53);
+      const { host, port } = parseHostPort(o.server, { defaultPort: 53, what: '--server' });
       const records = await transferZone({ host, port, zone: o.zone });
       if (o.json) {
         return printJson(records.map((r) => ({ name: r.name, type: typeName(r.type), ttl: r.ttl, data: presentRData(r.data), fields: r.data })));

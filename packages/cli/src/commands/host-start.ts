@@ -1,10 +1,10 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, realClock } from '@kmslab/core';
+import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, realClock, parseHostPort } from '@kmslab/core';
 import type { StoreConfig } from '@kmslab/host';
 import type { LogFormat } from '../logger.js';
-import { collect, intOption, parseHostAndPort } from '../options.js';
+import { collect, intOption } from '../options.js';
 
 interface StartOptions {
   port: number;
@@ -106,7 +106,7 @@ export function hostStartCommand(): Command {
         const fqdn = o.fqdn ?? (hostname().includes('.') ? hostname() : `${short}.${domains[0]?.domain ?? 'lab.test'}`);
         if (domains.length === 0) domains.push({ domain: fqdn.split('.').slice(1).join('.'), priority: 0, weight: 0 });
         publisher = new DnsPublisher({
-          dns: parseHostAndPort(o.dns, 53),
+          dns: parseHostPort(o.dns, { defaultPort: 53, what: '--dns' }),
           key: parseTsigKey(o.tsigKey),
           fqdn,
           addresses: o.advertiseAddress ?? defaultAdvertiseAddresses(o.listen),

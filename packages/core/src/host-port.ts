@@ -1,0 +1,18 @@
+import { KmsLabError } from './errors.js';
+
+/**
+ * `HOST:PORT`, `HOST` (with `defaultPort`), `[v6]:PORT`, `[v6]`, or a bare
+ * IPv6 address such as `::1` (with `defaultPort`). Port 0 ("pick a free one")
+ * only for listeners (`allowPortZero`).
+ */
+export function parseHostPort(value: string, options: { defaultPort?: number; allowPortZero?: boolean; what?: string } = {}): { host: string; port: number } {
+  const form = options.defaultPort === undefined ? 'HOST:PORT' : 'HOST[:PORT]';
+  const fail = (): never => {
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${options.what ?? 'An address'} must be ${form} (got "${value}")`);
+  };
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(value) ?? (value.includes('::') ? [value, value, undefined, undefined] : null);
+  if (!m) return fail();
+  const port = m[3] === undefined ? options.defaultPort : Number(m[3]);
+  if (port === undefined || port > 65535 || (port === 0 && !options.allowPortZero)) return fail();
+  return { host: (m[1] ?? m[2])!, port };
+}
