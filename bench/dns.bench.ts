@@ -18,7 +18,7 @@ import { CLASS, TYPE, decodeMessage, encodeMessage, emptyMessage } from '@kmslab
 import { startCliProcess } from '../test/support/cli.js';
 import { NamedServer } from '../test/support/named.js';
 import { requireTool, run } from '../test/support/dns-tools.js';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '@kmslab/lab';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' } } });
 const seconds = Number(values.seconds);

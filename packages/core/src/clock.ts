@@ -33,6 +33,28 @@ export class VirtualClock implements Clock {
 }
 
 /**
+ * A clock set from outside: `kmslab lab run --live` drives a host process's
+ * time through its admin listener. Unlike VirtualClock it may move backwards,
+ * as a real clock does after a correction (a lab's clock-jump event).
+ */
+export class SettableClock implements Clock {
+  #now: number;
+
+  constructor(startMs: number) {
+    this.#now = startMs;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  set(ms: number): void {
+    if (!Number.isFinite(ms)) throw new RangeError(`a clock needs a finite time (got ${ms})`);
+    this.#now = ms;
+  }
+}
+
+/**
  * Real time running `scale` times faster from the moment it was made: a
  * classroom lab shows days of KMS behaviour in minutes (`kmslab up --time-scale`).
  */

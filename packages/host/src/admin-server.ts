@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { listenFailed, parseHostPort } from '@kmslab/core';
+import { listenFailed, parseHostPort, type SettableClock } from '@kmslab/core';
 
 export interface AdminHandlers {
   status(): Promise<unknown>;
   healthy(): Promise<boolean>;
   registry: Registry;
+  /** Set when a lab runner drives the host's time (`host start --lab-clock`). */
+  clockControl?: SettableClock;
 }
 
 /** The admin listener: `/status` (JSON), `/metrics` (Prometheus), `/healthz`. */
@@ -37,6 +39,7 @@ export class AdminServer {
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/lab/clock' && this.#h.clockControl) return this.#setClock(req, res, this.#h.clockControl);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
     switch (path) {
       case '/status':
@@ -50,6 +53,17 @@ export class AdminServer {
       default:
         return send(res, 404, 'text/plain', 'Try /status, /metrics or /healthz\n');
     }
+  }
+
+  async #setClock(req: IncomingMessage, res: ServerResponse, clock: SettableClock): Promise<void> {
+    if (req.method === 'PUT') {
+      let body = '';
+      for await (const chunk of req) if ((body += chunk).length > 1024) return send(res, 413, 'text/plain', 'too long\n');
+      const now = (() => { try { return (JSON.parse(body) as { now?: unknown }).now; } catch { return undefined; } })();
+      if (typeof now !== 'number' || !Number.isFinite(now)) return send(res, 400, 'text/plain', 'Send {"now": <ms since the epoch>}\n');
+      clock.set(now);
+    }
+    return send(res, 200, 'application/json', `${JSON.stringify({ now: clock.now() })}\n`);
   }
 }
 

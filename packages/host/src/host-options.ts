@@ -9,6 +9,7 @@ import {
   isValidInterval,
   realClock,
   type Clock,
+  type SettableClock,
 } from '@kmslab/core';
 import type { Logger } from 'pino';
 import type { DnsPublisher } from './publish/dns-publisher.js';
@@ -20,6 +21,8 @@ export interface HostOptions {
   store: ActivationStore;
   catalog?: Catalog;
   clock?: Clock;
+  /** Lab runs only: the admin listener takes `PUT /lab/clock {"now": ms}` and sets this clock (use it as `clock` too). */
+  clockControl?: SettableClock;
   logger?: Logger;
   /** Key group id (or its lab key); default: the catalog's newest server group. */
   keyGroup?: string;
@@ -48,7 +51,7 @@ export interface HostOptions {
   deregisterOnClose?: boolean;
 }
 
-export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin' | 'publisher'>> & { logger: Logger | undefined; admin: string | null; publisher: DnsPublisher | null };
+export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin' | 'publisher' | 'clockControl'>> & { clockControl: SettableClock | undefined; logger: Logger | undefined; admin: string | null; publisher: DnsPublisher | null };
 
 const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -66,7 +69,8 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
     hostId: o.hostId,
     store: o.store,
     catalog,
-    clock: o.clock ?? realClock,
+    clock: o.clock ?? o.clockControl ?? realClock,
+    clockControl: o.clockControl,
     logger: o.logger,
     keyGroup: catalog.keyGroup(o.keyGroup ?? catalog.defaultKeyGroup).id,
     licensePacks: [...new Set((o.licensePacks ?? []).map((p) => catalog.licensePack(p).id))],

@@ -1,7 +1,13 @@
-export { Simulation, formatMinute, type TimelineEntry } from './simulation.js';
+export { Simulation, formatMinute, type SimulationOptions, type TimelineEntry } from './simulation.js';
+export type { LabHost, SimHostOptions } from './lab-hosts.js';
 export { referenceWalkthrough } from './scenarios/reference-walkthrough.js';
 export { runScenario, type Check, type CheckFn, type ScenarioResult } from './scenarios/scenario.js';
 export { SCENARIOS, narrate } from './scenarios/registry.js';
 export { startTrainingLab, type TrainingLab, type TrainingLabOptions } from './training-lab.js';
 export { loadScenarioFile, parseScenario, parseDuration, type ScenarioFile } from './scenario-file/load-scenario.js';
 export { runScenarioFile } from './scenario-file/run-scenario-file.js';
+export { freePort } from './live/free-port.js';
+export { RedisServer, requireRedisServer } from './live/redis-server.js';
+export { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
+export { planFleet, runFleet, DEFAULT_FLEET_MIX, type FleetOptions, type FleetPlan, type FleetContact, type FleetRunOptions } from './fleet/index.js';
+export { CLIENT_STATES, renderReportHtml, scenarioReport, type ClientStateName, type ReportData } from './report/index.js';

@@ -1,25 +1,13 @@
-import { Catalog, TIME, VirtualClock } from '@kmslab/core';
-import { activateOnce, dueIn, newClientState, seededRandom, type ClientState } from '@kmslab/client';
-import { CLASS, DnsServer, TYPE, ZoneSet, defaultZone, type ResourceRecord, type Zone } from '@kmslab/dns';
-import { KmsHost, MemoryStore } from '@kmslab/host';
+import { Catalog, TIME, VirtualClock, type Clock } from '@kmslab/core';
+import { activateOnce, dueIn, newClientState, seededRandom, statusAt, type ClientState } from '@kmslab/client';
+import type { ResourceRecord } from '@kmslab/dns';
+import { InProcessDns, ProcessDns, type LabDns } from './lab-dns.js';
+import { InProcessHost, ProcessHost, type LabHost, type SimHostOptions } from './lab-hosts.js';
+import { RedisServer } from './live/redis-server.js';
+import { CLIENT_STATES, type ClientStateName } from './report/report-data.js';
 
-export interface SimHostOptions {
-  name?: string;
-  keyGroup?: string;
-  licensePacks?: string[];
-  makKeys?: Array<{ key: string; activations: number }>;
-  /** SRV priority and weight when the lab has DNS (useDns). */
-  priority?: number;
-  weight?: number;
-}
-
-interface SimHost {
-  name: string;
-  store: MemoryStore;
-  port: number;
-  options: SimHostOptions;
-  running: KmsHost | null;
-}
+/** Minutes between client-state samples (reports). */
+export const SAMPLE_STEP_MIN = 60;
 
 /** One line of the narrated timeline. */
 export interface TimelineEntry {
@@ -39,6 +27,8 @@ export interface TimelineEntry {
 
 interface SimClient {
   name: string;
+  /** The machine's clock runs this far from the lab's (clock-jump events). */
+  skewMs: number;
   productId: string;
   state: ClientState;
   joinAt: number;
@@ -48,98 +38,169 @@ interface SimClient {
   dns: boolean;
 }
 
+export interface SimulationOptions {
+  /** Lab time at minute 0. */
+  start?: number;
+  /** Drives SRV weighting, so a run repeats exactly. */
+  seed?: number;
+  /** In-process store: memory (default) or Redis, a redis-server of the lab's own (Redis events need it). */
+  store?: 'memory' | 'redis';
+  /**
+   * Run hosts and DNS as kmslab processes on loopback with a redis-server
+   * (`kmslab lab run --live`): `kmslab` is the command that starts kmslab,
+   * e.g. [process.execPath, '…/packages/cli/bin/kmslab.js'].
+   */
+  live?: { kmslab: readonly string[] };
+}
+
 /**
- * Real host and client code on one virtual clock, in-process: the host is a
- * KmsHost on a loopback port with a memory store and the same clock; each
- * client is the client library's state and `activateOnce`. Contacts happen in
- * time order; nothing sleeps.
+ * Real host and client code on one virtual clock. In-process (default) the
+ * hosts are KmsHosts on loopback ports on the lab's clock; live, they are
+ * `kmslab host start` processes with a Redis store whose clocks the runner
+ * sets over their admin listeners before each contact. Clients are the
+ * client library's state and `activateOnce`, in this process. Contacts happen
+ * in time order; nothing sleeps.
  */
 export class Simulation implements AsyncDisposable {
   readonly clock: VirtualClock;
   readonly timeline: TimelineEntry[] = [];
+  /** What happened besides contacts (hosts down and up, SRV changes…), for reports. */
+  readonly events: Array<{ minute: number; label: string }> = [];
+  /** Clients in each state every SAMPLE_STEP_MIN minutes from minute 0. */
+  readonly states = Object.fromEntries(CLIENT_STATES.map((s) => [s, [] as number[]])) as Record<ClientStateName, number[]>;
   readonly #start: number;
   readonly #clients: SimClient[] = [];
   readonly #catalog = Catalog.load();
-  readonly #hosts: SimHost[] = [];
+  readonly #hosts: LabHost[] = [];
   readonly #random: () => number;
-  #dns: { server: DnsServer; zone: Zone } | null = null;
+  readonly #options: SimulationOptions;
+  #dns: LabDns | null = null;
+  #redis: RedisServer | null = null;
 
-  /** `seed` drives SRV weighting, so a run repeats exactly. */
-  constructor(options: { start?: number; seed?: number } = {}) {
+  constructor(options: SimulationOptions = {}) {
     const start = options.start ?? Date.UTC(2026, 0, 5, 8);
+    this.#options = options;
     this.#random = seededRandom(options.seed ?? 1);
     this.clock = new VirtualClock(start);
     this.#start = start;
   }
 
-  /** Starts the lab's DNS for `zone`; hosts started afterwards get SRV and A records in it, as if they had published. */
-  async useDns(zone = 'lab.test'): Promise<void> {
-    const zones = new ZoneSet();
-    const z = defaultZone(zone);
-    zones.add(z);
-    this.#dns = { server: await DnsServer.start({ zones, listen: ['127.0.0.1'], port: 0 }), zone: z };
+  get live(): boolean {
+    return Boolean(this.#options.live);
   }
 
-  async startHost(options: SimHostOptions = {}): Promise<KmsHost> {
+  /** Where the hosts keep their counts. */
+  get store(): 'memory' | 'redis' {
+    return this.live ? 'redis' : (this.#options.store ?? 'memory');
+  }
+
+  /** Starts the lab's DNS for `zone`; hosts started afterwards are in it (in-process: added; live: they publish themselves). */
+  async useDns(zone = 'lab.test'): Promise<void> {
+    this.#dns = this.#options.live ? await ProcessDns.start(this.#options.live.kmslab, zone) : await InProcessDns.start(zone);
+  }
+
+  async #redisUrl(): Promise<string | null> {
+    if (this.store !== 'redis') return null;
+    this.#redis ??= await RedisServer.start();
+    return this.#redis.url;
+  }
+
+  async startHost(options: SimHostOptions = {}): Promise<LabHost> {
     const name = options.name ?? 'lab-host';
-    const h: SimHost = { name, store: await MemoryStore.open(), port: 0, options, running: null };
-    await this.#run(h);
+    const redisUrl = await this.#redisUrl();
+    const live = this.#options.live;
+    const dns = this.#dns instanceof ProcessDns ? { server: this.#dns.server, zone: this.#dns.zone, tsigKey: this.#dns.tsigKey } : undefined;
+    const h: LabHost = live ? new ProcessHost(name, options, this.clock, { kmslab: live.kmslab, redisUrl: redisUrl!, dns }) : new InProcessHost(name, options, this.clock, redisUrl);
+    await h.start();
     this.#hosts.push(h);
-    if (this.#dns) {
-      const fqdn = `${name}.${this.#dns.zone.origin}`;
-      this.#dns.zone.add({ name: `_vlmcs._tcp.${this.#dns.zone.origin}`, type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV', priority: options.priority ?? 0, weight: options.weight ?? 0, port: h.port, target: fqdn } });
-      this.#dns.zone.add({ name: fqdn, type: TYPE.A, class: CLASS.IN, ttl: 600, data: { type: 'A', address: '127.0.0.1' } });
-    }
-    return h.running!;
+    await this.#dns?.hostStarted(name, h.port, options.priority ?? 0, options.weight ?? 0);
+    return h;
   }
 
   /** Removes every `_vlmcs._tcp` SRV record from the lab zone (what a misconfigured DNS does); returns them for `restoreSrv`. */
-  removeSrv(): ResourceRecord[] {
+  async removeSrv(): Promise<ResourceRecord[]> {
     if (!this.#dns) throw new Error('useDns() first');
-    const name = `_vlmcs._tcp.${this.#dns.zone.origin}`;
-    const set = this.#dns.zone.rrset(name, TYPE.SRV);
-    const removed = (set?.records ?? []).map((data) => ({ name, type: TYPE.SRV, class: CLASS.IN, ttl: set!.ttl, data }));
-    this.#dns.zone.delete(name, TYPE.SRV);
-    return removed;
+    this.note('SRV removed');
+    return this.#dns.removeSrv();
   }
 
-  restoreSrv(records: readonly ResourceRecord[]): void {
-    for (const rr of records) this.#dns?.zone.add(rr);
+  async restoreSrv(records: readonly ResourceRecord[]): Promise<void> {
+    this.note('SRV restored');
+    await this.#dns?.restoreSrv(records);
   }
 
   /** The host goes down (its counts stay in its store). */
   async stopHost(name: string): Promise<void> {
-    const h = this.#findHost(name);
-    await h.running?.close();
-    h.running = null;
+    this.note(`${name} down`);
+    await this.#findHost(name).stop();
   }
 
   /** The host comes back on the same port with the same counts. */
   async restartHost(name: string): Promise<void> {
+    this.note(`${name} up`);
     const h = this.#findHost(name);
-    if (!h.running) await this.#run(h);
+    await h.start();
+    await this.#dns?.hostStarted(name, h.port, h.options.priority ?? 0, h.options.weight ?? 0);
   }
 
-  async #run(h: SimHost): Promise<void> {
-    const { keyGroup, licensePacks, makKeys } = h.options;
-    h.running = await KmsHost.start({ hostId: h.name, store: h.store, clock: this.clock, listen: ['127.0.0.1'], port: h.port, admin: null, keyGroup, licensePacks, makKeys });
-    h.port = h.running.port;
+  /** Redis stops (clients hear "host unavailable" until it is back); needs the Redis store. */
+  async stopRedis(): Promise<void> {
+    if (!this.#redis) throw new Error('Redis events need the Redis store (store: redis, or --live)');
+    this.note('Redis down');
+    await this.#redis.stop();
+    await this.#waitForHosts(false);
   }
 
-  #findHost(name: string): SimHost {
+  /** Redis comes back with everything it acknowledged (append-only file, fsync always); resolves once every running host can write again. */
+  async startRedis(): Promise<void> {
+    if (!this.#redis) throw new Error('Redis events need the Redis store (store: redis, or --live)');
+    this.note('Redis up');
+    await this.#redis.resume();
+    await this.#waitForHosts(true);
+  }
+
+  /** Hosts notice Redis leaving and coming back on their own time; the lab waits, so runs repeat exactly. */
+  async #waitForHosts(healthy: boolean): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (const h of this.#hosts.filter((x) => x.running)) {
+      while ((await h.status()).store.healthy !== healthy) {
+        if (Date.now() > deadline) throw new Error(`host ${h.name} did not see Redis ${healthy ? 'back' : 'gone'} within 15 s`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+
+  /** The host's clock jumps by `ms` (negative: back), as after a bad time sync. */
+  jumpHostClock(name: string, ms: number): void {
+    this.note(`${name} clock ${ms >= 0 ? '+' : ''}${ms / TIME.MINUTE_MS} min`);
+    this.#findHost(name).skewMs += ms;
+  }
+
+  /** These machines' clocks jump by `ms`; a client more than 4 h off its host's time is refused (0xC004F06C). */
+  jumpClientClocks(names: readonly string[], ms: number, label = `${names.length} client(s)`): void {
+    this.note(`${label} clock ${ms >= 0 ? '+' : ''}${ms / TIME.MINUTE_MS} min`);
+    for (const n of names) this.#find(n).skewMs += ms;
+  }
+
+  #findHost(name: string): LabHost {
     const h = this.#hosts.find((x) => x.name === name);
     if (!h) throw new Error(`no host ${name}`);
     return h;
   }
 
   /** The first host (or the one named), running. */
-  hostNamed(name?: string): KmsHost {
+  hostNamed(name?: string): LabHost {
     const h = name ? this.#findHost(name) : this.#hosts[0];
     if (!h?.running) throw new Error(`host ${name ?? ''} is not running`);
-    return h.running;
+    return h;
   }
 
-  get host(): KmsHost {
+  /** Every host, running or not. */
+  get hosts(): readonly LabHost[] {
+    return this.#hosts;
+  }
+
+  get host(): LabHost {
     return this.hostNamed();
   }
 
@@ -148,7 +209,7 @@ export class Simulation implements AsyncDisposable {
     const dns = options.dns ?? false;
     if (dns && !this.#dns) throw new Error('useDns() first');
     const state = { ...newClientState(), manualHost: dns ? null : `127.0.0.1:${this.#hosts[0]!.port}` };
-    this.#clients.push({ name, productId, state, joinAt: this.#start + minute * TIME.MINUTE_MS, leaveAt: null, dns });
+    this.#clients.push({ name, productId, state, skewMs: 0, joinAt: this.#start + minute * TIME.MINUTE_MS, leaveAt: null, dns });
   }
 
   /** The machine leaves the network at `minute`: it never contacts a host again. */
@@ -177,26 +238,56 @@ export class Simulation implements AsyncDisposable {
     for (;;) {
       let next: { client: SimClient; at: number } | null = null;
       for (const c of this.#clients) {
-        const at = c.state.installedAt ? this.clock.now() + dueIn(c.state, this.clock.now()) : c.joinAt;
+        // The client keeps its schedule on its own clock.
+        const at = c.state.installedAt ? this.clock.now() + dueIn(c.state, this.clock.now() + c.skewMs) : c.joinAt;
         if (c.leaveAt !== null && at >= c.leaveAt) continue;
         if (at <= until && (!next || at < next.at)) next = { client: c, at };
       }
       if (!next) break;
+      this.#sampleStates(next.at - 1);
       this.clock.set(Math.max(this.clock.now(), next.at));
       await this.#contact(next.client);
     }
+    this.#sampleStates(until);
     this.clock.set(Math.max(this.clock.now(), until));
   }
 
+  /** Virtual minutes since the start. */
+  get minute(): number {
+    return Math.round((this.clock.now() - this.#start) / TIME.MINUTE_MS);
+  }
+
+  /** Notes something that happened now on the report's timeline. */
+  note(label: string): void {
+    this.events.push({ minute: this.minute, label });
+  }
+
+  #sampleStates(upTo: number): void {
+    for (let i = this.states.licensed.length; this.#start + i * SAMPLE_STEP_MIN * TIME.MINUTE_MS <= upTo; i++) {
+      const t = this.#start + i * SAMPLE_STEP_MIN * TIME.MINUTE_MS;
+      const n: Record<ClientStateName, number> = { grace: 0, licensed: 0, notification: 0, left: 0 };
+      for (const c of this.#clients) {
+        if (c.leaveAt !== null && c.leaveAt <= t) n.left++;
+        else if (c.state.installedAt && Date.parse(c.state.installedAt) <= t) {
+          const s = statusAt(c.state, t);
+          n[s === 'licensed' ? 'licensed' : s === 'notification' ? 'notification' : 'grace']++;
+        }
+      }
+      for (const s of CLIENT_STATES) this.states[s].push(n[s]);
+    }
+  }
+
   async #contact(c: SimClient): Promise<void> {
-    const dns = c.dns && this.#dns ? { dns: { host: '127.0.0.1', port: this.#dns.server.port }, domains: [this.#dns.zone.origin] } : { domains: [] };
+    const dns = c.dns && this.#dns ? { dns: this.#dns.target, domains: [this.#dns.zone] } : { domains: [] };
+    for (const h of this.#hosts) await h.syncClock(this.clock.now());
+    const clock: Clock = c.skewMs ? { now: () => this.clock.now() + c.skewMs } : this.clock;
     let failure: string | null = null;
-    const outcome = await activateOnce({ state: c.state, productId: c.productId, clock: this.clock, random: this.#random, connectTimeoutMs: 500, ...dns }).catch((err: unknown) => {
+    const outcome = await activateOnce({ state: c.state, productId: c.productId, clock, random: this.#random, connectTimeoutMs: 500, ...dns }).catch((err: unknown) => {
       failure = (err as { code?: string }).code ?? 'error'; // 0x8007232B: no SRV record
       return null;
     });
     // An attempt that threw before scheduling must not be retried at the same instant forever.
-    if (dueIn(c.state, this.clock.now()) === 0) c.state.nextContactAt = new Date(this.clock.now() + 2 * 60 * TIME.MINUTE_MS).toISOString();
+    if (dueIn(c.state, clock.now()) === 0) c.state.nextContactAt = new Date(clock.now() + 2 * 60 * TIME.MINUTE_MS).toISOString();
     if (!outcome) {
       const minute = Math.round((this.clock.now() - this.#start) / TIME.MINUTE_MS);
       const threshold = this.#catalog.product(c.productId).threshold;
@@ -218,8 +309,9 @@ export class Simulation implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    for (const h of this.#hosts) await h.running?.close();
-    await this.#dns?.server.close();
+    for (const h of this.#hosts) await h.stop();
+    await this.#dns?.close();
+    await this.#redis?.[Symbol.asyncDispose]();
   }
 }
 

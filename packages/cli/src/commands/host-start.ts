@@ -1,7 +1,7 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, realClock, parseHostPort } from '@kmslab/core';
+import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, SettableClock, realClock, parseHostPort } from '@kmslab/core';
 import type { StoreConfig } from '@kmslab/host';
 import type { LogFormat } from '../logger.js';
 import { collect, intOption } from '../options.js';
@@ -30,6 +30,7 @@ interface StartOptions {
   publishRefresh?: number;
   deregisterOnStop?: boolean;
   makKey?: string[];
+  labClock?: string;
 }
 
 /** `KEY:COUNT`: a MAK the emulated activation authority knows and how many clients it may activate. */
@@ -85,6 +86,7 @@ export function hostStartCommand(): Command {
     .option('--publish-refresh <min>', 're-register every N minutes (default 1440, as a KMS host does)', intOption('--publish-refresh', 1, 525_600))
     .option('--deregister-on-stop', 'remove this host from DNS on a clean shutdown')
     .option('--mak-key <key:count>', 'serve as the activation authority for this lab MAK, with COUNT activations, repeatable', collect)
+    .option('--lab-clock <iso-time>', 'lab runs (kmslab lab run --live): start the host clock at this time and let PUT /lab/clock on the admin listener set it')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
     .action(async (o: StartOptions) => {
@@ -116,7 +118,10 @@ export function hostStartCommand(): Command {
           logger,
         });
       }
+      const labStart = o.labClock === undefined ? null : Date.parse(o.labClock);
+      if (labStart !== null && (!Number.isFinite(labStart) || o.admin === 'off')) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--lab-clock needs an ISO time (got "${o.labClock}") and the admin listener`);
       const host = await KmsHost.start({
+        clockControl: labStart === null ? undefined : new SettableClock(labStart),
         publisher,
         deregisterOnClose: o.deregisterOnStop,
         makKeys: (o.makKey ?? []).map(parseMakKey),

@@ -33,7 +33,7 @@ describe('fleet model', () => {
 
     await using sim = new Simulation();
     await sim.useDns('lab.test');
-    const ports = [];
+    const ports: number[] = [];
     for (let h = 0; h < plan.hosts; h++) ports.push((await sim.startHost({ name: `kms${h}`, priority: h * 10, licensePacks: ['office-2013'] })).port);
     for (let i = 0; i < plan.joinAt.length; i++) {
       sim.addClient(`c${i}`, plan.products[plan.product[i]!]!.id, plan.joinAt[i]!, { dns: true });

@@ -1,4 +1,5 @@
 import { formatMinute, Simulation } from '../simulation.js';
+import { scenarioReport } from '../report/scenario-report.js';
 import type { Check, ScenarioResult } from '../scenarios/scenario.js';
 import type { ResourceRecord } from '@kmslab/dns';
 import type { ScenarioFile } from './load-scenario.js';
@@ -29,7 +30,7 @@ export async function runScenarioFile(s: ScenarioFile, options: { seed?: number 
     await sim.runUntil(step.at);
     await step.run();
   }
-  return { scenario: s.name, description: s.description, passed: checks.every((c) => c.passed), checks, timeline: sim.timeline };
+  return { scenario: s.name, description: s.description, passed: checks.every((c) => c.passed), checks, timeline: sim.timeline, report: scenarioReport(sim, s, checks) };
 }
 
 async function applyEvent(sim: Simulation, e: ScenarioFile['events'][number], groups: Map<string, string[]>, removedSrv: ResourceRecord[]): Promise<void> {
@@ -39,11 +40,10 @@ async function applyEvent(sim: Simulation, e: ScenarioFile['events'][number], gr
     case 'host-up':
       return sim.restartHost(e.host!);
     case 'srv-remove':
-      removedSrv.push(...sim.removeSrv());
+      removedSrv.push(...(await sim.removeSrv()));
       return;
     case 'srv-restore':
-      sim.restoreSrv(removedSrv.splice(0));
-      return;
+      return sim.restoreSrv(removedSrv.splice(0));
     case 'set-mak':
       for (const n of groups.get(e.clients!) ?? []) sim.client(n).makKey = e.key!;
   }

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KmsLabError } from '@kmslab/core';
+import {
+  CLASS, DnsServer, OPCODE, RCODE, TYPE, ZoneSet, canonicalName, defaultZone, emptyMessage, parseTsigKey, query, sendUpdate,
+  type DnsTarget, type Message, type ResourceRecord, type Zone,
+} from '@kmslab/dns';
+import { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
+
+/** The lab's DNS: the zone clients search, holding `_vlmcs._tcp` SRV records for the hosts. */
+export interface LabDns {
+  readonly zone: string;
+  readonly target: DnsTarget;
+  /** A host started: it is in DNS once this resolves (in-process: added; live: the host published itself). */
+  hostStarted(name: string, port: number, priority: number, weight: number): Promise<void>;
+  /** Removes every `_vlmcs._tcp` SRV record of the zone; returns them for restoreSrv. */
+  removeSrv(): Promise<ResourceRecord[]>;
+  restoreSrv(records: readonly ResourceRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+const srvName = (zone: string) => `_vlmcs._tcp.${zone}`;
+
+/** `@kmslab/dns` in this process; hosts are added to the zone directly, as if they had published. */
+export class InProcessDns implements LabDns {
+  private constructor(
+    readonly zone: string,
+    private readonly server: DnsServer,
+    private readonly z: Zone,
+  ) {}
+
+  static async start(zone: string): Promise<InProcessDns> {
+    const zones = new ZoneSet();
+    const z = defaultZone(zone);
+    zones.add(z);
+    return new InProcessDns(z.origin, await DnsServer.start({ zones, listen: ['127.0.0.1'], port: 0 }), z);
+  }
+
+  get target(): DnsTarget {
+    return { host: '127.0.0.1', port: this.server.port };
+  }
+
+  async hostStarted(name: string, port: number, priority: number, weight: number): Promise<void> {
+    const fqdn = `${name}.${this.zone}`;
+    const srv = this.z.rrset(srvName(this.zone), TYPE.SRV)?.records ?? [];
+    if (srv.some((r) => r.type === 'SRV' && canonicalName(r.target) === fqdn && r.port === port)) return;
+    this.z.add({ name: srvName(this.zone), type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV', priority, weight, port, target: fqdn } });
+    this.z.add({ name: fqdn, type: TYPE.A, class: CLASS.IN, ttl: 600, data: { type: 'A', address: '127.0.0.1' } });
+  }
+
+  async removeSrv(): Promise<ResourceRecord[]> {
+    const name = srvName(this.zone);
+    const set = this.z.rrset(name, TYPE.SRV);
+    const removed = (set?.records ?? []).map((data) => ({ name, type: TYPE.SRV, class: CLASS.IN, ttl: set!.ttl, data }));
+    this.z.delete(name, TYPE.SRV);
+    return removed;
+  }
+
+  async restoreSrv(records: readonly ResourceRecord[]): Promise<void> {
+    for (const rr of records) this.z.add(rr);
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+}
+
+/**
+ * `kmslab dns start` in its own process with a TSIG key; hosts publish
+ * themselves into it (RFC 2136), and the runner removes and restores SRV
+ * records by signed updates too, as an administrator with nsupdate would.
+ */
+export class ProcessDns implements LabDns {
+  private constructor(
+    readonly zone: string,
+    private readonly proc: KmslabProcess,
+    readonly tsigKey: string,
+  ) {}
+
+  static async start(kmslab: readonly string[], zone: string): Promise<ProcessDns> {
+    const tsigKey = `lab-admin:hmac-sha256:${randomBytes(32).toString('base64')}`;
+    const dataDir = mkdtempSync(join(tmpdir(), 'kmslab-live-dns-'));
+    const proc = await startKmslabProcess(kmslab, ['dns', 'start', '--zone', zone, '--tsig-key', tsigKey, '--data-dir', dataDir, '--log-level', 'warn']);
+    return new ProcessDns(canonicalName(zone), proc, tsigKey);
+  }
+
+  get target(): DnsTarget {
+    return { host: '127.0.0.1', port: this.proc.port };
+  }
+
+  get server(): string {
+    return `127.0.0.1:${this.proc.port}`;
+  }
+
+  async hostStarted(name: string, port: number): Promise<void> {
+    const fqdn = `${name}.${this.zone}`;
+    const deadline = Date.now() + 15_000;
+    const published = (rr: ResourceRecord) => rr.data?.type === 'SRV' && canonicalName(rr.data.target) === fqdn && rr.data.port === port;
+    while (!(await this.#srv()).some(published)) {
+      if (Date.now() > deadline) throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `host ${name} did not publish its SRV record within 15 s`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async removeSrv(): Promise<ResourceRecord[]> {
+    const records = await this.#srv();
+    if (records.length) await this.#update(records.map((rr) => ({ ...rr, class: CLASS.NONE, ttl: 0 })));
+    return records;
+  }
+
+  async restoreSrv(records: readonly ResourceRecord[]): Promise<void> {
+    if (records.length) await this.#update([...records]);
+  }
+
+  close(): Promise<void> {
+    return this.proc.stop();
+  }
+
+  async #srv(): Promise<ResourceRecord[]> {
+    const { answer } = await query(this.target, srvName(this.zone), TYPE.SRV);
+    return answer.answers.filter((rr) => rr.type === TYPE.SRV);
+  }
+
+  async #update(records: ResourceRecord[]): Promise<void> {
+    const msg: Message = emptyMessage();
+    msg.opcode = OPCODE.UPDATE;
+    msg.questions = [{ name: this.zone, type: TYPE.SOA, class: CLASS.IN }];
+    msg.authorities = records;
+    const answer = await sendUpdate(this.target, msg, parseTsigKey(this.tsigKey), Date.now());
+    if (answer.rcode !== RCODE.NOERROR) throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `the lab DNS refused an update of ${this.zone} (rcode ${answer.rcode})`);
+  }
+}

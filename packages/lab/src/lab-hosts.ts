@@ -1,0 +1,145 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from '@kmslab/core';
+import { KmsHost, MemoryStore, RedisStore, type ActivationStore, type HostStatus } from '@kmslab/host';
+import { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
+
+export interface SimHostOptions {
+  name?: string;
+  keyGroup?: string;
+  licensePacks?: string[];
+  makKeys?: Array<{ key: string; activations: number }>;
+  /** SRV priority and weight when the lab has DNS (useDns). */
+  priority?: number;
+  weight?: number;
+}
+
+/** One lab host, in this process or as a `kmslab host start` process; its time is the lab's time plus `skewMs`. */
+export interface LabHost {
+  readonly name: string;
+  readonly options: SimHostOptions;
+  /** Fixed after the first start, so a restarted host is found where it was. */
+  readonly port: number;
+  readonly running: boolean;
+  skewMs: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): Promise<HostStatus>;
+  /** Live hosts: tells the process the lab time before a client contacts it. */
+  syncClock(labNow: number): Promise<void>;
+}
+
+/** The real KmsHost in this process on a loopback port, on the lab's clock. */
+export class InProcessHost implements LabHost {
+  port = 0;
+  skewMs = 0;
+  #running: KmsHost | null = null;
+  #memory: MemoryStore | null = null;
+
+  constructor(
+    readonly name: string,
+    readonly options: SimHostOptions,
+    private readonly labClock: Clock,
+    /** Redis URL for a Redis store (each start opens a new connection); null: memory store kept across restarts. */
+    private readonly redisUrl: string | null,
+  ) {}
+
+  get running(): boolean {
+    return this.#running !== null;
+  }
+
+  get host(): KmsHost | null {
+    return this.#running;
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    const store: ActivationStore = this.redisUrl
+      ? await RedisStore.open({ url: this.redisUrl, hostId: this.name })
+      : (this.#memory ??= await MemoryStore.open());
+    const { keyGroup, licensePacks, makKeys } = this.options;
+    const clock = { now: () => this.labClock.now() + this.skewMs };
+    this.#running = await KmsHost.start({ hostId: this.name, store, clock, listen: ['127.0.0.1'], port: this.port, admin: null, keyGroup, licensePacks, makKeys });
+    this.port = this.#running.port;
+  }
+
+  async stop(): Promise<void> {
+    await this.#running?.close();
+    this.#running = null;
+  }
+
+  status(): Promise<HostStatus> {
+    if (!this.#running) throw new Error(`host ${this.name} is not running`);
+    return this.#running.status();
+  }
+
+  async syncClock(): Promise<void> {}
+}
+
+export interface LiveLab {
+  /** The command that starts kmslab, e.g. [process.execPath, '…/bin/kmslab.js']. */
+  kmslab: readonly string[];
+  redisUrl: string;
+  /** Set when the lab has DNS: hosts publish themselves into it. */
+  dns?: { server: string; zone: string; tsigKey: string };
+}
+
+/** `kmslab host start --store redis --lab-clock …` in its own process; the runner sets its clock over the admin listener. */
+export class ProcessHost implements LabHost {
+  port = 0;
+  skewMs = 0;
+  #proc: KmslabProcess | null = null;
+  #clockSetTo: number | null = null;
+  readonly #logs = mkdtempSync(join(tmpdir(), 'kmslab-live-'));
+  #starts = 0;
+
+  constructor(
+    readonly name: string,
+    readonly options: SimHostOptions,
+    private readonly labClock: Clock,
+    private readonly live: LiveLab,
+  ) {}
+
+  get running(): boolean {
+    return this.#proc !== null;
+  }
+
+  async start(): Promise<void> {
+    if (this.#proc) return;
+    const o = this.options;
+    const args = [
+      'host', 'start', '--listen', '127.0.0.1', '--port', String(this.port), '--admin', '127.0.0.1:0',
+      '--store', 'redis', '--redis-url', this.live.redisUrl, '--host-id', this.name,
+      '--lab-clock', new Date(this.labClock.now() + this.skewMs).toISOString(), '--log-level', 'warn',
+      ...(o.keyGroup ? ['--key-group', o.keyGroup] : []),
+      ...(o.licensePacks ?? []).flatMap((p) => ['--license-pack', p]),
+      ...(o.makKeys ?? []).flatMap((k) => ['--mak-key', `${k.key}:${k.activations}`]),
+    ];
+    if (this.live.dns) {
+      const { server, zone, tsigKey } = this.live.dns;
+      args.push('--publish', '--dns', server, '--tsig-key', tsigKey, '--fqdn', `${this.name}.${zone}`, '--advertise-address', '127.0.0.1', '--publish-domain', `${zone},${o.priority ?? 0},${o.weight ?? 0}`);
+    }
+    this.#proc = await startKmslabProcess(this.live.kmslab, args, { logFile: join(this.#logs, `${this.name}-${++this.#starts}.log`) });
+    this.port = this.#proc.port;
+    this.#clockSetTo = null;
+  }
+
+  async stop(): Promise<void> {
+    await this.#proc?.stop();
+    this.#proc = null;
+  }
+
+  async status(): Promise<HostStatus> {
+    if (!this.#proc) throw new Error(`host ${this.name} is not running`);
+    return (await fetch(`${this.#proc.adminUrl}/status`)).json() as Promise<HostStatus>;
+  }
+
+  async syncClock(labNow: number): Promise<void> {
+    const now = labNow + this.skewMs;
+    if (!this.#proc || this.#clockSetTo === now) return;
+    const res = await fetch(`${this.#proc.adminUrl}/lab/clock`, { method: 'PUT', body: JSON.stringify({ now }) });
+    if (!res.ok) throw new Error(`host ${this.name} refused the lab clock: ${res.status} ${await res.text()}`);
+    this.#clockSetTo = now;
+  }
+}

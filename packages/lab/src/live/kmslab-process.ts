@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+
+export interface KmslabProcess extends AsyncDisposable {
+  proc: ChildProcess;
+  port: number;
+  adminUrl: string;
+  /** The whole ready line (`{"event":"ready",…}`). */
+  ready: Record<string, unknown>;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  /** Everything the process logged so far. */
+  logs(): string;
+  /** SIGTERM (SIGKILL after 15 s) and wait for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A long-running `kmslab` command (`host start`, `dns start`) in its own
+ * process, JSON logs, on loopback port 0 unless `args` say otherwise;
+ * resolves with the port from its ready line. `command` starts kmslab (e.g.
+ * `[process.execPath, '…/kmslab.js']`). Logs go to `logFile` when given
+ * (benchmarks: the reader costs nothing), else to a pipe this process keeps.
+ */
+export async function startKmslabProcess(command: readonly string[], args: readonly string[], options: { logFile?: string } = {}): Promise<KmslabProcess> {
+  const fd = options.logFile ? openSync(options.logFile, 'w') : null;
+  const defaults = args.includes('--port') ? [] : ['--listen', '127.0.0.1', '--port', '0'];
+  const proc = spawn(command[0]!, [...command.slice(1), ...args, ...defaults, '--log-format', 'json'], { stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
+  if (fd !== null) closeSync(fd);
+  let piped = '';
+  proc.stdout?.on('data', (d) => (piped += d));
+  proc.stderr?.on('data', (d) => (piped += d));
+  const logs = () => (options.logFile ? readFileSync(options.logFile, 'utf8') : piped);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r((exitCode = code))));
+  const deadline = Date.now() + 20_000;
+  let ready: { port: number; admin?: string } | undefined;
+  while (!ready) {
+    const line = logs().split('\n').find((l) => l.includes('"event":"ready"'));
+    if (line) ready = JSON.parse(line);
+    else if (exitCode !== undefined || Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`kmslab ${args.slice(0, 2).join(' ')} ${exitCode !== undefined ? `exited with ${exitCode}` : 'did not start within 20 s'}:\n${logs()}`);
+    } else await new Promise((r) => setTimeout(r, 25));
+  }
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    }
+  };
+  return { proc, port: ready.port, adminUrl: ready.admin ?? '', ready: ready as unknown as Record<string, unknown>, exited, logs, stop, [Symbol.asyncDispose]: stop };
+}

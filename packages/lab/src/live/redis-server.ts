@@ -1,0 +1,90 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
+
+const HOW_TO_GET =
+  'This needs a real Redis: install redis-server (Debian: apt-get install redis-server) so it is on PATH; kmslab starts its own on a free loopback port.';
+
+export function requireRedisServer(): string {
+  const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  if (found.error || found.status !== 0) throw new Error(`redis-server not found on PATH. ${HOW_TO_GET}`);
+  return 'redis-server';
+}
+
+/**
+ * A real redis-server on a free loopback port (lab --live runs, tests, benchmarks), in a temp dir, with an
+ * append-only file fsynced on every write: stopping and starting it again
+ * keeps every write it acknowledged (what "no acknowledged client lost" needs).
+ */
+export class RedisServer {
+  readonly port: number;
+  readonly dir: string;
+  #proc: ChildProcess | null = null;
+
+  private constructor(
+    port: number,
+    dir: string,
+    private readonly durable: boolean,
+  ) {
+    this.port = port;
+    this.dir = dir;
+  }
+
+  /** `durable: false` (benchmarks): no append-only file, Redis's speed without fsync. */
+  static async start(options: { durable?: boolean } = {}): Promise<RedisServer> {
+    requireRedisServer();
+    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'kmslab-redis-')), options.durable ?? true);
+    await server.resume();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts (again) on the same port and data dir. */
+  async resume(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...(this.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'])];
+    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#proc = proc;
+    let output = '';
+    proc.stdout!.on('data', (d) => (output += d));
+    proc.stderr!.on('data', (d) => (output += d));
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}:\n${output}`);
+      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      client.on('error', () => {});
+      const ok = await client.connect().then(() => client.ping()).then(() => true, () => false);
+      client.disconnect();
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${this.port} within 10 s:\n${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL) and waits for it to exit. */
+  async stop(): Promise<void> {
+    const proc = this.#proc;
+    this.#proc = null;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** A client for assertions from the test itself. */
+  client(): Redis {
+    return new Redis(this.url, { maxRetriesPerRequest: 1 });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
