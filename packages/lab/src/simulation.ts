@@ -1,4 +1,4 @@
-import { Catalog, TIME, VirtualClock, type Clock } from '@kmslab/core';
+import { COUNT_WINDOW_MS, Catalog, MAX_CLIENT_RECORDS, TIME, VirtualClock, type Clock } from '@kmslab/core';
 import { activateOnce, dueIn, newClientState, seededRandom, statusAt, type ClientState } from '@kmslab/client';
 import type { ResourceRecord } from '@kmslab/dns';
 import { InProcessDns, ProcessDns, type LabDns } from './lab-dns.js';
@@ -21,6 +21,8 @@ export interface TimelineEntry {
   /** How the client was licensed, when it was: by the KMS count or by its MAK. */
   via: 'kms' | 'mak' | null;
   errorCode: string | null;
+  /** Why the hosts tried did not answer (e.g. KMSLAB_HOST_UNAVAILABLE behind 0xC004F074), if they did not. */
+  reason: string | null;
   /** The host that answered (HOST:PORT as the client names it), if any. */
   host: string | null;
 }
@@ -252,6 +254,33 @@ export class Simulation implements AsyncDisposable {
     this.clock.set(Math.max(this.clock.now(), until));
   }
 
+  /**
+   * "No acknowledged activation is lost": every client a host answered with a
+   * count in the last 30 days is still counted by that host (at most 50 per
+   * family), whatever went down in between.
+   */
+  async acknowledgedCheck(): Promise<{ name: string; passed: boolean; detail: string }> {
+    const since = this.minute - COUNT_WINDOW_MS / TIME.MINUTE_MS;
+    const problems: string[] = [];
+    let checked = 0;
+    for (const h of this.#hosts.filter((x) => x.running)) {
+      const acknowledged = new Map<string, Set<string>>();
+      for (const e of this.timeline) {
+        if (e.count === null || e.minute < since || Number(e.host?.split(':').pop()) !== h.port) continue;
+        const family = this.#catalog.product(e.product).family;
+        acknowledged.set(family, (acknowledged.get(family) ?? new Set()).add(e.client));
+      }
+      const status = await h.status();
+      for (const [family, clients] of acknowledged) {
+        const expected = Math.min(MAX_CLIENT_RECORDS, clients.size);
+        const counted = status.families[family]?.currentCount ?? 0;
+        checked += clients.size;
+        if (counted !== expected) problems.push(`${h.name} ${family}: ${expected} acknowledged, ${counted} counted`);
+      }
+    }
+    return { name: 'no acknowledged activation lost: every client a host answered in the last 30 days is still counted', passed: problems.length === 0, detail: problems.join('; ') || `${checked} acknowledged clients, all counted` };
+  }
+
   /** Virtual minutes since the start. */
   get minute(): number {
     return Math.round((this.clock.now() - this.#start) / TIME.MINUTE_MS);
@@ -291,7 +320,7 @@ export class Simulation implements AsyncDisposable {
     if (!outcome) {
       const minute = Math.round((this.clock.now() - this.#start) / TIME.MINUTE_MS);
       const threshold = this.#catalog.product(c.productId).threshold;
-      this.timeline.push({ minute, client: c.name, product: c.productId, count: null, threshold, licensed: false, via: null, errorCode: failure, host: null });
+      this.timeline.push({ minute, client: c.name, product: c.productId, count: null, threshold, licensed: false, via: null, errorCode: failure, reason: null, host: null });
       return;
     }
     const r = outcome.response;
@@ -304,6 +333,7 @@ export class Simulation implements AsyncDisposable {
       licensed: r?.licensed ?? Boolean(outcome.mak),
       via: outcome.mak ? 'mak' : r?.licensed ? 'kms' : null,
       errorCode: outcome.errorCode,
+      reason: outcome.tried[0]?.error.split(':')[0] ?? null,
       host: outcome.host,
     });
   }

@@ -1,5 +1,5 @@
 import { TIME } from '@kmslab/core';
-import { runScenario, type ScenarioResult } from './scenario.js';
+import { runScenario, type RunOptions, type ScenarioResult } from './scenario.js';
 
 const DAY = TIME.DAY_MS / TIME.MINUTE_MS;
 
@@ -8,8 +8,8 @@ const DAY = TIME.DAY_MS / TIME.MINUTE_MS;
  * days later the count is 23 and the remaining clients' renewals fail, yet
  * they stay licensed (until their 180 days run out) and retry every 2 h.
  */
-export function countDecay(): Promise<ScenarioResult> {
-  return runScenario({ name: 'count-decay', description: 'A network at 25 loses two machines; 30 days later the count is 23 and renewals fail, but licenses hold for 180 days.' }, async (sim, check) => {
+export function countDecay(options: RunOptions = {}): Promise<ScenarioResult> {
+  return runScenario({ name: 'count-decay', description: 'A network at 25 loses two machines; 30 days later the count is 23 and renewals fail, but licenses hold for 180 days.' }, options, async (sim, check) => {
     await sim.startHost();
     for (let i = 1; i <= 25; i++) sim.addClient(`pc-${String(i).padStart(2, '0')}`, 'windows-10-enterprise', i);
     await sim.runUntil(3 * 60);

@@ -1,4 +1,4 @@
-import { runScenario, type ScenarioResult } from './scenario.js';
+import { runScenario, type RunOptions, type ScenarioResult } from './scenario.js';
 
 const WIN7 = 'windows-7-professional';
 const SERVER = 'windows-server-2008-r2-enterprise';
@@ -9,8 +9,8 @@ const SERVER = 'windows-server-2008-r2-enterprise';
  * Server 2008 R2 → 3; ten more Windows 7 → 13; the server activates on its
  * next contact; Windows 7 machines need 12 more distinct clients.
  */
-export function referenceWalkthrough(): Promise<ScenarioResult> {
-  return runScenario({ name: 'reference-walkthrough', description: 'The documented example: counts 2, 3, 13; the server activates on its next contact; Windows 7 needs 12 more clients.' }, async (sim, check) => {
+export function referenceWalkthrough(options: RunOptions = {}): Promise<ScenarioResult> {
+  return runScenario({ name: 'reference-walkthrough', description: 'The documented example: counts 2, 3, 13; the server activates on its next contact; Windows 7 needs 12 more clients.' }, options, async (sim, check) => {
     await sim.startHost({ keyGroup: 'windows-server-2008-r2-b' });
     const last = (client: string) => [...sim.timeline].reverse().find((e) => e.client === client);
 

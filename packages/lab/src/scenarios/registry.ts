@@ -1,12 +1,13 @@
 import { formatMinute } from '../simulation.js';
 import { countDecay } from './count-decay.js';
 import { referenceWalkthrough } from './reference-walkthrough.js';
-import type { ScenarioResult } from './scenario.js';
+import { redisOutage } from './redis-outage.js';
+import type { RunOptions, ScenarioResult } from './scenario.js';
 import { smallOfficeMak } from './small-office-mak.js';
 import { twoHostsFailover } from './two-hosts-failover.js';
 
 /** Built-in scenarios by name (`kmslab lab list`). */
-export const SCENARIOS: Record<string, { description: string; run: () => Promise<ScenarioResult> }> = {
+export const SCENARIOS: Record<string, { description: string; run: (options?: RunOptions) => Promise<ScenarioResult> }> = {
   'reference-walkthrough': {
     description: 'The documented KMS counting example: counts 2, 3, 13; the server activates on its next contact; Windows 7 needs 12 more',
     run: referenceWalkthrough,
@@ -23,13 +24,17 @@ export const SCENARIOS: Record<string, { description: string; run: () => Promise
     description: 'Five machines never reach the threshold; they switch to a MAK and are licensed for good',
     run: smallOfficeMak,
   },
+  'redis-outage': {
+    description: 'Redis stops for two hours while machines join: "host unavailable", retries, and no acknowledged activation lost',
+    run: redisOutage,
+  },
 };
 
 /** The timeline and the checks as text, one line each. */
 export function narrate(r: ScenarioResult): string {
   const lines = [`${r.scenario}: ${r.description}`, ''];
   for (const e of r.timeline) {
-    const verdict = e.via === 'mak' ? 'licensed by MAK' : e.licensed ? 'licensed' : `not licensed (${e.errorCode})`;
+    const verdict = e.via === 'mak' ? 'licensed by MAK' : e.licensed ? 'licensed' : `not licensed (${e.errorCode}${e.reason ? `: ${e.reason}` : ''})`;
     lines.push(`  ${formatMinute(e.minute).padStart(11)}  ${e.client.padEnd(10)} ${e.product.padEnd(34)} count ${String(e.count ?? '-').padStart(2)} / ${e.threshold}  ${verdict}${e.host ? `  via ${e.host}` : ''}`);
   }
   lines.push('');

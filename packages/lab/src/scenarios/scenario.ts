@@ -1,4 +1,4 @@
-import { Simulation, type TimelineEntry } from '../simulation.js';
+import { Simulation, type SimulationOptions, type TimelineEntry } from '../simulation.js';
 import type { ReportData } from '../report/report-data.js';
 import { scenarioReport } from '../report/scenario-report.js';
 
@@ -23,15 +23,27 @@ export type CheckFn = (name: string, passed: boolean, detail: string) => void;
 /** Options every scenario run takes (`kmslab lab run`). */
 export interface RunOptions {
   seed?: number;
+  /** Hosts and DNS as kmslab processes with Redis (see SimulationOptions.live). */
+  live?: SimulationOptions['live'];
+  /** Called with the share of the run done (long runs show a progress bar). */
+  onProgress?: (done: number) => void;
 }
 
-/** Runs a scenario body on a fresh Simulation, collects its checks and builds the result; the lab is closed afterwards. */
+/**
+ * Runs a scenario body on a fresh Simulation, collects its checks, adds the
+ * "no acknowledged activation lost" check and builds the result; the lab is
+ * closed afterwards.
+ */
 export async function runScenario(
-  meta: { name: string; description: string; seed?: number },
+  meta: { name: string; description: string },
+  options: RunOptions,
   body: (sim: Simulation, check: CheckFn) => Promise<void>,
+  simulation: Omit<SimulationOptions, 'seed' | 'live'> = {},
 ): Promise<ScenarioResult> {
-  await using sim = new Simulation({ seed: meta.seed });
+  await using sim = new Simulation({ ...simulation, seed: options.seed, live: options.live });
   const checks: Check[] = [];
   await body(sim, (name, passed, detail) => checks.push({ name, passed, detail }));
+  checks.push(await sim.acknowledgedCheck());
+  options.onProgress?.(1);
   return { scenario: meta.name, description: meta.description, passed: checks.every((c) => c.passed), checks, timeline: sim.timeline, report: scenarioReport(sim, meta, checks) };
 }

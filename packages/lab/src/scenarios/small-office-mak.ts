@@ -1,5 +1,5 @@
 import { TIME } from '@kmslab/core';
-import { runScenario, type ScenarioResult } from './scenario.js';
+import { runScenario, type RunOptions, type ScenarioResult } from './scenario.js';
 
 const DAY = TIME.DAY_MS / TIME.MINUTE_MS;
 
@@ -8,8 +8,8 @@ const DAY = TIME.DAY_MS / TIME.MINUTE_MS;
  * the way out): five Windows 10 machines sit at count 5 < 25, then switch to
  * a MAK with 10 activations and are all licensed, using 5.
  */
-export function smallOfficeMak(): Promise<ScenarioResult> {
-  return runScenario({ name: 'small-office-mak', description: 'Five machines never reach 25; they switch to a MAK and are licensed for good.' }, async (sim, check) => {
+export function smallOfficeMak(options: RunOptions = {}): Promise<ScenarioResult> {
+  return runScenario({ name: 'small-office-mak', description: 'Five machines never reach 25; they switch to a MAK and are licensed for good.' }, options, async (sim, check) => {
     await sim.startHost({ makKeys: [{ key: 'KMSLAB-MAK-OFFICE-01', activations: 10 }] });
     const names = ['pc-1', 'pc-2', 'pc-3', 'pc-4', 'pc-5'];
     names.forEach((n, i) => sim.addClient(n, 'windows-10-pro', i * 10));

@@ -1,5 +1,5 @@
 import { TIME } from '@kmslab/core';
-import { runScenario, type ScenarioResult } from './scenario.js';
+import { runScenario, type RunOptions, type ScenarioResult } from './scenario.js';
 
 const DAY = TIME.DAY_MS / TIME.MINUTE_MS;
 
@@ -10,8 +10,8 @@ const DAY = TIME.DAY_MS / TIME.MINUTE_MS;
  * clients that cached the second host stay with it, and new clients use the
  * first again.
  */
-export function twoHostsFailover(): Promise<ScenarioResult> {
-  return runScenario({ name: 'two-hosts-failover', description: 'Two hosts (SRV priorities 0 and 10); clients fail over during an outage, keep their cached host after it, new clients return to priority 0.' }, async (sim, check) => {
+export function twoHostsFailover(options: RunOptions = {}): Promise<ScenarioResult> {
+  return runScenario({ name: 'two-hosts-failover', description: 'Two hosts (SRV priorities 0 and 10); clients fail over during an outage, keep their cached host after it, new clients return to priority 0.' }, options, async (sim, check) => {
     await sim.useDns('lab.test');
     await sim.startHost({ name: 'kms-a', priority: 0 });
     await sim.startHost({ name: 'kms-b', priority: 10 });
