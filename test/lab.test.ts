@@ -29,7 +29,7 @@ describe('kmslab lab', () => {
     expect(bad.stderr).toMatch(/No scenario "nope"/);
   });
 
-  test.each(['count-decay', 'small-office-mak', 'two-hosts-failover'])('the built-in %s scenario passes its checks', async (name) => {
+  test.each(['count-decay', 'small-office-mak', 'two-hosts-failover', 'redis-outage'])('the built-in %s scenario passes its checks', async (name) => {
     const r = await runCli(['lab', 'run', name, '--json']);
     expect(r.code, r.stdout.slice(-2000)).toBe(0);
     const result = JSON.parse(r.stdout) as { passed: boolean; checks: Array<{ passed: boolean }> };
@@ -40,9 +40,10 @@ describe('kmslab lab', () => {
   test('a scenario file (YAML) runs: the shipped branch-offices example passes its expectations', async () => {
     const r = await runCli(['lab', 'run', 'packages/lab/scenarios/branch-offices.yaml', '--json']);
     expect(r.code, r.stdout.slice(-1500)).toBe(0);
-    const result = JSON.parse(r.stdout) as { scenario: string; checks: Array<{ passed: boolean }> };
+    const result = JSON.parse(r.stdout) as { scenario: string; checks: Array<{ name: string; passed: boolean }> };
     expect(result.scenario).toBe('branch-offices');
-    expect(result.checks).toHaveLength(6);
+    expect(result.checks).toHaveLength(7); // six expectations and "no acknowledged activation lost"
+    expect(result.checks.at(-1)!.name).toMatch(/no acknowledged activation lost/);
   });
 
   test('scenario file errors point at the line; a failing expectation exits 1', async () => {
@@ -71,5 +72,37 @@ describe('kmslab lab', () => {
     expect(r.code, r.stdout.slice(-1500)).toBe(0);
     const result = JSON.parse(r.stdout) as { timeline: Array<{ minute: number; errorCode: string | null }> };
     expect(result.timeline.filter((e) => e.minute < 1440).every((e) => e.errorCode === '0x8007232B')).toBe(true);
+  });
+});
+
+describe('kmslab lab: Redis and clock events, fleet, progress', () => {
+  test('redis-and-clocks.yaml in-process: Redis down/up and client clock jumps (0xC004F06C until fixed)', async () => {
+    const r = await runCli(['lab', 'run', 'packages/lab/scenarios/redis-and-clocks.yaml', '--json']);
+    expect(r.code, r.stdout.slice(-2000)).toBe(0);
+    const result = JSON.parse(r.stdout) as { summary: { store: string }; timeline: Array<{ client: string; errorCode: string | null; reason: string | null; minute: number }> };
+    expect(result.summary.store).toBe('redis');
+    expect(result.timeline.filter((e) => e.reason === 'KMSLAB_HOST_UNAVAILABLE').every((e) => e.minute > 60 && e.minute <= 180)).toBe(true);
+    const skewed = result.timeline.filter((e) => e.errorCode === '0xC004F06C');
+    expect(skewed.length).toBeGreaterThan(0);
+    expect(skewed.every((e) => e.client.startsWith('lab-pc') && e.minute <= 2 * 1440)).toBe(true);
+  });
+
+  test('lab fleet prints its checks and summary; bad options are refused', async () => {
+    const r = await runCli(['lab', 'fleet', '--clients', '3000', '--days', '90', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { passed: boolean; summary: { clients: number; days: number; unanswered: number } };
+    expect(result).toMatchObject({ passed: true, summary: { clients: 3000, days: 90, unanswered: 0 } });
+    const bad = await runCli(['lab', 'fleet', '--outage', '63-60']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--outage must be FROM-TO/);
+  });
+
+  test('a long run on a terminal shows a progress bar (cli-progress); pipes see none', async () => {
+    const { KMSLAB_BIN } = await import('./support/cli.js');
+    const { execFileSync } = await import('node:child_process');
+    const onTty = execFileSync('script', ['-qec', `${process.execPath} ${KMSLAB_BIN} lab fleet --clients 150000 --days 180`, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    expect(onTty).toMatch(/fleet \|[█░]+\| 100% virtual time/);
+    const piped = await runCli(['lab', 'fleet', '--clients', '150000']);
+    expect(piped.stderr + piped.stdout).not.toMatch(/virtual time \|/);
   });
 });

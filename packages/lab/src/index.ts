@@ -1,7 +1,8 @@
 export { Simulation, formatMinute, type SimulationOptions, type TimelineEntry } from './simulation.js';
 export type { LabHost, SimHostOptions } from './lab-hosts.js';
 export { referenceWalkthrough } from './scenarios/reference-walkthrough.js';
-export { runScenario, type Check, type CheckFn, type ScenarioResult } from './scenarios/scenario.js';
+export { runScenario, type Check, type CheckFn, type RunOptions, type ScenarioResult } from './scenarios/scenario.js';
+export { fleetScenario } from './scenarios/fleet.js';
 export { SCENARIOS, narrate } from './scenarios/registry.js';
 export { startTrainingLab, type TrainingLab, type TrainingLabOptions } from './training-lab.js';
 export { loadScenarioFile, parseScenario, parseDuration, type ScenarioFile } from './scenario-file/load-scenario.js';

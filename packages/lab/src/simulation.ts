@@ -181,7 +181,12 @@ export class Simulation implements AsyncDisposable {
   /** These machines' clocks jump by `ms`; a client more than 4 h off its host's time is refused (0xC004F06C). */
   jumpClientClocks(names: readonly string[], ms: number, label = `${names.length} client(s)`): void {
     this.note(`${label} clock ${ms >= 0 ? '+' : ''}${ms / TIME.MINUTE_MS} min`);
-    for (const n of names) this.#find(n).skewMs += ms;
+    for (const n of names) {
+      const c = this.#find(n);
+      c.skewMs += ms;
+      // The next contact is a timer (elapsed time), so it moves with the clock.
+      if (c.state.nextContactAt) c.state.nextContactAt = new Date(Date.parse(c.state.nextContactAt) + ms).toISOString();
+    }
   }
 
   #findHost(name: string): LabHost {
@@ -333,7 +338,7 @@ export class Simulation implements AsyncDisposable {
       licensed: r?.licensed ?? Boolean(outcome.mak),
       via: outcome.mak ? 'mak' : r?.licensed ? 'kms' : null,
       errorCode: outcome.errorCode,
-      reason: outcome.tried[0]?.error.split(':')[0] ?? null,
+      reason: [outcome.tried[0]?.error.split(':')[0] ?? null].find((r) => r !== outcome.errorCode) ?? null,
       host: outcome.host,
     });
   }

@@ -1,11 +1,45 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { KmsLabError } from '@kmslab/core';
+import type { ScenarioResult } from '@kmslab/lab';
 import { intOption } from '../options.js';
 import { printJson, table } from '../output.js';
+import { progressBar } from '../progress.js';
+
+/** This kmslab, for the processes of a `--live` run. */
+const KMSLAB = [process.execPath, fileURLToPath(new URL('../../bin/kmslab.js', import.meta.url))];
+
+interface ReportOptions {
+  json?: boolean;
+  report?: string;
+}
+
+function numberOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${name} must be a number from ${min} to ${max} (got "${value}")`);
+    return n;
+  };
+}
+
+/** Prints the result (narrated or JSON), writes the report files, sets the exit code. */
+async function finish(result: ScenarioResult, o: ReportOptions): Promise<void> {
+  const { narrate, renderReportHtml } = await import('@kmslab/lab');
+  if (o.report) {
+    const summaryPath = o.report.replace(/\.html?$/i, '') + '.json';
+    writeFileSync(o.report, renderReportHtml(result.report));
+    writeFileSync(summaryPath, `${JSON.stringify({ scenario: result.scenario, passed: result.passed, checks: result.checks, summary: result.report.summary }, null, 2)}\n`);
+    process.stderr.write(`report: ${o.report}, summary: ${summaryPath}\n`);
+  }
+  const { report, ...rest } = result;
+  if (o.json) printJson({ ...rest, summary: report.summary });
+  else process.stdout.write(`${narrate(result)}\n`);
+  process.exitCode = result.passed ? 0 : 1;
+}
 
 export function labCommand(): Command {
-  const lab = new Command('lab').description('scenarios on a virtual clock, driving the real host and client code');
+  const lab = new Command('lab').description('scenarios on a virtual clock, driving the real host and client code; the fleet model; reports');
   lab.addCommand(
     new Command('list').description('list the built-in scenarios').action(async () => {
       const { SCENARIOS } = await import('@kmslab/lab');
@@ -16,17 +50,53 @@ export function labCommand(): Command {
     new Command('run')
       .description('run a scenario and print its narrated timeline and checks; exit 1 when a check fails')
       .argument('<name|file>', 'a built-in scenario (kmslab lab list) or a scenario file (.yaml)')
-      .option('--json', 'print JSON')
-      .option('--seed <n>', 'seed for SRV weighting (scenario files)', intOption('--seed', 0, 2 ** 31))
-      .action(async (name: string, o: { json?: boolean; seed?: number }) => {
-        const { SCENARIOS, narrate, loadScenarioFile, runScenarioFile } = await import('@kmslab/lab');
+      .option('--json', 'print JSON (timeline, checks, summary)')
+      .option('--report <file.html>', 'write an HTML report (SVG charts, opens offline) and its JSON summary beside it (.json)')
+      .option('--seed <n>', 'seed for SRV weighting and the fleet', intOption('--seed', 0, 2 ** 31))
+      .option('--live', 'run hosts and DNS as kmslab processes on loopback with a redis-server of their own (needs redis-server on PATH)')
+      .action(async (name: string, o: ReportOptions & { seed?: number; live?: boolean }) => {
+        const { SCENARIOS, loadScenarioFile, runScenarioFile } = await import('@kmslab/lab');
         const isFile = /\.ya?ml$/i.test(name) || existsSync(name);
         const scenario = SCENARIOS[name];
         if (!scenario && !isFile) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `No scenario "${name}"; kmslab lab list shows them, or give a .yaml file`);
-        const result = scenario ? await scenario.run() : await runScenarioFile(loadScenarioFile(name), { seed: o.seed });
-        if (o.json) printJson(result);
-        else process.stdout.write(`${narrate(result)}\n`);
-        process.exitCode = result.passed ? 0 : 1;
+        if (o.live && name === 'fleet') throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'The fleet is a model, not processes: run it without --live');
+        const progress = progressBar(name.replace(/^.*\//, ''));
+        const options = { seed: o.seed, live: o.live ? { kmslab: KMSLAB } : undefined, onProgress: progress.update };
+        try {
+          const result = scenario ? await scenario.run(options) : await runScenarioFile(loadScenarioFile(name), options);
+          progress.stop();
+          await finish(result, o);
+        } finally {
+          progress.stop();
+        }
+      }),
+  );
+  lab.addCommand(
+    new Command('fleet')
+      .description('run the fleet model: many clients over months on the KMS schedule (arrivals, retries, renewals, departures, an outage)')
+      .option('--clients <n>', 'client machines', intOption('--clients', 1, 20_000_000), 100_000)
+      .option('--days <n>', 'virtual days', intOption('--days', 1, 3650), 180)
+      .option('--hosts <n>', 'hosts by SRV priority 0, 10, 20…', intOption('--hosts', 1, 100), 2)
+      .option('--arrival-days <n>', 'machines join over the first N days', numberOption('--arrival-days', 0, 3650), 30)
+      .option('--departures <share>', 'share of machines that leave at a random time', numberOption('--departures', 0, 1), 0.1)
+      .option('--outage <from-to>', 'host 0 down between these days, e.g. 60-63 ("none" for no outage)', '60-63')
+      .option('--no-host-caching', 'clients do not remember the host that answered')
+      .option('--seed <n>', 'seed for arrivals, products and departures', intOption('--seed', 0, 2 ** 31), 1)
+      .option('--json', 'print JSON (checks and summary)')
+      .option('--report <file.html>', 'write an HTML report (SVG charts) and its JSON summary beside it (.json)')
+      .action(async (o: ReportOptions & { clients: number; days: number; hosts: number; arrivalDays: number; departures: number; outage: string; hostCaching: boolean; seed: number }) => {
+        const { fleetScenario } = await import('@kmslab/lab');
+        const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(o.outage);
+        if (o.outage !== 'none' && (!m || Number(m[1]) >= Number(m[2]))) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--outage must be FROM-TO in days, e.g. 60-63, or none (got "${o.outage}")`);
+        const outages = m && o.hosts > 0 ? [{ host: 0, from: Number(m[1]) * 1440, to: Number(m[2]) * 1440 }] : [];
+        const progress = progressBar('fleet');
+        try {
+          const result = await fleetScenario({ onProgress: progress.update, fleet: { clients: o.clients, days: o.days, hosts: o.hosts, arrivalDays: o.arrivalDays, departures: o.departures, outages, hostCaching: o.hostCaching, seed: o.seed } });
+          progress.stop();
+          await finish(result, o);
+        } finally {
+          progress.stop();
+        }
       }),
   );
   return lab;

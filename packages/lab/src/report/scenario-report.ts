@@ -38,6 +38,8 @@ export function scenarioReport(sim: Simulation, meta: { name: string; descriptio
     summary: {
       scenario: meta.name,
       passed: checks.every((c) => c.passed),
+      mode: sim.live ? 'live' : 'in-process',
+      store: sim.store,
       contacts: sim.timeline.length,
       licensedContacts: sim.timeline.filter((e) => e.licensed).length,
       requestsByHost: Object.fromEntries([...requests].map(([h, a]) => [h, a.reduce((s, x) => s + x, 0)])),

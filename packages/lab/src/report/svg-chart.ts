@@ -3,7 +3,7 @@ export interface ChartSeries {
   color: string;
   /** [x, y] in data units, x ascending. */
   points: Array<[number, number]>;
-  /** Draw as steps (a count holds until the next answer). */
+  /** Draw as steps (a count holds until the next answer), the last value held to the end. */
   step?: boolean;
 }
 
@@ -77,6 +77,8 @@ export function lineChart(o: ChartOptions): string {
       if (s.step && i > 0) pts.push(`${sx(x)},${sy(s.points[i - 1]![1])}`);
       pts.push(`${sx(x)},${sy(y)}`);
     });
+    const last = s.points.at(-1);
+    if (s.step && last && last[0] < xMax) pts.push(`${sx(xMax)},${sy(last[1])}`);
     const ys = s.points.map((p) => p[1]);
     out.push(`<polyline class="series" data-series="${escapeXml(s.label)}" data-points="${s.points.length}" data-max="${ys.length ? Math.max(...ys) : 0}" data-last="${ys.at(-1) ?? 0}" fill="none" stroke="${s.color}" points="${pts.join(' ')}"><title>${escapeXml(s.label)}</title></polyline>`);
   }

@@ -4,7 +4,10 @@ import { parseDuration, parseScenario } from './load-scenario.js';
 describe('scenario files', () => {
   test('durations: minutes, hours, days, weeks', () => {
     expect([parseDuration('90m'), parseDuration('2h'), parseDuration('1.5d'), parseDuration('1w'), parseDuration(30)]).toEqual([90, 120, 2160, 10080, 30]);
+    expect([parseDuration('2d3h'), parseDuration('3h30m'), parseDuration('-5h', true), parseDuration('+1d', true)]).toEqual([3060, 210, -300, 1440]);
     expect(parseDuration('soon')).toBeNull();
+    expect(parseDuration('-5h')).toBeNull(); // only clock jumps go backwards
+    expect(parseDuration('5x')).toBeNull();
   });
 
   test('a YAML syntax error names its line', () => {
@@ -14,6 +17,15 @@ describe('scenario files', () => {
   test('events must name a known host; expectations need something to check', () => {
     expect(() => parseScenario('name: x\nhosts:\n  - name: a\nevents:\n  - at: 1d\n    do: host-down\n    host: b\n', 'x.yaml')).toThrow(/x\.yaml line 7: events\.0\.host: must name a host \(a\)/);
     expect(() => parseScenario('name: x\nhosts:\n  - name: a\nexpect:\n  - at: 1d\n', 'x.yaml')).toThrow(/line 5: expect\.0: needs count/);
+  });
+
+  test('Redis events need the Redis store; clock jumps need a target and a signed duration', () => {
+    expect(() => parseScenario('name: x\nhosts:\n  - name: a\nevents:\n  - at: 1d\n    do: redis-down\n', 'x.yaml')).toThrow(/line 6: events\.0\.do: redis-down needs store: redis/);
+    expect(() => parseScenario('name: x\nhosts:\n  - name: a\nevents:\n  - at: 1d\n    do: clock-jump\n    by: 5h\n', 'x.yaml')).toThrow(/line 5: events\.0: clock-jump needs host .* or clients/);
+    expect(() => parseScenario('name: x\nhosts:\n  - name: a\nevents:\n  - at: 1d\n    do: clock-jump\n    host: a\n    by: soon\n', 'x.yaml')).toThrow(/line 8: events\.0\.by: "soon" is not a jump/);
+    expect(() => parseScenario('name: x\nhosts:\n  - name: a\nevents:\n  - at: 1d\n    do: clock-jump\n    clients: nobody\n    by: 5h\n', 'x.yaml')).toThrow(/line 7: events\.0\.clients: must name a client group/);
+    const ok = parseScenario('name: x\nstore: redis\nhosts:\n  - name: a\nevents:\n  - at: 1d\n    do: clock-jump\n    host: a\n    by: -2h\n  - at: 2d\n    do: redis-down\n', 'x.yaml');
+    expect(ok.events).toEqual([{ at: 1440, do: 'clock-jump', host: 'a', clients: undefined, key: undefined, by: -120 }, { at: 2880, do: 'redis-down', host: undefined, clients: undefined, key: undefined }]);
   });
 
   test('srv-remove needs a dns section', () => {

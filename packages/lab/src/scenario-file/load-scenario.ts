@@ -7,22 +7,27 @@ export interface ScenarioFile {
   name: string;
   description: string;
   dns: { zone: string } | null;
+  /** Where in-process hosts keep counts; Redis events need redis (`--live` always uses Redis). */
+  store: 'memory' | 'redis';
   hosts: Array<{ name: string; keyGroup?: string; licensePacks?: string[]; priority: number; weight: number; makKeys: Array<{ key: string; activations: number }> }>;
   clients: Array<{ name: string; count: number; product: string; join: number; every: number; leave: number | null; discovery: 'dns' | 'manual' }>;
-  events: Array<{ at: number; do: EventKind; host?: string; clients?: string; key?: string }>;
+  events: Array<{ at: number; do: EventKind; host?: string; clients?: string; key?: string; by?: number }>;
   expect: Array<{ at: number; host?: string; family: string; count?: number; clients?: string; licensed?: number }>;
 }
 
 const UNITS: Record<string, number> = { m: 1, h: 60, d: 1440, w: 10080 };
 
-const EVENT_KINDS = ['host-down', 'host-up', 'set-mak', 'srv-remove', 'srv-restore'] as const;
+const EVENT_KINDS = ['host-down', 'host-up', 'set-mak', 'srv-remove', 'srv-restore', 'redis-down', 'redis-up', 'clock-jump'] as const;
 type EventKind = (typeof EVENT_KINDS)[number];
 
-/** "90m", "2h", "3d", "1w", or a number of minutes. */
-export function parseDuration(value: unknown): number | null {
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
-  const m = typeof value === 'string' ? /^(\d+(?:\.\d+)?)\s*([mhdw])$/.exec(value.trim()) : null;
-  return m ? Number(m[1]) * UNITS[m[2]!]! : null;
+/** "90m", "2h", "3d", "1w", "2d3h", or a number of minutes; `signed` also takes "-5h" (clock jumps). */
+export function parseDuration(value: unknown, signed = false): number | null {
+  if (typeof value === 'number' && Number.isFinite(value) && (signed || value >= 0)) return value;
+  const m = typeof value === 'string' ? /^([+-]?)((?:\d+(?:\.\d+)?\s*[mhdw]\s*)+)$/.exec(value.trim()) : null;
+  if (!m || (m[1] && !signed)) return null;
+  let total = 0;
+  for (const [, n, unit] of m[2]!.matchAll(/(\d+(?:\.\d+)?)\s*([mhdw])/g)) total += Number(n) * UNITS[unit!]!;
+  return m[1] === '-' ? -total : total;
 }
 
 /** Reads and validates a scenario file; every error names the file and line. */
@@ -57,7 +62,7 @@ export function parseScenario(text: string, source: string): ScenarioFile {
   const time = (path: Array<string | number>, v: unknown, fallback?: number): number => {
     if (v === undefined && fallback !== undefined) return fallback;
     const t = parseDuration(v);
-    if (t === null) fail(path, `"${v}" is not a time like 90m, 2h, 3d or 1w`);
+    if (t === null) fail(path, `"${v}" is not a time like 90m, 2h, 3d, 1w or 2d3h`);
     return t!;
   };
   const int = (path: Array<string | number>, v: unknown, fallback: number, max = 1_000_000): number => {
@@ -76,6 +81,7 @@ export function parseScenario(text: string, source: string): ScenarioFile {
     name: str(['name'], r.name)!,
     description: str(['description'], r.description, true) ?? '',
     dns: r.dns === undefined ? null : { zone: str(['dns', 'zone'], (r.dns as Record<string, unknown>)?.zone)! },
+    store: r.store === undefined || r.store === 'memory' ? 'memory' : r.store === 'redis' ? 'redis' : fail(['store'], 'must be memory or redis'),
     hosts: list('hosts').map((h, i) => ({
       name: str(['hosts', i, 'name'], h.name)!,
       ...(h.keyGroup !== undefined && { keyGroup: str(['hosts', i, 'keyGroup'], h.keyGroup)! }),
@@ -100,7 +106,13 @@ export function parseScenario(text: string, source: string): ScenarioFile {
     events: list('events').map((e, i) => {
       if (!EVENT_KINDS.includes(e.do as EventKind)) fail(['events', i, 'do'], `must be one of ${EVENT_KINDS.join(', ')}`);
       if ((e.do === 'srv-remove' || e.do === 'srv-restore') && !r.dns) fail(['events', i, 'do'], `${e.do} needs a dns: section`);
-      return { at: time(['events', i, 'at'], e.at), do: e.do as EventKind, host: str(['events', i, 'host'], e.host, true), clients: str(['events', i, 'clients'], e.clients, true), key: str(['events', i, 'key'], e.key, true) };
+      if ((e.do === 'redis-down' || e.do === 'redis-up') && r.store !== 'redis') fail(['events', i, 'do'], `${e.do} needs store: redis`);
+      let by: number | undefined;
+      if (e.do === 'clock-jump') {
+        by = parseDuration(e.by, true) ?? fail(['events', i, 'by'], `"${e.by}" is not a jump like 5h, -5h or 2d`);
+        if ((e.host === undefined) === (e.clients === undefined)) fail(['events', i], 'clock-jump needs host (a host name) or clients (a client group), one of them');
+      }
+      return { at: time(['events', i, 'at'], e.at), do: e.do as EventKind, host: str(['events', i, 'host'], e.host, true), clients: str(['events', i, 'clients'], e.clients, true), key: str(['events', i, 'key'], e.key, true), ...(by !== undefined && { by }) };
     }),
     expect: list('expect').map((x, i) => ({
       at: time(['expect', i, 'at'], x.at), host: str(['expect', i, 'host'], x.host, true), family: str(['expect', i, 'family'], x.family, true) ?? 'windows',
@@ -111,8 +123,10 @@ export function parseScenario(text: string, source: string): ScenarioFile {
   };
   if (out.hosts.length === 0) fail(['hosts'], 'a scenario needs at least one host');
   const names = new Set(out.hosts.map((h) => h.name));
+  const groups = new Set(out.clients.map((c) => c.name));
   out.events.forEach((e, i) => {
-    if ((e.do === 'host-down' || e.do === 'host-up') && (!e.host || !names.has(e.host))) fail(['events', i, 'host'], `must name a host (${[...names].join(', ')})`);
+    if ((e.do === 'host-down' || e.do === 'host-up' || (e.do === 'clock-jump' && e.host)) && (!e.host || !names.has(e.host))) fail(['events', i, 'host'], `must name a host (${[...names].join(', ')})`);
+    if ((e.do === 'set-mak' || e.do === 'clock-jump') && e.clients && !groups.has(e.clients)) fail(['events', i, 'clients'], `must name a client group (${[...groups].join(', ')})`);
     if (e.do === 'set-mak' && (!e.clients || !e.key)) fail(['events', i], 'set-mak needs clients (a client group name) and key');
   });
   out.expect.forEach((x, i) => {

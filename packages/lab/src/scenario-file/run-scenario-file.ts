@@ -1,12 +1,13 @@
 import { formatMinute, Simulation } from '../simulation.js';
 import { scenarioReport } from '../report/scenario-report.js';
-import type { Check, ScenarioResult } from '../scenarios/scenario.js';
+import type { Check, RunOptions, ScenarioResult } from '../scenarios/scenario.js';
+import { TIME } from '@kmslab/core';
 import type { ResourceRecord } from '@kmslab/dns';
 import type { ScenarioFile } from './load-scenario.js';
 
 /** Runs a scenario file on the virtual clock: hosts, clients joining and leaving, events and expectations in time order. */
-export async function runScenarioFile(s: ScenarioFile, options: { seed?: number } = {}): Promise<ScenarioResult> {
-  await using sim = new Simulation({ seed: options.seed });
+export async function runScenarioFile(s: ScenarioFile, options: RunOptions = {}): Promise<ScenarioResult> {
+  await using sim = new Simulation({ seed: options.seed, live: options.live, store: s.store });
   const removedSrv: ResourceRecord[] = [];
   if (s.dns) await sim.useDns(s.dns.zone);
   for (const h of s.hosts) await sim.startHost(h);
@@ -26,10 +27,13 @@ export async function runScenarioFile(s: ScenarioFile, options: { seed?: number 
     ...s.expect.map((x) => ({ at: x.at, order: 1, run: async () => checks.push(await evaluate(sim, x, groups)) })),
   ].sort((a, b) => a.at - b.at || a.order - b.order);
   const checks: Check[] = [];
+  const end = steps.at(-1)?.at ?? 0;
   for (const step of steps) {
     await sim.runUntil(step.at);
     await step.run();
+    options.onProgress?.(end ? step.at / end : 1);
   }
+  checks.push(await sim.acknowledgedCheck());
   return { scenario: s.name, description: s.description, passed: checks.every((c) => c.passed), checks, timeline: sim.timeline, report: scenarioReport(sim, s, checks) };
 }
 
@@ -44,7 +48,15 @@ async function applyEvent(sim: Simulation, e: ScenarioFile['events'][number], gr
       return;
     case 'srv-restore':
       return sim.restoreSrv(removedSrv.splice(0));
+    case 'redis-down':
+      return sim.stopRedis();
+    case 'redis-up':
+      return sim.startRedis();
+    case 'clock-jump':
+      if (e.host) return sim.jumpHostClock(e.host, e.by! * TIME.MINUTE_MS);
+      return sim.jumpClientClocks(groups.get(e.clients!) ?? [], e.by! * TIME.MINUTE_MS, e.clients);
     case 'set-mak':
+      sim.note(`${e.clients} MAK ${e.key}`);
       for (const n of groups.get(e.clients!) ?? []) sim.client(n).makKey = e.key!;
   }
 }

@@ -1,6 +1,7 @@
 import { formatMinute } from '../simulation.js';
 import { countDecay } from './count-decay.js';
 import { referenceWalkthrough } from './reference-walkthrough.js';
+import { fleetScenario } from './fleet.js';
 import { redisOutage } from './redis-outage.js';
 import type { RunOptions, ScenarioResult } from './scenario.js';
 import { smallOfficeMak } from './small-office-mak.js';
@@ -28,11 +29,16 @@ export const SCENARIOS: Record<string, { description: string; run: (options?: Ru
     description: 'Redis stops for two hours while machines join: "host unavailable", retries, and no acknowledged activation lost',
     run: redisOutage,
   },
+  fleet: {
+    description: 'The fleet model: 100,000 clients over 180 days, two hosts, a 3-day outage of the first (kmslab lab fleet to change it)',
+    run: fleetScenario,
+  },
 };
 
 /** The timeline and the checks as text, one line each. */
 export function narrate(r: ScenarioResult): string {
   const lines = [`${r.scenario}: ${r.description}`, ''];
+  if (r.timeline.length === 0) for (const [k, v] of Object.entries(r.report.summary)) lines.push(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
   for (const e of r.timeline) {
     const verdict = e.via === 'mak' ? 'licensed by MAK' : e.licensed ? 'licensed' : `not licensed (${e.errorCode}${e.reason ? `: ${e.reason}` : ''})`;
     lines.push(`  ${formatMinute(e.minute).padStart(11)}  ${e.client.padEnd(10)} ${e.product.padEnd(34)} count ${String(e.count ?? '-').padStart(2)} / ${e.threshold}  ${verdict}${e.host ? `  via ${e.host}` : ''}`);
