@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { runCli } from './support/cli.js';
+import { expectWalkthroughTimeline } from './support/walkthrough.js';
 import { requireRedisServer } from './support/redis-server.js';
 
 interface Result {
@@ -22,11 +23,7 @@ describe('kmslab lab run --live', () => {
     const result = await runLive(['reference-walkthrough']);
     expect(result.summary).toMatchObject({ mode: 'live', store: 'redis' });
     expect(result.checks.every((c) => c.passed)).toBe(true);
-    const at = (client: string, minute: number) => result.timeline.find((e) => e.client === client && e.minute === minute);
-    expect(at('win7-02', 1)).toMatchObject({ count: 2, licensed: false });
-    expect(at('server-01', 2)).toMatchObject({ count: 3, licensed: false });
-    expect(at('win7-12', 12)).toMatchObject({ count: 13, licensed: false });
-    expect(at('server-01', 122)).toMatchObject({ count: 13, licensed: true });
+    expectWalkthroughTimeline(result.timeline);
     expect(result.checks.at(-1)!.name).toMatch(/no acknowledged activation lost/);
   });
 

@@ -10,16 +10,19 @@ export function scenarioReport(sim: Simulation, meta: { name: string; descriptio
   const counts = new Map<string, ReportData['counts'][number]>();
   const requests = new Map<string, number[]>();
   const thresholds = new Map<string, ReportData['thresholds'][number]>();
+  // Hosts by name: their addresses change from run to run.
+  const hostName = (address: string) => sim.hosts.find((h) => h.port === Number(address.split(':').pop()))?.name ?? address;
   for (const e of sim.timeline) {
     const p = catalog.product(e.product);
     thresholds.set(`${p.family}/${e.threshold}`, { family: p.family, kind: p.kind, value: e.threshold });
     if (!e.host) continue;
-    const perHour = requests.get(e.host) ?? new Array<number>(hours).fill(0);
+    const host = hostName(e.host);
+    const perHour = requests.get(host) ?? new Array<number>(hours).fill(0);
     perHour[Math.min(hours - 1, Math.floor(e.minute / 60))]!++;
-    requests.set(e.host, perHour);
+    requests.set(host, perHour);
     if (e.count === null) continue;
-    const key = `${e.host} ${p.family}`;
-    const series = counts.get(key) ?? { host: e.host, family: p.family, points: [] };
+    const key = `${host} ${p.family}`;
+    const series = counts.get(key) ?? { host, family: p.family, points: [] };
     series.points.push([e.minute, e.count]);
     counts.set(key, series);
   }
