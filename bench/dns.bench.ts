@@ -19,10 +19,16 @@ import { startCliProcess } from '../test/support/cli.js';
 import { NamedServer } from '../test/support/named.js';
 import { requireTool, run } from '../test/support/dns-tools.js';
 import { freePort } from '@kmslab/lab';
+import { isMain, stamp, writeResults, type Row } from './report.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' } } });
-const seconds = Number(values.seconds);
-const dir = mkdtempSync(join(tmpdir(), 'kmslab-bench-dns-'));
+export interface DnsBenchOptions {
+  seconds: number;
+  clients: number;
+  outstanding: number;
+}
+
+let o: DnsBenchOptions = { seconds: 10, clients: 4, outstanding: 200 };
+let dir = '';
 
 const ZONE = `$ORIGIN lab.test.
 $TTL 3600
@@ -34,11 +40,7 @@ _vlmcs._tcp 600 IN SRV 10 0 1688 kms2
 kms1 IN A 127.0.0.11
 kms2 IN A 127.0.0.12
 `;
-writeFileSync(join(dir, 'lab.test.db'), ZONE);
-// What clients ask: the SRV lookup, mostly, and the hosts' addresses.
-writeFileSync(join(dir, 'queries.txt'), ['_vlmcs._tcp.lab.test SRV', '_vlmcs._tcp.lab.test SRV', '_vlmcs._tcp.lab.test SRV', 'kms1.lab.test A'].join('\n') + '\n');
-
-interface Result {
+export interface DnsResult {
   server: string;
   qps: number;
   avgMs: number;
@@ -49,7 +51,7 @@ interface Result {
 
 function runDnsperf(port: number, runSeconds: number, verbose: boolean): Promise<string> {
   requireTool('dnsperf');
-  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', join(dir, 'queries.txt'), '-l', String(runSeconds), '-c', values.clients!, '-T', '1', '-q', values.outstanding!, '-t', '2'];
+  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', join(dir, 'queries.txt'), '-l', String(runSeconds), '-c', String(o.clients), '-T', '1', '-q', String(o.outstanding), '-t', '2'];
   return new Promise((resolve, reject) => {
     const p = spawn('dnsperf', verbose ? [...args, '-v'] : args, { stdio: ['ignore', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
@@ -67,9 +69,9 @@ function runDnsperf(port: number, runSeconds: number, verbose: boolean): Promise
  * shorter run with -v (per-query latencies), since printing every answer slows
  * dnsperf itself down and would cap the throughput figure.
  */
-async function dnsperf(server: string, port: number): Promise<Result> {
-  const text = await runDnsperf(port, seconds, false);
-  const verbose = await runDnsperf(port, Math.max(2, Math.round(seconds / 2)), true);
+async function dnsperf(server: string, port: number): Promise<DnsResult> {
+  const text = await runDnsperf(port, o.seconds, false);
+  const verbose = await runDnsperf(port, Math.max(2, Math.round(o.seconds / 2)), true);
   const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
   const latencies = [...verbose.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
   return {
@@ -110,48 +112,74 @@ function startDnsmasq(port: number): Promise<ChildProcess> {
   return new Promise((resolve) => setTimeout(() => resolve(p), 500));
 }
 
-const results: Result[] = [];
-console.error(`bench:dns — dnsperf ${seconds} s per server, ${values.clients} clients, ${values.outstanding} outstanding, Node ${process.version}`);
-{
-  await using kmslab = await startCliProcess(['dns', 'start', '--zone-file', join(dir, 'lab.test.db'), '--data-dir', join(dir, 'kmslab-data'), '--log-level', 'warn']);
-  await sanity(kmslab.port, 'kmslab');
-  results.push(await dnsperf('kmslab dns', kmslab.port));
-}
-{
-  mkdirSync(join(dir, 'bind'), { recursive: true });
-  await using bind = await NamedServer.start(`zone "lab.test" { type primary; file "${join(dir, 'lab.test.db')}"; };`);
-  await sanity(bind.port, 'BIND');
-  results.push(await dnsperf('BIND named -n 1', bind.port));
-}
-{
-  const port = await freePort();
-  const p = await startDnsmasq(port);
-  try {
-    await sanity(port, 'dnsmasq');
-    results.push(await dnsperf('dnsmasq', port));
-  } finally {
-    p.kill();
+/** Every server under the same dnsperf load, one after another; rows for the bench table. */
+export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[]; results: DnsResult[] }> {
+  o = options;
+  dir = mkdtempSync(join(tmpdir(), 'kmslab-bench-dns-'));
+  writeFileSync(join(dir, 'lab.test.db'), ZONE);
+  // What clients ask: the SRV lookup, mostly, and the hosts' addresses.
+  writeFileSync(join(dir, 'queries.txt'), ['_vlmcs._tcp.lab.test SRV', '_vlmcs._tcp.lab.test SRV', '_vlmcs._tcp.lab.test SRV', 'kms1.lab.test A'].join('\n') + '\n');
+  const results: DnsResult[] = [];
+  console.error(`bench:dns — dnsperf ${o.seconds} s per server, ${o.clients} clients, ${o.outstanding} outstanding, Node ${process.version}`);
+  {
+    await using kmslab = await startCliProcess(['dns', 'start', '--zone-file', join(dir, 'lab.test.db'), '--data-dir', join(dir, 'kmslab-data'), '--log-level', 'warn']);
+    await sanity(kmslab.port, 'kmslab');
+    results.push(await dnsperf('kmslab dns', kmslab.port));
   }
-}
-{
-  const port = await freePort();
-  const ceilingProcess = await startCeiling(port);
-  try {
-    results.push(await dnsperf('bare Node ceiling', port));
-  } finally {
-    ceilingProcess.kill();
+  {
+    mkdirSync(join(dir, 'bind'), { recursive: true });
+    await using bind = await NamedServer.start(`zone "lab.test" { type primary; file "${join(dir, 'lab.test.db')}"; };`);
+    await sanity(bind.port, 'BIND');
+    results.push(await dnsperf('BIND named -n 1', bind.port));
   }
-}
-rmSync(dir, { recursive: true, force: true });
+  {
+    const port = await freePort();
+    const p = await startDnsmasq(port);
+    try {
+      await sanity(port, 'dnsmasq');
+      results.push(await dnsperf('dnsmasq', port));
+    } finally {
+      p.kill();
+    }
+  }
+  {
+    const port = await freePort();
+    const ceilingProcess = await startCeiling(port);
+    try {
+      results.push(await dnsperf('bare Node ceiling', port));
+    } finally {
+      ceilingProcess.kill();
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
 
-const bind = results.find((r) => r.server.startsWith('BIND'))!;
-const ceiling = results.find((r) => r.server.startsWith('bare'))!;
-const rows = [['server', 'qps', 'avg ms', 'p99 ms (-v run)', 'lost %', '× BIND', '× ceiling', 'responses']];
-for (const r of results) {
-  rows.push([r.server, Math.round(r.qps).toLocaleString('en-US'), r.avgMs.toFixed(3), r.p99Ms.toFixed(3), r.lostPct.toFixed(2), (r.qps / bind.qps).toFixed(2), (r.qps / ceiling.qps).toFixed(2), r.codes]);
+  const by = (name: string) => results.find((r) => r.server.startsWith(name))!;
+  const [kmslab, bind, dnsmasq, ceiling] = [by('kmslab'), by('BIND'), by('dnsmasq'), by('bare')];
+  const rows: Row[] = [
+    { measure: 'dns: SRV queries/s (dnsperf)', kmslab: kmslab.qps, anchor: ceiling.qps, anchorName: 'bare Node ceiling', ratio: kmslab.qps / ceiling.qps, target: '≥ 0.85' },
+    { measure: 'dns: SRV queries/s (dnsperf)', kmslab: kmslab.qps, anchor: bind.qps, anchorName: 'BIND named -n 1', ratio: kmslab.qps / bind.qps, target: 'stretch ≥ 1.0' },
+    { measure: 'dns: SRV queries/s (dnsperf)', kmslab: kmslab.qps, anchor: dnsmasq.qps, anchorName: 'dnsmasq', ratio: kmslab.qps / dnsmasq.qps, target: '(context)' },
+    { measure: 'dns: queries lost (%)', kmslab: kmslab.lostPct, anchor: bind.lostPct, anchorName: 'BIND named -n 1', ratio: Number.NaN, target: '≤ 0.1 %' },
+  ];
+  return { rows, results };
 }
-const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-console.log('target: kmslab ≥ 0.85 × the bare Node ceiling with ≤ 0.1 % lost (stretch ≥ 1.0 × BIND)');
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL(`./results/dns-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`, import.meta.url), `${JSON.stringify({ node: process.version, seconds, clients: values.clients, outstanding: values.outstanding, results }, null, 2)}\n`);
+
+function printServers(results: DnsResult[]): void {
+  const bind = results.find((r) => r.server.startsWith('BIND'))!;
+  const ceiling = results.find((r) => r.server.startsWith('bare'))!;
+  const rows = [['server', 'qps', 'avg ms', 'p99 ms (-v run)', 'lost %', '× BIND', '× ceiling', 'responses']];
+  for (const r of results) {
+    rows.push([r.server, Math.round(r.qps).toLocaleString('en-US'), r.avgMs.toFixed(3), r.p99Ms.toFixed(3), r.lostPct.toFixed(2), (r.qps / bind.qps).toFixed(2), (r.qps / ceiling.qps).toFixed(2), r.codes]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  console.log('target: kmslab ≥ 0.85 × the bare Node ceiling with ≤ 0.1 % lost (stretch ≥ 1.0 × BIND)');
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' } } });
+  const options = { seconds: Number(values.seconds), clients: Number(values.clients), outstanding: Number(values.outstanding) };
+  const { results } = await benchDns(options);
+  printServers(results);
+  writeResults(`dns-${stamp()}`, { node: process.version, ...options, results });
+}

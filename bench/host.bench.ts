@@ -12,20 +12,23 @@
  * Options: --seconds N (per measure, default 8), --connections N (default 50).
  * Everything runs on loopback and stops by itself.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { RedisServer } from '../test/support/redis-server.js';
+import { RedisServer } from '@kmslab/lab';
 import { startCliHost, type CliHost } from '../test/support/cli.js';
 import { tempDir } from '../test/support/kms-host.js';
 import { closedLoop, openLoop, requestFrames, type LoadResult } from './load/kms-load.js';
 import { redisBenchmarkLua } from './redis-benchmark.js';
-import { printTable, type Row } from './report.js';
+import { isMain, printTable, stamp, writeResults, type Row } from './report.js';
 import { startBareCeiling } from './bare-node-ceiling.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, connections: { type: 'string', default: '50' } } });
-const seconds = Number(values.seconds);
-const connections = Number(values.connections);
-const durationMs = seconds * 1000;
+export interface HostBenchOptions {
+  seconds: number;
+  connections: number;
+}
+
+let seconds = 8;
+let connections = 50;
+let durationMs = seconds * 1000;
 const frames = requestFrames('windows-7-professional');
 
 function fmt(r: LoadResult): string {
@@ -41,7 +44,10 @@ async function measure(name: string, port: number, openRate?: number): Promise<{
   return { closed, open };
 }
 
-async function main(): Promise<void> {
+/** Both stores and the anchors, one after another; rows for the bench table. */
+export async function benchHost(options: HostBenchOptions): Promise<{ rows: Row[]; details: unknown }> {
+  ({ seconds, connections } = options);
+  durationMs = seconds * 1000;
   console.error(`bench:host — ${seconds} s per measure, ${connections} connections, Node ${process.version}`);
   await using redis = await RedisServer.start({ durable: false });
   await using dir = tempDir('kmslab-bench-');
@@ -64,17 +70,19 @@ async function main(): Promise<void> {
   console.error(`  redis-benchmark EVALSHA (${connections} conns): ${Math.round(anchor.perSecond)}/s p50 ${anchor.p50Ms} ms p99 ${anchor.p99Ms} ms`);
 
   const rows: Row[] = [
-    { measure: `redis store, closed loop ${connections} conns (req/s)`, kmslab: redisStore.closed.perSecond, anchor: anchor.perSecond, anchorName: 'redis-benchmark Lua', target: '≥ 0.5 (stretch 1.0)', ratio: redisStore.closed.perSecond / anchor.perSecond },
-    { measure: `memory store, closed loop ${connections} conns (req/s)`, kmslab: memory.closed.perSecond, anchor: redisStore.closed.perSecond, anchorName: 'redis store', target: '≥ 2.0', ratio: memory.closed.perSecond / redisStore.closed.perSecond },
-    { measure: `memory store, closed loop ${connections} conns (req/s)`, kmslab: memory.closed.perSecond, anchor: ceiling.closed.perSecond, anchorName: 'bare Node ceiling', target: '(context)', ratio: memory.closed.perSecond / ceiling.closed.perSecond },
-    { measure: 'memory store, open loop ½ max, 1000 conns: p99 (ms)', kmslab: memory.open.p99Ms, anchor: ceiling.open.p99Ms, anchorName: 'ceiling, same rate', target: '< 5 ms', ratio: memory.open.p99Ms / ceiling.open.p99Ms },
-    { measure: 'redis store, open loop ½ max, 1000 conns: p99 (ms)', kmslab: redisStore.open.p99Ms, anchor: ceiling.open.p99Ms, anchorName: 'ceiling, memory rate', target: '< 5 ms', ratio: redisStore.open.p99Ms / ceiling.open.p99Ms },
+    { measure: `host: redis store, closed loop ${connections} conns (req/s)`, kmslab: redisStore.closed.perSecond, anchor: anchor.perSecond, anchorName: 'redis-benchmark Lua', target: '≥ 0.5 (stretch 1.0)', ratio: redisStore.closed.perSecond / anchor.perSecond },
+    { measure: `host: memory store, closed loop ${connections} conns (req/s)`, kmslab: memory.closed.perSecond, anchor: redisStore.closed.perSecond, anchorName: 'redis store', target: '≥ 2.0', ratio: memory.closed.perSecond / redisStore.closed.perSecond },
+    { measure: `host: memory store, closed loop ${connections} conns (req/s)`, kmslab: memory.closed.perSecond, anchor: ceiling.closed.perSecond, anchorName: 'bare Node ceiling', target: '(context)', ratio: memory.closed.perSecond / ceiling.closed.perSecond },
+    { measure: 'host: memory store, open loop ½ max, 1000 conns: p99 (ms)', kmslab: memory.open.p99Ms, anchor: ceiling.open.p99Ms, anchorName: 'ceiling, same rate', target: '< 5 ms', ratio: memory.open.p99Ms / ceiling.open.p99Ms },
+    { measure: 'host: redis store, open loop ½ max, 1000 conns: p99 (ms)', kmslab: redisStore.open.p99Ms, anchor: ceiling.open.p99Ms, anchorName: 'ceiling, memory rate', target: '< 5 ms', ratio: redisStore.open.p99Ms / ceiling.open.p99Ms },
   ];
-  printTable(rows);
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  const file = new URL(`./results/host-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`, import.meta.url);
-  writeFileSync(file, `${JSON.stringify({ node: process.version, seconds, connections, memory, redisStore, anchor, ceiling, rows }, null, 2)}\n`);
-  console.error(`results: ${file.pathname}`);
+  return { rows, details: { memory, redisStore, anchor, ceiling } };
 }
 
-await main();
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, connections: { type: 'string', default: '50' } } });
+  const options = { seconds: Number(values.seconds), connections: Number(values.connections) };
+  const { rows, details } = await benchHost(options);
+  printTable(rows);
+  writeResults(`host-${stamp()}`, { node: process.version, ...options, ...(details as object), rows });
+}

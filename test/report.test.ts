@@ -45,7 +45,7 @@ function drawn(page: Page, chart: string): Promise<Drawn> {
       points: Number(p.getAttribute('data-points')),
       max: Number(p.getAttribute('data-max')),
       last: Number(p.getAttribute('data-last')),
-      width: (p as SVGGraphicsElement).getBBox().width,
+      width: (p as unknown as { getBBox(): { width: number } }).getBBox().width,
       coords: (p.getAttribute('points') ?? '').trim().split(/\s+/).length,
     })),
     thresholds: [...svg.querySelectorAll('line.threshold')].map((l) => ({ value: Number(l.getAttribute('data-value')), y: Number(l.getAttribute('y1')) })),

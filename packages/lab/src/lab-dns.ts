@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KmsLabError } from '@kmslab/core';
@@ -77,13 +77,14 @@ export class ProcessDns implements LabDns {
     readonly zone: string,
     private readonly proc: KmslabProcess,
     readonly tsigKey: string,
+    private readonly dataDir: string,
   ) {}
 
   static async start(kmslab: readonly string[], zone: string): Promise<ProcessDns> {
     const tsigKey = `lab-admin:hmac-sha256:${randomBytes(32).toString('base64')}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'kmslab-live-dns-'));
     const proc = await startKmslabProcess(kmslab, ['dns', 'start', '--zone', zone, '--tsig-key', tsigKey, '--data-dir', dataDir, '--log-level', 'warn']);
-    return new ProcessDns(canonicalName(zone), proc, tsigKey);
+    return new ProcessDns(canonicalName(zone), proc, tsigKey, dataDir);
   }
 
   get target(): DnsTarget {
@@ -114,8 +115,9 @@ export class ProcessDns implements LabDns {
     if (records.length) await this.#update([...records]);
   }
 
-  close(): Promise<void> {
-    return this.proc.stop();
+  async close(): Promise<void> {
+    await this.proc.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   async #srv(): Promise<ResourceRecord[]> {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '@kmslab/core';
@@ -28,6 +28,8 @@ export interface LabHost {
   status(): Promise<HostStatus>;
   /** Live hosts: tells the process the lab time before a client contacts it. */
   syncClock(labNow: number): Promise<void>;
+  /** Stops the host for good and removes what it left on disk. */
+  close(): Promise<void>;
 }
 
 /** The real KmsHost in this process on a loopback port, on the lab's clock. */
@@ -75,6 +77,10 @@ export class InProcessHost implements LabHost {
   }
 
   async syncClock(): Promise<void> {}
+
+  close(): Promise<void> {
+    return this.stop();
+  }
 }
 
 export interface LiveLab {
@@ -133,6 +139,11 @@ export class ProcessHost implements LabHost {
   async status(): Promise<HostStatus> {
     if (!this.#proc) throw new Error(`host ${this.name} is not running`);
     return (await fetch(`${this.#proc.adminUrl}/status`)).json() as Promise<HostStatus>;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.#logs, { recursive: true, force: true });
   }
 
   async syncClock(labNow: number): Promise<void> {

@@ -4,6 +4,7 @@ import type { ResourceRecord } from '@kmslab/dns';
 import { InProcessDns, ProcessDns, type LabDns } from './lab-dns.js';
 import { InProcessHost, ProcessHost, type LabHost, type SimHostOptions } from './lab-hosts.js';
 import { RedisServer } from './live/redis-server.js';
+import type { Check } from './scenarios/scenario.js';
 import { CLIENT_STATES, type ClientStateName } from './report/report-data.js';
 
 /** Minutes between client-state samples (reports). */
@@ -264,7 +265,7 @@ export class Simulation implements AsyncDisposable {
    * count in the last 30 days is still counted by that host (at most 50 per
    * family), whatever went down in between.
    */
-  async acknowledgedCheck(): Promise<{ name: string; passed: boolean; detail: string }> {
+  async acknowledgedCheck(): Promise<Check> {
     const since = this.minute - COUNT_WINDOW_MS / TIME.MINUTE_MS;
     const problems: string[] = [];
     let checked = 0;
@@ -323,14 +324,13 @@ export class Simulation implements AsyncDisposable {
     // An attempt that threw before scheduling must not be retried at the same instant forever.
     if (dueIn(c.state, clock.now()) === 0) c.state.nextContactAt = new Date(clock.now() + 2 * 60 * TIME.MINUTE_MS).toISOString();
     if (!outcome) {
-      const minute = Math.round((this.clock.now() - this.#start) / TIME.MINUTE_MS);
       const threshold = this.#catalog.product(c.productId).threshold;
-      this.timeline.push({ minute, client: c.name, product: c.productId, count: null, threshold, licensed: false, via: null, errorCode: failure, reason: null, host: null });
+      this.timeline.push({ minute: this.minute, client: c.name, product: c.productId, count: null, threshold, licensed: false, via: null, errorCode: failure, reason: null, host: null });
       return;
     }
     const r = outcome.response;
     this.timeline.push({
-      minute: Math.round((this.clock.now() - this.#start) / TIME.MINUTE_MS),
+      minute: this.minute,
       client: c.name,
       product: c.productId,
       count: r?.count ?? null,
@@ -344,7 +344,7 @@ export class Simulation implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    for (const h of this.#hosts) await h.stop();
+    for (const h of this.#hosts) await h.close();
     await this.#dns?.close();
     await this.#redis?.[Symbol.asyncDispose]();
   }

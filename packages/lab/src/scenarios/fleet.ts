@@ -23,6 +23,6 @@ export async function fleetScenario(options: RunOptions & { fleet?: FleetOptions
     ...(firstOutage ? [{ name: 'the other hosts see no request before the first outage (SRV priority)', passed: backupBefore === 0, detail: `${backupBefore} requests` }] : []),
   ];
   report.checks = checks;
-  report.summary = { ...report.summary, elapsedMs: Math.round(performance.now() - started), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
+  report.summary = { ...report.summary, elapsedMs: Math.round(performance.now() - started), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
   return { scenario: 'fleet', description: report.description, passed: checks.every((c) => c.passed), checks, timeline: [], report };
 }
