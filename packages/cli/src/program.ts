@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { healthcheckCommand } from './commands/healthcheck.js';
 import { activateCommand } from './commands/activate.js';
 import { clientCommand } from './commands/client.js';
 import { discoverCommand } from './commands/discover.js';
@@ -12,6 +14,7 @@ import { keyGroupsCommand, productsCommand } from './commands/products.js';
 export function buildProgram(): Command {
   const program = new Command('kmslab')
     .description('KMS activation and DNS discovery lab, on its own documented protocol')
+    .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
     .exitOverride();
   const host = new Command('host').description('run or inspect a KMS host');
   host.addCommand(hostStartCommand());
@@ -28,6 +31,7 @@ export function buildProgram(): Command {
   program.addCommand(activateCommand());
   program.addCommand(productsCommand());
   program.addCommand(keyGroupsCommand());
+  program.addCommand(healthcheckCommand());
   // Subcommands share exitOverride so errors come back to main() as exit codes.
   for (const c of [host, dns, client, lab, ...program.commands, ...host.commands, ...dns.commands, ...client.commands, ...lab.commands]) c.exitOverride();
   return program;

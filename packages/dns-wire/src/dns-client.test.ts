@@ -4,7 +4,8 @@ import { describe, expect, test } from 'vitest';
 import { CLASS, TYPE } from './constants.js';
 import { decodeMessage } from './decode.js';
 import { encodeMessage } from './encode.js';
-import { query } from './dns-client.js';
+import { exchangeTcp, query } from './dns-client.js';
+import { emptyMessage } from './message.js';
 
 /**
  * A server that truncates over UDP and answers in full over TCP. Real
@@ -57,6 +58,20 @@ describe('DNS client', () => {
       await expect(query({ host: '127.0.0.1', port: silent.address().port, timeoutMs: 200 }, 'lab.test', TYPE.SOA)).rejects.toMatchObject({ code: 'KMSLAB_TIMEOUT' });
     } finally {
       silent.close();
+    }
+  });
+
+  test('a TCP peer that closes without answering is an error at once, not a hang (a port proxy whose backend is not up does this)', async () => {
+    const closer = createServer((socket) => socket.end());
+    await new Promise<void>((r) => closer.listen(0, '127.0.0.1', () => r()));
+    const q = emptyMessage(1);
+    q.questions = [{ name: 'lab.test', type: TYPE.SOA, class: CLASS.IN }];
+    try {
+      const started = Date.now();
+      await expect(exchangeTcp({ host: '127.0.0.1', port: (closer.address() as { port: number }).port, timeoutMs: 30_000 }, encodeMessage(q))).rejects.toMatchObject({ code: 'KMSLAB_CONNECTION_FAILED', message: expect.stringMatching(/closed the TCP connection without an answer/) });
+      expect(Date.now() - started).toBeLessThan(10_000); // far below the 30 s timeout: the close itself settled it
+    } finally {
+      closer.close();
     }
   });
 });

@@ -50,27 +50,33 @@ export function exchangeTcp(target: DnsTarget, bytes: Buffer): Promise<Message> 
   return new Promise((resolve, reject) => {
     const socket = connect({ host: target.host, port: target.port });
     let buf = Buffer.alloc(0);
-    const fail = (err: KmsLabError) => {
+    let settled = false;
+    const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
       socket.destroy();
-      reject(err);
+      f();
     };
+    const fail = (err: KmsLabError) => settle(() => reject(err));
     socket.setTimeout(target.timeoutMs ?? 2000, () => fail(new KmsLabError('KMSLAB_TIMEOUT', `DNS server ${target.host}:${target.port} did not answer over TCP in time`)));
     socket.on('error', (err) => fail(new KmsLabError('KMSLAB_CONNECTION_FAILED', `DNS over TCP to ${target.host}:${target.port}: ${err.message}`, { cause: err })));
+    // A peer (or a port proxy whose backend is not up yet) may close without answering.
+    socket.on('close', () => fail(new KmsLabError('KMSLAB_CONNECTION_FAILED', `DNS server ${target.host}:${target.port} closed the TCP connection without an answer`)));
     socket.on('connect', () => socket.write(Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes])));
     socket.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
       if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
-      socket.destroy();
-      try {
-        resolve(decodeMessage(buf.subarray(2, 2 + buf.readUInt16BE(0))));
-      } catch (err) {
-        reject(new KmsLabError('KMSLAB_MALFORMED_FRAME', `Unreadable DNS answer from ${target.host}:${target.port}: ${(err as Error).message}`));
-      }
+      settle(() => {
+        try {
+          resolve(decodeMessage(buf.subarray(2, 2 + buf.readUInt16BE(0))));
+        } catch (err) {
+          reject(new KmsLabError('KMSLAB_MALFORMED_FRAME', `Unreadable DNS answer from ${target.host}:${target.port}: ${(err as Error).message}`));
+        }
+      });
     });
   });
 }
 
-/** A query over UDP, repeated over TCP when the answer comes back truncated (TC). */
 export async function query(target: DnsTarget, name: string, type: number): Promise<{ answer: Message; transport: 'udp' | 'tcp' }> {
   const q = emptyMessage(randomId());
   q.rd = true;

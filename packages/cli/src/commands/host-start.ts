@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -50,13 +51,30 @@ function parsePublishDomain(text: string): { domain: string; priority: number; w
   return { domain: domain.replace(/\.$/, ''), priority: n(priority), weight: n(weight) };
 }
 
-/** The address clients should connect to: the listen address if specific, else the first non-loopback IPv4. */
-function defaultAdvertiseAddresses(listen: string[] | undefined): string[] {
+/**
+ * The address clients should connect to: the listen address if specific;
+ * else the address this machine uses to reach the DNS server (the interface
+ * clients that share that DNS most likely share too: a container on several
+ * networks picks the right one); else the first non-loopback IPv4.
+ */
+async function defaultAdvertiseAddresses(listen: string[] | undefined, dns: { host: string; port: number }): Promise<string[]> {
   const specific = (listen ?? []).filter((a) => a !== '::' && a !== '0.0.0.0');
   if (specific.length) return specific;
+  const towardsDns = await new Promise<string | null>((resolve) => {
+    const socket = createSocket(dns.host.includes(':') ? 'udp6' : 'udp4');
+    socket.on('error', () => resolve(null));
+    // connect() on UDP only picks the route and source address; nothing is sent.
+    socket.connect(dns.port, dns.host, () => {
+      resolve(socket.address().address);
+      socket.close();
+    });
+  });
+  if (towardsDns && !isLoopback(towardsDns)) return [towardsDns];
   const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
   return [external?.address ?? '127.0.0.1'];
 }
+
+const isLoopback = (address: string) => address.startsWith('127.') || address === '::1';
 
 function defaultHostId(): string {
   return hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'kmslab-host';
@@ -81,7 +99,7 @@ export function hostStartCommand(): Command {
     .option('--dns <host:port>', 'DNS server that takes the updates (with --publish)')
     .option('--tsig-key <name:alg:secret>', 'TSIG key for the updates (with --publish)')
     .option('--fqdn <name>', "the host's DNS name, the SRV target (default: hostname in the first publish domain)")
-    .option('--advertise-address <ip>', 'address published for --fqdn, repeatable (default: the listen address, or the first non-loopback IPv4)', collect)
+    .option('--advertise-address <ip>', 'address published for --fqdn, repeatable (default: the listen address, else the local address that reaches --dns, else the first non-loopback IPv4)', collect)
     .option('--publish-domain <domain[,priority,weight]>', 'domain to publish in, repeatable (default: the domain of --fqdn, priority 0, weight 0)', collect)
     .option('--publish-refresh <min>', 're-register every N minutes (default 1440, as a KMS host does)', intOption('--publish-refresh', 1, 525_600))
     .option('--deregister-on-stop', 'remove this host from DNS on a clean shutdown')
@@ -107,11 +125,12 @@ export function hostStartCommand(): Command {
         const short = hostname().split('.')[0]!.toLowerCase();
         const fqdn = o.fqdn ?? (hostname().includes('.') ? hostname() : `${short}.${domains[0]?.domain ?? 'lab.test'}`);
         if (domains.length === 0) domains.push({ domain: fqdn.split('.').slice(1).join('.'), priority: 0, weight: 0 });
+        const dns = parseHostPort(o.dns, { defaultPort: 53, what: '--dns' });
         publisher = new DnsPublisher({
-          dns: parseHostPort(o.dns, { defaultPort: 53, what: '--dns' }),
+          dns,
           key: parseTsigKey(o.tsigKey),
           fqdn,
-          addresses: o.advertiseAddress ?? defaultAdvertiseAddresses(o.listen),
+          addresses: o.advertiseAddress ?? (await defaultAdvertiseAddresses(o.listen, dns)),
           domains,
           refreshMs: o.publishRefresh === undefined ? undefined : o.publishRefresh * 60_000,
           clock: realClock,

@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { DEFAULT_ADMIN_ADDRESS, parseHostPort } from '@kmslab/core';
+
+/**
+ * The container image's HEALTHCHECK: healthy when the host's admin
+ * listener says so (`/healthz` 200), or, in a DNS container, when the DNS
+ * server answers a query over TCP at all. Exit 0 healthy, 1 not.
+ */
+export function healthcheckCommand(): Command {
+  return new Command('healthcheck')
+    .description('exit 0 when the kmslab host (admin /healthz) or DNS server in this container is healthy')
+    .option('--admin <host:port>', 'the host admin listener to ask', DEFAULT_ADMIN_ADDRESS)
+    .option('--dns <host:port>', 'the DNS server to ask when no host runs', '127.0.0.1:53')
+    .action(async (o: { admin: string; dns: string }) => {
+      const { host, port } = parseHostPort(o.admin, { what: '--admin' });
+      const adminHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+      const admin = await fetch(`http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${port}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => null);
+      if (admin !== null) {
+        process.stdout.write(`host admin /healthz: ${admin}\n`);
+        process.exitCode = admin === 200 ? 0 : 1;
+        return;
+      }
+      const { CLASS, TYPE, emptyMessage, encodeMessage, exchangeTcp } = await import('@kmslab/dns-wire');
+      const q = emptyMessage(1);
+      q.questions = [{ name: '.', type: TYPE.SOA, class: CLASS.IN }];
+      const dns = parseHostPort(o.dns, { defaultPort: 53, what: '--dns' });
+      const answered = await exchangeTcp(dns, encodeMessage(q)).then(() => true, () => false);
+      process.stdout.write(`${answered ? 'DNS answers' : 'neither a host nor a DNS server answers'}\n`);
+      process.exitCode = answered ? 0 : 1;
+    });
+}

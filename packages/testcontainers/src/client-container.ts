@@ -1,0 +1,52 @@
+import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers';
+import { KMSLAB_IMAGE } from './images.js';
+
+/** What `kmslab client activate --json` prints (the fields tests look at most). */
+export interface ClientActivation {
+  licensed: boolean;
+  count: number | null;
+  errorCode: string | null;
+  host: string | null;
+  discoveredBy: 'manual' | 'cache' | 'dns' | null;
+  [field: string]: unknown;
+}
+
+/**
+ * A client machine: an idle kmslab container whose `activate` runs
+ * `kmslab client activate` inside it, so discovery goes through the
+ * container's network (SRV from the DNS server only) and the client state
+ * (cached host, license) stays between calls, as on a real machine.
+ */
+export class KmsLabClientContainer extends GenericContainer {
+  constructor(
+    private readonly dns: string,
+    private readonly domain: string,
+    image = KMSLAB_IMAGE,
+  ) {
+    super(image);
+    this.withEntrypoint(['sleep']).withCommand(['infinity']);
+  }
+
+  override async start(): Promise<StartedKmsLabClientContainer> {
+    return new StartedKmsLabClientContainer(await super.start(), this.dns, this.domain);
+  }
+}
+
+export class StartedKmsLabClientContainer extends AbstractStartedContainer {
+  constructor(
+    started: StartedTestContainer,
+    private readonly dns: string,
+    private readonly domain: string,
+  ) {
+    super(started);
+  }
+
+  async activate(product: string, extra: string[] = []): Promise<ClientActivation> {
+    const r = await this.exec(['kmslab', 'client', 'activate', '--product', product, '--dns', this.dns, '--domain', this.domain, '--json', ...extra]);
+    try {
+      return JSON.parse(r.stdout) as ClientActivation;
+    } catch {
+      throw new Error(`kmslab client activate in the client container printed no JSON (exit ${r.exitCode}): ${r.output}`);
+    }
+  }
+}

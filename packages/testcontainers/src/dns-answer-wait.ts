@@ -1,0 +1,45 @@
+import type { BoundPorts, WaitStrategy } from 'testcontainers';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { CLASS, RCODE, TYPE, emptyMessage, encodeMessage, exchangeTcp } from '@kmslab/dns-wire';
+
+/** Ready when the DNS server answers the zone's SOA (over TCP, through the mapped port) with NOERROR. */
+export class DnsAnswerWaitStrategy implements WaitStrategy {
+  #timeoutMs = 30_000;
+  #timeoutSet = false;
+
+  constructor(private readonly zone: string) {}
+
+  async waitUntilReady(_container: unknown, boundPorts: BoundPorts): Promise<void> {
+    const host = (await getContainerRuntimeClient()).info.containerRuntime.host;
+    const port = boundPorts.getBinding(53, 'tcp');
+    const deadline = Date.now() + this.#timeoutMs;
+    let last = 'no answer';
+    for (;;) {
+      const q = emptyMessage(1);
+      q.questions = [{ name: this.zone, type: TYPE.SOA, class: CLASS.IN }];
+      try {
+        const answer = await exchangeTcp({ host, port }, encodeMessage(q));
+        if (answer.rcode === RCODE.NOERROR && answer.answers.some((rr) => rr.type === TYPE.SOA)) return;
+        last = `rcode ${answer.rcode}`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      if (Date.now() > deadline) throw new Error(`kmslab DNS did not answer ${this.zone} SOA within ${this.#timeoutMs} ms (${last})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  withStartupTimeout(ms: number): this {
+    this.#timeoutMs = ms;
+    this.#timeoutSet = true;
+    return this;
+  }
+
+  isStartupTimeoutSet(): boolean {
+    return this.#timeoutSet;
+  }
+
+  getStartupTimeout(): number {
+    return this.#timeoutMs;
+  }
+}

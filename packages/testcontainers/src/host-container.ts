@@ -1,0 +1,73 @@
+import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { KMSLAB_IMAGE } from './images.js';
+
+export interface PublishOptions {
+  /** The DNS server that takes the updates, as the container reaches it (e.g. the DNS container's network address). */
+  dns: string;
+  /** `NAME:ALG:SECRET`. */
+  tsigKey: string;
+  /** The host's name, the SRV target, e.g. kms1.lab.test. */
+  fqdn: string;
+  /** `DOMAIN[,PRIORITY,WEIGHT]`, repeatable (default: the domain of fqdn). */
+  domains?: string[];
+}
+
+/** `kmslab host start` in a container: KMS on 1688, admin on 9688; memory store, or Redis. */
+export class KmsLabHostContainer extends GenericContainer {
+  #args: string[] = [];
+
+  constructor(image = KMSLAB_IMAGE) {
+    super(image);
+    this.withExposedPorts(1688, 9688);
+  }
+
+  withHostId(id: string): this {
+    this.#args.push('--host-id', id);
+    return this;
+  }
+
+  withKeyGroup(id: string): this {
+    this.#args.push('--key-group', id);
+    return this;
+  }
+
+  withLicensePack(id: string): this {
+    this.#args.push('--license-pack', id);
+    return this;
+  }
+
+  /** Counts in Redis (the URL as the container reaches it); the default is the embedded memory store. */
+  withRedis(url: string): this {
+    this.#args.push('--store', 'redis', '--redis-url', url);
+    return this;
+  }
+
+  /** Registers the host in DNS (RFC 2136 + TSIG) with the container's own address. */
+  withPublish(p: PublishOptions): this {
+    this.#args.push('--publish', '--dns', p.dns, '--tsig-key', p.tsigKey, '--fqdn', p.fqdn, ...(p.domains ?? []).flatMap((d) => ['--publish-domain', d]));
+    return this;
+  }
+
+  /** More `kmslab host start` flags. */
+  withArgs(...args: string[]): this {
+    this.#args.push(...args);
+    return this;
+  }
+
+  override async start(): Promise<StartedKmsLabHostContainer> {
+    this.withCommand(['host', 'start', '--listen', '0.0.0.0', '--port', '1688', '--admin', '0.0.0.0:9688', '--log-format', 'json', ...this.#args]);
+    this.withWaitStrategy(Wait.forHttp('/healthz', 9688).forStatusCode(200));
+    return new StartedKmsLabHostContainer(await super.start());
+  }
+}
+
+export class StartedKmsLabHostContainer extends AbstractStartedContainer {
+  /** Where the tests reach the KMS port. */
+  get kms(): { host: string; port: number } {
+    return { host: this.getHost(), port: this.getMappedPort(1688) };
+  }
+
+  get adminUrl(): string {
+    return `http://${this.getHost()}:${this.getMappedPort(9688)}`;
+  }
+}

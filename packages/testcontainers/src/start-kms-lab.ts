@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { CLASS, TYPE, emptyMessage, encodeMessage, exchangeTcp } from '@kmslab/dns-wire';
+import { KmsLabClientContainer, type StartedKmsLabClientContainer } from './client-container.js';
+import { KmsLabDnsContainer, type StartedKmsLabDnsContainer } from './dns-container.js';
+import { KmsLabHostContainer, type StartedKmsLabHostContainer } from './host-container.js';
+import { KMSLAB_IMAGE, REDIS_IMAGE } from './images.js';
+
+export interface KmsLabOptions {
+  /** The lab zone (default lab.test). */
+  zone?: string;
+  /** Hosts, each publishing `_vlmcs._tcp.<zone>` with its priority and weight (default one host, kms1). */
+  hosts?: Array<{ name: string; priority?: number; weight?: number; keyGroup?: string; licensePacks?: string[] }>;
+  /** Keep the hosts' counts in a Redis container (default: each host's memory store). */
+  redis?: boolean;
+  images?: { kmslab?: string; redis?: string };
+}
+
+export interface SrvRecord {
+  priority: number;
+  weight: number;
+  port: number;
+  target: string;
+}
+
+export interface KmsLabHost {
+  name: string;
+  fqdn: string;
+  /** The KMS port as the tests reach it. */
+  kms: { host: string; port: number };
+  adminUrl: string;
+  /** The address other containers on the lab network use. */
+  ip: string;
+  container: StartedKmsLabHostContainer;
+}
+
+export interface KmsLab {
+  network: StartedNetwork;
+  zone: string;
+  /** The DNS server as the tests reach it (TCP), and its address on the lab network (UDP and TCP 53). */
+  dns: { host: string; port: number; ip: string };
+  hosts: KmsLabHost[];
+  /** Redis as the tests reach it, when `redis: true`. */
+  redisUrl: string | null;
+  /** The `_vlmcs._tcp` SRV records the DNS server holds now. */
+  resolveSrv(): Promise<SrvRecord[]>;
+  /** A client machine on the lab network that finds hosts through the lab DNS only. */
+  startClient(): Promise<StartedKmsLabClientContainer>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A whole lab in containers: the DNS server, optionally Redis, and hosts that
+ * publish themselves into the DNS by signed dynamic update (one TSIG key per
+ * host, granted only its own name). Resolves once every host is healthy and
+ * its SRV record is in the DNS.
+ */
+export async function startKmsLab(options: KmsLabOptions = {}): Promise<KmsLab> {
+  const zone = (options.zone ?? 'lab.test').replace(/\.$/, '');
+  const hostSpecs = options.hosts ?? [{ name: 'kms1' }];
+  const kmslabImage = options.images?.kmslab ?? KMSLAB_IMAGE;
+  const network = await new Network().start();
+  const started: StartedTestContainer[] = [];
+  const stop = async () => {
+    for (const c of started.reverse()) await c.stop({ timeout: 5_000 }).catch(() => {});
+    await network.stop().catch(() => {});
+  };
+  try {
+    const keys = hostSpecs.map((h) => ({ h, key: `${h.name}:hmac-sha256:${randomBytes(32).toString('base64')}` }));
+    const dnsContainer = new KmsLabDnsContainer(kmslabImage).withNetwork(network).withNetworkAliases('dns').withZone(zone);
+    for (const { h, key } of keys) dnsContainer.withTsigKey(`${key}:host=${h.name}.${zone}`);
+    const dns = await dnsContainer.start();
+    started.push(dns);
+    const dnsIp = dns.getIpAddress(network.getName());
+
+    let redis: StartedTestContainer | null = null;
+    if (options.redis) {
+      redis = await new GenericContainer(options.images?.redis ?? REDIS_IMAGE).withNetwork(network).withNetworkAliases('redis').withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start();
+      started.push(redis);
+    }
+
+    const hosts: KmsLabHost[] = [];
+    for (const { h, key } of keys) {
+      const fqdn = `${h.name}.${zone}`;
+      const c = new KmsLabHostContainer(kmslabImage).withNetwork(network).withNetworkAliases(h.name).withHostId(h.name)
+        .withPublish({ dns: `${dnsIp}:53`, tsigKey: key, fqdn, domains: [`${zone},${h.priority ?? 0},${h.weight ?? 0}`] });
+      if (h.keyGroup) c.withKeyGroup(h.keyGroup);
+      for (const p of h.licensePacks ?? []) c.withLicensePack(p);
+      if (redis) c.withRedis('redis://redis:6379');
+      const host = await c.start();
+      started.push(host);
+      hosts.push({ name: h.name, fqdn, kms: host.kms, adminUrl: host.adminUrl, ip: host.getIpAddress(network.getName()), container: host });
+    }
+    const resolveSrv = async (): Promise<SrvRecord[]> => {
+      const q = emptyMessage(1);
+      q.questions = [{ name: `_vlmcs._tcp.${zone}`, type: TYPE.SRV, class: CLASS.IN }];
+      const answer = await exchangeTcp(dns.target, encodeMessage(q));
+      return answer.answers.flatMap((rr) => (rr.data?.type === 'SRV' ? [{ priority: rr.data.priority, weight: rr.data.weight, port: rr.data.port, target: rr.data.target.replace(/\.$/, '') }] : []));
+    };
+    const deadline = Date.now() + 30_000;
+    while ((await resolveSrv()).length < hosts.length) {
+      if (Date.now() > deadline) throw new Error(`not every host published its SRV record into ${zone} within 30 s: ${JSON.stringify(await resolveSrv())}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return {
+      network,
+      zone,
+      dns: { ...dns.target, ip: dnsIp },
+      hosts,
+      redisUrl: redis ? `redis://${redis.getHost()}:${redis.getMappedPort(6379)}` : null,
+      resolveSrv,
+      startClient: async () => {
+        const client = await new KmsLabClientContainer(`${dnsIp}:53`, zone, kmslabImage).withNetwork(network).start();
+        started.push(client);
+        return client;
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+

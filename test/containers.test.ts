@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { KmsConnection } from '@kmslab/core';
+import { startKmsLab, type KmsLab } from '@kmslab/testcontainers';
+import { requireDockerAndImage } from './support/docker.js';
+
+const WIN7 = 'windows-7-professional';
+const SERVER = 'windows-server-2008-r2-enterprise';
+
+/** Real containers (testcontainers): DNS, Redis, two hosts publishing themselves, client machines on the lab network. */
+describe('@kmslab/testcontainers', () => {
+  let lab: KmsLab;
+
+  beforeAll(async () => {
+    requireDockerAndImage();
+    lab = await startKmsLab({
+      zone: 'lab.test',
+      redis: true,
+      hosts: [
+        { name: 'kms1', priority: 0, keyGroup: 'windows-server-2008-r2-b' },
+        { name: 'kms2', priority: 10, keyGroup: 'windows-server-2008-r2-b' },
+      ],
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    await lab?.stop();
+  }, 120_000);
+
+  test('both hosts published themselves into the DNS container with their priorities', async () => {
+    const srv = await lab.resolveSrv();
+    expect(srv.map((r) => [r.target, r.priority, r.port]).sort()).toEqual([['kms1.lab.test', 0, 1688], ['kms2.lab.test', 10, 1688]]);
+    const status = (await (await fetch(`${lab.hosts[0]!.adminUrl}/status`)).json()) as { store: { kind: string; healthy: boolean }; publishing?: unknown };
+    expect(status.store).toMatchObject({ kind: 'redis', healthy: true });
+  });
+
+  test('the reference walkthrough through the host container: 2, 3, 13, the server licensed at its next contact', { timeout: 60_000 }, async () => {
+    const conn = await KmsConnection.connect(lab.hosts[0]!.kms);
+    const activate = (productId: string, cmid = randomUUID()) =>
+      conn.activate({ cmid, productId, fqdn: `${cmid.slice(0, 8)}.lab.test`, clientTime: Date.now(), kind: 'activation', licenseStatus: 'initial-grace' });
+    try {
+      await activate(WIN7);
+      expect(await activate(WIN7)).toMatchObject({ count: 2, licensed: false });
+      const server = randomUUID();
+      expect(await activate(SERVER, server)).toMatchObject({ count: 3, licensed: false });
+      let last;
+      for (let i = 0; i < 10; i++) last = await activate(WIN7);
+      expect(last).toMatchObject({ count: 13, licensed: false });
+      expect(await activate(SERVER, server)).toMatchObject({ count: 13, licensed: true });
+    } finally {
+      conn.close();
+    }
+  });
+
+  test('a client container finds the priority-0 host by SRV only; with it stopped, the client fails over to priority 10', { timeout: 180_000 }, async () => {
+    const client = await lab.startClient();
+    const first = await client.activate(WIN7);
+    expect(first).toMatchObject({ discoveredBy: 'dns', host: 'kms1.lab.test:1688', errorCode: '0xC004F038' });
+    await lab.hosts[0]!.container.stop({ timeout: 5_000 });
+    const second = await client.activate(WIN7);
+    expect(second).toMatchObject({ discoveredBy: 'dns', host: 'kms2.lab.test:1688' });
+    expect(second.count).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(second.tried)).toMatch(/kms1\.lab\.test|cache/);
+  });
+});
