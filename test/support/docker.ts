@@ -16,9 +16,9 @@ export function requireDockerAndImage(): void {
   if (build.status !== 0) throw new Error(`Building ${KMSLAB_IMAGE} from infra/docker/Dockerfile (NODE_IMAGE=${nodeImage}) failed:\n${(build.stdout + build.stderr).slice(-2000)}\n${HOW_TO_GET}`);
 }
 
-/** Runs a command, returning its output; throws with the output when it fails. */
-export function sh(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): string {
+/** Runs a command, returning its output; throws with the output when it exits with another code than `exitCodes` (default 0). */
+export function sh(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; exitCodes?: number[] } = {}): string {
   const r = spawnSync(command, args, { cwd: options.cwd ?? REPO, env: options.env ?? process.env, encoding: 'utf8', timeout: options.timeoutMs ?? 300_000 });
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.status ?? r.error?.message}):\n${(r.stdout ?? '') + (r.stderr ?? '')}`.slice(-4000));
+  if (!(options.exitCodes ?? [0]).includes(r.status ?? -1)) throw new Error(`${command} ${args.join(' ')} failed (${r.status ?? r.error?.message}):\n${(r.stdout ?? '') + (r.stderr ?? '')}`.slice(-4000));
   return r.stdout;
 }

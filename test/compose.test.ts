@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { KMSLAB_IMAGE, REDIS_IMAGE } from '@kmslab/testcontainers';
+import { requireDockerAndImage, sh } from './support/docker.js';
+
+const project = `kmslabtest${process.pid}`;
+const env = {
+  ...process.env,
+  KMSLAB_IMAGE,
+  REDIS_IMAGE,
+  LAB_NET: `172.29.${(process.pid % 250) + 1}`,
+  LAB_BRIDGE: `kmslab-t${process.pid % 100_000}`,
+};
+const compose = (...args: string[]) => sh('docker-compose', ['-p', project, '-f', 'infra/compose/docker-compose.yml', ...args], { env, exitCodes: [0, 2] }); // 2: kmslab client activate, not licensed
+
+interface AgentLine {
+  host: string | null;
+  discoveredBy: string | null;
+  count: number | null;
+}
+
+function agentLines(service: string): AgentLine[] {
+  return compose('logs', '--no-color', service)
+    .split('\n')
+    .map((l) => l.slice(l.indexOf('|') + 1).trim())
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as AgentLine);
+}
+
+/** infra/compose: the training lab as Docker Compose (Debian's docker-compose 1.29), discovery through real container DNS. */
+describe('compose training lab', () => {
+  beforeAll(() => {
+    requireDockerAndImage();
+    if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0) throw new Error('docker-compose not found: apt-get install docker-compose (Debian, 1.29), or any Compose that answers to docker-compose');
+    compose('up', '-d', '--no-build');
+  }, 300_000);
+
+  afterAll(() => {
+    compose('down', '-v', '--timeout', '5');
+  }, 120_000);
+
+  test('every client machine finds kms1 (priority 0) through the lab DNS by SRV, and kms1 counts all three', { timeout: 120_000 }, async () => {
+    const deadline = Date.now() + 60_000;
+    let lines: AgentLine[][] = [];
+    while (Date.now() < deadline) {
+      lines = ['client1', 'client2', 'client3'].map(agentLines);
+      if (lines.every((l) => l.length > 0)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    for (const l of lines) expect(l[0]).toMatchObject({ discoveredBy: 'dns', host: 'kms1.lab.test:1688' });
+    const admin = compose('port', 'kms1', '9688').trim();
+    const status = (await (await fetch(`http://${admin}/status`)).json()) as { families: { windows: { currentCount: number } }; store: { kind: string } };
+    expect(status.store.kind).toBe('redis');
+    expect(status.families.windows.currentCount).toBe(3);
+  });
+
+  test('with the kms1 container stopped, a client fails over to kms2 (priority 10)', { timeout: 120_000 }, () => {
+    compose('stop', '--timeout', '5', 'kms1');
+    const out = compose('exec', '-T', 'client2', 'kmslab', 'client', 'activate', '--product', 'windows-10-enterprise', '--state-dir', '/tmp/probe', '--json');
+    expect(JSON.parse(out)).toMatchObject({ discoveredBy: 'dns', host: 'kms2.lab.test:1688', count: 1 });
+  });
+});
