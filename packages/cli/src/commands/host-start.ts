@@ -3,7 +3,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, SettableClock, realClock, parseHostPort } from '@kmslab/core';
-import type { StoreConfig } from '@kmslab/host';
+import type { RedisTopology, StoreConfig } from '@kmslab/host';
 import type { LogFormat } from '../logger.js';
 import { collect, intOption } from '../options.js';
 
@@ -12,6 +12,10 @@ interface StartOptions {
   listen?: string[];
   store: 'memory' | 'redis';
   redisUrl: string;
+  redisCluster?: string;
+  redisSentinels?: string;
+  redisMasterName?: string;
+  durability: 'primary' | 'replica';
   dataDir?: string;
   hostId: string;
   keyGroup?: string;
@@ -76,6 +80,18 @@ async function defaultAdvertiseAddresses(listen: string[] | undefined, dns: { ho
 
 const isLoopback = (address: string) => address.startsWith('127.') || address === '::1';
 
+/** --redis-cluster / --redis-sentinels (ioredis's own Cluster and Sentinel support), else --redis-url. */
+function redisTopology(o: StartOptions): RedisTopology {
+  const nodes = (list: string, what: string) => list.split(',').map((n) => parseHostPort(n.trim(), { defaultPort: what === '--redis-sentinels' ? 26379 : 6379, what }));
+  if (o.redisCluster && o.redisSentinels) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'Give --redis-cluster or --redis-sentinels, not both');
+  if (o.redisCluster) return { mode: 'cluster', nodes: nodes(o.redisCluster, '--redis-cluster') };
+  if (o.redisSentinels) {
+    if (!o.redisMasterName) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', '--redis-sentinels needs --redis-master-name NAME');
+    return { mode: 'sentinel', sentinels: nodes(o.redisSentinels, '--redis-sentinels'), masterName: o.redisMasterName };
+  }
+  return { mode: 'single', url: o.redisUrl };
+}
+
 function defaultHostId(): string {
   return hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'kmslab-host';
 }
@@ -87,6 +103,10 @@ export function hostStartCommand(): Command {
     .option('--listen <addr>', 'address to listen on, repeatable (default: dual-stack ::)', collect)
     .addOption(new Option('--store <kind>', 'where counts are kept').choices(['memory', 'redis']).default('memory'))
     .option('--redis-url <url>', 'Redis for --store redis', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+    .option('--redis-cluster <host:port,...>', 'a Redis Cluster for --store redis (seed nodes) instead of --redis-url')
+    .option('--redis-sentinels <host:port,...>', 'Sentinels for --store redis, with --redis-master-name, instead of --redis-url')
+    .option('--redis-master-name <name>', 'the Sentinel master name (with --redis-sentinels)')
+    .addOption(new Option('--durability <when>', 'acknowledge after the Redis primary applied the write, or only after WAIT saw a replica take it').choices(['primary', 'replica']).default('primary'))
     .option('--data-dir <dir>', 'folder for the memory store snapshot and journal (default: .kmslab/<host-id>)')
     .option('--host-id <id>', 'logical host id; replicas with the same id share one count', defaultHostId())
     .option('--key-group <id>', 'host key group or its lab key (default: the newest server group)')
@@ -114,7 +134,7 @@ export function hostStartCommand(): Command {
       const catalog = Catalog.load(o.catalog ?? []);
       const storeConfig: StoreConfig =
         o.store === 'redis'
-          ? { kind: 'redis', url: o.redisUrl, hostId: o.hostId }
+          ? { kind: 'redis', url: o.redisUrl, topology: redisTopology(o), hostId: o.hostId, durability: o.durability }
           : { kind: 'memory', dataDir: o.dataDir ?? process.env.KMSLAB_DATA_DIR ?? join('.kmslab', o.hostId) };
       const store = await openStore(storeConfig);
       let publisher = null;

@@ -1,11 +1,11 @@
 import { KmsLabError } from '@kmslab/core';
 import { MemoryStore } from './memory-store.js';
-import { RedisStore } from './redis-store.js';
+import { RedisStore, type Durability, type RedisTopology } from './redis-store.js';
 import type { ActivationStore } from './store.js';
 
 export type StoreConfig =
   | { kind: 'memory'; dataDir?: string }
-  | { kind: 'redis'; url: string; hostId: string; commandTimeoutMs?: number };
+  | { kind: 'redis'; url?: string; topology?: RedisTopology; hostId: string; durability?: Durability; commandTimeoutMs?: number; retryBudgetMs?: number };
 
 /** Opens the store a host was configured with. */
 export function openStore(config: StoreConfig): Promise<ActivationStore> {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -28,17 +28,31 @@ export class RedisServer {
     port: number,
     dir: string,
     private readonly durable: boolean,
+    private readonly args: readonly string[],
   ) {
     this.port = port;
     this.dir = dir;
   }
 
-  /** `durable: false` (benchmarks): no append-only file, Redis's speed without fsync. */
-  static async start(options: { durable?: boolean } = {}): Promise<RedisServer> {
+  /**
+   * `durable: false` (benchmarks): no append-only file, Redis's speed without
+   * fsync. `args`: more redis-server arguments (cluster mode, replicaof…);
+   * `config`: a config file's text written to the data dir and read first
+   * (Sentinel needs one it can rewrite).
+   */
+  static async start(options: { durable?: boolean; args?: readonly string[]; config?: string; port?: number } = {}): Promise<RedisServer> {
     requireRedisServer();
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'kmslab-redis-')), options.durable ?? true);
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-redis-'));
+    const args = options.config ? [join(dir, 'redis.conf'), ...(options.args ?? [])] : [...(options.args ?? [])];
+    if (options.config) writeFileSync(join(dir, 'redis.conf'), options.config);
+    const server = new RedisServer(options.port ?? (await freePort()), dir, options.durable ?? true, args);
     await server.resume();
     return server;
+  }
+
+  /** True while the process runs. */
+  get running(): boolean {
+    return this.#proc !== null && this.#proc.exitCode === null;
   }
 
   get url(): string {
@@ -47,7 +61,8 @@ export class RedisServer {
 
   /** Starts (again) on the same port and data dir. */
   async resume(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...(this.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'])];
+    const config = this.args[0]?.endsWith('.conf') ? [this.args[0]] : [];
+    const args = [...config, '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...(this.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']), ...this.args.slice(config.length)];
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;
     let output = '';
@@ -66,13 +81,22 @@ export class RedisServer {
     }
   }
 
-  /** Stops the server (SIGTERM, then SIGKILL) and waits for it to exit. */
-  async stop(): Promise<void> {
+  /** The process dies at once (SIGKILL), as in a crash; `resume()` starts it again. */
+  kill(): Promise<void> {
+    return this.#end('SIGKILL');
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
+  stop(): Promise<void> {
+    return this.#end('SIGTERM');
+  }
+
+  async #end(signal: NodeJS.Signals): Promise<void> {
     const proc = this.#proc;
     this.#proc = null;
     if (!proc || proc.exitCode !== null) return;
     const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
+    proc.kill(signal);
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
