@@ -20,13 +20,15 @@ export async function activationLoad(o: {
   port: number;
   product: string;
   clients?: number;
+  /** The CMIDs to use (default: `clients` new ones). */
+  cmids?: string[];
   connections?: number;
   durationMs: number;
   maxRequests?: number;
   faultAtMs?: number;
   fault?: () => Promise<void>;
 }): Promise<LoadReport> {
-  const cmids = Array.from({ length: o.clients ?? 40 }, () => randomUUID());
+  const cmids = o.cmids ?? Array.from({ length: o.clients ?? 40 }, () => randomUUID());
   const acknowledged = new Map<string, number>();
   const ackTimes: number[] = [];
   const errors = new Map<string, number>();
