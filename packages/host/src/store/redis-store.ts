@@ -54,7 +54,7 @@ redis.call('SADD', KEYS[1], ARGV[1])
 return tonumber(ARGV[2]) - used - 1`;
 
 /** Errors a failover produces and that go away by themselves. */
-const TRANSIENT = /CLUSTERDOWN|TRYAGAIN|MOVED|ASK|READONLY|LOADING|MASTERDOWN|NOREPLICAS|Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Command timed out|Stream isn't writeable|offline queue|no replica|Failed to refresh slots|None of startup nodes|All sentinels are unreachable/i;
+const TRANSIENT = /CLUSTERDOWN|TRYAGAIN|MOVED|ASK|READONLY|LOADING|MASTERDOWN|NOREPLICAS|Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Command timed out|Stream isn't writeable|offline queue|no replica|Failed to refresh slots|None of startup nodes|All sentinels are unreachable|isn't ready/i;
 
 interface Waiting {
   request: CountedRequest;
@@ -111,6 +111,8 @@ export class RedisStore implements ActivationStore {
       redis = new Cluster(topology.nodes, {
         lazyConnect: true,
         enableOfflineQueue: false,
+        // The ready check is a command, which a cluster without an offline queue refuses before it is ready: ioredis would reconnect forever.
+        enableReadyCheck: false,
         clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 1000),
         retryDelayOnFailover: 100,
         retryDelayOnClusterDown: 100,
@@ -131,6 +133,15 @@ export class RedisStore implements ActivationStore {
     redis.on('error', (err: Error) => (lastError = err)); // later errors show in healthy() and per request; ioredis reconnects
     try {
       await redis.connect();
+      if (redis.status !== 'ready') {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`not ready within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+          redis.once('ready', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
     } catch (err) {
       redis.disconnect();
       const why = (lastError ?? (err as Error)).message;

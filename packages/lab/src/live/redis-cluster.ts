@@ -11,16 +11,24 @@ import { RedisServer } from './redis-server.js';
 export class RedisCluster implements AsyncDisposable {
   private constructor(readonly nodes: RedisServer[]) {}
 
-  static async start(options: { primaries?: number; replicas?: number; nodeTimeoutMs?: number } = {}): Promise<RedisCluster> {
+  /** `durable: false` (benchmarks): no append-only file. One primary without replicas is allowed too (all slots on one node). */
+  static async start(options: { primaries?: number; replicas?: number; nodeTimeoutMs?: number; durable?: boolean } = {}): Promise<RedisCluster> {
     const primaries = options.primaries ?? 3;
-    const total = primaries * (1 + (options.replicas ?? 1));
+    const replicas = options.replicas ?? 1;
+    const total = primaries * (1 + replicas);
     const nodes: RedisServer[] = [];
     try {
       for (let i = 0; i < total; i++) {
-        nodes.push(await RedisServer.start({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1500)] }));
+        nodes.push(await RedisServer.start({ durable: options.durable, args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1500), '--cluster-announce-ip', '127.0.0.1'] }));
       }
-      const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(options.replicas ?? 1), '--cluster-yes'], { encoding: 'utf8', timeout: 60_000 });
-      if (create.status !== 0) throw new Error(`redis-cli --cluster create failed (is redis-tools installed?):\n${create.stdout}${create.stderr}`);
+      if (primaries === 1 && replicas === 0) {
+        // redis-cli --cluster create wants three primaries; one node takes every slot itself.
+        const one = new Redis({ port: nodes[0]!.port });
+        await one.call('CLUSTER', 'ADDSLOTSRANGE', 0, 16383).finally(() => one.disconnect());
+      } else {
+        const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { encoding: 'utf8', timeout: 60_000 });
+        if (create.status !== 0) throw new Error(`redis-cli --cluster create failed (is redis-tools installed?):\n${create.stdout}${create.stderr}`);
+      }
       const cluster = new RedisCluster(nodes);
       await cluster.waitUntilHealthy();
       return cluster;

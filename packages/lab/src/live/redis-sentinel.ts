@@ -13,14 +13,14 @@ export class RedisSentinelSetup implements AsyncDisposable {
     readonly sentinels: RedisServer[],
   ) {}
 
-  static async start(options: { replicas?: number; sentinels?: number; name?: string } = {}): Promise<RedisSentinelSetup> {
+  static async start(options: { replicas?: number; sentinels?: number; name?: string; durable?: boolean } = {}): Promise<RedisSentinelSetup> {
     const name = options.name ?? 'kmslab';
     const servers: RedisServer[] = [];
     const sentinels: RedisServer[] = [];
     try {
-      servers.push(await RedisServer.start());
+      servers.push(await RedisServer.start({ durable: options.durable }));
       const primary = servers[0]!.port;
-      for (let i = 0; i < (options.replicas ?? 1); i++) servers.push(await RedisServer.start({ args: ['--replicaof', '127.0.0.1', String(primary), '--replica-announce-ip', '127.0.0.1'] }));
+      for (let i = 0; i < (options.replicas ?? 1); i++) servers.push(await RedisServer.start({ durable: options.durable, args: ['--replicaof', '127.0.0.1', String(primary), '--replica-announce-ip', '127.0.0.1'] }));
       const count = options.sentinels ?? 3;
       const quorum = Math.floor(count / 2) + 1;
       for (let i = 0; i < count; i++) {
