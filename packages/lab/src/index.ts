@@ -8,6 +8,7 @@ export { startTrainingLab, type TrainingLab, type TrainingLabOptions } from './t
 export { loadScenarioFile, parseScenario, parseDuration, type ScenarioFile } from './scenario-file/load-scenario.js';
 export { runScenarioFile } from './scenario-file/run-scenario-file.js';
 export { freePort } from './live/free-port.js';
+export { InProcessDns, ProcessDns, type LabDns } from './lab-dns.js';
 export { RedisServer, requireRedisServer } from './live/redis-server.js';
 export { RedisCluster } from './live/redis-cluster.js';
 export { RedisSentinelSetup } from './live/redis-sentinel.js';

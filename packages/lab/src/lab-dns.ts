@@ -75,16 +75,29 @@ export class InProcessDns implements LabDns {
 export class ProcessDns implements LabDns {
   private constructor(
     readonly zone: string,
-    private readonly proc: KmslabProcess,
+    private proc: KmslabProcess,
     readonly tsigKey: string,
     private readonly dataDir: string,
+    private readonly kmslab: readonly string[],
   ) {}
 
   static async start(kmslab: readonly string[], zone: string): Promise<ProcessDns> {
     const tsigKey = `lab-admin:hmac-sha256:${randomBytes(32).toString('base64')}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'kmslab-live-dns-'));
-    const proc = await startKmslabProcess(kmslab, ['dns', 'start', '--zone', zone, '--tsig-key', tsigKey, '--data-dir', dataDir, '--log-level', 'warn']);
-    return new ProcessDns(canonicalName(zone), proc, tsigKey, dataDir);
+    const proc = await startKmslabProcess(kmslab, ProcessDns.#args(zone, tsigKey, dataDir));
+    return new ProcessDns(canonicalName(zone), proc, tsigKey, dataDir, kmslab);
+  }
+
+  static #args(zone: string, tsigKey: string, dataDir: string): string[] {
+    return ['dns', 'start', '--zone', zone, '--tsig-key', tsigKey, '--data-dir', dataDir, '--log-level', 'warn'];
+  }
+
+  /** Stops the server for `downMs`, then starts it again on the same port with the records it kept (its data dir). */
+  async restart(downMs = 0): Promise<void> {
+    const port = this.proc.port;
+    await this.proc.stop();
+    await new Promise((r) => setTimeout(r, downMs));
+    this.proc = await startKmslabProcess(this.kmslab, [...ProcessDns.#args(this.zone, this.tsigKey, this.dataDir), '--listen', '127.0.0.1', '--port', String(port)]);
   }
 
   get target(): DnsTarget {

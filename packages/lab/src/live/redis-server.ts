@@ -50,6 +50,11 @@ export class RedisServer {
     return server;
   }
 
+  /** The process id while it runs (soak runs watch its memory). */
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
   /** True while the process runs. */
   get running(): boolean {
     return this.#proc !== null && this.#proc.exitCode === null;
