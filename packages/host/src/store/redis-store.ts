@@ -33,7 +33,9 @@ export interface RedisStoreOptions {
   connectTimeoutMs?: number;
   /**
    * How long a request keeps retrying through a failover (connection lost,
-   * CLUSTERDOWN, TRYAGAIN, READONLY…) before the client is told "host unavailable".
+   * CLUSTERDOWN, TRYAGAIN, READONLY…) before the client is told "host
+   * unavailable": 5 s on Cluster and Sentinel; 0 on one Redis, where no
+   * failover is coming and clients should hear at once (they retry anyway).
    */
   retryBudgetMs?: number;
 }
@@ -83,12 +85,12 @@ export class RedisStore implements ActivationStore {
   #pending = new Map<Family, Waiting[]>();
   #flushScheduled = false;
 
-  private constructor(redis: RedisClient, o: RedisStoreOptions) {
+  private constructor(redis: RedisClient, o: RedisStoreOptions, topology: RedisTopology) {
     this.#redis = redis;
     this.#hostId = o.hostId;
     this.#durability = o.durability ?? 'primary';
     this.#timeoutMs = o.commandTimeoutMs ?? 2000;
-    this.#retryBudgetMs = o.retryBudgetMs ?? 5000;
+    this.#retryBudgetMs = o.retryBudgetMs ?? (topology.mode === 'single' ? 0 : 5000);
   }
 
   static async open(options: RedisStoreOptions): Promise<RedisStore> {
@@ -124,7 +126,7 @@ export class RedisStore implements ActivationStore {
       where = `Sentinel ${topology.masterName} via ${topology.sentinels.map((n) => `${n.host}:${n.port}`).join(',')}`;
       redis = new Redis({ ...redisOptions, sentinels: topology.sentinels, name: topology.masterName, password: topology.password, sentinelRetryStrategy: (attempt) => Math.min(100 * attempt, 1000) }) as RedisClient;
     } else {
-      where = redactUrl(topology.url);
+      where = `Redis at ${redactUrl(topology.url)}`;
       redis = new Redis(topology.url, redisOptions) as RedisClient;
     }
     redis.defineCommand('kmslabRecord', { numberOfKeys: 2, lua: RECORD_LUA });
@@ -147,7 +149,7 @@ export class RedisStore implements ActivationStore {
       const why = (lastError ?? (err as Error)).message;
       throw new KmsLabError('KMSLAB_HOST_UNAVAILABLE', `Cannot reach ${where} (${why}); start Redis, or use the embedded store (--store memory)`, { cause: err });
     }
-    return new RedisStore(redis, options);
+    return new RedisStore(redis, options, topology);
   }
 
   keys(family: Family): { clients: string; stats: string } {
@@ -213,7 +215,7 @@ export class RedisStore implements ActivationStore {
         return await op();
       } catch (err) {
         const message = (err as Error)?.message ?? '';
-        if (!TRANSIENT.test(message) || Date.now() + 100 > deadline) throw err;
+        if (!TRANSIENT.test(message) || Date.now() + 50 > deadline) throw err;
         // A pipeline that met MOVED (script + WAIT after a failover) is not redirected by ioredis: refresh the slot map ourselves.
         if (this.#redis instanceof Cluster && /MOVED|ASK|CLUSTERDOWN/.test(message)) await new Promise<void>((r) => (this.#redis as Cluster).refreshSlotsCache(() => r()));
         await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 500, Math.max(0, deadline - Date.now()))));
