@@ -61,3 +61,24 @@ describe('listening', () => {
     expect((await v6.activate('windows-7-professional')).count).toBe(1);
   });
 });
+
+describe('lab clock (host start --lab-clock, for kmslab lab run --live)', () => {
+  test('PUT /lab/clock sets the host time, which the 4-hour check then uses; without --lab-clock there is no such route', async () => {
+    const { startCliHost } = await import('./support/cli.js');
+    const start = Date.UTC(2026, 0, 5, 8);
+    await using lab = await startCliHost(['--lab-clock', new Date(start).toISOString(), '--data-dir', `/tmp/kmslab-labclock-${process.pid}`]);
+    const put = (body: string) => fetch(`${lab.adminUrl}/lab/clock`, { method: 'PUT', body });
+    expect(await (await fetch(`${lab.adminUrl}/lab/clock`)).json()).toEqual({ now: start });
+    const later = start + 30 * 86_400_000;
+    expect(await (await put(JSON.stringify({ now: later }))).json()).toEqual({ now: later });
+    expect((await put('{"now":"soon"}')).status).toBe(400);
+    // A client on real time is now 30 days off the host: refused (0xC004F06C); one on lab time is counted.
+    await using c = await TestClient.connect(lab.port);
+    await expect(c.activate('windows-10-enterprise')).rejects.toMatchObject({ code: '0xC004F06C' });
+    await using onLabTime = await TestClient.connect(lab.port, { now: () => later });
+    await expect(onLabTime.activate('windows-10-enterprise')).resolves.toMatchObject({ count: 1 });
+
+    await using plain = await startCliHost(['--data-dir', `/tmp/kmslab-plainclock-${process.pid}`]);
+    expect((await fetch(`${plain.adminUrl}/lab/clock`, { method: 'PUT', body: '{"now":1}' })).status).toBe(405);
+  });
+});
