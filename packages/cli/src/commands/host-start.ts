@@ -66,7 +66,10 @@ async function defaultAdvertiseAddresses(listen: string[] | undefined, dns: { ho
   if (specific.length) return specific;
   const towardsDns = await new Promise<string | null>((resolve) => {
     const socket = createSocket(dns.host.includes(':') ? 'udp6' : 'udp4');
-    socket.on('error', () => resolve(null));
+    socket.on('error', () => {
+      socket.close();
+      resolve(null);
+    });
     // connect() on UDP only picks the route and source address; nothing is sent.
     socket.connect(dns.port, dns.host, () => {
       resolve(socket.address().address);
