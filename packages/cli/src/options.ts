@@ -14,3 +14,11 @@ export function intOption(name: string, min: number, max: number) {
     return n;
   };
 }
+
+export function numberOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${name} must be a number from ${min} to ${max} (got "${value}")`);
+    return n;
+  };
+}

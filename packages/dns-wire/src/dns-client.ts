@@ -1,10 +1,10 @@
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { KmsLabError } from '@kmslab/core';
-import { CLASS, CLASSIC_UDP_SIZE } from './constants.js';
+import { CLASS, CLASSIC_UDP_SIZE, OPCODE, RCODE, TYPE, rcodeName } from './constants.js';
 import { decodeMessage } from './decode.js';
 import { encodeMessage } from './encode.js';
-import { emptyMessage, type Message } from './message.js';
+import { emptyMessage, type Message, type ResourceRecord } from './message.js';
 import { signRequest, type TsigKey } from './tsig.js';
 
 export interface DnsTarget {
@@ -77,15 +77,37 @@ export function exchangeTcp(target: DnsTarget, bytes: Buffer): Promise<Message> 
   });
 }
 
-export async function query(target: DnsTarget, name: string, type: number): Promise<{ answer: Message; transport: 'udp' | 'tcp' }> {
+/**
+ * One question: over UDP, asked again over TCP when the answer is truncated;
+ * `transport: 'tcp'` asks over TCP at once (a DNS server reached through a
+ * TCP-only port mapping, a health check).
+ */
+export async function query(target: DnsTarget, name: string, type: number, options: { transport?: 'udp' | 'tcp' } = {}): Promise<{ answer: Message; transport: 'udp' | 'tcp' }> {
   const q = emptyMessage(randomId());
   q.rd = true;
   q.questions = [{ name, type, class: CLASS.IN }];
   q.edns = { udpSize: CLASSIC_UDP_SIZE * 2, version: 0, dnssecOk: false, extendedRcode: 0 };
   const bytes = encodeMessage(q);
+  if (options.transport === 'tcp') return { answer: await exchangeTcp(target, bytes), transport: 'tcp' };
   const answer = await exchangeUdp(target, bytes);
   if (!answer.tc) return { answer, transport: 'udp' };
   return { answer: await exchangeTcp(target, bytes), transport: 'tcp' };
+}
+
+/**
+ * Changes `zone` by dynamic update (RFC 2136): `records` in the update
+ * section (class NONE/ANY deletes, IN adds), signed with `key`, over TCP;
+ * throws unless the server answers NOERROR.
+ */
+export async function updateZone(target: DnsTarget, zone: string, records: ResourceRecord[], key: TsigKey | null, nowMs: number): Promise<void> {
+  const msg = emptyMessage();
+  msg.opcode = OPCODE.UPDATE;
+  msg.questions = [{ name: zone, type: TYPE.SOA, class: CLASS.IN }];
+  msg.authorities = records;
+  const answer = await sendUpdate(target, msg, key, nowMs);
+  if (answer.rcode !== RCODE.NOERROR) {
+    throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `DNS server ${target.host}:${target.port} refused the update of ${zone}: ${rcodeName(answer.rcode)}`);
+  }
 }
 
 /** Sends a dynamic update (RFC 2136), signed with `key` when given, over TCP. */

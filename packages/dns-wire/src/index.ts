@@ -6,4 +6,4 @@ export { encodeMessage, ipv6Bytes, SERVER_UDP_SIZE, type EncodeOptions } from '.
 export { canonicalName, isSubdomain, nameLabels } from './name.js';
 export { DnsWireError } from './wire-error.js';
 export { parseTsigKey, signRequest, signResponse, verifyRequest, TSIG_ERROR, type TsigKey, type Verified } from './tsig.js';
-export { exchangeTcp, exchangeUdp, query, sendUpdate, type DnsTarget } from './dns-client.js';
+export { exchangeTcp, exchangeUdp, query, sendUpdate, updateZone, type DnsTarget } from './dns-client.js';

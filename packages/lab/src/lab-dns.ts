@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KmsLabError } from '@kmslab/core';
 import {
-  CLASS, DnsServer, OPCODE, RCODE, TYPE, ZoneSet, canonicalName, defaultZone, emptyMessage, parseTsigKey, query, sendUpdate,
-  type DnsTarget, type Message, type ResourceRecord, type Zone,
+  CLASS, DnsServer, TYPE, ZoneSet, canonicalName, defaultZone, parseTsigKey, query, updateZone,
+  type DnsTarget, type ResourceRecord, type Zone,
 } from '@kmslab/dns';
 import { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
 
@@ -138,12 +138,7 @@ export class ProcessDns implements LabDns {
     return answer.answers.filter((rr) => rr.type === TYPE.SRV);
   }
 
-  async #update(records: ResourceRecord[]): Promise<void> {
-    const msg: Message = emptyMessage();
-    msg.opcode = OPCODE.UPDATE;
-    msg.questions = [{ name: this.zone, type: TYPE.SOA, class: CLASS.IN }];
-    msg.authorities = records;
-    const answer = await sendUpdate(this.target, msg, parseTsigKey(this.tsigKey), Date.now());
-    if (answer.rcode !== RCODE.NOERROR) throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `the lab DNS refused an update of ${this.zone} (rcode ${answer.rcode})`);
+  #update(records: ResourceRecord[]): Promise<void> {
+    return updateZone(this.target, this.zone, records, parseTsigKey(this.tsigKey), Date.now());
   }
 }

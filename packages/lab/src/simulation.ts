@@ -203,9 +203,10 @@ export class Simulation implements AsyncDisposable {
     return h;
   }
 
-  /** Every host, running or not. */
-  get hosts(): readonly LabHost[] {
-    return this.#hosts;
+  /** The lab host an address from the timeline (HOST:PORT, as the client named it) points at: hosts keep their port across restarts. */
+  hostAt(address: string | null): LabHost | undefined {
+    const port = Number(address?.split(':').pop());
+    return this.#hosts.find((h) => h.port === port);
   }
 
   get host(): LabHost {
@@ -272,7 +273,7 @@ export class Simulation implements AsyncDisposable {
     for (const h of this.#hosts.filter((x) => x.running)) {
       const acknowledged = new Map<string, Set<string>>();
       for (const e of this.timeline) {
-        if (e.count === null || e.minute < since || Number(e.host?.split(':').pop()) !== h.port) continue;
+        if (e.count === null || e.minute < since || this.hostAt(e.host) !== h) continue;
         const family = this.#catalog.product(e.product).family;
         acknowledged.set(family, (acknowledged.get(family) ?? new Set()).add(e.client));
       }

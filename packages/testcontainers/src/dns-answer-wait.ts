@@ -1,6 +1,6 @@
 import type { BoundPorts, WaitStrategy } from 'testcontainers';
 import { getContainerRuntimeClient } from 'testcontainers';
-import { CLASS, RCODE, TYPE, emptyMessage, encodeMessage, exchangeTcp } from '@kmslab/dns-wire';
+import { RCODE, TYPE, query } from '@kmslab/dns-wire';
 
 /** Ready when the DNS server answers the zone's SOA (over TCP, through the mapped port) with NOERROR. */
 export class DnsAnswerWaitStrategy implements WaitStrategy {
@@ -15,10 +15,8 @@ export class DnsAnswerWaitStrategy implements WaitStrategy {
     const deadline = Date.now() + this.#timeoutMs;
     let last = 'no answer';
     for (;;) {
-      const q = emptyMessage(1);
-      q.questions = [{ name: this.zone, type: TYPE.SOA, class: CLASS.IN }];
       try {
-        const answer = await exchangeTcp({ host, port }, encodeMessage(q));
+        const { answer } = await query({ host, port }, this.zone, TYPE.SOA, { transport: 'tcp' });
         if (answer.rcode === RCODE.NOERROR && answer.answers.some((rr) => rr.type === TYPE.SOA)) return;
         last = `rcode ${answer.rcode}`;
       } catch (err) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
-import { CLASS, TYPE, emptyMessage, encodeMessage, exchangeTcp } from '@kmslab/dns-wire';
+import { TYPE, query } from '@kmslab/dns-wire';
 import { KmsLabClientContainer, type StartedKmsLabClientContainer } from './client-container.js';
 import { KmsLabDnsContainer, type StartedKmsLabDnsContainer } from './dns-container.js';
 import { KmsLabHostContainer, type StartedKmsLabHostContainer } from './host-container.js';
@@ -92,9 +92,7 @@ export async function startKmsLab(options: KmsLabOptions = {}): Promise<KmsLab> 
       hosts.push({ name: h.name, fqdn, kms: host.kms, adminUrl: host.adminUrl, ip: host.getIpAddress(network.getName()), container: host });
     }
     const resolveSrv = async (): Promise<SrvRecord[]> => {
-      const q = emptyMessage(1);
-      q.questions = [{ name: `_vlmcs._tcp.${zone}`, type: TYPE.SRV, class: CLASS.IN }];
-      const answer = await exchangeTcp(dns.target, encodeMessage(q));
+      const { answer } = await query(dns.target, `_vlmcs._tcp.${zone}`, TYPE.SRV, { transport: 'tcp' });
       return answer.answers.flatMap((rr) => (rr.data?.type === 'SRV' ? [{ priority: rr.data.priority, weight: rr.data.weight, port: rr.data.port, target: rr.data.target.replace(/\.$/, '') }] : []));
     };
     const deadline = Date.now() + 30_000;

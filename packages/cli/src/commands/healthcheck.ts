@@ -20,11 +20,9 @@ export function healthcheckCommand(): Command {
         process.exitCode = admin === 200 ? 0 : 1;
         return;
       }
-      const { CLASS, TYPE, emptyMessage, encodeMessage, exchangeTcp } = await import('@kmslab/dns-wire');
-      const q = emptyMessage(1);
-      q.questions = [{ name: '.', type: TYPE.SOA, class: CLASS.IN }];
+      const { TYPE, query } = await import('@kmslab/dns-wire');
       const dns = parseHostPort(o.dns, { defaultPort: 53, what: '--dns' });
-      const answered = await exchangeTcp(dns, encodeMessage(q)).then(() => true, () => false);
+      const answered = await query(dns, '.', TYPE.SOA, { transport: 'tcp' }).then(() => true, () => false);
       process.stdout.write(`${answered ? 'DNS answers' : 'neither a host nor a DNS server answers'}\n`);
       process.exitCode = answered ? 0 : 1;
     });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { KmsLabError } from '@kmslab/core';
 import type { ScenarioResult } from '@kmslab/lab';
-import { intOption } from '../options.js';
+import { intOption, numberOption } from '../options.js';
 import { printJson, table } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -15,16 +15,15 @@ interface ReportOptions {
   report?: string;
 }
 
-function numberOption(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${name} must be a number from ${min} to ${max} (got "${value}")`);
-    return n;
-  };
-}
-
-/** Prints the result (narrated or JSON), writes the report files, sets the exit code. */
-async function finish(result: ScenarioResult, o: ReportOptions): Promise<void> {
+/** Runs with a progress bar (on a terminal, long runs only), then prints the result (narrated or JSON), writes the report files, sets the exit code. */
+async function runAndReport(label: string, o: ReportOptions, run: (onProgress: (done: number) => void) => Promise<ScenarioResult>): Promise<void> {
+  const progress = progressBar(label);
+  let result: ScenarioResult;
+  try {
+    result = await run(progress.update);
+  } finally {
+    progress.stop();
+  }
   const { narrate, renderReportHtml } = await import('@kmslab/lab');
   if (o.report) {
     const summaryPath = o.report.replace(/\.html?$/i, '') + '.json';
@@ -60,15 +59,10 @@ export function labCommand(): Command {
         const scenario = SCENARIOS[name];
         if (!scenario && !isFile) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `No scenario "${name}"; kmslab lab list shows them, or give a .yaml file`);
         if (o.live && name === 'fleet') throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'The fleet is a model, not processes: run it without --live');
-        const progress = progressBar(name.replace(/^.*\//, ''));
-        const options = { seed: o.seed, live: o.live ? { kmslab: KMSLAB } : undefined, onProgress: progress.update };
-        try {
-          const result = scenario ? await scenario.run(options) : await runScenarioFile(loadScenarioFile(name), options);
-          progress.stop();
-          await finish(result, o);
-        } finally {
-          progress.stop();
-        }
+        await runAndReport(name.replace(/^.*\//, ''), o, (onProgress) => {
+          const options = { seed: o.seed, live: o.live ? { kmslab: KMSLAB } : undefined, onProgress };
+          return scenario ? scenario.run(options) : runScenarioFile(loadScenarioFile(name), options);
+        });
       }),
   );
   lab.addCommand(
@@ -89,14 +83,9 @@ export function labCommand(): Command {
         const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(o.outage);
         if (o.outage !== 'none' && (!m || Number(m[1]) >= Number(m[2]))) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--outage must be FROM-TO in days, e.g. 60-63, or none (got "${o.outage}")`);
         const outages = m && o.hosts > 0 ? [{ host: 0, from: Number(m[1]) * 1440, to: Number(m[2]) * 1440 }] : [];
-        const progress = progressBar('fleet');
-        try {
-          const result = await fleetScenario({ onProgress: progress.update, fleet: { clients: o.clients, days: o.days, hosts: o.hosts, arrivalDays: o.arrivalDays, departures: o.departures, outages, hostCaching: o.hostCaching, seed: o.seed } });
-          progress.stop();
-          await finish(result, o);
-        } finally {
-          progress.stop();
-        }
+        await runAndReport('fleet', o, (onProgress) =>
+          fleetScenario({ onProgress, fleet: { clients: o.clients, days: o.days, hosts: o.hosts, arrivalDays: o.arrivalDays, departures: o.departures, outages, hostCaching: o.hostCaching, seed: o.seed } }),
+        );
       }),
   );
   return lab;

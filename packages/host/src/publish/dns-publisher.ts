@@ -1,7 +1,7 @@
 import { DEFAULT_SRV_TTL_S, KmsLabError, TIME, type Clock } from '@kmslab/core';
 import {
-  CLASS, OPCODE, RCODE, TYPE, canonicalName, emptyMessage, query, rcodeName, sendUpdate,
-  type DnsTarget, type Message, type ResourceRecord, type TsigKey,
+  CLASS, TYPE, canonicalName, query, rcodeName, updateZone,
+  type DnsTarget, type ResourceRecord, type TsigKey,
 } from '@kmslab/dns-wire';
 import type { Logger } from 'pino';
 
@@ -155,14 +155,7 @@ export class DnsPublisher {
     return canonicalName(soa.name);
   }
 
-  async #update(zone: string, records: ResourceRecord[]): Promise<void> {
-    const msg: Message = emptyMessage();
-    msg.opcode = OPCODE.UPDATE;
-    msg.questions = [{ name: zone, type: TYPE.SOA, class: CLASS.IN }];
-    msg.authorities = records;
-    const answer = await sendUpdate(this.#o.dns, msg, this.#o.key, this.#o.clock.now());
-    if (answer.rcode !== RCODE.NOERROR) {
-      throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `DNS server ${this.#o.dns.host}:${this.#o.dns.port} refused the update of ${zone}: ${rcodeName(answer.rcode)}`);
-    }
+  #update(zone: string, records: ResourceRecord[]): Promise<void> {
+    return updateZone(this.#o.dns, zone, records, this.#o.key, this.#o.clock.now());
   }
 }

@@ -28,6 +28,8 @@ export class RedisServer {
     port: number,
     dir: string,
     private readonly durable: boolean,
+    /** A config file read first (Sentinel rewrites it), or null. */
+    private readonly configFile: string | null,
     private readonly args: readonly string[],
   ) {
     this.port = port;
@@ -40,12 +42,12 @@ export class RedisServer {
    * `config`: a config file's text written to the data dir and read first
    * (Sentinel needs one it can rewrite).
    */
-  static async start(options: { durable?: boolean; args?: readonly string[]; config?: string; port?: number } = {}): Promise<RedisServer> {
+  static async start(options: { durable?: boolean; args?: readonly string[]; config?: string } = {}): Promise<RedisServer> {
     requireRedisServer();
     const dir = mkdtempSync(join(tmpdir(), 'kmslab-redis-'));
-    const args = options.config ? [join(dir, 'redis.conf'), ...(options.args ?? [])] : [...(options.args ?? [])];
-    if (options.config) writeFileSync(join(dir, 'redis.conf'), options.config);
-    const server = new RedisServer(options.port ?? (await freePort()), dir, options.durable ?? true, args);
+    const configFile = options.config === undefined ? null : join(dir, 'redis.conf');
+    if (configFile) writeFileSync(configFile, options.config!);
+    const server = new RedisServer(await freePort(), dir, options.durable ?? true, configFile, options.args ?? []);
     await server.resume();
     return server;
   }
@@ -66,8 +68,7 @@ export class RedisServer {
 
   /** Starts (again) on the same port and data dir. */
   async resume(): Promise<void> {
-    const config = this.args[0]?.endsWith('.conf') ? [this.args[0]] : [];
-    const args = [...config, '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...(this.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']), ...this.args.slice(config.length)];
+    const args = [...(this.configFile ? [this.configFile] : []), '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...(this.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']), ...this.args];
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;
     let output = '';

@@ -11,7 +11,7 @@ export function scenarioReport(sim: Simulation, meta: { name: string; descriptio
   const requests = new Map<string, number[]>();
   const thresholds = new Map<string, ReportData['thresholds'][number]>();
   // Hosts by name: their addresses change from run to run.
-  const hostName = (address: string) => sim.hosts.find((h) => h.port === Number(address.split(':').pop()))?.name ?? address;
+  const hostName = (address: string) => sim.hostAt(address)?.name ?? address;
   for (const e of sim.timeline) {
     const p = catalog.product(e.product);
     thresholds.set(`${p.family}/${e.threshold}`, { family: p.family, kind: p.kind, value: e.threshold });
