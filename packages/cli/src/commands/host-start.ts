@@ -138,7 +138,11 @@ export function hostStartCommand(): Command {
       const storeConfig: StoreConfig =
         o.store === 'redis'
           ? { kind: 'redis', url: o.redisUrl, topology: redisTopology(o), hostId: o.hostId, durability: o.durability }
-          : { kind: 'memory', dataDir: o.dataDir ?? process.env.KMSLAB_DATA_DIR ?? join('.kmslab', o.hostId) };
+          : {
+              kind: 'memory',
+              dataDir: o.dataDir ?? process.env.KMSLAB_DATA_DIR ?? join('.kmslab', o.hostId),
+              onWarning: (message) => logger.warn({ event: 'journal-repaired' }, message),
+            };
       const store = await openStore(storeConfig);
       let publisher = null;
       if (o.publish) {

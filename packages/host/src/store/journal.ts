@@ -1,5 +1,5 @@
-import { open, readFile, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
-import { writeSync } from 'node:fs';
+import { open, readFile, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { ftruncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { KmsLabError } from '@kmslab/core';
 
@@ -7,44 +7,75 @@ import { KmsLabError } from '@kmslab/core';
 export type JournalRecord =
   | { t: 'r'; f: string; c: string; n: number; th: number; s: string }
   | { t: 'x'; f: string; s: string }
-  | { t: 'm'; k: string; c: string };
+  /** `l`: the key's activation limit, so replay makes the same decision the host made. */
+  | { t: 'm'; k: string; c: string; l?: number };
 export type JournalEntry = JournalRecord & { q: number };
 
 export interface Recovered<S> {
   snapshot: (S & { seq: number }) | null;
   entries: JournalEntry[];
+  /** Things a previous run left that recovery mended (a torn last line cut off). */
+  warnings: string[];
 }
 
 const SNAPSHOT = 'snapshot.json';
 const JOURNAL = 'journal.ndjson';
+/** What the health probe asks the disk for: about one batch of entries. */
+const PROBE_BYTES = 4096;
+
+interface Pending {
+  line: string;
+  q: number;
+  apply: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
 
 /**
  * Write-ahead journal with group commit, plus snapshot compaction. Entries
- * queued in one turn of the event loop go out in one write; every caller's
- * promise resolves only after its entry reached the file, so a host that
- * answers after `append` resolved never loses the answer to a process crash.
+ * queued in one turn of the event loop go out in one write. An entry's
+ * `apply` runs (in append order) only once its line is wholly in the file,
+ * and its promise resolves with what `apply` returned: a host that answers
+ * after `append` resolved never loses the answer to a process crash, and a
+ * write that fails (a full disk) leaves both the file and the state as they
+ * were.
  */
 export class Journal<S> {
   readonly #dir: string;
   readonly #compactEvery: number;
   #fd: FileHandle | null = null;
+  /** Bytes of whole lines in the file: a failed write is cut back to this. */
+  #size = 0;
   #seq = 0;
+  /** The last entry that reached the file and was applied: a snapshot covers up to it. */
+  #durableSeq = 0;
   #sinceSnapshot = 0;
-  /** Lines waiting for the next write, and the promise all their callers share. */
-  #queue: string[] = [];
-  #batch: Batch | null = null;
+  #queue: Pending[] = [];
+  #flushScheduled = false;
   #tail: Promise<void> = Promise.resolve();
   #takeSnapshot: (() => S) | null = null;
+  /** The last write error, until a write or a probe succeeds again. */
+  #failure: Error | null = null;
 
-  constructor(dir: string, options: { compactEvery?: number } = {}) {
+  constructor(dir: string, options: { compactEvery?: number | undefined } = {}) {
     this.#dir = dir;
     this.#compactEvery = options.compactEvery ?? 50_000;
   }
 
-  /** Reads what a previous run left: the snapshot and the entries written after it (a torn last line is dropped). */
+  get path(): string {
+    return join(this.#dir, JOURNAL);
+  }
+
+  /**
+   * Reads what a previous run left: the snapshot and the entries written
+   * after it. Every acknowledged entry ends with a newline, so bytes after the
+   * last newline were never acknowledged: they are cut off with a warning (as
+   * Redis does with a truncated AOF). A bad line before that is corruption.
+   */
   async recover(): Promise<Recovered<S>> {
     const snapshotPath = join(this.#dir, SNAPSHOT);
-    const journalPath = join(this.#dir, JOURNAL);
+    const journalPath = this.path;
+    const warnings: string[] = [];
     let snapshot: (S & { seq: number }) | null = null;
     const snapText = await readFile(snapshotPath, 'utf8').catch(notFound);
     if (snapText !== null) {
@@ -56,47 +87,74 @@ export class Journal<S> {
     }
     const afterSeq = snapshot?.seq ?? 0;
     const entries: JournalEntry[] = [];
-    const text = (await readFile(journalPath, 'utf8').catch(notFound)) ?? '';
-    const lines = text.split('\n');
-    let validBytes = 0;
+    const bytes = (await readFile(journalPath).catch(notFound)) ?? Buffer.alloc(0);
+    const whole = bytes.lastIndexOf(0x0a) + 1;
+    if (whole < bytes.length) {
+      await truncate(journalPath, whole);
+      warnings.push(`${journalPath}: cut off ${bytes.length - whole} bytes of a last line that was never completely written`);
+    }
+    const lines = bytes.subarray(0, whole).toString('utf8').split('\n');
+    lines.pop(); // after the last newline
     for (const [i, line] of lines.entries()) {
-      if (line === '') {
-        validBytes += i < lines.length - 1 ? 1 : 0;
-        continue;
-      }
+      if (line === '') continue;
       let entry: JournalEntry;
       try {
         entry = JSON.parse(line);
       } catch (err) {
-        if (i === lines.length - 1) {
-          // Torn by a crash mid-write, so never acknowledged: cut it off before appending after it.
-          await truncate(journalPath, validBytes);
-          break;
-        }
         throw new KmsLabError('KMSLAB_STORE_CORRUPT', `${journalPath} line ${i + 1} is not valid JSON`, { cause: err });
       }
-      validBytes += Buffer.byteLength(line) + 1;
       if (entry.q > afterSeq) entries.push(entry);
     }
-    this.#seq = Math.max(afterSeq, entries.at(-1)?.q ?? 0);
+    this.#seq = this.#durableSeq = Math.max(afterSeq, entries.at(-1)?.q ?? 0);
     this.#sinceSnapshot = entries.length;
-    return { snapshot, entries };
+    this.#size = whole;
+    return { snapshot, entries, warnings };
   }
 
   /** Opens the journal for appending; `takeSnapshot` serialises the current state synchronously. */
   async open(takeSnapshot: () => S): Promise<void> {
     this.#takeSnapshot = takeSnapshot;
-    this.#fd = await open(join(this.#dir, JOURNAL), 'a');
+    this.#fd = await open(this.path, 'a');
+    this.#size = (await this.#fd.stat()).size;
   }
 
-  append(entry: JournalRecord): Promise<void> {
-    this.#queue.push(JSON.stringify({ q: ++this.#seq, ...entry }));
-    if (!this.#batch) {
-      const batch = (this.#batch = deferred());
-      // After every socket read of this turn, so one write carries them all.
-      setImmediate(() => void this.#serial(() => this.#flush(batch)));
-    }
-    return this.#batch.promise;
+  /** Queues an entry; `apply` changes the state once the entry is on file, and its result resolves the promise. */
+  append<T>(entry: JournalRecord, apply: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const q = ++this.#seq;
+      this.#queue.push({ line: JSON.stringify({ q, ...entry }), q, apply, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // After every socket read of this turn, so one write carries them all.
+        setImmediate(() => void this.#serial(() => this.#flush()));
+      }
+    });
+  }
+
+  /**
+   * False while writes fail. A failing journal tries the disk again here
+   * (writes a probe and cuts it off), so health comes back by itself once
+   * there is room.
+   */
+  async healthy(): Promise<boolean> {
+    if (!this.#failure) return true;
+    await this.#serial(async () => {
+      if (!this.#failure || !this.#fd) return;
+      try {
+        // Blank lines are skipped on recovery, so even a probe a crash leaves behind is harmless.
+        this.#writeWhole(Buffer.alloc(PROBE_BYTES, 0x0a));
+        ftruncateSync(this.#fd.fd, this.#size);
+        this.#failure = null;
+      } catch (err) {
+        this.#cutBack(err as Error);
+      }
+    });
+    return this.#failure === null;
+  }
+
+  /** Why the journal cannot take writes now, or null. */
+  get failure(): Error | null {
+    return this.#failure;
   }
 
   /** Writes a snapshot now and empties the journal. */
@@ -107,7 +165,11 @@ export class Journal<S> {
   async close(): Promise<void> {
     await this.#serial(async () => {
       await this.#flush();
-      await this.#compactNow();
+      try {
+        await this.#compactNow();
+      } catch {
+        // The journal still holds everything the snapshot would have: nothing is lost.
+      }
       await this.#fd?.close();
       this.#fd = null;
     });
@@ -120,57 +182,78 @@ export class Journal<S> {
     return run;
   }
 
-  async #flush(batch: Batch | null = this.#batch): Promise<void> {
-    if (!batch || batch !== this.#batch) return;
-    const lines = this.#queue;
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    const batch = this.#queue;
     this.#queue = [];
-    this.#batch = null;
+    if (batch.length === 0) return;
     try {
-      if (!this.#fd) throw new Error('the journal is closed');
+      if (!this.#fd) throw new KmsLabError('KMSLAB_HOST_UNAVAILABLE', 'The journal is closed');
       // A synchronous write to the page cache (like Redis's appendfsync no) costs less
       // than a thread-pool round trip, and the batch is answered right after it.
-      writeSync(this.#fd.fd, `${lines.join('\n')}\n`);
+      const bytes = Buffer.from(`${batch.map((p) => p.line).join('\n')}\n`);
+      this.#writeWhole(bytes);
+      this.#size += bytes.length;
     } catch (err) {
-      batch.reject(err as Error);
+      this.#cutBack(err as Error);
+      const e = new KmsLabError('KMSLAB_HOST_UNAVAILABLE', `The host cannot write its journal (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was counted`, { cause: err });
+      for (const p of batch) p.reject(e);
       return;
     }
-    this.#sinceSnapshot += lines.length;
-    batch.resolve();
+    this.#failure = null;
+    for (const p of batch) {
+      let value: unknown;
+      try {
+        value = p.apply();
+      } catch (err) {
+        p.reject(err as Error);
+        continue;
+      }
+      p.resolve(value);
+    }
+    this.#durableSeq = batch.at(-1)!.q;
+    this.#sinceSnapshot += batch.length;
     if (this.#sinceSnapshot >= this.#compactEvery) await this.#compactNow().catch(() => {});
   }
 
+  /** write(2) may take part of a buffer (a nearly full disk): go on until all of it is written or it fails. */
+  #writeWhole(buf: Buffer): void {
+    const fd = this.#fd!.fd;
+    let done = 0;
+    while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done);
+  }
+
+  /** After a failed write: cut the file back to its whole lines, so a torn entry never precedes the next. */
+  #cutBack(err: Error): void {
+    this.#failure = err;
+    if (!this.#fd) return;
+    try {
+      ftruncateSync(this.#fd.fd, this.#size);
+    } catch {
+      // Shrinking a file needs no space; should even that fail, recovery cuts the torn tail.
+    }
+  }
+
   /**
-   * The state is serialised synchronously and already holds every entry
-   * numbered so far (the store applies before it appends), so entries still
-   * queued are covered by the snapshot and skipped on replay.
+   * The state is serialised synchronously and holds exactly the entries up to
+   * #durableSeq (entries are applied only once written), so entries still
+   * queued are written after the journal is emptied and replayed after it.
    */
   async #compactNow(): Promise<void> {
     if (!this.#takeSnapshot || !this.#fd) return;
-    const state = { ...this.#takeSnapshot(), seq: this.#seq };
+    const state = { ...this.#takeSnapshot(), seq: this.#durableSeq };
     const path = join(this.#dir, SNAPSHOT);
-    await writeFile(`${path}.tmp`, JSON.stringify(state));
-    await rename(`${path}.tmp`, path);
+    try {
+      await writeFile(`${path}.tmp`, JSON.stringify(state));
+      await rename(`${path}.tmp`, path);
+    } catch (err) {
+      await unlink(`${path}.tmp`).catch(() => {});
+      throw err;
+    }
     await this.#fd.truncate(0);
+    this.#size = 0;
     this.#sinceSnapshot = 0;
   }
-}
-
-interface Batch {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-function deferred(): Batch {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Callers that stopped waiting (a closed connection) must not turn a write error into an unhandled rejection.
-  promise.catch(() => {});
-  return { promise, resolve, reject };
 }
 
 function notFound(err: NodeJS.ErrnoException): null {

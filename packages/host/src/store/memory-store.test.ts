@@ -54,4 +54,14 @@ describe('MemoryStore durability', () => {
     appendFileSync(join(d, 'journal.ndjson'), 'garbage\n{"q":9,"t":"r","f":"windows","c":"z","n":1000,"th":25,"s":"licensed"}\n');
     await expect(MemoryStore.open({ dataDir: d })).rejects.toMatchObject({ code: 'KMSLAB_STORE_CORRUPT' });
   });
+
+  test('MAK activations queued in one turn cannot overspend the key, and replay decides the same', async () => {
+    const d = dir();
+    const a = await MemoryStore.open({ dataDir: d });
+    const results = await Promise.all(['a', 'b', 'c'].map((c) => a.consumeMak('KMSLAB-MAK-X', c, 2)));
+    expect(results).toEqual([1, 0, null]);
+    const b = await MemoryStore.open({ dataDir: d });
+    expect(await b.consumeMak('KMSLAB-MAK-X', 'c', 2)).toBeNull();
+    expect(await b.consumeMak('KMSLAB-MAK-X', 'b', 2)).toBe(0);
+  });
 });

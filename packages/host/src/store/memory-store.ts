@@ -15,6 +15,8 @@ export interface MemoryStoreOptions {
   dataDir?: string;
   /** Journal entries between snapshots. */
   compactEvery?: number;
+  /** Told what recovery mended (a torn last journal line cut off), for the log. */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -37,33 +39,47 @@ export class MemoryStore implements ActivationStore {
     await mkdir(options.dataDir, { recursive: true });
     const journal = new Journal<SnapshotState>(options.dataDir, { compactEvery: options.compactEvery });
     const store = new MemoryStore(journal);
-    const { snapshot, entries } = await journal.recover();
+    const { snapshot, entries, warnings } = await journal.recover();
+    for (const w of warnings) options.onWarning?.(w);
     if (snapshot) store.#restore(snapshot);
     for (const e of entries) store.#replay(e);
     await journal.open(() => store.#serialise());
     return store;
   }
 
+  // Each change is applied only once its journal entry is on file: a failed
+  // write (a full disk) leaves the counts as they were (DEVELOPERS.md "no
+  // acknowledged count is lost", and nothing unacknowledged is counted).
   record(r: CountedRequest): Promise<number> {
-    const count = this.#applyCount(r.family, r.cmid, r.now, r.threshold, r.licenseStatus);
-    if (!this.#journal) return Promise.resolve(count);
-    return this.#journal
-      .append({ t: 'r', f: r.family, c: r.cmid, n: r.now, th: r.threshold, s: r.licenseStatus })
-      .then(() => count);
+    const apply = () => this.#applyCount(r.family, r.cmid, r.now, r.threshold, r.licenseStatus);
+    if (!this.#journal) return Promise.resolve(apply());
+    return this.#journal.append({ t: 'r', f: r.family, c: r.cmid, n: r.now, th: r.threshold, s: r.licenseStatus }, apply);
   }
 
   recordRefused(r: RefusedRequest): Promise<void> {
-    this.#applyRefused(r.family, r.licenseStatus);
-    return this.#journal ? this.#journal.append({ t: 'x', f: r.family, s: r.licenseStatus }) : Promise.resolve();
+    const apply = () => this.#applyRefused(r.family, r.licenseStatus);
+    if (!this.#journal) return Promise.resolve(apply());
+    return this.#journal.append({ t: 'x', f: r.family, s: r.licenseStatus }, apply);
   }
 
   consumeMak(key: string, cmid: string, limit: number): Promise<number | null> {
     const used = this.#makUsed(key);
+    // Both facts only grow, so they can be answered before anything is written.
     if (used.has(cmid)) return Promise.resolve(limit - used.size);
     if (used.size >= limit) return Promise.resolve(null);
-    used.add(cmid);
-    const remaining = limit - used.size;
-    return this.#journal ? this.#journal.append({ t: 'm', k: key, c: cmid }).then(() => remaining) : Promise.resolve(remaining);
+    const apply = () => this.#applyMak(key, cmid, limit);
+    if (!this.#journal) return Promise.resolve(apply());
+    return this.#journal.append({ t: 'm', k: key, c: cmid, l: limit }, apply);
+  }
+
+  /** Decided when applied, so entries queued together cannot overspend a key. */
+  #applyMak(key: string, cmid: string, limit: number | undefined): number | null {
+    const used = this.#makUsed(key);
+    if (!used.has(cmid)) {
+      if (limit !== undefined && used.size >= limit) return null;
+      used.add(cmid);
+    }
+    return limit === undefined ? 0 : limit - used.size;
   }
 
   #makUsed(key: string): Set<string> {
@@ -76,8 +92,9 @@ export class MemoryStore implements ActivationStore {
     return Object.fromEntries(families.map((f) => [f, this.#family(f).stats(now)]));
   }
 
-  async healthy(): Promise<boolean> {
-    return true;
+  /** False while journal writes fail (a full disk); true again by itself once they succeed. */
+  healthy(): Promise<boolean> {
+    return this.#journal ? this.#journal.healthy() : Promise.resolve(true);
   }
 
   async close(): Promise<void> {
@@ -108,7 +125,7 @@ export class MemoryStore implements ActivationStore {
 
   #replay(e: JournalEntry): void {
     if (e.t === 'm') {
-      this.#makUsed(e.k).add(e.c);
+      this.#applyMak(e.k, e.c, e.l);
       return;
     }
     const status = LICENSE_STATUS_NAMES.includes(e.s as LicenseStatus) ? (e.s as LicenseStatus) : 'unlicensed';

@@ -4,14 +4,14 @@ import { RedisStore, type Durability, type RedisTopology } from './redis-store.j
 import type { ActivationStore } from './store.js';
 
 export type StoreConfig =
-  | { kind: 'memory'; dataDir?: string }
+  | { kind: 'memory'; dataDir?: string; onWarning?: (message: string) => void }
   | { kind: 'redis'; url?: string; topology?: RedisTopology; hostId: string; durability?: Durability; commandTimeoutMs?: number; retryBudgetMs?: number };
 
 /** Opens the store a host was configured with. */
 export function openStore(config: StoreConfig): Promise<ActivationStore> {
   switch (config.kind) {
     case 'memory':
-      return MemoryStore.open({ dataDir: config.dataDir });
+      return MemoryStore.open({ dataDir: config.dataDir, onWarning: config.onWarning });
     case 'redis':
       return RedisStore.open(config);
     default:
