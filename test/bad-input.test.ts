@@ -58,6 +58,23 @@ describe('bad input on the KMS port (docs/protocol.md "Errors")', () => {
     expect((await exchange(h.port, v9)).frames[0]).toMatchObject({ requestId: 7, body: { code: 'KMSLAB_UNSUPPORTED_VERSION' } });
   });
 
+  test('a product id with bytes outside ASCII (each OR 0x80) is KMSLAB_MALFORMED_REQUEST, counts nothing, and the connection goes on', async () => {
+    await using h = await startHost({ kind: 'memory' });
+    const frame = valid();
+    const id = Buffer.from('windows-7-professional');
+    const at = frame.indexOf(id);
+    for (let i = 0; i < id.length; i++) frame[at + i]! |= 0x80;
+    const bad = await exchange(h.port, Buffer.concat([frame, valid()]), 500);
+    expect(bad.frames[0]).toMatchObject({ type: 'error', requestId: 7, body: { code: 'KMSLAB_MALFORMED_REQUEST', message: expect.stringMatching(/product id has byte 0xf7/) } });
+    expect(bad.frames[1]).toMatchObject({ type: 'activationResponse', body: { count: 1 } });
+    expect(bad.closed).toBe(false);
+    // An FQDN that is not UTF-8 is refused the same way.
+    const fqdn = valid();
+    fqdn.write('\xff', fqdn.indexOf(Buffer.from('pc.lab.test')), 'latin1');
+    expect((await exchange(h.port, fqdn, 500)).frames[0]).toMatchObject({ body: { code: 'KMSLAB_MALFORMED_REQUEST', message: expect.stringMatching(/client FQDN is not valid UTF-8/) } });
+    expect((await h.status()).families.windows).toMatchObject({ currentCount: 1, totalRequests: 1 });
+  });
+
   test('a frame over 64 KiB: KMSLAB_FRAME_TOO_LARGE and close, without reading the body', async () => {
     await using h = await startHost({ kind: 'memory' });
     const header = Buffer.alloc(12);

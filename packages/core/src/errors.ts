@@ -86,6 +86,10 @@ export const ERROR_CODES = {
     wire: 0x4b4c000f,
     message: 'The multiple activation key has no activations left',
   },
+  KMSLAB_MALFORMED_REQUEST: {
+    wire: 0x4b4c0010,
+    message: 'A field of the request holds a value the protocol does not allow',
+  },
 } as const satisfies Record<string, { wire: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { KmsLabError } from '@kmslab/core';
+import { KmsLabError, parseUserJson, readUserFile } from '@kmslab/core';
 import { parseKeyPolicy, type KeyPolicy } from './update/policy.js';
 import { defaultZone } from './zone/default-zone.js';
 import { parseZoneFile, readZoneFile } from './zone/zone-file.js';
@@ -28,12 +27,7 @@ export interface DnsConfig {
 }
 
 export function loadDnsConfig(path: string): DnsConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Cannot read DNS config ${path}: ${(err as Error).message}`, { cause: err });
-  }
+  const raw = parseUserJson(readUserFile(path, 'DNS config', { maxBytes: 1024 * 1024 }), path);
   const fail = (where: string, what: string): never => {
     throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${path}: ${where}: ${what}`);
   };

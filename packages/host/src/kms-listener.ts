@@ -129,7 +129,14 @@ export class KmsListener {
           frame = decodeFrame(raw);
         } catch (err) {
           const e = toKmsLabError(err, 'KMSLAB_MALFORMED_FRAME');
-          return this.#reject(socket, peer, e, (e.detail?.requestId as number | undefined) ?? 0);
+          const requestId = (e.detail?.requestId as number | undefined) ?? 0;
+          // A bad field in a whole frame: the stream is still in step, so answer that request alone.
+          if (e.code === 'KMSLAB_MALFORMED_REQUEST') {
+            this.#protocolError(peer, e);
+            socket.write(encodeError(requestId, { code: e.code, message: e.message }));
+            continue;
+          }
+          return this.#reject(socket, peer, e, requestId);
         }
         if (this.#draining) {
           socket.write(encodeError(frame.requestId, { code: 'KMSLAB_SHUTTING_DOWN', message: 'The KMS host is shutting down; try another host' }));
@@ -184,8 +191,12 @@ export class KmsListener {
       socket.end();
       return;
     }
+    this.#protocolError(peer, err);
+    socket.end(encodeError(requestId, { code: err.code, message: err.message }));
+  }
+
+  #protocolError(peer: string, err: KmsLabError): void {
     this.#metrics.protocolError(err.code);
     this.#o.logger?.info({ event: 'protocol-error', peer, errorCode: err.code }, err.message);
-    socket.end(encodeError(requestId, { code: err.code, message: err.message }));
   }
 }

@@ -89,7 +89,7 @@ describe('user catalog files', () => {
 
   test('a bad file names the file and the field', () => {
     expect(() => Catalog.load([file('bad-kind.json', { products: [{ id: 'x', name: 'X', family: 'windows', kind: 'phone', keyGroup: 'windows-7' }] })])).toThrow(
-      /bad-kind\.json: products\[0\]\.kind: "phone" must be client, server or office/,
+      /bad-kind\.json: products\[0\]\.kind: must be client, server or office/,
     );
     expect(() => Catalog.load([file('bad-ref.json', { products: [{ id: 'x', name: 'X', family: 'windows', kind: 'client', keyGroup: 'windows-99' }] })])).toThrow(
       /product x names unknown key group "windows-99"/,

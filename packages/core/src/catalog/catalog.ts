@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { THRESHOLDS } from '../constants.js';
 import { KmsLabError } from '../errors.js';
+import { parseUserJson, readUserFile } from '../user-file.js';
 import builtin from './builtin.json' with { type: 'json' };
 import type { CatalogData, Family, KeyGroup, LicensePack, Product } from './types.js';
 import { validateCatalogData } from './validate.js';
+
+/** How much one catalog may hold (docs/errors.md "File limits"): a host counts and reports every family. */
+export const CATALOG_LIMITS = { fileBytes: 4 * 1024 * 1024, products: 10_000, families: 1_000, keyGroups: 1_000, licensePacks: 1_000 } as const;
 
 /** What a host has installed: one host key (its group) and any license packs. */
 export interface HostLicense {
@@ -21,6 +24,7 @@ export class Catalog {
   readonly #keyGroups = new Map<string, KeyGroup>();
   readonly #licensePacks = new Map<string, LicensePack>();
   readonly #reach = new Map<string, ReadonlySet<string>>();
+  readonly #families: Family[];
 
   private constructor(layers: Array<{ data: CatalogData; source: string }>) {
     let defaultKeyGroup: string | undefined;
@@ -52,6 +56,16 @@ export class Catalog {
         if (!this.#keyGroups.has(inc)) throw new KmsLabError('KMSLAB_INVALID_CATALOG', `${source}: key group ${g.id} includes unknown "${inc}"`);
       }
     }
+    const families = new Set([...this.#products.values()].map((p) => p.family));
+    for (const [what, n, max] of [
+      ['products', this.#products.size, CATALOG_LIMITS.products],
+      ['families', families.size, CATALOG_LIMITS.families],
+      ['key groups', this.#keyGroups.size, CATALOG_LIMITS.keyGroups],
+      ['license packs', this.#licensePacks.size, CATALOG_LIMITS.licensePacks],
+    ] as const) {
+      if (n > max) throw new KmsLabError('KMSLAB_INVALID_CATALOG', `${source}: ${n} ${what}; a catalog holds at most ${max} (docs/errors.md "File limits")`);
+    }
+    this.#families = [...families];
     for (const id of this.#keyGroups.keys()) this.#reach.set(id, this.#closure(id));
   }
 
@@ -59,12 +73,8 @@ export class Catalog {
   static load(files: readonly string[] = []): Catalog {
     const layers = [{ data: validateCatalogData(builtin, 'built-in catalog'), source: 'built-in catalog' }];
     for (const file of files) {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(readFileSync(file, 'utf8'));
-      } catch (err) {
-        throw new KmsLabError('KMSLAB_INVALID_CATALOG', `${file}: ${(err as Error).message}`, { cause: err });
-      }
+      const text = readUserFile(file, 'catalog', { maxBytes: CATALOG_LIMITS.fileBytes, code: 'KMSLAB_INVALID_CATALOG' });
+      const raw = parseUserJson(text, file, 'KMSLAB_INVALID_CATALOG');
       layers.push({ data: validateCatalogData(raw, file), source: file });
     }
     return new Catalog(layers);
@@ -83,7 +93,7 @@ export class Catalog {
   }
 
   families(): Family[] {
-    return [...new Set(this.products().map((p) => p.family))];
+    return [...this.#families];
   }
 
   findProduct(id: string): Product | undefined {

@@ -8,9 +8,13 @@ function fail(source: string, where: string, what: string): never {
   throw new KmsLabError('KMSLAB_INVALID_CATALOG', `${source}: ${where}: ${what}`);
 }
 
+/** Ids and families go on the wire as short strings (docs/protocol.md): at most 255 bytes. */
+const MAX_BYTES = 255;
+
 function str(source: string, where: string, value: unknown, pattern?: RegExp): string {
   if (typeof value !== 'string' || value.length === 0) fail(source, where, 'must be a non-empty string');
-  if (pattern && !pattern.test(value)) fail(source, where, `"${value}" must match ${pattern}`);
+  if (Buffer.byteLength(value) > MAX_BYTES) fail(source, where, `is ${Buffer.byteLength(value)} bytes; the protocol carries at most ${MAX_BYTES}`);
+  if (pattern && !pattern.test(value)) fail(source, where, `must match ${pattern}`);
   return value;
 }
 
@@ -32,7 +36,7 @@ export function validateCatalogData(raw: unknown, source: string): CatalogData {
     if (typeof p !== 'object' || p === null) fail(source, at, 'must be an object');
     const r = p as Record<string, unknown>;
     const kind = str(source, `${at}.kind`, r.kind);
-    if (!KINDS.has(kind)) fail(source, `${at}.kind`, `"${kind}" must be client, server or office`);
+    if (!KINDS.has(kind)) fail(source, `${at}.kind`, 'must be client, server or office');
     if (r.threshold !== undefined && !(Number.isInteger(r.threshold) && (r.threshold as number) >= 1 && (r.threshold as number) <= 50)) {
       fail(source, `${at}.threshold`, 'must be a whole number from 1 to 50');
     }

@@ -9,6 +9,13 @@ function malformed(why: string, requestId?: number): KmsLabError {
   return new KmsLabError('KMSLAB_MALFORMED_FRAME', `Malformed frame: ${why}`, { detail: { requestId } });
 }
 
+function badField(why: string, requestId: number): KmsLabError {
+  return new KmsLabError('KMSLAB_MALFORMED_REQUEST', `Malformed request: ${why}`, { detail: { requestId } });
+}
+
+/** Strict UTF-8: a byte sequence that is not UTF-8 is an error, never U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function header(type: number, requestId: number, bodyBytes: number): Buffer {
   const total = HEADER_BYTES + bodyBytes;
   if (total > MAX_FRAME_BYTES) throw new KmsLabError('KMSLAB_FRAME_TOO_LARGE');
@@ -156,9 +163,27 @@ class Reader {
   cmid(): string {
     return cmidFromBytes(this.buf, this.#need(16, 'client machine id'));
   }
-  str(len: number, what: string, encoding: 'ascii' | 'utf8' = 'utf8'): string {
+  /** Printable ASCII only (ids, keys): a byte outside 0x21-0x7E is refused, not folded into a letter. */
+  ascii(len: number, what: string): string {
     const at = this.#need(len, what);
-    return this.buf.toString(encoding, at, at + len);
+    for (let i = at; i < at + len; i++) {
+      const b = this.buf[i]!;
+      if (b < 0x21 || b > 0x7e) throw badField(`${what} has byte 0x${b.toString(16).padStart(2, '0')} at ${i - at}; only printable ASCII is allowed`, this.requestId);
+    }
+    return this.buf.toString('latin1', at, at + len);
+  }
+  /** Valid UTF-8, without control characters unless `controls` (a free-text message). */
+  text(len: number, what: string, controls = false): string {
+    const at = this.#need(len, what);
+    let value: string;
+    try {
+      value = UTF8.decode(this.buf.subarray(at, at + len));
+    } catch {
+      throw badField(`${what} is not valid UTF-8`, this.requestId);
+    }
+    // eslint-disable-next-line no-control-regex
+    if (!controls && /[\u0000-\u001f\u007f]/.test(value)) throw badField(`${what} holds a control character`, this.requestId);
+    return value;
   }
   end(): void {
     if (this.#o !== this.buf.length) throw malformed(`${this.buf.length - this.#o} unexpected bytes after the last field`, this.requestId);
@@ -190,9 +215,9 @@ export function decodeFrame(frame: Buffer): Frame {
       const statusByte = r.u8('license status');
       const licenseStatus = licenseStatusFromWire(statusByte);
       if (!licenseStatus) throw malformed(`unknown license status ${statusByte}`, requestId);
-      const productId = r.str(r.u8('product id length'), 'product id', 'ascii');
+      const productId = r.ascii(r.u8('product id length'), 'product id');
       if (productId.length === 0) throw malformed('empty product id', requestId);
-      const fqdn = r.str(r.u8('client FQDN length'), 'client FQDN');
+      const fqdn = r.text(r.u8('client FQDN length'), 'client FQDN');
       r.end();
       if (!Number.isFinite(clientTime)) throw malformed('client time is not a finite number', requestId);
       return { type: 'activationRequest', requestId, body: { cmid, productId, fqdn, clientTime, kind, licenseStatus } };
@@ -203,15 +228,15 @@ export function decodeFrame(frame: Buffer): Frame {
     case FRAME_TYPE.makRequest: {
       const cmid = r.cmid();
       const clientTime = r.f64('client time');
-      const productId = r.str(r.u8('product id length'), 'product id', 'ascii');
-      const key = r.str(r.u8('MAK length'), 'MAK', 'ascii');
+      const productId = r.ascii(r.u8('product id length'), 'product id');
+      const key = r.ascii(r.u8('MAK length'), 'MAK');
       r.end();
       if (!productId || !key || !Number.isFinite(clientTime)) throw malformed('empty product id or MAK, or a bad client time', requestId);
       return { type: 'makRequest', requestId, body: { cmid, productId, clientTime, key } };
     }
     case FRAME_TYPE.makResponse: {
       const remaining = r.u32('remaining');
-      const hostId = r.str(r.u8('host id length'), 'host id');
+      const hostId = r.text(r.u8('host id length'), 'host id');
       r.end();
       return { type: 'makResponse', requestId, body: { remaining, hostId } };
     }
@@ -226,8 +251,8 @@ export function decodeFrame(frame: Buffer): Frame {
       const renewalIntervalMin = r.u32('renewal interval');
       const validityMin = r.u32('validity');
       const hostTime = r.f64('host time');
-      const family = r.str(r.u8('family length'), 'family');
-      const hostId = r.str(r.u8('host id length'), 'host id');
+      const family = r.text(r.u8('family length'), 'family');
+      const hostId = r.text(r.u8('host id length'), 'host id');
       r.end();
       const body: ActivationResponse = {
         errorCode, licensed, count, threshold, family, activationIntervalMin, renewalIntervalMin, validityMin, hostId, hostTime,
@@ -236,14 +261,14 @@ export function decodeFrame(frame: Buffer): Frame {
     }
     case FRAME_TYPE.helloResponse: {
       const protocolVersion = r.u8('protocol version');
-      const software = r.str(r.u8('software length'), 'software');
-      const hostId = r.str(r.u8('host id length'), 'host id');
+      const software = r.text(r.u8('software length'), 'software');
+      const hostId = r.text(r.u8('host id length'), 'host id');
       r.end();
       return { type: 'helloResponse', requestId, body: { protocolVersion, software, hostId } };
     }
     case FRAME_TYPE.error: {
       const wire = r.u32('error code');
-      const message = r.str(r.u16('message length'), 'message');
+      const message = r.text(r.u16('message length'), 'message', true);
       r.end();
       const code = errorCodeFromWire(wire);
       if (!code) throw malformed(`unknown error code 0x${wire.toString(16)}`, requestId);

@@ -1,13 +1,16 @@
 import { CLASS, TYPE, canonicalName, ipv6Bytes, nameLabels, type RData, type ResourceRecord } from '@kmslab/dns-wire';
-import { readFileSync } from 'node:fs';
-import { KmsLabError } from '@kmslab/core';
+import { KmsLabError, readUserFile } from '@kmslab/core';
+
+/** A zone is held in memory whole: docs/errors.md "File limits". */
+export const ZONE_FILE_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * Reads a zone in the standard master-file format (RFC 1035 §5): $ORIGIN,
  * $TTL, `@`, relative names, an empty owner meaning "the previous one",
  * optional TTL and class in either order, parentheses across lines, `;`
  * comments and quoted strings. Types: SOA NS A AAAA SRV TXT CNAME.
- * Errors name the file and line.
+ * Errors name the file and line, never what the line holds (a zone file
+ * given by mistake may be a secret).
  */
 export function parseZoneFile(text: string, options: { origin?: string; source?: string; requireSoa?: boolean } = {}): { origin: string; records: ResourceRecord[] } {
   const source = options.source ?? 'zone file';
@@ -27,7 +30,7 @@ export function parseZoneFile(text: string, options: { origin?: string; source?:
         return origin!;
       }
       if (name.endsWith('.')) return canonicalName(name);
-      if (origin === undefined) fail(`relative name "${name}" before $ORIGIN`);
+      if (origin === undefined) fail('a relative name before $ORIGIN');
       return canonicalName(origin === '' ? name : `${name}.${origin}`);
     };
     if (tokens[0]?.toUpperCase() === '$ORIGIN') {
@@ -38,7 +41,7 @@ export function parseZoneFile(text: string, options: { origin?: string; source?:
       defaultTtl = parseTtl(tokens[1] ?? fail('$TTL needs a value'), fail);
       continue;
     }
-    if (tokens[0]?.startsWith('$')) fail(`${tokens[0]} is not supported`);
+    if (tokens[0]?.startsWith('$')) fail('only the $ORIGIN and $TTL directives are supported');
 
     let i = 0;
     const owner = ownerBlank ? (lastOwner ?? fail('a record with no owner comes first')) : absolute(tokens[i++]!);
@@ -55,7 +58,7 @@ export function parseZoneFile(text: string, options: { origin?: string; source?:
     const type = (TYPE as Record<string, number>)[typeText];
     const args = tokens.slice(i);
     const data = parseRData(typeText, args, absolute, fail);
-    if (type === undefined || !data) fail(`record type ${typeText} is not supported (SOA NS A AAAA SRV TXT CNAME)`);
+    if (type === undefined || !data) fail('not a record kmslab reads: OWNER [TTL] [IN] TYPE DATA, with TYPE one of SOA NS A AAAA SRV TXT CNAME');
     const soaMinimum = data!.type === 'SOA' ? data!.minimum : undefined;
     const recordTtl = ttl ?? defaultTtl ?? lastTtl ?? soaMinimum ?? fail('no TTL: add one or a $TTL line');
     records.push({ name: owner, type: type!, class: CLASS.IN, ttl: recordTtl, data: data! });
@@ -70,12 +73,7 @@ export function parseZoneFile(text: string, options: { origin?: string; source?:
 }
 
 export function readZoneFile(path: string, origin?: string): { origin: string; records: ResourceRecord[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Cannot read zone file ${path}: ${(err as Error).message}`, { cause: err });
-  }
+  const text = readUserFile(path, 'zone file', { maxBytes: ZONE_FILE_MAX_BYTES });
   return parseZoneFile(text, { origin, source: path });
 }
 
@@ -85,29 +83,29 @@ function parseRData(type: string, a: string[], absolute: (n: string) => string, 
   };
   const num = (s: string, max: number, what: string) => {
     const v = Number(s);
-    if (!Number.isInteger(v) || v < 0 || v > max) fail(`${what} "${s}" must be a whole number from 0 to ${max}`);
+    if (!Number.isInteger(v) || v < 0 || v > max) fail(`the ${what} must be a whole number from 0 to ${max}`);
     return v;
   };
   const name = (s: string) => {
     const n = absolute(s);
     try {
       nameLabels(n);
-    } catch (err) {
-      fail((err as Error).message);
+    } catch {
+      fail('a name has a label over 63 octets or is over 255 octets');
     }
     return n;
   };
   switch (type) {
     case 'A':
       need(1);
-      if (!/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(a[0]!)) fail(`"${a[0]}" is not an IPv4 address`);
+      if (!/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(a[0]!)) fail('the A record\'s address is not an IPv4 address');
       return { type: 'A', address: a[0]! };
     case 'AAAA':
       need(1);
       try {
         ipv6Bytes(a[0]!);
       } catch {
-        fail(`"${a[0]}" is not an IPv6 address`);
+        fail('the AAAA record\'s address is not an IPv6 address');
       }
       return { type: 'AAAA', address: a[0]!.toLowerCase() };
     case 'NS':
@@ -132,10 +130,10 @@ function parseRData(type: string, a: string[], absolute: (n: string) => string, 
 
 function parseTtl(s: string, fail: (w: string) => never): number {
   const m = /^(\d+)([smhdw]?)$/i.exec(s);
-  if (!m) fail(`"${s}" is not a TTL`);
+  if (!m) fail('a TTL must be a number of seconds, or with a unit s m h d w');
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m![2]!.toLowerCase() as '' | 's'];
   const v = Number(m![1]) * unit;
-  if (v > 2 ** 31 - 1) fail(`TTL ${s} is too large`);
+  if (v > 2 ** 31 - 1) fail('a TTL is at most 2147483647 seconds');
   return v;
 }
 

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { KmsLabError } from '@kmslab/core';
+import { KmsLabError, readUserFile } from '@kmslab/core';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 
 /** A scenario file (YAML), validated; times are virtual minutes from the start. */
@@ -14,6 +13,9 @@ export interface ScenarioFile {
   events: Array<{ at: number; do: EventKind; host?: string; clients?: string; key?: string; by?: number }>;
   expect: Array<{ at: number; host?: string; family: string; count?: number; clients?: string; licensed?: number }>;
 }
+
+/** docs/errors.md "File limits". */
+export const SCENARIO_LIMITS = { fileBytes: 1024 * 1024, aliases: 100 } as const;
 
 const UNITS: Record<string, number> = { m: 1, h: 60, d: 1440, w: 10080 };
 
@@ -32,13 +34,7 @@ export function parseDuration(value: unknown, signed = false): number | null {
 
 /** Reads and validates a scenario file; every error names the file and line. */
 export function loadScenarioFile(path: string): ScenarioFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Cannot read scenario ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  return parseScenario(text, path);
+  return parseScenario(readUserFile(path, 'scenario', { maxBytes: SCENARIO_LIMITS.fileBytes }), path);
 }
 
 export function parseScenario(text: string, source: string): ScenarioFile {
@@ -51,7 +47,13 @@ export function parseScenario(text: string, source: string): ScenarioFile {
   const fail = (path: Array<string | number>, what: string): never => {
     throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${source} line ${lineOf(doc, lineCounter, path)}: ${path.join('.') || 'top level'}: ${what}`);
   };
-  const root = doc.toJS() as Record<string, unknown> | null;
+  let root: Record<string, unknown> | null;
+  try {
+    root = doc.toJS({ maxAliasCount: SCENARIO_LIMITS.aliases }) as Record<string, unknown> | null;
+  } catch (err) {
+    // yaml refuses an alias bomb ("billion laughs") with a ReferenceError once expansion passes the limit.
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${source}: aliases expand past the limit of ${SCENARIO_LIMITS.aliases} (docs/errors.md "File limits")`, { cause: err });
+  }
   if (!root || typeof root !== 'object' || Array.isArray(root)) fail([], 'must be a mapping');
   const r = root!;
   const str = (path: Array<string | number>, v: unknown, optional = false): string | undefined => {

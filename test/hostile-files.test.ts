@@ -1,0 +1,80 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { CATALOG_LIMITS } from '@kmslab/core';
+import { runCli } from './support/cli.js';
+import { tempDir } from './support/kms-host.js';
+
+/** One line, kmslab's own form, exit 1: what a user error looks like (no stack trace). */
+function expectOneLineError(r: { code: number; stderr: string }, code: string, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(new RegExp(`^kmslab: .*\\(${code}\\)\\n$`));
+  expect(r.stderr).toMatch(pattern);
+}
+
+const product = (i: number, family = 'windows') => ({ id: `p-${i}`, name: `P ${i}`, family, kind: 'client', keyGroup: 'windows-10' });
+
+describe('files users name on the command line (docs/errors.md "File limits")', () => {
+  test('a file given by mistake (a shadow-like file as --zone-file, --catalog, --config) is named with its line, never quoted', async () => {
+    await using dir = tempDir();
+    const secret = join(dir.path, 'shadow');
+    writeFileSync(secret, 'root:$6$S3CR3T-HASH-VALUE:19000:0:99999:7:::\nkms:$6$ANOTHER-S3CR3T:19000:0:99999:7:::\n');
+    for (const args of [
+      ['dns', 'start', '--port', '0', '--listen', '127.0.0.1', '--zone-file', secret],
+      ['products', '--catalog', secret],
+      ['dns', 'start', '--port', '0', '--listen', '127.0.0.1', '--config', secret],
+    ]) {
+      const r = await runCli(args);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(secret);
+      expect(r.stderr).not.toMatch(/S3CR3T|root:|\$6\$/);
+    }
+    const zone = await runCli(['dns', 'start', '--port', '0', '--listen', '127.0.0.1', '--zone-file', secret]);
+    expectOneLineError(zone, 'KMSLAB_INVALID_ARGUMENT', /shadow line 1:/);
+  });
+
+  test(`a catalog past its limits (${CATALOG_LIMITS.products} products, 4 MiB) or with a family the wire cannot carry is refused at load`, async () => {
+    await using dir = tempDir();
+    const many = join(dir.path, 'many.json');
+    writeFileSync(many, JSON.stringify({ products: Array.from({ length: CATALOG_LIMITS.products + 1 }, (_, i) => product(i)) }));
+    expectOneLineError(await runCli(['products', '--catalog', many]), 'KMSLAB_INVALID_CATALOG', /built-in catalog \+ .*many\.json: 10034 products; a catalog holds at most 10000/);
+
+    const huge = join(dir.path, 'huge.json');
+    writeFileSync(huge, JSON.stringify({ products: Array.from({ length: 300_000 }, (_, i) => product(i)) }));
+    expectOneLineError(await runCli(['products', '--catalog', huge]), 'KMSLAB_INVALID_CATALOG', /huge\.json is \d+ bytes; the limit is 4194304/);
+
+    const long = join(dir.path, 'long.json');
+    writeFileSync(long, JSON.stringify({ products: [product(1, `f${'x'.repeat(300)}`)] }));
+    expectOneLineError(await runCli(['host', 'start', '--port', '0', '--admin', 'off', '--catalog', long]), 'KMSLAB_INVALID_CATALOG', /products\[0\]\.family: is 301 bytes; the protocol carries at most 255/);
+
+    // Just under the limits still loads, and the table prints without overflowing the stack.
+    const fine = join(dir.path, 'fine.json');
+    writeFileSync(fine, JSON.stringify({ products: Array.from({ length: CATALOG_LIMITS.products - 100 }, (_, i) => product(i)) }));
+    const r = await runCli(['products', '--catalog', fine]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('p-9899');
+  });
+
+  test('a YAML alias bomb (billion laughs) in a scenario file is a one-line error, not a crash', async () => {
+    await using dir = tempDir();
+    const bomb = join(dir.path, 'bomb.yaml');
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    writeFileSync(bomb, `name: bomb\n${levels.join('\n')}\n`);
+    expectOneLineError(await runCli(['lab', 'run', bomb]), 'KMSLAB_INVALID_ARGUMENT', /bomb\.yaml: aliases expand past the limit of 100/);
+  });
+
+  test('a catalog that is not JSON names the file and line only', async () => {
+    await using dir = tempDir();
+    const bad = join(dir.path, 'bad.json');
+    writeFileSync(bad, '{\n  "products": [\n    { "id": "x", PRIVATE-TOKEN }\n  ]\n}\n');
+    const r = await runCli(['products', '--catalog', bad]);
+    expectOneLineError(r, 'KMSLAB_INVALID_CATALOG', /bad\.json line 3: not valid JSON/);
+    expect(r.stderr).not.toContain('PRIVATE');
+  });
+});
