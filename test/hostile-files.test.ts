@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CATALOG_LIMITS } from '@kmslab/core';
-import { runCli } from './support/cli.js';
+import { runCli, startCliHost } from './support/cli.js';
+import { tinyDisk } from './support/tiny-disk.js';
+import { startDns } from './support/dns-server.js';
 import { tempDir } from './support/kms-host.js';
 
 /** One line, kmslab's own form, exit 1: what a user error looks like (no stack trace). */
@@ -76,5 +78,23 @@ describe('files users name on the command line (docs/errors.md "File limits")', 
     const r = await runCli(['products', '--catalog', bad]);
     expectOneLineError(r, 'KMSLAB_INVALID_CATALOG', /bad\.json line 3: not valid JSON/);
     expect(r.stderr).not.toContain('PRIVATE');
+  });
+
+  test('client activate with a state dir that cannot be written (a read-only mount, even for root) fails first and counts nothing', async () => {
+    await using disk = tinyDisk('64k', { readOnly: true });
+    await using dir = tempDir();
+    await using host = await startCliHost(['--data-dir', join(dir.path, 'host')]);
+    await using dns = await startDns(
+      `$ORIGIN lab.test.\n@ 60 IN SOA ns h 1 60 60 60 60\n@ 60 IN NS ns\nns 60 IN A 127.0.0.1\n_vlmcs._tcp 60 IN SRV 0 0 ${host.port} kms1\nkms1 60 IN A 127.0.0.1\n`,
+    );
+    // Discovery works: a writable state dir is counted (the check below is not vacuous).
+    const ok = await runCli(['client', 'activate', '--product', 'windows-10-pro', '--dns', `127.0.0.1:${dns.port}`, '--domain', 'lab.test', '--state-dir', join(dir.path, 'client'), '--json']);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ count: 1, discoveredBy: 'dns' });
+    for (let i = 0; i < 3; i++) {
+      const r = await runCli(['client', 'activate', '--product', 'windows-10-pro', '--dns', `127.0.0.1:${dns.port}`, '--domain', 'lab.test', '--state-dir', join(disk.path, 'client')]);
+      expectOneLineError(r, 'KMSLAB_INVALID_ARGUMENT', /client state folder .* cannot be written \(E[A-Z]+\)/);
+    }
+    const status = (await (await fetch(`${host.adminUrl}/status`)).json()) as { families: Record<string, { currentCount: number; totalRequests: number }> };
+    expect(status.families.windows).toMatchObject({ currentCount: 1, totalRequests: 1 });
   });
 });

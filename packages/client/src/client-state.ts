@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KmsLabError, type LicenseStatus } from '@kmslab/core';
+import { KmsLabError, parseUserJson, type LicenseStatus } from '@kmslab/core';
 
 /** What a KMS client keeps between runs (what `slmgr /dli` shows). */
 export interface ClientState {
@@ -43,17 +43,25 @@ export function newClientState(): ClientState {
 
 /** Reads the state in `dir`, creating a new client (new CMID) the first time. */
 export function loadClientState(dir: string): ClientState {
+  const path = join(dir, FILE);
+  let text: string;
   try {
-    return { ...newClientState(), ...JSON.parse(readFileSync(join(dir, FILE), 'utf8')) };
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return newClientState();
-    throw new KmsLabError('KMSLAB_STORE_CORRUPT', `${join(dir, FILE)} cannot be read: ${(err as Error).message}`, { cause: err });
+    throw new KmsLabError('KMSLAB_STORE_CORRUPT', `${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`, { cause: err });
   }
+  return { ...newClientState(), ...(parseUserJson(text, path, 'KMSLAB_STORE_CORRUPT') as Partial<ClientState>) };
 }
 
+/** Writes the state atomically; a folder that cannot be written is a one-line KMSLAB_INVALID_ARGUMENT. */
 export function saveClientState(dir: string, state: ClientState): void {
-  mkdirSync(dir, { recursive: true });
   const path = join(dir, FILE);
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
+  } catch (err) {
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `The client state folder ${dir} cannot be written (${(err as NodeJS.ErrnoException).code ?? 'write failed'}); pass --state-dir DIR or set KMSLAB_CLIENT_STATE`, { cause: err });
+  }
 }

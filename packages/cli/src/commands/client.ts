@@ -40,8 +40,11 @@ function discoveryOptions(c: Command): Command {
 
 /** The state and one-attempt function both `activate` and `run` use. */
 async function prepare(o: ActivateFlags) {
-  const { activateOnce, loadClientState, seededRandom, systemNameserver, systemSearchList } = await lib();
+  const { activateOnce, loadClientState, saveClientState, seededRandom, systemNameserver, systemSearchList } = await lib();
   const state = loadClientState(o.stateDir);
+  // Kept before any host hears of it: a state dir that cannot be written fails here, before a
+  // fresh CMID is counted and then forgotten (every run would be another machine).
+  saveClientState(o.stateDir, state);
   const productId = o.product ?? state.productId;
   if (!productId) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No product: pass --product ID once (it is kept in the state)');
   const product = Catalog.load().product(productId);
