@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { CLASS, OPCODE, TYPE, emptyMessage, exchangeUdp, parseTsigKey, rcodeName, signRequest } from '@kmslab/dns-wire';
 import { dig, run } from './support/dns-tools.js';
 import { startCliProcess } from './support/cli.js';
 
@@ -106,6 +107,47 @@ describe('dynamic update (RFC 2136) with TSIG (RFC 8945), through real nsupdate'
     expect(signed.raw).toMatch(/XFR size: 4 records/);
     const unsigned = await dig('dig', '127.0.0.1', dns.port, ['lab.test', 'AXFR']);
     expect(unsigned.raw).toMatch(/Transfer failed/);
+  });
+
+  test('zone transfer needs a zone or transfer grant: a host= key cannot read the whole zone', async () => {
+    const [host, xfr] = [secret(), secret()];
+    await using dns = await startCliProcess(['dns', 'start', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-dns-')),
+      '--tsig-key', `kms1:hmac-sha256:${host}:host=kms1.lab.test`, '--tsig-key', `secondary:hmac-sha256:${xfr}:transfer`]);
+    const byHost = await dig('dig', '127.0.0.1', dns.port, ['lab.test', 'AXFR', '-y', `hmac-sha256:kms1:${host}`]);
+    expect(byHost.raw).toMatch(/Transfer failed/);
+    expect(byHost.raw).not.toMatch(/SOA/);
+    const bySecondary = await dig('dig', '127.0.0.1', dns.port, ['lab.test', 'AXFR', '-y', `hmac-sha256:secondary:${xfr}`]);
+    expect(bySecondary.raw).toMatch(/XFR size: 4 records/);
+    // A transfer grant changes nothing.
+    expect((await nsupdate(dns.port, `hmac-sha256:secondary:${xfr}`, ['update add www.lab.test 600 IN A 127.0.0.1'])).stderr).toMatch(/REFUSED/);
+    await expect.poll(() => dns.logs()).toMatch(/"event":"transfer-refused".*"reason":"no zone or transfer grant"/);
+  });
+
+  test('a signed update replayed byte for byte within the fudge window is refused (REFUSED, logged as a replay), the zone unchanged', async () => {
+    const s = secret();
+    await using dns = await startCliProcess(['dns', 'start', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-dns-')), '--tsig-key', `admin:hmac-sha256:${s}`]);
+    const key = parseTsigKey(`admin:hmac-sha256:${s}`);
+    const update = (id: number, op: 'add' | 'delete') => {
+      const m = emptyMessage(id);
+      m.opcode = OPCODE.UPDATE;
+      m.questions = [{ name: 'lab.test', type: TYPE.SOA, class: CLASS.IN }];
+      const data = { type: 'SRV' as const, priority: 0, weight: 0, port: 1688, target: 'kms1.lab.test' };
+      m.authorities = [{ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: op === 'add' ? CLASS.IN : CLASS.NONE, ttl: op === 'add' ? 600 : 0, data }];
+      return signRequest(m, key, Date.now()).bytes;
+    };
+    const target = { host: '127.0.0.1', port: dns.port };
+    const add = update(1, 'add');
+    expect(rcodeName((await exchangeUdp(target, add)).rcode)).toBe('NOERROR');
+    expect(await srv(dns.port)).toEqual(['0 0 1688 kms1.lab.test.']);
+    // The admin removes the record; a captured copy of the add must not bring it back.
+    expect(rcodeName((await exchangeUdp(target, update(2, 'delete'))).rcode)).toBe('NOERROR');
+    const before = await serial(dns.port);
+    expect(rcodeName((await exchangeUdp(target, add)).rcode)).toBe('REFUSED');
+    expect(await srv(dns.port)).toEqual([]);
+    expect(await serial(dns.port)).toBe(before);
+    await expect.poll(() => dns.logs()).toMatch(/"event":"update-refused".*"reason":"replay"/);
+    // nsupdate's own fresh updates still go through.
+    expect((await nsupdate(dns.port, `hmac-sha256:admin:${s}`, ['update add _vlmcs._tcp.lab.test 600 IN SRV 0 0 1688 kms1.lab.test.'])).code).toBe(0);
   });
 
   test('--config: zones from records and keys with grants, the structured form of the flags', async () => {

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { listenFailed, type KmsLabError } from '@kmslab/core';
 import type { Logger } from 'pino';
 import { AnswerCache } from './answer-cache.js';
+import { ReplayGuard } from './update/replay-guard.js';
 import { handleMessage, type ServerContext } from './handle-message.js';
 import type { KeyPolicy } from './update/policy.js';
 import type { Zone } from './zone/zone.js';
@@ -52,6 +53,7 @@ export class DnsServer {
       onChange: o.onChange,
       onEvent: (e) => o.logger?.info(e, String(e.event)),
       cache: o.cache === false ? undefined : new AnswerCache(),
+      replays: new ReplayGuard(),
     };
   }
 

@@ -1,7 +1,8 @@
 import { CLASSIC_UDP_SIZE, OPCODE, RCODE, TYPE, decodeMessage, emptyMessage, encodeMessage, rcodeName, signResponse, type Message, type Verified, verifyRequest } from '@kmslab/dns-wire';
 import { AnswerCache } from './answer-cache.js';
 import { answerQuery, responseTo } from './answer-query.js';
-import type { KeyPolicy } from './update/policy.js';
+import { mayTransfer, type KeyPolicy } from './update/policy.js';
+import type { ReplayGuard } from './update/replay-guard.js';
 import { applyUpdate } from './update/apply-update.js';
 import type { Zone } from './zone/zone.js';
 import type { ZoneSet } from './zone/zone-set.js';
@@ -23,6 +24,8 @@ export interface ServerContext {
   onEvent?(event: Record<string, unknown>): void;
   /** Pre-encoded answers for plain queries (the fast path); none: every query is answered in full. */
   cache?: AnswerCache;
+  /** Signed updates already applied in their TSIG window; a repeat is refused. */
+  replays?: ReplayGuard;
 }
 
 export interface Handled {
@@ -94,6 +97,10 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled 
       return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update' };
     }
     const policy = ctx.keys.get(good.key.name)!;
+    if (ctx.replays && !ctx.replays.admit(good.requestMac, good.tsig.timeSigned, good.tsig.fudge, Math.floor(ctx.now() / 1000))) {
+      ctx.onEvent?.({ event: 'update-refused', zone: req.questions[0]?.name, key: good.key.name, reason: 'replay' });
+      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update' };
+    }
     const outcome = applyUpdate(req, ctx.zones, policy.grants);
     if (outcome.changed && outcome.zone) ctx.onChange?.(outcome.zone);
     ctx.onEvent?.({ event: 'update', zone: outcome.zone?.origin, key: good.key.name, rcode: rcodeName(outcome.rcode), changed: outcome.changed, serial: outcome.zone?.serial, reason: outcome.reason });
@@ -106,6 +113,10 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled 
     if (transport === 'udp') return { bytes: reply(responseTo(req, RCODE.FORMERR)), rcode: RCODE.FORMERR, kind: 'query' };
     if (ctx.keys.size > 0 && !good) {
       ctx.onEvent?.({ event: 'transfer-refused', zone: req.questions[0]!.name, reason: 'unsigned' });
+      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'transfer' };
+    }
+    if (good && !mayTransfer(ctx.keys.get(good.key.name)!.grants)) {
+      ctx.onEvent?.({ event: 'transfer-refused', zone: req.questions[0]!.name, key: good.key.name, reason: 'no zone or transfer grant' });
       return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'transfer' };
     }
     const messages = zoneTransfer(req, ctx.zones);

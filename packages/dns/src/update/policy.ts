@@ -7,9 +7,11 @@ import type { Zone } from '../zone/zone.js';
  * - `zone`: anything in the zone (BIND's `allow-update { key K; }`), the default;
  * - `name=FQDN`: records at exactly that name; `subdomain=FQDN`: at or below it;
  * - `host=FQDN`: what a KMS host publishing itself needs: `_vlmcs._tcp` SRV
- *   records whose target is FQDN, and FQDN's own A/AAAA records.
+ *   records whose target is FQDN, and FQDN's own A/AAAA records;
+ * - `transfer`: zone transfers (AXFR) and no changes, for a secondary.
+ * Transfers need `zone` or `transfer`: a host's key must not read the whole zone.
  */
-export type Grant = { kind: 'zone' } | { kind: 'name' | 'subdomain' | 'host'; name: string };
+export type Grant = { kind: 'zone' | 'transfer' } | { kind: 'name' | 'subdomain' | 'host'; name: string };
 
 export interface KeyPolicy {
   key: TsigKey;
@@ -22,9 +24,9 @@ export function parseKeyPolicy(text: string): KeyPolicy {
   const key = parseTsigKey(parts.slice(0, 3).join(':'));
   if (parts.length > 4) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `TSIG key ${key.name}: too many ":" fields`);
   const grants = (parts[3] ?? 'zone').split(',').map((g): Grant => {
-    if (g === 'zone') return { kind: 'zone' };
+    if (g === 'zone' || g === 'transfer') return { kind: g };
     const m = /^(name|subdomain|host)=(.+)$/.exec(g);
-    if (!m) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `TSIG key ${key.name}: grant "${g}" must be zone, name=FQDN, subdomain=FQDN or host=FQDN`);
+    if (!m) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `TSIG key ${key.name}: grant "${g}" must be zone, transfer, name=FQDN, subdomain=FQDN or host=FQDN`);
     return { kind: m[1] as 'name' | 'subdomain' | 'host', name: canonicalName(m[2]!) };
   });
   return { key, grants };
@@ -37,6 +39,8 @@ export function allowed(grants: readonly Grant[], zone: Zone, rr: ResourceRecord
     switch (g.kind) {
       case 'zone':
         return true;
+      case 'transfer':
+        return false;
       case 'name':
         return name === g.name;
       case 'subdomain':
@@ -45,6 +49,11 @@ export function allowed(grants: readonly Grant[], zone: Zone, rr: ResourceRecord
         return hostMayChange(g.name, zone, name, rr);
     }
   });
+}
+
+/** AXFR: a `zone` or `transfer` grant. */
+export function mayTransfer(grants: readonly Grant[]): boolean {
+  return grants.some((g) => g.kind === 'zone' || g.kind === 'transfer');
 }
 
 function hostMayChange(host: string, zone: Zone, name: string, rr: ResourceRecord): boolean {
