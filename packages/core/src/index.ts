@@ -13,3 +13,4 @@ export * from './protocol/codec.js';
 export { FrameDecoder, looksLikeDceRpcBind } from './protocol/frame-decoder.js';
 export { KmsConnection, type KmsConnectionOptions } from './protocol/connection.js';
 export { parseUserJson, readUserFile } from './user-file.js';
+export { TcpConnections, type TcpConnectionLimits } from './net/tcp-connections.js';

@@ -110,7 +110,7 @@ export class DnsServer {
     tcp.maxConnections = this.#o.maxTcpConnections;
     const tcpPort = await new Promise<number>((resolve, reject) => {
       tcp.once('error', (err) => reject(listenFailed('DNS server (TCP)', address, port, err)));
-      tcp.listen({ host: address, port, ipv6Only: false }, () => resolve((tcp.address() as { port: number }).port));
+      tcp.listen({ host: address, port, ipv6Only: false, backlog: 4096 }, () => resolve((tcp.address() as { port: number }).port));
     });
     tcp.removeAllListeners('error');
     tcp.on('error', (err) => this.#o.logger?.error({ err }, 'DNS TCP listener error'));

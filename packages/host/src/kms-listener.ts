@@ -3,6 +3,7 @@ import {
   FrameDecoder,
   KmsLabError,
   PROTOCOL_VERSION,
+  TcpConnections,
   decodeFrame,
   encodeActivationResponse,
   encodeError,
@@ -15,6 +16,9 @@ import type { ActivationService } from './activation-service.js';
 import type { ResolvedHostOptions } from './host-options.js';
 import type { HostMetrics } from './metrics.js';
 import { SOFTWARE } from './software.js';
+
+/** Frames answered in one turn of the event loop before other connections get theirs. */
+const FRAMES_PER_TURN = 256;
 
 export interface ListenAddress {
   address: string;
@@ -32,8 +36,10 @@ export class KmsListener {
   readonly #service: ActivationService;
   readonly #metrics: HostMetrics;
   readonly #servers: Server[] = [];
-  readonly #sockets = new Map<Socket, { inFlight: number }>();
+  readonly #sockets = new Set<Socket>();
+  readonly #connections: TcpConnections;
   #inFlight = 0;
+  #helloTemplate: Buffer | null = null;
   #draining = false;
   #drained: (() => void) | null = null;
 
@@ -41,6 +47,8 @@ export class KmsListener {
     this.#o = options;
     this.#service = service;
     this.#metrics = metrics;
+    // docs/protocol.md "Limits": idle 60 s, half a frame at most that long from its first byte.
+    this.#connections = new TcpConnections({ maxConnections: options.maxConnections, idleTimeoutMs: options.idleTimeoutMs, messageTimeoutMs: options.idleTimeoutMs });
   }
 
   async listen(): Promise<ListenAddress[]> {
@@ -80,20 +88,21 @@ export class KmsListener {
         };
       });
     }
-    for (const socket of this.#sockets.keys()) socket.end();
+    for (const socket of this.#sockets) socket.end();
     const deadline = setTimeout(() => {
-      for (const socket of this.#sockets.keys()) socket.destroy();
+      for (const socket of this.#sockets) socket.destroy();
     }, 1000);
     await closed;
     clearTimeout(deadline);
+    this.#connections.close();
   }
 
   #bind(address: string, port: number): Promise<{ port: number }> {
     const server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
-    server.maxConnections = this.#o.maxConnections;
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => reject(listenFailed('KMS port', address, port, err)));
-      server.listen({ host: address, port, ipv6Only: false }, () => {
+      // A deep accept queue (the kernel caps it at somaxconn): a burst of connects is not dropped to a 1 s SYN retry.
+      server.listen({ host: address, port, ipv6Only: false, backlog: 4096 }, () => {
         server.removeAllListeners('error');
         server.on('error', (err) => this.#o.logger?.error({ err }, 'KMS listener error'));
         this.#servers.push(server);
@@ -103,80 +112,123 @@ export class KmsListener {
   }
 
   #accept(socket: Socket): void {
-    const state = { inFlight: 0 };
+    socket.on('error', () => {}); // a reset by the peer is not the host's problem
+    if (!this.#connections.admit(socket)) return;
     const decoder = new FrameDecoder();
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.#sockets.set(socket, state);
+    this.#sockets.add(socket);
     this.#metrics.connections.inc();
-    socket.setTimeout(this.#o.idleTimeoutMs, () => {
-      if (state.inFlight === 0) socket.destroy();
-    });
-    socket.on('error', () => {}); // a reset by the peer is not the host's problem
     socket.on('close', () => {
       this.#sockets.delete(socket);
       this.#metrics.connections.dec();
     });
-    socket.on('data', (chunk) => {
-      let frames: Buffer[];
+    socket.on('data', (chunk: Buffer) => this.#onData(socket, decoder, peer, chunk));
+  }
+
+  /**
+   * One chunk in: its whole frames answered in order. Answers ready at once
+   * (hello, bad fields) leave in one write: a chunk of thousands of pipelined
+   * frames costs one buffer, not thousands.
+   */
+  #onData(socket: Socket, decoder: FrameDecoder, peer: string, chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = decoder.push(chunk);
+    } catch (err) {
+      return this.#reject(socket, peer, toKmsLabError(err, 'KMSLAB_MALFORMED_FRAME'), 0);
+    }
+    this.#connections.received(socket, frames.length, decoder.buffered > 0);
+    this.#answerFrames(socket, peer, frames, 0);
+  }
+
+  /**
+   * Works through a chunk's frames a slice per turn of the event loop, not
+   * reading more meanwhile (order is kept): one connection's 5,000 pipelined
+   * frames cannot keep every other client waiting.
+   */
+  #answerFrames(socket: Socket, peer: string, frames: Buffer[], from: number): void {
+    const until = Math.min(frames.length, from + FRAMES_PER_TURN);
+    const ready: Buffer[] = [];
+    const flush = () => {
+      if (ready.length > 0) this.#write(socket, ready.length === 1 ? ready[0]! : Buffer.concat(ready));
+    };
+    for (let i = from; i < until; i++) {
+      const raw = frames[i]!;
+      let frame;
       try {
-        frames = decoder.push(chunk);
+        frame = decodeFrame(raw);
       } catch (err) {
-        return this.#reject(socket, peer, toKmsLabError(err, 'KMSLAB_MALFORMED_FRAME'), 0);
-      }
-      for (const raw of frames) {
-        let frame;
-        try {
-          frame = decodeFrame(raw);
-        } catch (err) {
-          const e = toKmsLabError(err, 'KMSLAB_MALFORMED_FRAME');
-          const requestId = (e.detail?.requestId as number | undefined) ?? 0;
-          // A bad field in a whole frame: the stream is still in step, so answer that request alone.
-          if (e.code === 'KMSLAB_MALFORMED_REQUEST') {
-            this.#protocolError(peer, e);
-            socket.write(encodeError(requestId, { code: e.code, message: e.message }));
-            continue;
-          }
-          return this.#reject(socket, peer, e, requestId);
-        }
-        if (this.#draining) {
-          socket.write(encodeError(frame.requestId, { code: 'KMSLAB_SHUTTING_DOWN', message: 'The KMS host is shutting down; try another host' }));
+        const e = toKmsLabError(err, 'KMSLAB_MALFORMED_FRAME');
+        const requestId = (e.detail?.requestId as number | undefined) ?? 0;
+        // A bad field in a whole frame: the stream is still in step, so answer that request alone.
+        if (e.code === 'KMSLAB_MALFORMED_REQUEST') {
+          this.#protocolError(peer, e);
+          ready.push(encodeError(requestId, { code: e.code, message: e.message }));
           continue;
         }
-        if (frame.type === 'helloRequest') {
-          socket.write(encodeHelloResponse(frame.requestId, { protocolVersion: PROTOCOL_VERSION, software: SOFTWARE, hostId: this.#o.hostId }));
-        } else if (frame.type === 'activationRequest') {
-          this.#activate(socket, state, peer, frame.requestId, frame.body);
-        } else if (frame.type === 'makRequest') {
-          this.#answer(socket, state, frame.requestId, this.#service.handleMak(frame.body, peer).then((r) => encodeMakResponse(frame.requestId, r)));
-        } else {
-          return this.#reject(socket, peer, new KmsLabError('KMSLAB_MALFORMED_FRAME', `A host does not accept ${frame.type} frames`), frame.requestId);
-        }
+        flush();
+        return this.#reject(socket, peer, e, requestId);
       }
+      if (this.#draining) {
+        ready.push(encodeError(frame.requestId, { code: 'KMSLAB_SHUTTING_DOWN', message: 'The KMS host is shutting down; try another host' }));
+      } else if (frame.type === 'helloRequest') {
+        ready.push(this.#hello(frame.requestId));
+      } else if (frame.type === 'activationRequest') {
+        this.#activate(socket, peer, frame.requestId, frame.body);
+      } else if (frame.type === 'makRequest') {
+        this.#answer(socket, frame.requestId, this.#service.handleMak(frame.body, peer).then((r) => encodeMakResponse(frame.requestId, r)));
+      } else {
+        flush();
+        return this.#reject(socket, peer, new KmsLabError('KMSLAB_MALFORMED_FRAME', `A host does not accept ${frame.type} frames`), frame.requestId);
+      }
+    }
+    flush();
+    if (until === frames.length) {
+      if (from > 0) this.#connections.release(socket);
+      return;
+    }
+    if (from === 0) this.#connections.hold(socket);
+    setImmediate(() => {
+      if (!socket.destroyed) this.#answerFrames(socket, peer, frames, until);
     });
   }
 
-  #activate(socket: Socket, state: { inFlight: number }, peer: string, requestId: number, body: Parameters<ActivationService['handle']>[0]): void {
-    this.#answer(socket, state, requestId, this.#service.handle(body, peer).then((response) => encodeActivationResponse(requestId, response)));
+  /** The hello answer differs only in its request id: encoded once, copied with the id patched in. */
+  #hello(requestId: number): Buffer {
+    this.#helloTemplate ??= encodeHelloResponse(0, { protocolVersion: PROTOCOL_VERSION, software: SOFTWARE, hostId: this.#o.hostId });
+    const answer = Buffer.from(this.#helloTemplate);
+    answer.writeUInt32BE(requestId >>> 0, 8);
+    return answer;
+  }
+
+  #activate(socket: Socket, peer: string, requestId: number, body: Parameters<ActivationService['handle']>[0]): void {
+    this.#answer(socket, requestId, this.#service.handle(body, peer).then((response) => encodeActivationResponse(requestId, response)));
   }
 
   /** Writes the answer when it is ready, or an error frame; counts it as in flight until then (drain waits). */
-  #answer(socket: Socket, state: { inFlight: number }, requestId: number, answer: Promise<Buffer>): void {
-    state.inFlight++;
+  #answer(socket: Socket, requestId: number, answer: Promise<Buffer>): void {
+    this.#connections.started(socket);
     this.#inFlight++;
     answer.then(
-      (bytes) => this.#reply(socket, state, bytes),
+      (bytes) => this.#reply(socket, bytes),
       (err) => {
         const e = toKmsLabError(err, 'KMSLAB_HOST_UNAVAILABLE');
-        this.#reply(socket, state, encodeError(requestId, { code: e.code, message: e.message }));
+        this.#reply(socket, encodeError(requestId, { code: e.code, message: e.message }));
       },
     );
   }
 
-  #reply(socket: Socket, state: { inFlight: number }, bytes: Buffer): void {
-    state.inFlight--;
+  #reply(socket: Socket, bytes: Buffer): void {
     this.#inFlight--;
     if (socket.writable) socket.write(bytes);
+    this.#connections.wrote(socket, true);
     if (this.#inFlight === 0) this.#drained?.();
+  }
+
+  /** An answer that ends no request in flight; the connection's backpressure sees it. */
+  #write(socket: Socket, bytes: Buffer): void {
+    socket.write(bytes);
+    this.#connections.wrote(socket);
   }
 
   /** Bad input: one error frame, then close (docs/protocol.md "Errors"); a real KMS client is only logged and closed. */
