@@ -1,6 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
-import { listenFailed, type KmsLabError } from '@kmslab/core';
+import { TcpConnections, listenFailed, type KmsLabError } from '@kmslab/core';
 import type { Logger } from 'pino';
 import { AnswerCache } from './answer-cache.js';
 import { ReplayGuard } from './update/replay-guard.js';
@@ -35,6 +35,7 @@ export class DnsServer {
   readonly #udp: UdpSocket[] = [];
   readonly #tcp: Server[] = [];
   readonly #connections = new Set<Socket>();
+  readonly #tcpRules: TcpConnections;
   readonly #ctx: ServerContext;
   #port = 0;
 
@@ -46,6 +47,13 @@ export class DnsServer {
       tcpIdleTimeoutMs: o.tcpIdleTimeoutMs ?? 30_000,
       logger: o.logger,
     };
+    // RFC 7766 §6.2: the server manages its connections; a query's bytes have the idle timeout
+    // from their first byte, and at the cap the connection used longest ago makes room.
+    this.#tcpRules = new TcpConnections({
+      maxConnections: this.#o.maxTcpConnections,
+      idleTimeoutMs: this.#o.tcpIdleTimeoutMs,
+      messageTimeoutMs: this.#o.tcpIdleTimeoutMs,
+    });
     this.#ctx = {
       zones: o.zones,
       keys: new Map((o.keys ?? []).map((k) => [k.key.name, k])),
@@ -79,6 +87,7 @@ export class DnsServer {
   async close(): Promise<void> {
     for (const s of this.#udp) s.close();
     for (const c of this.#connections) c.destroy();
+    this.#tcpRules.close();
     await Promise.all(this.#tcp.map((s) => new Promise((r) => s.close(r))));
   }
 
@@ -107,7 +116,6 @@ export class DnsServer {
   async #listenOne(address: string, port: number): Promise<number> {
     const v6 = address.includes(':');
     const tcp = createServer((socket) => this.#acceptTcp(socket));
-    tcp.maxConnections = this.#o.maxTcpConnections;
     const tcpPort = await new Promise<number>((resolve, reject) => {
       tcp.once('error', (err) => reject(listenFailed('DNS server (TCP)', address, port, err)));
       tcp.listen({ host: address, port, ipv6Only: false, backlog: 4096 }, () => resolve((tcp.address() as { port: number }).port));
@@ -132,21 +140,23 @@ export class DnsServer {
 
   /** Length-prefixed messages (RFC 1035 §4.2.2), answered in order, pipelined. */
   #acceptTcp(socket: Socket): void {
+    socket.on('error', () => {});
+    if (!this.#tcpRules.admit(socket)) return;
     this.#connections.add(socket);
     socket.setNoDelay(true);
-    socket.setTimeout(this.#o.tcpIdleTimeoutMs, () => socket.destroy());
-    socket.on('error', () => {});
     socket.on('close', () => this.#connections.delete(socket));
     let pending: Buffer | null = null;
     socket.on('data', (chunk: Buffer) => {
       let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
       pending = null;
       let o = 0;
+      let whole = 0;
       while (buf.length - o >= 2) {
         const len = buf.readUInt16BE(o);
         if (buf.length - o - 2 < len) break;
         const out = handleMessage(buf.subarray(o + 2, o + 2 + len), 'tcp', this.#ctx);
         o += 2 + len;
+        whole++;
         if (!out.bytes) {
           // A TCP peer sending garbage or responses gets no more of our time.
           socket.destroy();
@@ -160,6 +170,8 @@ export class DnsServer {
         }
       }
       if (o < buf.length) pending = Buffer.from(buf.subarray(o));
+      this.#tcpRules.received(socket, whole, pending !== null);
+      if (whole > 0) this.#tcpRules.wrote(socket);
     });
   }
 }
