@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { HostStatus } from '@kmslab/host';
-import { startHost, TestClient } from './support/kms-host.js';
+import { join } from 'node:path';
+import { runCli, startCliHost } from './support/cli.js';
+import { startHost, tempDir, TestClient } from './support/kms-host.js';
 
 describe('admin listener', () => {
   test('/status reports per-family statistics, key group, packs and this replica', async () => {
@@ -80,5 +82,63 @@ describe('lab clock (host start --lab-clock, for kmslab lab run --live)', () => 
 
     await using plain = await startCliHost(['--data-dir', `/tmp/kmslab-plainclock-${process.pid}`]);
     expect((await fetch(`${plain.adminUrl}/lab/clock`, { method: 'PUT', body: '{"now":1}' })).status).toBe(405);
+  });
+});
+
+describe('admin listener beyond loopback needs a token (DEVELOPERS.md "Secure by default")', () => {
+  const labStart = '2026-12-01T00:00:00.000Z';
+
+  test('--admin 0.0.0.0 with --lab-clock: a generated token printed once, never logged; without it every route is 401 and the clock does not move', async () => {
+    await using dir = tempDir();
+    await using host = await startCliHost(['--admin', '0.0.0.0:0', '--lab-clock', labStart, '--data-dir', join(dir.path, 'data')]);
+    const url = `http://127.0.0.1:${new URL(host.adminUrl).port}`;
+    const token = /Authorization: Bearer (\S+)/.exec(host.logs())?.[1];
+    expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    for (const [path, init] of [['/status', {}], ['/healthz', {}], ['/metrics', {}], ['/lab/clock', { method: 'PUT', body: JSON.stringify({ now: Date.parse(labStart) + 40 * 86_400_000 }) }]] as const) {
+      expect((await fetch(`${url}${path}`, init)).status, path).toBe(401);
+      expect((await fetch(`${url}${path}`, { ...init, headers: { authorization: 'Bearer wrong-token-of-some-length' } })).status, path).toBe(401);
+    }
+    const auth = { authorization: `Bearer ${token}` };
+    expect(await (await fetch(`${url}/lab/clock`, { headers: auth })).json()).toEqual({ now: Date.parse(labStart) });
+    expect((await fetch(`${url}/status`, { headers: auth })).status).toBe(200);
+    // The token appears once (the printed line), in no JSON log line.
+    const logs = host.logs();
+    expect(logs.split(token!).length - 1).toBe(1);
+    for (const line of logs.split('\n').filter((l) => l.startsWith('{'))) expect(line).not.toContain(token);
+    // host status needs it too: a one-line error without, the report with it.
+    const without = await runCli(['host', 'status', '--admin', url]);
+    expect(without.stderr).toMatch(/^kmslab: .* needs its admin token: pass --admin-token TOKEN or set KMSLAB_ADMIN_TOKEN \(KMSLAB_INVALID_ARGUMENT\)\n$/);
+    const withToken = await runCli(['host', 'status', '--admin', url, '--admin-token', token!]);
+    expect(withToken.stdout).toContain('Key Management Service is enabled');
+  });
+
+  test('a clock that is not a finite number or is over 100 years away is a 400 with one line; the host keeps answering', async () => {
+    await using dir = tempDir();
+    await using host = await startCliHost(['--lab-clock', labStart, '--data-dir', join(dir.path, 'data')]);
+    for (const body of ['{"now":1e300}', '{"now":"5"}', '{"now":null}', 'not json', JSON.stringify({ now: Date.now() + 101 * 365.25 * 86_400_000 })]) {
+      const res = await fetch(`${host.adminUrl}/lab/clock`, { method: 'PUT', body });
+      expect(res.status, body).toBe(400);
+      expect((await res.text()).trim().split('\n'), body).toHaveLength(1);
+    }
+    expect(await (await fetch(`${host.adminUrl}/lab/clock`)).json()).toEqual({ now: Date.parse(labStart) });
+    expect((await fetch(`${host.adminUrl}/status`)).status).toBe(200);
+  });
+
+  test('a chosen token (KMSLAB_ADMIN_TOKEN) is required even on loopback and is not printed', async () => {
+    await using dir = tempDir();
+    const token = 'chosen-token-0123456789';
+    process.env.KMSLAB_ADMIN_TOKEN = token;
+    try {
+      await using host = await startCliHost(['--data-dir', join(dir.path, 'data')]);
+      expect(host.logs()).not.toContain(token);
+      expect((await fetch(`${host.adminUrl}/healthz`)).status).toBe(401);
+      expect((await fetch(`${host.adminUrl}/healthz`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      // The container HEALTHCHECK reads the same variable.
+      expect((await runCli(['healthcheck', '--admin', new URL(host.adminUrl).host])).stdout).toBe('host admin /healthz: 200\n');
+    } finally {
+      delete process.env.KMSLAB_ADMIN_TOKEN;
+    }
+    const short = await runCli(['host', 'start', '--admin-token', 'short', '--port', '0', '--admin', '127.0.0.1:0']);
+    expect(short.stderr).toMatch(/admin token must be at least 16 characters .*\(KMSLAB_INVALID_ARGUMENT\)/);
   });
 });

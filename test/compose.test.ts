@@ -10,6 +10,7 @@ const env = {
   REDIS_IMAGE,
   LAB_NET: `172.29.${(process.pid % 250) + 1}`,
   LAB_BRIDGE: `kmslab-t${process.pid % 100_000}`,
+  KMSLAB_ADMIN_TOKEN: `compose-test-token-${process.pid}`,
 };
 const compose = (...args: string[]) => sh('docker-compose', ['-p', project, '-f', 'infra/compose/docker-compose.yml', ...args], { env, exitCodes: [0, 2] }); // 2: kmslab client activate, not licensed
 
@@ -49,7 +50,7 @@ describe('compose training lab', () => {
     }
     for (const l of lines) expect(l[0]).toMatchObject({ discoveredBy: 'dns', host: 'kms1.lab.test:1688' });
     const admin = compose('port', 'kms1', '9688').trim();
-    const status = (await (await fetch(`http://${admin}/status`)).json()) as { families: { windows: { currentCount: number } }; store: { kind: string } };
+    const status = (await (await fetch(`http://${admin}/status`, { headers: { authorization: `Bearer ${env.KMSLAB_ADMIN_TOKEN}` } })).json()) as { families: { windows: { currentCount: number } }; store: { kind: string } };
     expect(status.store.kind).toBe('redis');
     expect(status.families.windows.currentCount).toBe(3);
   });

@@ -30,7 +30,7 @@ describe('@kmslab/testcontainers', () => {
   test('both hosts published themselves into the DNS container with their priorities', async () => {
     const srv = await lab.resolveSrv();
     expect(srv.map((r) => [r.target, r.priority, r.port]).sort()).toEqual([['kms1.lab.test', 0, 1688], ['kms2.lab.test', 10, 1688]]);
-    const status = (await (await fetch(`${lab.hosts[0]!.adminUrl}/status`)).json()) as { store: { kind: string; healthy: boolean }; publishing?: unknown };
+    const status = (await (await fetch(`${lab.hosts[0]!.adminUrl}/status`, { headers: lab.hosts[0]!.adminHeaders })).json()) as { store: { kind: string; healthy: boolean }; publishing?: unknown };
     expect(status.store).toMatchObject({ kind: 'redis', healthy: true });
   });
 

@@ -14,3 +14,4 @@ export { FrameDecoder, looksLikeDceRpcBind } from './protocol/frame-decoder.js';
 export { KmsConnection, type KmsConnectionOptions } from './protocol/connection.js';
 export { parseUserJson, readUserFile } from './user-file.js';
 export { TcpConnections, type TcpConnectionLimits } from './net/tcp-connections.js';
+export { bearerMatches, checkAdminToken, generateAdminToken, isLoopbackAddress } from './admin-token.js';

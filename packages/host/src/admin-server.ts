@@ -1,16 +1,26 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { listenFailed, parseHostPort, type SettableClock } from '@kmslab/core';
+import { bearerMatches, listenFailed, parseHostPort, type SettableClock } from '@kmslab/core';
 
 export interface AdminHandlers {
   status(): Promise<unknown>;
   healthy(): Promise<boolean>;
   registry: Registry;
   /** Set when a lab runner drives the host's time (`host start --lab-clock`). */
-  clockControl?: SettableClock;
+  clockControl?: SettableClock | undefined;
+  /** When set, every request needs `Authorization: Bearer TOKEN` (401 otherwise, nothing changes). */
+  token?: string | null | undefined;
+  /** Wall-clock time, for the sanity bound on a lab clock (not the lab's own time). */
+  realNow?: (() => number) | undefined;
 }
 
-/** The admin listener: `/status` (JSON), `/metrics` (Prometheus), `/healthz`. */
+/** A lab clock may be set this far from the real time, no further. */
+const MAX_CLOCK_OFFSET_MS = 100 * 365.25 * 24 * 3_600_000;
+
+/**
+ * The admin listener: `/status` (JSON), `/metrics` (Prometheus), `/healthz`,
+ * and `PUT /lab/clock` in lab runs. With a token every route needs it.
+ */
 export class AdminServer {
   readonly #server: Server;
   readonly #h: AdminHandlers;
@@ -39,6 +49,10 @@ export class AdminServer {
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    if (this.#h.token && !bearerMatches(req.headers.authorization, this.#h.token)) {
+      res.setHeader('www-authenticate', 'Bearer realm="kmslab admin"');
+      return send(res, 401, 'text/plain', 'Send Authorization: Bearer TOKEN (the token kmslab printed at start, or --admin-token / KMSLAB_ADMIN_TOKEN)\n');
+    }
     if (path === '/lab/clock' && this.#h.clockControl) return this.#setClock(req, res, this.#h.clockControl);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
     switch (path) {
@@ -60,7 +74,9 @@ export class AdminServer {
       let body = '';
       for await (const chunk of req) if ((body += chunk).length > 1024) return send(res, 413, 'text/plain', 'too long\n');
       const now = (() => { try { return (JSON.parse(body) as { now?: unknown }).now; } catch { return undefined; } })();
-      if (typeof now !== 'number' || !Number.isFinite(now)) return send(res, 400, 'text/plain', 'Send {"now": <ms since the epoch>}\n');
+      if (typeof now !== 'number' || !Number.isFinite(now)) return send(res, 400, 'text/plain', 'Send {"now": <ms since the epoch>}: a finite number\n');
+      const real = (this.#h.realNow ?? Date.now)();
+      if (Math.abs(now - real) > MAX_CLOCK_OFFSET_MS) return send(res, 400, 'text/plain', 'The lab clock must stay within 100 years of the real time\n');
       clock.set(now);
     }
     return send(res, 200, 'application/json', `${JSON.stringify({ now: clock.now() })}\n`);

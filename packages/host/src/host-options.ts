@@ -6,7 +6,11 @@ import {
   DEFAULT_RENEWAL_INTERVAL_MIN,
   MAX_CLOCK_SKEW_MS,
   KmsLabError,
+  checkAdminToken,
+  generateAdminToken,
+  isLoopbackAddress,
   isValidInterval,
+  parseHostPort,
   realClock,
   type Clock,
   type SettableClock,
@@ -34,6 +38,11 @@ export interface HostOptions {
   port?: number;
   /** Admin HTTP listener `HOST:PORT` (`/status`, `/metrics`, `/healthz`); null turns it off. */
   admin?: string | null;
+  /**
+   * Bearer token the admin listener requires. Given: required on any address.
+   * Not given: none on loopback; beyond loopback one is generated (`KmsHost.adminToken`).
+   */
+  adminToken?: string;
   activationIntervalMin?: number;
   renewalIntervalMin?: number;
   maxConnections?: number;
@@ -51,7 +60,13 @@ export interface HostOptions {
   deregisterOnClose?: boolean;
 }
 
-export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin' | 'publisher' | 'clockControl'>> & { clockControl: SettableClock | undefined; logger: Logger | undefined; admin: string | null; publisher: DnsPublisher | null };
+export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin' | 'adminToken' | 'publisher' | 'clockControl'>> & {
+  clockControl: SettableClock | undefined;
+  logger: Logger | undefined;
+  admin: string | null;
+  adminToken: { value: string; generated: boolean } | null;
+  publisher: DnsPublisher | null;
+};
 
 const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -60,6 +75,14 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
     throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Host id "${o.hostId}" must be 1-64 letters, digits, dots, dashes or underscores`);
   }
   const catalog = o.catalog ?? Catalog.load();
+  const admin = o.admin === undefined ? DEFAULT_ADMIN_ADDRESS : o.admin;
+  // DEVELOPERS.md "Secure by default": beyond loopback the admin listener needs a token.
+  const adminToken =
+    o.adminToken !== undefined
+      ? { value: checkAdminToken(o.adminToken), generated: false }
+      : admin !== null && !isLoopbackAddress(parseHostPort(admin, { allowPortZero: true, what: 'The admin address' }).host)
+        ? { value: generateAdminToken(), generated: true }
+        : null;
   const activationIntervalMin = o.activationIntervalMin ?? DEFAULT_ACTIVATION_INTERVAL_MIN;
   const renewalIntervalMin = o.renewalIntervalMin ?? DEFAULT_RENEWAL_INTERVAL_MIN;
   for (const [name, v] of [['activation', activationIntervalMin], ['renewal', renewalIntervalMin]] as const) {
@@ -76,7 +99,8 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
     licensePacks: [...new Set((o.licensePacks ?? []).map((p) => catalog.licensePack(p).id))],
     listen: o.listen?.length ? o.listen : ['::'],
     port: o.port ?? DEFAULT_KMS_PORT,
-    admin: o.admin === undefined ? DEFAULT_ADMIN_ADDRESS : o.admin,
+    admin,
+    adminToken,
     activationIntervalMin,
     renewalIntervalMin,
     maxConnections: o.maxConnections ?? 10_000,

@@ -48,7 +48,7 @@ export class KmsHost {
     });
     this.#listener = new KmsListener(o, new ActivationService(o, this.#metrics), this.#metrics);
     this.#admin =
-      o.admin === null ? null : new AdminServer({ status: () => this.status(), healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl });
+      o.admin === null ? null : new AdminServer({ status: () => this.status(), healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl, token: o.adminToken?.value });
   }
 
   /** Starts listening. The store is the caller's; `close()` closes it too. */
@@ -80,6 +80,16 @@ export class KmsHost {
 
   get adminUrl(): string | null {
     return this.#adminUrl;
+  }
+
+  /** The admin listener's bearer token (given, or generated for an address beyond loopback); null when it needs none. */
+  get adminToken(): string | null {
+    return this.#o.adminToken?.value ?? null;
+  }
+
+  /** True when kmslab made the token up (the caller shows it once; it is never logged). */
+  get adminTokenGenerated(): boolean {
+    return this.#o.adminToken?.generated ?? false;
   }
 
   async status(): Promise<HostStatus> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { KMSLAB_IMAGE } from './images.js';
 
@@ -12,9 +13,15 @@ export interface PublishOptions {
   domains?: string[];
 }
 
-/** `kmslab host start` in a container: KMS on 1688, admin on 9688; memory store, or Redis. */
+/**
+ * `kmslab host start` in a container: KMS on 1688, admin on 9688; memory
+ * store, or Redis. The admin listener is reachable beyond the container's
+ * loopback, so it gets a token (random unless `withAdminToken`), passed as
+ * KMSLAB_ADMIN_TOKEN so the image's HEALTHCHECK can use it too.
+ */
 export class KmsLabHostContainer extends GenericContainer {
   #args: string[] = [];
+  #adminToken = randomBytes(24).toString('base64url');
 
   constructor(image = KMSLAB_IMAGE) {
     super(image);
@@ -48,6 +55,12 @@ export class KmsLabHostContainer extends GenericContainer {
     return this;
   }
 
+  /** The admin listener's bearer token (at least 16 characters). */
+  withAdminToken(token: string): this {
+    this.#adminToken = token;
+    return this;
+  }
+
   /** More `kmslab host start` flags. */
   withArgs(...args: string[]): this {
     this.#args.push(...args);
@@ -56,12 +69,26 @@ export class KmsLabHostContainer extends GenericContainer {
 
   override async start(): Promise<StartedKmsLabHostContainer> {
     this.withCommand(['host', 'start', '--listen', '0.0.0.0', '--port', '1688', '--admin', '0.0.0.0:9688', '--log-format', 'json', ...this.#args]);
-    this.withWaitStrategy(Wait.forHttp('/healthz', 9688).forStatusCode(200));
-    return new StartedKmsLabHostContainer(await super.start());
+    this.withEnvironment({ KMSLAB_ADMIN_TOKEN: this.#adminToken });
+    this.withWaitStrategy(Wait.forHttp('/healthz', 9688).withHeaders({ Authorization: `Bearer ${this.#adminToken}` }).forStatusCode(200));
+    return new StartedKmsLabHostContainer(await super.start(), this.#adminToken);
   }
 }
 
 export class StartedKmsLabHostContainer extends AbstractStartedContainer {
+  /** Send as `Authorization: Bearer …` to the admin listener (`adminHeaders` has it ready). */
+  readonly adminToken: string;
+
+  constructor(started: StartedTestContainer, adminToken: string) {
+    super(started);
+    this.adminToken = adminToken;
+  }
+
+  /** Headers for fetch() against `adminUrl`. */
+  get adminHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.adminToken}` };
+  }
+
   /** Where the tests reach the KMS port. */
   get kms(): { host: string; port: number } {
     return { host: this.getHost(), port: this.getMappedPort(1688) };

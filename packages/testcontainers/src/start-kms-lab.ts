@@ -29,6 +29,8 @@ export interface KmsLabHost {
   /** The KMS port as the tests reach it. */
   kms: { host: string; port: number };
   adminUrl: string;
+  /** Headers the admin listener needs (its bearer token). */
+  adminHeaders: Record<string, string>;
   /** The address other containers on the lab network use. */
   ip: string;
   container: StartedKmsLabHostContainer;
@@ -89,7 +91,7 @@ export async function startKmsLab(options: KmsLabOptions = {}): Promise<KmsLab> 
       if (redis) c.withRedis('redis://redis:6379');
       const host = await c.start();
       started.push(host);
-      hosts.push({ name: h.name, fqdn, kms: host.kms, adminUrl: host.adminUrl, ip: host.getIpAddress(network.getName()), container: host });
+      hosts.push({ name: h.name, fqdn, kms: host.kms, adminUrl: host.adminUrl, adminHeaders: host.adminHeaders, ip: host.getIpAddress(network.getName()), container: host });
     }
     const resolveSrv = async (): Promise<SrvRecord[]> => {
       const { answer } = await query(dns.target, `_vlmcs._tcp.${zone}`, TYPE.SRV, { transport: 'tcp' });

@@ -6,6 +6,7 @@ import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, Settable
 import type { RedisTopology, StoreConfig } from '@kmslab/host';
 import type { LogFormat } from '../logger.js';
 import { collect, intOption } from '../options.js';
+import { adminTokenFrom, printGeneratedToken } from '../admin-token.js';
 
 interface StartOptions {
   port: number;
@@ -21,6 +22,7 @@ interface StartOptions {
   keyGroup?: string;
   licensePack?: string[];
   admin: string;
+  adminToken?: string;
   catalog?: string[];
   activationInterval?: number;
   renewalInterval?: number;
@@ -115,6 +117,7 @@ export function hostStartCommand(): Command {
     .option('--key-group <id>', 'host key group or its lab key (default: the newest server group)')
     .option('--license-pack <id>', 'installed license pack, repeatable (e.g. office-2013)', collect)
     .option('--admin <host:port>', 'admin HTTP listener for /status, /metrics, /healthz ("off" to disable)', DEFAULT_ADMIN_ADDRESS)
+    .option('--admin-token <token>', 'bearer token the admin listener requires (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated and printed once when none is given)')
     .option('--catalog <file>', 'extra product catalog (JSON), repeatable', collect)
     .option('--activation-interval <min>', 'retry interval clients are told to use', intOption('--activation-interval', 15, 43_200))
     .option('--renewal-interval <min>', 'renewal interval clients are told to use', intOption('--renewal-interval', 15, 43_200))
@@ -180,9 +183,11 @@ export function hostStartCommand(): Command {
         listen: o.listen,
         port: o.port,
         admin: o.admin === 'off' ? null : o.admin,
+        adminToken: adminTokenFrom(o.adminToken),
         activationIntervalMin: o.activationInterval,
         renewalIntervalMin: o.renewalInterval,
       });
+      if (host.adminTokenGenerated) printGeneratedToken(host.adminUrl!, host.adminToken!);
       // Machine-readable start line on stdout for scripts and tests that use port 0.
       const ready = { hostId: o.hostId, port: host.port, admin: host.adminUrl, store: store.kind, dataDir: storeConfig.kind === 'memory' ? storeConfig.dataDir : undefined };
       logReady(logger, ready, `KMS on port ${host.port}, admin ${host.adminUrl ?? 'off'}, ${store.kind} store`);

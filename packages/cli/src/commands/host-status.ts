@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { DEFAULT_ADMIN_ADDRESS, KmsLabError, LICENSE_STATUS_NAMES } from '@kmslab/core';
 import type { HostStatus } from '@kmslab/host';
 import { printJson } from '../output.js';
+import { adminHeaders } from '../admin-token.js';
 
 const STATUS_LABELS: Record<string, string> = {
   unlicensed: 'Unlicensed',
@@ -46,15 +47,18 @@ export function hostStatusCommand(): Command {
   return new Command('status')
     .description("show a running host's counts and statistics, like slmgr /dlv")
     .option('--admin <url>', "the host's admin URL", `http://${DEFAULT_ADMIN_ADDRESS}`)
+    .option('--admin-token <token>', "the admin listener's token (env KMSLAB_ADMIN_TOKEN)")
     .option('--json', 'print the /status JSON')
-    .action(async (o: { admin: string; json?: boolean }) => {
+    .action(async (o: { admin: string; adminToken?: string; json?: boolean }) => {
       const base = /^https?:\/\//.test(o.admin) ? o.admin : `http://${o.admin}`;
       let status: HostStatus;
       try {
-        const res = await fetch(new URL('/status', base), { signal: AbortSignal.timeout(5000) });
+        const res = await fetch(new URL('/status', base), { headers: adminHeaders(o.adminToken), signal: AbortSignal.timeout(5000) });
+        if (res.status === 401) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${base} needs its admin token: pass --admin-token TOKEN or set KMSLAB_ADMIN_TOKEN`);
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         status = (await res.json()) as HostStatus;
       } catch (err) {
+        if (err instanceof KmsLabError) throw err;
         throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `Cannot read ${base}/status: ${(err as Error).message}. Is the host running with --admin ${o.admin.replace(/^https?:\/\//, '')}?`);
       }
       if (o.json) printJson(status);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { collect, intOption } from '../options.js';
+import { printGeneratedToken } from '../admin-token.js';
 
 interface UpOptions {
   zone: string;
@@ -36,6 +37,7 @@ export function upCommand(): Command {
       const logger = createLogger(o.logLevel, o.logFormat);
       const lab = await startTrainingLab({ ...o, dnsPort: o.dnsPort, kmsPort: o.port, logger });
       const first = lab.hosts[0]!;
+      for (const h of lab.hosts) if (h.adminTokenGenerated) printGeneratedToken(h.adminUrl!, h.adminToken!);
       logReady(logger, { dnsPort: lab.dnsPort, zone: lab.zone, hosts: lab.hosts.map((h) => ({ port: h.port, admin: h.adminUrl })), clients: lab.clients.length }, `lab ${lab.zone} up`);
       process.stdout.write(
         [
