@@ -24,4 +24,11 @@ describe('error codes', () => {
     expect(wrapped).toMatchObject({ code: 'KMSLAB_HOST_UNAVAILABLE', cause });
     expect(wrapped.message).toContain('ECONNRESET');
   });
+
+  test('without a fallback, an OS error is KMSLAB_CONNECTION_FAILED and anything else KMSLAB_INTERNAL (a bug never reads as "unreachable")', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', syscall: 'connect' });
+    expect(toKmsLabError(refused).code).toBe('KMSLAB_CONNECTION_FAILED');
+    expect(toKmsLabError(new TypeError("Cannot read properties of undefined (reading 'x')")).code).toBe('KMSLAB_INTERNAL');
+    expect(toKmsLabError('a string').code).toBe('KMSLAB_INTERNAL');
+  });
 });

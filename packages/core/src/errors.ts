@@ -86,6 +86,14 @@ export const ERROR_CODES = {
     wire: 0x4b4c000f,
     message: 'The multiple activation key has no activations left',
   },
+  KMSLAB_DNS_MALFORMED: {
+    wire: 0x4b4c0011,
+    message: 'A DNS message cannot be read or written',
+  },
+  KMSLAB_INTERNAL: {
+    wire: 0x4b4c0012,
+    message: 'kmslab hit an internal error (a bug: please report it with the command and its output)',
+  },
   KMSLAB_MALFORMED_REQUEST: {
     wire: 0x4b4c0010,
     message: 'A field of the request holds a value the protocol does not allow',
@@ -124,9 +132,15 @@ export function errorCodeFromWire(wire: number): ErrorCode | undefined {
   return BY_WIRE.get(wire >>> 0);
 }
 
-/** Anything thrown, as a KmsLabError (keeps the original as `cause`). */
-export function toKmsLabError(err: unknown, fallback: ErrorCode = 'KMSLAB_CONNECTION_FAILED'): KmsLabError {
+/**
+ * Anything thrown, as a KmsLabError (keeps the original as `cause`). Without
+ * a fallback, an operating-system error (it names a syscall: a refused or
+ * reset connection) is KMSLAB_CONNECTION_FAILED and anything else
+ * KMSLAB_INTERNAL: a bug must not read as "host unreachable, try the next one".
+ */
+export function toKmsLabError(err: unknown, fallback?: ErrorCode): KmsLabError {
   if (err instanceof KmsLabError) return err;
+  fallback ??= typeof (err as NodeJS.ErrnoException | null)?.syscall === 'string' ? 'KMSLAB_CONNECTION_FAILED' : 'KMSLAB_INTERNAL';
   const message = err instanceof Error ? `${ERROR_CODES[fallback].message}: ${err.message}` : undefined;
   return new KmsLabError(fallback, message, { cause: err });
 }

@@ -1,6 +1,6 @@
 import { CLASS, TYPE } from './constants.js';
 import type { Edns, Message, Question, RData, ResourceRecord } from './message.js';
-import { DnsWireError } from './wire-error.js';
+import { dnsWireError } from './wire-error.js';
 
 const HEADER = 12;
 /** Smallest question (root name + type + class) and record (+ ttl + rdlength). */
@@ -18,7 +18,7 @@ class Reader {
 
   need(n: number, what: string): number {
     const at = this.o;
-    if (at + n > this.buf.length) throw new DnsWireError(`${what} runs past the end of the message`);
+    if (at + n > this.buf.length) throw dnsWireError(`${what} runs past the end of the message`);
     this.o += n;
     return at;
   }
@@ -39,28 +39,28 @@ class Reader {
     let jumped = false;
     let octets = 1;
     for (;;) {
-      if (pos >= this.buf.length) throw new DnsWireError('name runs past the end of the message');
+      if (pos >= this.buf.length) throw dnsWireError('name runs past the end of the message');
       const len = this.buf[pos]!;
       if (len === 0) {
         if (!jumped) this.o = pos + 1;
         break;
       }
       if ((len & 0xc0) === 0xc0) {
-        if (pos + 1 >= this.buf.length) throw new DnsWireError('compression pointer runs past the end');
+        if (pos + 1 >= this.buf.length) throw dnsWireError('compression pointer runs past the end');
         const target = ((len & 0x3f) << 8) | this.buf[pos + 1]!;
-        if (target >= pos) throw new DnsWireError('compression pointer does not point backwards');
+        if (target >= pos) throw dnsWireError('compression pointer does not point backwards');
         if (!jumped) this.o = pos + 2;
         jumped = true;
         pos = target;
         continue;
       }
-      if (len & 0xc0) throw new DnsWireError(`bad label type 0x${len.toString(16)}`);
+      if (len & 0xc0) throw dnsWireError(`bad label type 0x${len.toString(16)}`);
       octets += len + 1;
-      if (octets > 255) throw new DnsWireError('name longer than 255 octets');
-      if (pos + 1 + len > this.buf.length) throw new DnsWireError('label runs past the end of the message');
+      if (octets > 255) throw dnsWireError('name longer than 255 octets');
+      if (pos + 1 + len > this.buf.length) throw dnsWireError('label runs past the end of the message');
       const label = this.buf.toString('latin1', pos + 1, pos + 1 + len);
       // Names are handled as dotted text, so a dot inside a label cannot be represented.
-      if (label.includes('.')) throw new DnsWireError('a label contains a dot');
+      if (label.includes('.')) throw dnsWireError('a label contains a dot');
       labels.push(label);
       pos += 1 + len;
     }
@@ -69,7 +69,7 @@ class Reader {
 }
 
 function checkCount(r: Reader, count: number, min: number, section: string): void {
-  if (count * min > r.buf.length - r.o) throw new DnsWireError(`${section} count ${count} cannot fit in the message`);
+  if (count * min > r.buf.length - r.o) throw dnsWireError(`${section} count ${count} cannot fit in the message`);
 }
 
 function rdata(r: Reader, type: number, end: number): RData | null {
@@ -77,12 +77,12 @@ function rdata(r: Reader, type: number, end: number): RData | null {
   const bytes = () => r.buf.subarray(r.need(end - r.o, 'rdata'), end);
   switch (type) {
     case TYPE.A: {
-      if (end - r.o !== 4) throw new DnsWireError('A rdata must be 4 bytes');
+      if (end - r.o !== 4) throw dnsWireError('A rdata must be 4 bytes');
       const b = r.buf.subarray(r.need(4, 'A'), end);
       return { type: 'A', address: `${b[0]}.${b[1]}.${b[2]}.${b[3]}` };
     }
     case TYPE.AAAA: {
-      if (end - r.o !== 16) throw new DnsWireError('AAAA rdata must be 16 bytes');
+      if (end - r.o !== 16) throw dnsWireError('AAAA rdata must be 16 bytes');
       const at = r.need(16, 'AAAA');
       const groups: string[] = [];
       for (let i = 0; i < 16; i += 2) groups.push(r.buf.readUInt16BE(at + i).toString(16));
@@ -129,15 +129,15 @@ function record(r: Reader): ResourceRecord {
   const ttl = r.u32('ttl');
   const len = r.u16('rdlength');
   const end = r.o + len;
-  if (end > r.buf.length) throw new DnsWireError('rdata runs past the end of the message');
+  if (end > r.buf.length) throw dnsWireError('rdata runs past the end of the message');
   const data = rdata(r, type, end);
-  if (r.o !== end) throw new DnsWireError(`rdata of type ${type} has ${end - r.o} bytes left over`);
+  if (r.o !== end) throw dnsWireError(`rdata of type ${type} has ${end - r.o} bytes left over`);
   return { name, type, class: cls, ttl, data };
 }
 
-/** Reads a whole DNS message; throws DnsWireError (→ FORMERR) on anything malformed. */
+/** Reads a whole DNS message; throws KMSLAB_DNS_MALFORMED (→ FORMERR) on anything malformed. */
 export function decodeMessage(buf: Buffer): Message {
-  if (buf.length < HEADER) throw new DnsWireError('shorter than a DNS header');
+  if (buf.length < HEADER) throw dnsWireError('shorter than a DNS header');
   const flags = buf.readUInt16BE(2);
   const counts = [buf.readUInt16BE(4), buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)] as const;
   const r = new Reader(buf);
@@ -163,17 +163,17 @@ export function decodeMessage(buf: Buffer): Message {
   for (let i = 0; i < counts[3]; i++) {
     const start = r.o;
     const rr = record(r);
-    if (msg.tsig) throw new DnsWireError('TSIG must be the last record');
+    if (msg.tsig) throw dnsWireError('TSIG must be the last record');
     if (rr.type === TYPE.OPT) {
-      if (msg.edns || rr.name !== '') throw new DnsWireError('more than one OPT record, or OPT not at the root');
+      if (msg.edns || rr.name !== '') throw dnsWireError('more than one OPT record, or OPT not at the root');
       msg.edns = optToEdns(rr);
     } else if (rr.type === TYPE.TSIG) {
-      if (rr.class !== CLASS.ANY) throw new DnsWireError('TSIG class must be ANY');
+      if (rr.class !== CLASS.ANY) throw dnsWireError('TSIG class must be ANY');
       msg.tsig = rr;
       msg.tsigOffset = start;
     } else msg.additionals.push(rr);
   }
-  if (r.o !== buf.length) throw new DnsWireError(`${buf.length - r.o} bytes after the last record`);
+  if (r.o !== buf.length) throw dnsWireError(`${buf.length - r.o} bytes after the last record`);
   return msg;
 }
 

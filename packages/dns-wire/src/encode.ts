@@ -1,7 +1,7 @@
 import { TYPE } from './constants.js';
 import type { Message, RData, ResourceRecord } from './message.js';
 import { nameLabels } from './name.js';
-import { DnsWireError } from './wire-error.js';
+import { dnsWireError } from './wire-error.js';
 
 /** What this server advertises in its OPT record: RFC 9715 / DNS flag day 2020 size. */
 export const SERVER_UDP_SIZE = 1232;
@@ -64,7 +64,7 @@ function writeRData(w: Writer, data: RData): void {
   switch (data.type) {
     case 'A': {
       const parts = data.address.split('.').map(Number);
-      if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255))) throw new DnsWireError(`"${data.address}" is not an IPv4 address`);
+      if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255))) throw dnsWireError(`"${data.address}" is not an IPv4 address`);
       for (const p of parts) w.u8(p);
       return;
     }
@@ -88,7 +88,7 @@ function writeRData(w: Writer, data: RData): void {
     case 'TXT':
       for (const t of data.texts) {
         const b = Buffer.from(t, 'utf8');
-        if (b.length > 255) throw new DnsWireError('a TXT string is longer than 255 bytes');
+        if (b.length > 255) throw dnsWireError('a TXT string is longer than 255 bytes');
         w.u8(b.length);
         w.bytes(b);
       }
@@ -192,12 +192,12 @@ export function encodeMessage(msg: Message, options: EncodeOptions = {}): Buffer
 
 export function ipv6Bytes(address: string): Buffer {
   const [head, tail, extra] = address.split('::');
-  if (extra !== undefined) throw new DnsWireError(`"${address}" is not an IPv6 address`);
+  if (extra !== undefined) throw dnsWireError(`"${address}" is not an IPv6 address`);
   const parse = (s: string | undefined) => (s ? s.split(':') : []);
   const h = parse(head);
   const t = parse(tail);
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  if (groups.length !== 8 || groups.some((g: string) => !/^[0-9a-f]{1,4}$/i.test(g))) throw new DnsWireError(`"${address}" is not an IPv6 address`);
+  if (groups.length !== 8 || groups.some((g: string) => !/^[0-9a-f]{1,4}$/i.test(g))) throw dnsWireError(`"${address}" is not an IPv6 address`);
   const b = Buffer.alloc(16);
   groups.forEach((g: string, i: number) => b.writeUInt16BE(parseInt(g, 16), i * 2));
   return b;

@@ -1,4 +1,4 @@
-import { DnsWireError } from './wire-error.js';
+import { dnsWireError } from './wire-error.js';
 
 /**
  * Names are kept as lower-case dotted text without the trailing dot ("" is
@@ -20,9 +20,9 @@ export function nameLabels(name: string): string[] {
   const labels = (name.endsWith('.') ? name.slice(0, -1) : name).split('.');
   let octets = 1;
   for (const l of labels) {
-    if (l.length === 0 || l.length > 63) throw new DnsWireError(`label "${l}" in "${name}" must be 1 to 63 octets`);
+    if (l.length === 0 || l.length > 63) throw dnsWireError(`label "${l}" in "${name}" must be 1 to 63 octets`);
     octets += l.length + 1;
   }
-  if (octets > 255) throw new DnsWireError(`name "${name}" is longer than 255 octets`);
+  if (octets > 255) throw dnsWireError(`name "${name}" is longer than 255 octets`);
   return labels;
 }

@@ -1,4 +1,6 @@
-/** A message that cannot be read or written; the server answers FORMERR or drops it. */
-export class DnsWireError extends Error {
-  override readonly name = 'DnsWireError';
+import { KmsLabError } from '@kmslab/core';
+
+/** A DNS message that cannot be read or written (KMSLAB_DNS_MALFORMED); a server answers FORMERR or drops it. */
+export function dnsWireError(message: string): KmsLabError {
+  return new KmsLabError('KMSLAB_DNS_MALFORMED', message);
 }
