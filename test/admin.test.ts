@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { HostStatus } from '@kmslab/host';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startCliHost } from './support/cli.js';
 import { startHost, tempDir, TestClient } from './support/kms-host.js';
@@ -83,6 +84,16 @@ describe('lab clock (host start --lab-clock, for kmslab lab run --live)', () => 
     await using plain = await startCliHost(['--data-dir', `/tmp/kmslab-plainclock-${process.pid}`]);
     expect((await fetch(`${plain.adminUrl}/lab/clock`, { method: 'PUT', body: '{"now":1}' })).status).toBe(405);
   });
+});
+
+test('docs/metrics.md documents every metric /metrics serves, with its type, and nothing more', async () => {
+  await using h = await startHost({ kind: 'memory' });
+  const text = await (await fetch(`${h.adminUrl}/metrics`)).text();
+  const served = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+  const docs = readFileSync(new URL('../docs/metrics.md', import.meta.url), 'utf8');
+  const documented = [...docs.matchAll(/^\| `(kmslab_[a-z_]+)` \| (\w+) \|/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+  expect(served.length).toBeGreaterThan(5);
+  expect(documented).toEqual(served);
 });
 
 describe('admin listener beyond loopback needs a token (DEVELOPERS.md "Secure by default")', () => {

@@ -59,6 +59,7 @@ describe('hostile clients on the KMS port (docs/protocol.md "Limits")', () => {
     // held[0] had done nothing: it made room; the others still work.
     await expect(held[0]!.activate('windows-7-professional')).rejects.toMatchObject({ code: 'KMSLAB_CONNECTION_FAILED' });
     expect((await held[2]!.activate('windows-7-professional')).count).toBe(4);
+    expect(await (await fetch(`${h.adminUrl}/metrics`)).text()).toMatch(/^kmslab_connections_evicted_total\{host_id="test-host"\} 1$/m);
     for (const c of held) await c[Symbol.asyncDispose]();
   });
 

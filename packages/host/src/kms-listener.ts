@@ -48,7 +48,13 @@ export class KmsListener {
     this.#service = service;
     this.#metrics = metrics;
     // docs/protocol.md "Limits": idle 60 s, half a frame at most that long from its first byte.
-    this.#connections = new TcpConnections({ maxConnections: options.maxConnections, idleTimeoutMs: options.idleTimeoutMs, messageTimeoutMs: options.idleTimeoutMs });
+    this.#connections = new TcpConnections({
+      maxConnections: options.maxConnections,
+      idleTimeoutMs: options.idleTimeoutMs,
+      messageTimeoutMs: options.idleTimeoutMs,
+      onEvict: () => metrics.connectionClosedForRoom(),
+      onRefuse: () => metrics.connectionRefused(),
+    });
   }
 
   async listen(): Promise<ListenAddress[]> {

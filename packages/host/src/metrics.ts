@@ -12,6 +12,8 @@ export class HostMetrics {
   readonly #requests: Counter<'family' | 'result'>;
   readonly #protocolErrors: Counter<'code'>;
   readonly #foreignClients: Counter;
+  readonly #evicted: Counter;
+  readonly #refused: Counter;
   readonly connections: Gauge;
   #served = 0;
   #foreign = 0;
@@ -36,6 +38,16 @@ export class HostMetrics {
       registers: [this.registry],
     });
     this.connections = new Gauge({ name: 'kmslab_connections', help: 'Open client connections', registers: [this.registry] });
+    this.#evicted = new Counter({
+      name: 'kmslab_connections_evicted_total',
+      help: 'Idle or half-sent connections closed to make room at the connection cap',
+      registers: [this.registry],
+    });
+    this.#refused = new Counter({
+      name: 'kmslab_connections_refused_total',
+      help: 'New connections refused at the cap because every connection had requests in flight',
+      registers: [this.registry],
+    });
 
     let snapshot: Promise<{ stats: Record<Family, FamilyStats>; healthy: boolean }> | null = null;
     // One store read per scrape, shared by the gauges below.
@@ -76,6 +88,14 @@ export class HostMetrics {
   foreignClient(): void {
     this.#foreign++;
     this.#foreignClients.inc();
+  }
+
+  connectionClosedForRoom(): void {
+    this.#evicted.inc();
+  }
+
+  connectionRefused(): void {
+    this.#refused.inc();
   }
 
   get served(): number {

@@ -11,6 +11,9 @@ export interface TcpConnectionLimits {
   highWaterBytes?: number;
   /** Requests in flight on one connection above this stop reading from it until answers go out. */
   maxInFlight?: number;
+  /** Told when a connection is closed to make room, and when a newcomer is refused (metrics). */
+  onEvict?: () => void;
+  onRefuse?: () => void;
 }
 
 interface Entry {
@@ -40,7 +43,7 @@ interface Entry {
  * the time limits for all of them.
  */
 export class TcpConnections {
-  readonly #o: Required<TcpConnectionLimits>;
+  readonly #o: Required<Omit<TcpConnectionLimits, 'onEvict' | 'onRefuse'>> & Pick<TcpConnectionLimits, 'onEvict' | 'onRefuse'>;
   readonly #now: () => number;
   /** Insertion order is least recently useful first: a use moves a connection to the end. */
   readonly #entries = new Map<Socket, Entry>();
@@ -62,6 +65,7 @@ export class TcpConnections {
   admit(socket: Socket): boolean {
     if (this.#entries.size >= this.#o.maxConnections && !this.#evictOne()) {
       this.refused++;
+      this.#o.onRefuse?.();
       socket.destroy();
       return false;
     }
@@ -157,6 +161,7 @@ export class TcpConnections {
       this.#entries.delete(e.socket);
       e.socket.destroy();
       this.evicted++;
+      this.#o.onEvict?.();
       return true;
     }
     return false;
