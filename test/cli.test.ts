@@ -1,7 +1,13 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { redisForTest } from './support/redis-server.js';
-import { runCli, startCliHost } from './support/cli.js';
+import { runCli, startCliHost, startCliProcess } from './support/cli.js';
+import { dig } from './support/dns-tools.js';
+import { tempDir } from './support/kms-host.js';
 
 let redis: { url: string } & AsyncDisposable;
 beforeAll(async () => {
@@ -95,7 +101,7 @@ describe('CLI surface', () => {
   test('usage errors are one line and exit 1', async () => {
     const r = await runCli(['activate', '--host', 'x', '--product', 'windows-7-professional', '--bogus']);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual(["error: unknown option '--bogus'"]);
+    expect(r.stderr.trim().split('\n')).toEqual(["kmslab: unknown option '--bogus' (KMSLAB_INVALID_ARGUMENT)"]);
   });
 
   test('`pnpm kmslab … --json` from the repository root prints only the JSON (scripts pipe it)', async () => {
@@ -119,9 +125,13 @@ describe('CLI surface', () => {
   });
 
   test('host status against nothing says how to fix it', async () => {
-    const r = await runCli(['host', 'status', '--admin', '127.0.0.1:1']);
+    const free = createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const port = (free.address() as AddressInfo).port;
+    await new Promise((r) => free.close(r));
+    const r = await runCli(['host', 'status', '--admin', `127.0.0.1:${port}`]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Cannot read http:\/\/127\.0\.0\.1:1\/status/);
+    expect(r.stderr).toBe(`kmslab: No kmslab admin listener answers at http://127.0.0.1:${port} (connection refused: no host listens there); start a host with \`kmslab host start\`, or pass --admin for the one you started (KMSLAB_CONNECTION_FAILED)\n`);
   });
 });
 
@@ -138,5 +148,82 @@ describe('host start failures', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/address already in use/i);
+  });
+});
+
+describe('CLI rough edges', () => {
+  const COMMANDS = [[], ['host'], ['host', 'start'], ['host', 'status'], ['dns', 'start'], ['dns', 'records'], ['client', 'activate'], ['client', 'run'], ['discover'], ['lab', 'run'], ['lab', 'fleet'], ['up'], ['activate'], ['products'], ['healthcheck'], ['completion']];
+
+  test('help fits 80 columns for every command; environment variables are listed where they are read', async () => {
+    for (const args of COMMANDS) {
+      const r = await runCli([...args, '--help']);
+      for (const line of r.stdout.split('\n')) expect(line.length, `${args.join(' ')}: ${line}`).toBeLessThanOrEqual(80);
+    }
+    const host = (await runCli(['host', 'start', '--help'])).stdout;
+    expect(host).toMatch(/Environment:\n(.*\n)*  KMSLAB_DATA_DIR /);
+    expect(host).toContain('KMSLAB_ADMIN_TOKEN');
+    expect((await runCli(['client', 'activate', '--help'])).stdout).toContain('KMSLAB_CLIENT_STATE');
+    expect((await runCli(['dns', 'start', '--help'])).stdout).toContain('KMSLAB_DNS_DATA_DIR');
+    // A random default would be a different client each time you read the help.
+    expect((await runCli(['activate', '--help'])).stdout).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
+  });
+
+  test('numbers are checked (--timeout abc), --version and -v, lab list --json', async () => {
+    const bad = await runCli(['activate', '--host', '127.0.0.1:1', '--product', 'windows-10-pro', '--timeout', 'abc']);
+    expect(bad.stderr).toBe('kmslab: --timeout must be a whole number from 1 to 600000 (got "abc") (KMSLAB_INVALID_ARGUMENT)\n');
+    const version = JSON.parse(readFileSync(new URL('../packages/cli/package.json', import.meta.url), 'utf8')).version;
+    expect((await runCli(['-v'])).stdout).toBe(`${version}\n`);
+    expect((await runCli(['--version'])).stdout).toBe(`${version}\n`);
+    const list = JSON.parse((await runCli(['lab', 'list', '--json'])).stdout) as Array<{ name: string; description: string }>;
+    expect(list.map((s) => s.name)).toContain('reference-walkthrough');
+  });
+
+  test('something other than a kmslab host on the port is named (HTTP), not "Frame of 1213486164 bytes"', async () => {
+    const web = createServer((_, res) => res.end('hello'));
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    try {
+      const port = (web.address() as AddressInfo).port;
+      const r = await runCli(['activate', '--host', `127.0.0.1:${port}`, '--product', 'windows-10-pro', '--json']);
+      expect(JSON.parse(r.stdout)).toMatchObject({ errorCode: 'KMSLAB_MALFORMED_FRAME', message: expect.stringMatching(/speaks HTTP \(a web server answered\), not kmslab's protocol/) });
+    } finally {
+      web.close();
+    }
+  });
+
+  test('--client-time takes the scenario durations (+3h59m, +1d); --renew alone is not a licensed client; host status takes HOST:PORT and healthcheck a URL', async () => {
+    await using dir = tempDir();
+    await using host = await startCliHost(['--data-dir', join(dir.path, 'data')]);
+    const target = `127.0.0.1:${host.port}`;
+    const activate = async (...extra: string[]) => JSON.parse((await runCli(['activate', '--host', target, '--product', 'windows-10-pro', '--json', ...extra])).stdout);
+    expect(await activate('--client-time', '+3h59m')).toMatchObject({ count: 1, errorCode: '0xC004F038' });
+    expect(await activate('--client-time', '+1d')).toMatchObject({ count: null, errorCode: '0xC004F06C' });
+    expect(await activate('--renew')).toMatchObject({ count: 2 });
+    const adminHostPort = new URL(host.adminUrl).host;
+    const status = JSON.parse((await runCli(['host', 'status', '--admin', adminHostPort, '--json'])).stdout);
+    expect(status.families.windows.requestsByStatus).toMatchObject({ 'initial-grace': 3, licensed: 0 });
+    expect((await runCli(['healthcheck', '--admin', host.adminUrl])).stdout).toBe('host admin /healthz: 200\n');
+  });
+
+  test('dns start: --zone NAME beside --zone-file for the same zone serves the file; the same --zone twice says which to drop', async () => {
+    await using dir = tempDir();
+    const file = join(dir.path, 'lab.zone');
+    writeFileSync(file, '$ORIGIN lab.test.\n@ 60 IN SOA ns h 7 60 60 60 60\n@ 60 IN NS ns\nns 60 IN A 127.0.0.1\nkms1 60 IN A 127.0.0.9\n');
+    await using dns = await startCliProcess(['dns', 'start', '--zone', 'lab.test', '--zone-file', file, '--data-dir', join(dir.path, 'dns')]);
+    expect((await dig('dig', '127.0.0.1', dns.port, ['kms1.lab.test', 'A'])).answer[0]).toMatch(/127\.0\.0\.9$/);
+    const twice = await runCli(['dns', 'start', '--port', '0', '--zone', 'a.test', '--zone', 'a.test', '--data-dir', join(dir.path, 'dns2')]);
+    expect(twice.stderr).toMatch(/^kmslab: Zone a\.test is given twice: drop one --zone a\.test/);
+  });
+
+  test('kmslab completion bash|zsh|fish: scripts generated from the commands themselves; bash completes subcommands and options', async () => {
+    const script = (await runCli(['completion', 'bash'])).stdout;
+    const complete = (words: string[]) =>
+      spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _kmslab; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).stdout.trim();
+    expect(complete(['kmslab', 'ho'])).toBe('host');
+    expect(complete(['kmslab', 'host', 'st']).split(' ').sort()).toEqual(['start', 'status']);
+    expect(complete(['kmslab', 'host', 'start', '--admin-t'])).toBe('--admin-token');
+    expect(complete(['kmslab', 'activate', '--product', 'windows-10-pro', '--js'])).toBe('--json');
+    expect((await runCli(['completion', 'zsh'])).stdout).toMatch(/^#compdef kmslab/);
+    expect((await runCli(['completion', 'fish'])).stdout).toContain("complete -c kmslab -n '__fish_seen_subcommand_from host' -a start");
+    expect((await runCli(['completion', 'tcsh'])).stderr).toMatch(/^kmslab: .*tcsh.*\(KMSLAB_INVALID_ARGUMENT\)\n$/);
   });
 });

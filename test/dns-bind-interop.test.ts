@@ -35,7 +35,7 @@ describe('interop with BIND', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kmslab-zone-'));
     writeFileSync(join(dir, 'lab.test.db'), '$TTL 300\n@ SOA ns hostmaster 1 3600 600 604800 300\n@ NS ns\nns A 127.0.0.1\n_vlmcs._tcp SRV 0 0 1688 kms1\nkms1 A 127.0.0.11\n');
     await using bind = await NamedServer.start(`zone "lab.test" { type primary; file "${join(dir, 'lab.test.db')}"; allow-transfer { 127.0.0.1; }; };`);
-    const r = await runCli(['dns', 'records', '--server', `127.0.0.1:${bind.port}`, '--zone', 'lab.test', '--json']);
+    const r = await runCli(['dns', 'records', '--dns', `127.0.0.1:${bind.port}`, '--zone', 'lab.test', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const records = JSON.parse(r.stdout) as Array<{ name: string; type: string; data: string }>;
     expect(records.map((x) => x.type).sort()).toEqual(['A', 'A', 'NS', 'SOA', 'SRV']);

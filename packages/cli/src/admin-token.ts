@@ -1,3 +1,25 @@
+import { parseHostPort } from '@kmslab/core';
+
+/**
+ * `--admin` as a URL (`http://127.0.0.1:9688`) or `HOST:PORT`, for every
+ * command that talks to an admin listener; a wildcard listen address is
+ * reached on loopback.
+ */
+export function adminBase(value: string): string {
+  if (/^https?:\/\//.test(value)) return value.replace(/\/+$/, '');
+  const { host, port } = parseHostPort(value, { what: '--admin' });
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+}
+
+/** Why a request to an admin listener failed, in words a user can act on. */
+export function adminUnreachable(base: string, err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? ((err as Error).name === 'TimeoutError' ? 'TimeoutError' : (cause?.message ?? (err as Error).message));
+  const why = code === 'ECONNREFUSED' ? 'connection refused: no host listens there' : code === 'TimeoutError' ? 'no answer within 5 s' : code;
+  return `No kmslab admin listener answers at ${base} (${why}); start a host with \`kmslab host start\`, or pass --admin for the one you started`;
+}
+
 /** `--admin-token`, else KMSLAB_ADMIN_TOKEN (an empty variable counts as unset). */
 export function adminTokenFrom(flag: string | undefined): string | undefined {
   return flag ?? (process.env.KMSLAB_ADMIN_TOKEN || undefined);

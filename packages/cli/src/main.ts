@@ -7,6 +7,11 @@ import { buildProgram } from './program.js';
  * stack trace (style.md rule 4); anything else is a bug and shows its stack.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  // `kmslab … | head`: the reader left; that is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -10,12 +10,13 @@ import { upCommand } from './commands/up.js';
 import { hostStartCommand } from './commands/host-start.js';
 import { hostStatusCommand } from './commands/host-status.js';
 import { keyGroupsCommand, productsCommand } from './commands/products.js';
+import { completionCommand } from './commands/completion.js';
+import { applyCliConventions } from './help/layout.js';
 
 export function buildProgram(): Command {
   const program = new Command('kmslab')
     .description('KMS activation and DNS discovery lab, on its own documented protocol')
-    .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
-    .exitOverride();
+    .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version, '-v, --version', 'print the version');
   const host = new Command('host').description('run or inspect a KMS host');
   host.addCommand(hostStartCommand());
   host.addCommand(hostStatusCommand());
@@ -32,7 +33,8 @@ export function buildProgram(): Command {
   program.addCommand(productsCommand());
   program.addCommand(keyGroupsCommand());
   program.addCommand(healthcheckCommand());
-  // Subcommands share exitOverride so errors come back to main() as exit codes.
-  for (const c of [host, dns, client, lab, ...program.commands, ...host.commands, ...dns.commands, ...client.commands, ...lab.commands]) c.exitOverride();
+  program.addCommand(completionCommand(() => program));
+  // Every command: errors come back to main() as exit codes, usage errors in kmslab's one-line form, help in 80 columns.
+  applyCliConventions(program);
   return program;
 }

@@ -15,3 +15,4 @@ export { KmsConnection, type KmsConnectionOptions } from './protocol/connection.
 export { parseUserJson, readUserFile } from './user-file.js';
 export { TcpConnections, type TcpConnectionLimits } from './net/tcp-connections.js';
 export { bearerMatches, checkAdminToken, generateAdminToken, isLoopbackAddress } from './admin-token.js';
+export { parseDurationMs } from './duration.js';

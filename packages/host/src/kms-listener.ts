@@ -244,7 +244,7 @@ export class KmsListener {
       this.#metrics.foreignClient();
       this.#o.logger?.warn(
         { event: 'real-kms-client', peer },
-        `a real KMS client at ${peer} discovered this host through DNS; kmslab does not speak Microsoft's activation protocol`,
+        `a real KMS client (a DCE/RPC bind) connected from ${peer}; kmslab does not speak Microsoft's activation protocol`,
       );
       socket.end();
       return;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { parseHostPort } from '@kmslab/core';
 import { Command, Option } from 'commander';
 import {
   Catalog,
@@ -9,22 +8,24 @@ import {
   KmsConnection,
   KmsLabError,
   LICENSE_STATUS_NAMES,
+  parseDurationMs,
+  parseHostPort,
   type ActivationResponse,
   type LicenseStatus,
 } from '@kmslab/core';
 import { printJson } from '../output.js';
-import { collect } from '../options.js';
+import { collect, intOption } from '../options.js';
 
 interface ActivateOptions {
   host: string;
   product: string;
-  cmid: string;
+  cmid?: string;
   fqdn: string;
   renew?: boolean;
   status?: LicenseStatus;
   clientTime?: string;
   catalog?: string[];
-  timeout: string;
+  timeout: number;
   json?: boolean;
 }
 
@@ -46,11 +47,11 @@ export interface ActivateResult {
 
 function parseClientTime(value: string | undefined): number {
   if (value === undefined) return Date.now();
-  // "+5h" / "-90m": an offset from now, for trying the 4-hour rule.
-  const offset = /^([+-]\d+(?:\.\d+)?)([hms])$/.exec(value);
-  if (offset) return Date.now() + Number(offset[1]) * { h: 3_600_000, m: 60_000, s: 1000 }[offset[2] as 'h' | 'm' | 's'];
+  // "+5h", "-90m", "+3h59m", "+1d": an offset from now, for trying the 4-hour rule.
+  const offset = /^[+-]/.test(value) ? parseDurationMs(value, { signed: true }) : null;
+  if (offset !== null) return Date.now() + offset;
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--client-time must be an ISO time or an offset like +5h (got "${value}")`);
+  if (Number.isNaN(t)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--client-time must be an ISO time or an offset like +5h, -90m, +3h59m or +1d (got "${value}")`);
   return t;
 }
 
@@ -59,23 +60,24 @@ export function activateCommand(): Command {
     .description('send one activation (or renewal) request to a KMS host')
     .requiredOption('--host <host[:port]>', 'KMS host to ask')
     .requiredOption('--product <id>', 'product id from `kmslab products`')
-    .option('--cmid <uuid>', 'client machine id (default: a new random one, i.e. a new client)', randomUUID())
+    .option('--cmid <uuid>', 'client machine id (default: a new random one, i.e. a new client)')
     .option('--fqdn <name>', 'client FQDN', hostname())
     .option('--renew', 'send a renewal instead of an activation')
-    .addOption(new Option('--status <status>', "client's license status when it asks (default: initial-grace, licensed with --renew)").choices(LICENSE_STATUS_NAMES))
+    .addOption(new Option('--status <status>', "client's license status when it asks (default: initial-grace; a licensed client renewing says --status licensed)").choices(LICENSE_STATUS_NAMES))
     .option('--client-time <time>', 'client time: ISO time or offset from now like +5h (default: now)')
     .option('--catalog <file>', 'extra product catalog (JSON), repeatable', collect)
-    .option('--timeout <ms>', 'connect and answer timeout', '5000')
+    .option('--timeout <ms>', 'connect and answer timeout', intOption('--timeout', 1, 600_000), 5000)
     .option('--json', 'print one JSON object')
     .action(async (o: ActivateOptions) => {
       const catalog = Catalog.load(o.catalog ?? []);
       const product = catalog.product(o.product);
       const target = parseHostPort(o.host, { defaultPort: DEFAULT_KMS_PORT, what: '--host' });
-      const timeout = Number(o.timeout);
+      const timeout = o.timeout;
+      const cmid = (o.cmid ?? randomUUID()).toLowerCase();
       const result: ActivateResult = {
         product: product.id,
         host: `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`,
-        cmid: o.cmid.toLowerCase(),
+        cmid,
         licensed: false,
         count: null,
         threshold: product.threshold,
@@ -96,7 +98,7 @@ export function activateCommand(): Command {
             fqdn: o.fqdn,
             clientTime: parseClientTime(o.clientTime),
             kind: o.renew ? 'renewal' : 'activation',
-            licenseStatus: o.status ?? (o.renew ? 'licensed' : 'initial-grace'),
+            licenseStatus: o.status ?? 'initial-grace',
           });
         } finally {
           conn.close();

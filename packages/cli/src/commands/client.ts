@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { Catalog, KmsLabError, realClock, parseHostPort, DEFAULT_KMS_PORT } from '@kmslab/core';
 import { collect } from '../options.js';
+import { withEnvironment } from '../help/layout.js';
 import { printJson } from '../output.js';
 import type { ActivationOutcome } from '@kmslab/client';
 
@@ -22,6 +23,7 @@ interface ActivateFlags extends Common {
 const defaultStateDir = () => process.env.KMSLAB_CLIENT_STATE ?? join('.kmslab', 'client');
 
 function withCommon(c: Command): Command {
+  withEnvironment(c, { KMSLAB_CLIENT_STATE: 'the state folder when --state-dir is not given' });
   return c.option('--state-dir <dir>', 'where the client keeps its CMID and state', defaultStateDir()).option('--json', 'print JSON');
 }
 

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { KmsLabError, parseHostPort } from '@kmslab/core';
 import type { LogFormat } from '../logger.js';
 import { collect, intOption } from '../options.js';
 import { printJson, table } from '../output.js';
+import { withEnvironment } from '../help/layout.js';
 
 interface DnsStartOptions {
   listen?: string[];
@@ -18,7 +19,7 @@ interface DnsStartOptions {
 }
 
 function dnsStartCommand(): Command {
-  return new Command('start')
+  return withEnvironment(new Command('start'), { KMSLAB_DNS_DATA_DIR: 'the data dir when --data-dir is not given' })
     .description('start the authoritative DNS server (UDP and TCP) for the lab zones')
     .option('--listen <addr>', 'address to listen on, repeatable (default: dual-stack ::)', collect)
     .option('--port <n>', 'DNS port (0 picks a free one; default 53)', intOption('--port', 0, 65535))
@@ -47,7 +48,10 @@ function dnsStartCommand(): Command {
       }
       const names = o.zone ?? (o.zoneFile?.length || config?.zones.length ? [] : ['lab.test']);
       for (const name of names) {
-        if (zones.get(name)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${name} is given twice`);
+        const existing = zones.get(name);
+        // --zone NAME beside a file for NAME: the file serves it (the two flags name one zone).
+        if (existing && fromFile.has(existing.origin)) continue;
+        if (existing) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${name} is given twice: drop one --zone ${name} (or its entry in --config)`);
         zones.add(defaultZone(name));
       }
       // A zone changed by dynamic updates before the restart comes back as it was left,
@@ -74,12 +78,13 @@ function dnsStartCommand(): Command {
 function dnsRecordsCommand(): Command {
   return new Command('records')
     .description("list a zone's records, fetched by zone transfer (AXFR) from a DNS server")
-    .option('--server <host:port>', 'the DNS server to ask', '127.0.0.1:53')
+    .option('--dns <host:port>', 'the DNS server to ask (as --dns everywhere else)', '127.0.0.1:53')
+    .addOption(new Option('--server <host:port>', 'old name of --dns').hideHelp())
     .option('--zone <name>', 'the zone', 'lab.test')
     .option('--json', 'print JSON')
-    .action(async (o: { server: string; zone: string; json?: boolean }) => {
+    .action(async (o: { dns: string; server?: string; zone: string; json?: boolean }) => {
       const { transferZone, presentRData, typeName } = await import('@kmslab/dns');
-      const { host, port } = parseHostPort(o.server, { defaultPort: 53, what: '--server' });
+      const { host, port } = parseHostPort(o.server ?? o.dns, { defaultPort: 53, what: '--dns' });
       const records = await transferZone({ host, port, zone: o.zone });
       if (o.json) {
         return printJson(records.map((r) => ({ name: r.name, type: typeName(r.type), ttl: r.ttl, data: presentRData(r.data), fields: r.data })));

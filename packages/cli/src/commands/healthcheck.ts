@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { DEFAULT_ADMIN_ADDRESS, parseHostPort } from '@kmslab/core';
-import { adminHeaders } from '../admin-token.js';
+import { adminBase, adminHeaders } from '../admin-token.js';
+import { withEnvironment } from '../help/layout.js';
 
 /**
  * The container image's HEALTHCHECK: healthy when the host's admin
@@ -8,15 +9,13 @@ import { adminHeaders } from '../admin-token.js';
  * server answers a query over TCP at all. Exit 0 healthy, 1 not.
  */
 export function healthcheckCommand(): Command {
-  return new Command('healthcheck')
+  return withEnvironment(new Command('healthcheck'), { KMSLAB_ADMIN_TOKEN: 'the admin token when --admin-token is not given' })
     .description('exit 0 when the kmslab host (admin /healthz) or DNS server in this container is healthy')
-    .option('--admin <host:port>', 'the host admin listener to ask', DEFAULT_ADMIN_ADDRESS)
+    .option('--admin <url|host:port>', 'the host admin listener to ask', DEFAULT_ADMIN_ADDRESS)
     .option('--admin-token <token>', "the admin listener's token (env KMSLAB_ADMIN_TOKEN)")
     .option('--dns <host:port>', 'the DNS server to ask when no host runs', '127.0.0.1:53')
     .action(async (o: { admin: string; adminToken?: string; dns: string }) => {
-      const { host, port } = parseHostPort(o.admin, { what: '--admin' });
-      const adminHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-      const admin = await fetch(`http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${port}/healthz`, { headers: adminHeaders(o.adminToken), signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => null);
+      const admin = await fetch(`${adminBase(o.admin)}/healthz`, { headers: adminHeaders(o.adminToken), signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => null);
       if (admin === 401) {
         // The listener serves, but the store's health needs the token; a generated one only the host's own output shows.
         process.stdout.write('host admin /healthz: 401 (alive; set KMSLAB_ADMIN_TOKEN for the store health)\n');

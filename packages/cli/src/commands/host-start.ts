@@ -7,6 +7,7 @@ import type { RedisTopology, StoreConfig } from '@kmslab/host';
 import type { LogFormat } from '../logger.js';
 import { collect, intOption } from '../options.js';
 import { adminTokenFrom, printGeneratedToken } from '../admin-token.js';
+import { withEnvironment } from '../help/layout.js';
 
 interface StartOptions {
   port: number;
@@ -102,7 +103,13 @@ function defaultHostId(): string {
 }
 
 export function hostStartCommand(): Command {
-  return new Command('start')
+  const start = new Command('start');
+  withEnvironment(start, {
+    KMSLAB_DATA_DIR: 'memory store folder when --data-dir is not given',
+    REDIS_URL: 'default of --redis-url',
+    KMSLAB_ADMIN_TOKEN: 'the admin token when --admin-token is not given',
+  });
+  return start
     .description('start a KMS host on TCP 1688 (embedded memory store by default)')
     .option('--port <n>', 'KMS port (0 picks a free one)', intOption('--port', 0, 65535), DEFAULT_KMS_PORT)
     .option('--listen <addr>', 'address to listen on, repeatable (default: dual-stack ::)', collect)

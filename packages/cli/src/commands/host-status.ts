@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { DEFAULT_ADMIN_ADDRESS, KmsLabError, LICENSE_STATUS_NAMES } from '@kmslab/core';
 import type { HostStatus } from '@kmslab/host';
 import { printJson } from '../output.js';
-import { adminHeaders } from '../admin-token.js';
+import { withEnvironment } from '../help/layout.js';
+import { adminBase, adminHeaders, adminUnreachable } from '../admin-token.js';
 
 const STATUS_LABELS: Record<string, string> = {
   unlicensed: 'Unlicensed',
@@ -44,13 +45,13 @@ export function formatStatus(s: HostStatus): string {
 }
 
 export function hostStatusCommand(): Command {
-  return new Command('status')
+  return withEnvironment(new Command('status'), { KMSLAB_ADMIN_TOKEN: 'the admin token when --admin-token is not given' })
     .description("show a running host's counts and statistics, like slmgr /dlv")
-    .option('--admin <url>', "the host's admin URL", `http://${DEFAULT_ADMIN_ADDRESS}`)
+    .option('--admin <url|host:port>', "the host's admin listener", `http://${DEFAULT_ADMIN_ADDRESS}`)
     .option('--admin-token <token>', "the admin listener's token (env KMSLAB_ADMIN_TOKEN)")
     .option('--json', 'print the /status JSON')
     .action(async (o: { admin: string; adminToken?: string; json?: boolean }) => {
-      const base = /^https?:\/\//.test(o.admin) ? o.admin : `http://${o.admin}`;
+      const base = adminBase(o.admin);
       let status: HostStatus;
       try {
         const res = await fetch(new URL('/status', base), { headers: adminHeaders(o.adminToken), signal: AbortSignal.timeout(5000) });
@@ -59,7 +60,7 @@ export function hostStatusCommand(): Command {
         status = (await res.json()) as HostStatus;
       } catch (err) {
         if (err instanceof KmsLabError) throw err;
-        throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `Cannot read ${base}/status: ${(err as Error).message}. Is the host running with --admin ${o.admin.replace(/^https?:\/\//, '')}?`);
+        throw new KmsLabError('KMSLAB_CONNECTION_FAILED', adminUnreachable(base, err));
       }
       if (o.json) printJson(status);
       else process.stdout.write(`${formatStatus(status)}\n`);

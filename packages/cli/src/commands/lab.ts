@@ -40,8 +40,9 @@ async function runAndReport(label: string, o: ReportOptions, run: (onProgress: (
 export function labCommand(): Command {
   const lab = new Command('lab').description('scenarios on a virtual clock, driving the real host and client code; the fleet model; reports');
   lab.addCommand(
-    new Command('list').description('list the built-in scenarios').action(async () => {
+    new Command('list').description('list the built-in scenarios').option('--json', 'print JSON: [{ name, description }]').action(async (o: { json?: boolean }) => {
       const { SCENARIOS } = await import('@kmslab/lab');
+      if (o.json) return printJson(Object.entries(SCENARIOS).map(([name, s]) => ({ name, description: s.description })));
       process.stdout.write(`${table([['NAME', 'DESCRIPTION'], ...Object.entries(SCENARIOS).map(([n, s]) => [n, s.description])])}\n`);
     }),
   );

@@ -1,4 +1,4 @@
-import { KmsLabError, readUserFile } from '@kmslab/core';
+import { KmsLabError, parseDurationMs, readUserFile } from '@kmslab/core';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 
 /** A scenario file (YAML), validated; times are virtual minutes from the start. */
@@ -17,19 +17,14 @@ export interface ScenarioFile {
 /** docs/errors.md "File limits". */
 export const SCENARIO_LIMITS = { fileBytes: 1024 * 1024, aliases: 100 } as const;
 
-const UNITS: Record<string, number> = { m: 1, h: 60, d: 1440, w: 10080 };
-
 const EVENT_KINDS = ['host-down', 'host-up', 'set-mak', 'srv-remove', 'srv-restore', 'redis-down', 'redis-up', 'clock-jump'] as const;
 type EventKind = (typeof EVENT_KINDS)[number];
 
-/** "90m", "2h", "3d", "1w", "2d3h", or a number of minutes; `signed` also takes "-5h" (clock jumps). */
+/** A duration in minutes: the forms of core's parseDurationMs ("2d3h"…), or a number of minutes; `signed` also takes "-5h" (clock jumps). */
 export function parseDuration(value: unknown, signed = false): number | null {
   if (typeof value === 'number' && Number.isFinite(value) && (signed || value >= 0)) return value;
-  const m = typeof value === 'string' ? /^([+-]?)((?:\d+(?:\.\d+)?\s*[mhdw]\s*)+)$/.exec(value.trim()) : null;
-  if (!m || (m[1] && !signed)) return null;
-  let total = 0;
-  for (const [, n, unit] of m[2]!.matchAll(/(\d+(?:\.\d+)?)\s*([mhdw])/g)) total += Number(n) * UNITS[unit!]!;
-  return m[1] === '-' ? -total : total;
+  const ms = typeof value === 'string' ? parseDurationMs(value, { signed }) : null;
+  return ms === null ? null : ms / 60_000;
 }
 
 /** Reads and validates a scenario file; every error names the file and line. */
