@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLASS, TYPE, decodeMessage, encodeMessage, emptyMessage } from '@kmslab/dns';
+import { CLASS, TYPE, decodeMessage, encodeMessage, emptyMessage } from '@kmslab/dns-wire';
 import { startCliProcess } from '../test/support/cli.js';
 import { NamedServer } from '../test/support/named.js';
 import { requireTool, run } from '../test/support/dns-tools.js';

@@ -98,7 +98,8 @@ describe('client discovery end to end (DNS → client → host)', () => {
 
   test('RFC 2782 weights 3:1 at one priority: over 2,000 discoveries the first choice splits 3:1 (within 4 standard deviations)', async () => {
     const { discoverHosts, seededRandom } = await import('@kmslab/client');
-    const { DnsServer, ZoneSet, defaultZone, TYPE, CLASS } = await import('@kmslab/dns');
+    const { DnsServer, ZoneSet, defaultZone } = await import('@kmslab/dns');
+    const { TYPE, CLASS } = await import('@kmslab/dns-wire');
     const zones = new ZoneSet();
     const zone = defaultZone('lab.test');
     for (const [target, weight] of [['heavy', 3], ['light', 1]] as const) {

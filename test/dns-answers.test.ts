@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { promises as dnsPromises } from 'node:dns';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { decodeMessage, encodeMessage, TYPE, CLASS, type Message } from '@kmslab/dns';
+import { decodeMessage, encodeMessage, TYPE, CLASS, type Message } from '@kmslab/dns-wire';
 import { dig } from './support/dns-tools.js';
 import { startDns } from './support/dns-server.js';
 

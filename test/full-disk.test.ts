@@ -23,7 +23,8 @@ describe('memory store on a full disk (a real 64 KiB tmpfs)', () => {
     // Most of the disk taken by something else, so the journal fills the rest within a few hundred requests.
     const filler = join(disk.path, 'filler');
     writeFileSync(filler, Buffer.alloc(40 * 1024, 1));
-    const host = await startCliHost(['--data-dir', dataDir]);
+    // Disposed too if an assertion fails before the kill -9 below.
+    await using host = await startCliHost(['--data-dir', dataDir]);
     const acknowledged: string[] = [];
     let refused = 0;
     {

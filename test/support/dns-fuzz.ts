@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { encodeMessage, emptyMessage, TYPE, CLASS, OPCODE } from '@kmslab/dns';
+import { encodeMessage, emptyMessage, TYPE, CLASS, OPCODE } from '@kmslab/dns-wire';
 
 /** Deterministic, so a failing fuzz case can be replayed from its seed. */
 export { seededRandom as rng } from '@kmslab/core';

@@ -1,4 +1,4 @@
-import { parseHostPort } from '@kmslab/core';
+import { formatHostPort, parseHostPort } from '@kmslab/core';
 
 /**
  * `--admin` as a URL (`http://127.0.0.1:9688`) or `HOST:PORT`, for every
@@ -9,7 +9,7 @@ export function adminBase(value: string): string {
   if (/^https?:\/\//.test(value)) return value.replace(/\/+$/, '');
   const { host, port } = parseHostPort(value, { what: '--admin' });
   const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+  return `http://${formatHostPort(h, port)}`;
 }
 
 /** Why a request to an admin listener failed, in words a user can act on. */

@@ -1,5 +1,5 @@
 import {
-  DEFAULT_KMS_PORT, ERROR_CODES, parseHostPort, KmsConnection, KmsLabError, toKmsLabError,
+  DEFAULT_KMS_PORT, ERROR_CODES, formatHostPort, parseHostPort, KmsConnection, KmsLabError, toKmsLabError,
   type ActivationResponse, type Clock, type ErrorCode, type MakResponse,
 } from '@kmslab/core';
 import type { DnsTarget } from '@kmslab/dns-wire';
@@ -41,10 +41,6 @@ export interface ActivationOutcome {
   tried: Array<{ host: string; discoveredBy: DiscoveredBy; error: string }>;
 }
 
-function formatHost(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
 /**
  * One activation attempt as a KMS client makes it (kms-reference.md
  * "Discovery"): a manual host alone when set; otherwise the cached host
@@ -57,7 +53,7 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
   let refusal = null as KmsLabError | null;
   const step = (text: string) => o.onStep?.({ step: 'connect', text });
   const attempt = async (host: string, port: number, by: DiscoveredBy): Promise<ActivationOutcome | null> => {
-    const where = formatHost(host, port);
+    const where = formatHostPort(host, port);
     try {
       const conn = await KmsConnection.connect({ host, port, connectTimeoutMs: o.connectTimeoutMs ?? 2000, requestTimeoutMs: 5000 });
       try {
@@ -107,7 +103,7 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
         for (const address of c.addresses.length ? c.addresses : [c.target]) {
           outcome = await attempt(address, c.port, 'dns');
           if (outcome) {
-            outcome.host = formatHost(c.target, c.port);
+            outcome.host = formatHostPort(c.target, c.port);
             break;
           }
         }

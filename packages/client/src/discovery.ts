@@ -1,4 +1,4 @@
-import { ERROR_CODES, KmsLabError } from '@kmslab/core';
+import { ERROR_CODES, KmsLabError, kmsSrvName } from '@kmslab/core';
 import { RCODE, TYPE, canonicalName, query, rcodeName, type DnsTarget, type ResourceRecord } from '@kmslab/dns-wire';
 import { orderSrv, type SelectionMode } from './srv-order.js';
 
@@ -39,7 +39,7 @@ export async function discoverHosts(o: DiscoverOptions): Promise<Candidate[]> {
   const problems: string[] = [];
   if (o.domains.length === 0) throw new KmsLabError('0x8007232B', `${ERROR_CODES['0x8007232B'].message}: no domain to search (set one with --domain)`);
   for (const domain of o.domains) {
-    const name = `_vlmcs._tcp.${canonicalName(domain)}`;
+    const name = kmsSrvName(canonicalName(domain));
     step({ step: 'query', text: `SRV ${name} at ${o.dns.host}:${o.dns.port}` });
     let answer;
     try {

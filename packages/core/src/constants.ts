@@ -34,6 +34,14 @@ export const MAX_CLOCK_SKEW_MS = 4 * 60 * MINUTE_MS;
 export const DEFAULT_KMS_PORT = 1688;
 /** **kmslab:** the host's admin HTTP listener (/status, /metrics, /healthz), loopback only by default. */
 export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:9688';
+/** The SRV owner a KMS host publishes and clients look up: kms-reference.md "Discovery". */
+export const KMS_SRV_LABELS = '_vlmcs._tcp';
+
+/** `_vlmcs._tcp.<domain>`: where a domain's KMS hosts are found. */
+export function kmsSrvName(domain: string): string {
+  return `${KMS_SRV_LABELS}.${domain.replace(/\.$/, '')}`;
+}
+
 /** **kmslab:** SRV TTL, since none is documented: kms-reference.md "Discovery". */
 export const DEFAULT_SRV_TTL_S = 3600;
 

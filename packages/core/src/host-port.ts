@@ -16,3 +16,8 @@ export function parseHostPort(value: string, options: { defaultPort?: number; al
   if (port === undefined || port > 65535 || (port === 0 && !options.allowPortZero)) return fail();
   return { host: (m[1] ?? m[2])!, port };
 }
+
+/** `HOST:PORT`, with an IPv6 address in brackets (`[::1]:1688`): the form parseHostPort reads back. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -1,7 +1,7 @@
 export * from './errors.js';
 export * from './constants.js';
 export * from './clock.js';
-export { parseHostPort } from './host-port.js';
+export { formatHostPort, parseHostPort } from './host-port.js';
 export { listenFailed } from './listen-error.js';
 export { seededRandom } from './random.js';
 export * from './license-status.js';
@@ -16,3 +16,4 @@ export { parseUserJson, readUserFile } from './user-file.js';
 export { TcpConnections, type TcpConnectionLimits } from './net/tcp-connections.js';
 export { bearerMatches, checkAdminToken, generateAdminToken, isLoopbackAddress } from './admin-token.js';
 export { parseDurationMs } from './duration.js';
+export { waitFor } from './wait-for.js';

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KmsLabError } from '@kmslab/core';
 import { CLASS, TYPE } from './constants.js';
 import { encodeMessage } from './encode.js';
@@ -87,6 +87,11 @@ function unsignedBytes(raw: Buffer, msg: Message): Buffer {
 export type Verified =
   | { ok: true; key: TsigKey; requestMac: Buffer; tsig: TsigData }
   | { ok: false; error: number; key: TsigKey | null; requestMac: Buffer; tsig: TsigData; reason: string };
+
+/** A fresh TSIG secret: 32 random bytes in base64, as `tsig-keygen -a hmac-sha256` makes. */
+export function generateTsigSecret(): string {
+  return randomBytes(32).toString('base64');
+}
 
 /** Verifies a signed request (RFC 8945 §5.2): key known, MAC right, time within the fudge. */
 export function verifyRequest(raw: Buffer, msg: Message, findKey: (name: string) => TsigKey | undefined, nowMs: number): Verified {

@@ -11,5 +11,3 @@ export { ZoneJournal } from './zone/zone-journal.js';
 export { presentRecord, presentRData } from './zone/presentation.js';
 export { transferZone } from './transfer-client.js';
 export { loadDnsConfig, type DnsConfig } from './dns-config.js';
-// The wire layer, for users of the server who build or read messages.
-export * from '@kmslab/dns-wire';

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { bearerMatches, listenFailed, parseHostPort, type SettableClock } from '@kmslab/core';
+import { bearerMatches, formatHostPort, listenFailed, parseHostPort, type SettableClock } from '@kmslab/core';
 
 export interface AdminHandlers {
   status(): Promise<unknown>;
@@ -39,7 +39,7 @@ export class AdminServer {
       this.#server.listen({ host, port }, () => resolve());
     });
     const a = this.#server.address() as { address: string; port: number };
-    return `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
+    return `http://${formatHostPort(a.address, a.port)}`;
   }
 
   close(): Promise<void> {

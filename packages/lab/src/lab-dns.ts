@@ -1,12 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KmsLabError } from '@kmslab/core';
-import {
-  CLASS, DnsServer, TYPE, ZoneSet, canonicalName, defaultZone, parseTsigKey, query, updateZone,
-  type DnsTarget, type ResourceRecord, type Zone,
-} from '@kmslab/dns';
+import { KmsLabError, kmsSrvName, waitFor } from '@kmslab/core';
+import { DnsServer, ZoneSet, defaultZone, type Zone } from '@kmslab/dns';
+import { CLASS, TYPE, canonicalName, generateTsigSecret, parseTsigKey, query, updateZone, type DnsTarget, type ResourceRecord } from '@kmslab/dns-wire';
 import { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
 
 /** The lab's DNS: the zone clients search, holding `_vlmcs._tcp` SRV records for the hosts. */
@@ -21,7 +18,6 @@ export interface LabDns {
   close(): Promise<void>;
 }
 
-const srvName = (zone: string) => `_vlmcs._tcp.${zone}`;
 
 /** `@kmslab/dns` in this process; hosts are added to the zone directly, as if they had published. */
 export class InProcessDns implements LabDns {
@@ -44,14 +40,14 @@ export class InProcessDns implements LabDns {
 
   async hostStarted(name: string, port: number, priority: number, weight: number): Promise<void> {
     const fqdn = `${name}.${this.zone}`;
-    const srv = this.z.rrset(srvName(this.zone), TYPE.SRV)?.records ?? [];
+    const srv = this.z.rrset(kmsSrvName(this.zone), TYPE.SRV)?.records ?? [];
     if (srv.some((r) => r.type === 'SRV' && canonicalName(r.target) === fqdn && r.port === port)) return;
-    this.z.add({ name: srvName(this.zone), type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV', priority, weight, port, target: fqdn } });
+    this.z.add({ name: kmsSrvName(this.zone), type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV', priority, weight, port, target: fqdn } });
     this.z.add({ name: fqdn, type: TYPE.A, class: CLASS.IN, ttl: 600, data: { type: 'A', address: '127.0.0.1' } });
   }
 
   async removeSrv(): Promise<ResourceRecord[]> {
-    const name = srvName(this.zone);
+    const name = kmsSrvName(this.zone);
     const set = this.z.rrset(name, TYPE.SRV);
     const removed = (set?.records ?? []).map((data) => ({ name, type: TYPE.SRV, class: CLASS.IN, ttl: set!.ttl, data }));
     this.z.delete(name, TYPE.SRV);
@@ -82,7 +78,7 @@ export class ProcessDns implements LabDns {
   ) {}
 
   static async start(kmslab: readonly string[], zone: string): Promise<ProcessDns> {
-    const tsigKey = `lab-admin:hmac-sha256:${randomBytes(32).toString('base64')}`;
+    const tsigKey = `lab-admin:hmac-sha256:${generateTsigSecret()}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'kmslab-live-dns-'));
     const proc = await startKmslabProcess(kmslab, ProcessDns.#args(zone, tsigKey, dataDir));
     return new ProcessDns(canonicalName(zone), proc, tsigKey, dataDir, kmslab);
@@ -110,12 +106,12 @@ export class ProcessDns implements LabDns {
 
   async hostStarted(name: string, port: number): Promise<void> {
     const fqdn = `${name}.${this.zone}`;
-    const deadline = Date.now() + 15_000;
     const published = (rr: ResourceRecord) => rr.data?.type === 'SRV' && canonicalName(rr.data.target) === fqdn && rr.data.port === port;
-    while (!(await this.#srv()).some(published)) {
-      if (Date.now() > deadline) throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `host ${name} did not publish its SRV record within 15 s`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await waitFor(async () => (await this.#srv()).some(published), {
+      timeoutMs: 15_000,
+      everyMs: 25,
+      timedOut: () => new KmsLabError('KMSLAB_CONNECTION_FAILED', `host ${name} did not publish its SRV record within 15 s`),
+    });
   }
 
   async removeSrv(): Promise<ResourceRecord[]> {
@@ -134,7 +130,7 @@ export class ProcessDns implements LabDns {
   }
 
   async #srv(): Promise<ResourceRecord[]> {
-    const { answer } = await query(this.target, srvName(this.zone), TYPE.SRV);
+    const { answer } = await query(this.target, kmsSrvName(this.zone), TYPE.SRV);
     return answer.answers.filter((rr) => rr.type === TYPE.SRV);
   }
 

@@ -1,6 +1,6 @@
-import { COUNT_WINDOW_MS, Catalog, MAX_CLIENT_RECORDS, TIME, VirtualClock, type Clock } from '@kmslab/core';
+import { COUNT_WINDOW_MS, Catalog, MAX_CLIENT_RECORDS, TIME, VirtualClock, waitFor, type Clock } from '@kmslab/core';
 import { activateOnce, dueIn, newClientState, seededRandom, statusAt, type ClientState } from '@kmslab/client';
-import type { ResourceRecord } from '@kmslab/dns';
+import type { ResourceRecord } from '@kmslab/dns-wire';
 import { InProcessDns, ProcessDns, type LabDns } from './lab-dns.js';
 import { InProcessHost, ProcessHost, type LabHost, type SimHostOptions } from './lab-hosts.js';
 import { RedisServer } from './live/redis-server.js';
@@ -164,12 +164,12 @@ export class Simulation implements AsyncDisposable {
 
   /** Hosts notice Redis leaving and coming back on their own time; the lab waits, so runs repeat exactly. */
   async #waitForHosts(healthy: boolean): Promise<void> {
-    const deadline = Date.now() + 15_000;
     for (const h of this.#hosts.filter((x) => x.running)) {
-      while ((await h.status()).store.healthy !== healthy) {
-        if (Date.now() > deadline) throw new Error(`host ${h.name} did not see Redis ${healthy ? 'back' : 'gone'} within 15 s`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(async () => (await h.status()).store.healthy === healthy, {
+        timeoutMs: 15_000,
+        everyMs: 20,
+        timedOut: () => new Error(`host ${h.name} did not see Redis ${healthy ? 'back' : 'gone'} within 15 s`),
+      });
     }
   }
 

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, ScaledClock, TIME, parseHostPort, realClock, seededRandom, type Clock } from '@kmslab/core';
+import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, ScaledClock, TIME, formatHostPort, parseHostPort, realClock, seededRandom, type Clock } from '@kmslab/core';
 import { activateOnce, newClientState, runAgent, type ClientState } from '@kmslab/client';
-import { DnsServer, ZoneSet, defaultZone, parseKeyPolicy, parseTsigKey } from '@kmslab/dns';
+import { DnsServer, ZoneSet, defaultZone, parseKeyPolicy } from '@kmslab/dns';
+import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
 import { DnsPublisher, KmsHost, MemoryStore } from '@kmslab/host';
 import type { Logger } from 'pino';
 
@@ -49,7 +49,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
   const zoneName = o.zone ?? 'lab.test';
   const hostCount = o.hosts ?? 1;
   const clock = o.timeScale && o.timeScale !== 1 ? new ScaledClock(o.timeScale) : { now: () => Date.now() };
-  const keys = Array.from({ length: hostCount }, (_, i) => `kms${i + 1}:hmac-sha256:${randomBytes(32).toString('base64')}`);
+  const keys = Array.from({ length: hostCount }, (_, i) => `kms${i + 1}:hmac-sha256:${generateTsigSecret()}`);
   const zones = new ZoneSet();
   zones.add(defaultZone(zoneName));
   const closers: Array<() => Promise<void>> = [];
@@ -61,7 +61,6 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
     closers.push(() => dns.close());
     const hosts: KmsHost[] = [];
     const admin = parseHostPort(o.admin ?? DEFAULT_ADMIN_ADDRESS, { allowPortZero: true, what: 'The admin address' });
-    const adminHost = admin.host.includes(':') ? `[${admin.host}]` : admin.host;
     for (let i = 0; i < hostCount; i++) {
       const fqdn = `kms${i + 1}.${zoneName}`;
       const publisher = new DnsPublisher({
@@ -74,7 +73,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
         store: await MemoryStore.open({ dataDir: join(o.dataDir ?? join('.kmslab', 'up'), `kms${i + 1}`) }),
         clock, logger: o.logger, listen: o.listen,
         port: (o.kmsPort ?? DEFAULT_KMS_PORT) === 0 ? 0 : (o.kmsPort ?? DEFAULT_KMS_PORT) + i,
-        admin: `${adminHost}:${admin.port === 0 ? 0 : admin.port + i}`,
+        admin: formatHostPort(admin.host, admin.port === 0 ? 0 : admin.port + i),
         publisher, deregisterOnClose: true,
         // With lab time running faster, a client on real time (a real machine, the CLI) is hours "off":
         // the 4-hour rule would refuse it, so a time-scaled lab does not check.

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
-import { TYPE, query } from '@kmslab/dns-wire';
+import { TYPE, generateTsigSecret, query } from '@kmslab/dns-wire';
 import { KmsLabClientContainer, type StartedKmsLabClientContainer } from './client-container.js';
 import { KmsLabDnsContainer, type StartedKmsLabDnsContainer } from './dns-container.js';
 import { KmsLabHostContainer, type StartedKmsLabHostContainer } from './host-container.js';
 import { KMSLAB_IMAGE, REDIS_IMAGE } from './images.js';
+import { kmsSrvName, waitFor } from '@kmslab/core';
 
 export interface KmsLabOptions {
   /** The lab zone (default lab.test). */
@@ -68,7 +68,7 @@ export async function startKmsLab(options: KmsLabOptions = {}): Promise<KmsLab> 
     await network.stop().catch(() => {});
   };
   try {
-    const keys = hostSpecs.map((h) => ({ h, key: `${h.name}:hmac-sha256:${randomBytes(32).toString('base64')}` }));
+    const keys = hostSpecs.map((h) => ({ h, key: `${h.name}:hmac-sha256:${generateTsigSecret()}` }));
     const dnsContainer = new KmsLabDnsContainer(kmslabImage).withNetwork(network).withNetworkAliases('dns').withZone(zone);
     for (const { h, key } of keys) dnsContainer.withTsigKey(`${key}:host=${h.name}.${zone}`);
     const dns = await dnsContainer.start();
@@ -94,14 +94,14 @@ export async function startKmsLab(options: KmsLabOptions = {}): Promise<KmsLab> 
       hosts.push({ name: h.name, fqdn, kms: host.kms, adminUrl: host.adminUrl, adminHeaders: host.adminHeaders, ip: host.getIpAddress(network.getName()), container: host });
     }
     const resolveSrv = async (): Promise<SrvRecord[]> => {
-      const { answer } = await query(dns.target, `_vlmcs._tcp.${zone}`, TYPE.SRV, { transport: 'tcp' });
+      const { answer } = await query(dns.target, kmsSrvName(zone), TYPE.SRV, { transport: 'tcp' });
       return answer.answers.flatMap((rr) => (rr.data?.type === 'SRV' ? [{ priority: rr.data.priority, weight: rr.data.weight, port: rr.data.port, target: rr.data.target.replace(/\.$/, '') }] : []));
     };
-    const deadline = Date.now() + 30_000;
-    while ((await resolveSrv()).length < hosts.length) {
-      if (Date.now() > deadline) throw new Error(`not every host published its SRV record into ${zone} within 30 s: ${JSON.stringify(await resolveSrv())}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(async () => (await resolveSrv()).length >= hosts.length, {
+      timeoutMs: 30_000,
+      everyMs: 100,
+      timedOut: async () => new Error(`not every host published its SRV record into ${zone} within 30 s: ${JSON.stringify(await resolveSrv())}`),
+    });
     return {
       network,
       zone,

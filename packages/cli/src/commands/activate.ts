@@ -8,6 +8,7 @@ import {
   KmsConnection,
   KmsLabError,
   LICENSE_STATUS_NAMES,
+  formatHostPort,
   parseDurationMs,
   parseHostPort,
   type ActivationResponse,
@@ -76,7 +77,7 @@ export function activateCommand(): Command {
       const cmid = (o.cmid ?? randomUUID()).toLowerCase();
       const result: ActivateResult = {
         product: product.id,
-        host: `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`,
+        host: formatHostPort(target.host, target.port),
         cmid,
         licensed: false,
         count: null,

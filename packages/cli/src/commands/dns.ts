@@ -83,7 +83,7 @@ function dnsRecordsCommand(): Command {
     .option('--zone <name>', 'the zone', 'lab.test')
     .option('--json', 'print JSON')
     .action(async (o: { dns: string; server?: string; zone: string; json?: boolean }) => {
-      const { transferZone, presentRData, typeName } = await import('@kmslab/dns');
+      const [{ transferZone, presentRData }, { typeName }] = await Promise.all([import('@kmslab/dns'), import('@kmslab/dns-wire')]);
       const { host, port } = parseHostPort(o.server ?? o.dns, { defaultPort: 53, what: '--dns' });
       const records = await transferZone({ host, port, zone: o.zone });
       if (o.json) {

@@ -1,3 +1,4 @@
+import { kmsSrvName } from '@kmslab/core';
 import { Command } from 'commander';
 import { collect, intOption } from '../options.js';
 import { printGeneratedToken } from '../admin-token.js';
@@ -42,7 +43,7 @@ export function upCommand(): Command {
       process.stdout.write(
         [
           `kmslab lab "${lab.zone}" is up${o.timeScale !== 1 ? ` (time × ${o.timeScale})` : ''}:`,
-          `  DNS       127.0.0.1:${lab.dnsPort} (UDP+TCP)   dig @127.0.0.1 -p ${lab.dnsPort} _vlmcs._tcp.${lab.zone} SRV`,
+          `  DNS       127.0.0.1:${lab.dnsPort} (UDP+TCP)   dig @127.0.0.1 -p ${lab.dnsPort} ${kmsSrvName(lab.zone)} SRV`,
           ...lab.hosts.map((h, i) => `  KMS host  kms${i + 1}.${lab.zone}:${h.port}, admin ${h.adminUrl}   pnpm kmslab host status --admin ${h.adminUrl}`),
           `  Clients   ${lab.clients.length} simulated`,
           `  Try       pnpm kmslab client activate --product windows-10-pro --dns 127.0.0.1:${lab.dnsPort} --domain ${lab.zone}`,

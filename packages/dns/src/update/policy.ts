@@ -1,5 +1,5 @@
 import { CLASS, TYPE, canonicalName, isSubdomain, parseTsigKey, type TsigKey, type ResourceRecord } from '@kmslab/dns-wire';
-import { KmsLabError } from '@kmslab/core';
+import { KMS_SRV_LABELS, KmsLabError } from '@kmslab/core';
 import type { Zone } from '../zone/zone.js';
 
 /**
@@ -58,7 +58,7 @@ export function mayTransfer(grants: readonly Grant[]): boolean {
 
 function hostMayChange(host: string, zone: Zone, name: string, rr: ResourceRecord): boolean {
   if (name === host) return rr.type === TYPE.A || rr.type === TYPE.AAAA || (rr.type === TYPE.ANY && rr.class === CLASS.ANY);
-  if (!name.startsWith('_vlmcs._tcp.') || rr.type !== TYPE.SRV) return false;
+  if (!name.startsWith(`${KMS_SRV_LABELS}.`) || rr.type !== TYPE.SRV) return false;
   if (rr.data?.type === 'SRV') return canonicalName(rr.data.target) === host;
   // Deleting the whole SRV RRset: only when every record in it is this host's own.
   return (zone.rrset(name, TYPE.SRV)?.records ?? []).every((d) => d.type === 'SRV' && canonicalName(d.target) === host);

@@ -1,4 +1,4 @@
-import { DEFAULT_SRV_TTL_S, KmsLabError, TIME, type Clock } from '@kmslab/core';
+import { DEFAULT_SRV_TTL_S, KmsLabError, TIME, kmsSrvName, type Clock } from '@kmslab/core';
 import {
   CLASS, TYPE, canonicalName, query, rcodeName, updateZone,
   type DnsTarget, type ResourceRecord, type TsigKey,
@@ -88,7 +88,7 @@ export class DnsPublisher {
     this.#state.nextRefresh = null;
     if (!options.deregister) return;
     for (const d of this.#o.domains) {
-      const name = `_vlmcs._tcp.${canonicalName(d.domain)}`;
+      const name = kmsSrvName(canonicalName(d.domain));
       const mine = (await this.#currentSrv(name)).filter((rr) => rr.data?.type === 'SRV' && canonicalName(rr.data.target) === this.#o.fqdn);
       if (mine.length) await this.#update(await this.#zoneOf(name), mine.map((rr) => ({ ...rr, class: CLASS.NONE, ttl: 0 })));
     }
@@ -110,7 +110,7 @@ export class DnsPublisher {
   }
 
   async #publishSrv(d: PublishDomain): Promise<void> {
-    const name = `_vlmcs._tcp.${canonicalName(d.domain)}`;
+    const name = kmsSrvName(canonicalName(d.domain));
     const ttl = this.#o.ttl ?? DEFAULT_SRV_TTL_S;
     const port = this.#port();
     const wanted: ResourceRecord = { name, type: TYPE.SRV, class: CLASS.IN, ttl, data: { type: 'SRV', priority: d.priority, weight: d.weight, port, target: this.#o.fqdn } };

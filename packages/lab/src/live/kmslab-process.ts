@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { waitFor } from '@kmslab/core';
 
 export interface KmslabProcess extends AsyncDisposable {
   proc: ChildProcess;
@@ -33,16 +34,19 @@ export async function startKmslabProcess(command: readonly string[], args: reado
   const logs = () => (options.logFile ? readFileSync(options.logFile, 'utf8') : piped);
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r((exitCode = code))));
-  const deadline = Date.now() + 20_000;
-  let ready: { port: number; admin?: string } | undefined;
-  while (!ready) {
-    const line = logs().split('\n').find((l) => l.includes('"event":"ready"'));
-    if (line) ready = JSON.parse(line);
-    else if (exitCode !== undefined || Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`kmslab ${args.slice(0, 2).join(' ')} ${exitCode !== undefined ? `exited with ${exitCode}` : 'did not start within 20 s'}:\n${logs()}`);
-    } else await new Promise((r) => setTimeout(r, 25));
-  }
+  const failed = () => {
+    proc.kill('SIGKILL');
+    return new Error(`kmslab ${args.slice(0, 2).join(' ')} ${exitCode !== undefined ? `exited with ${exitCode}` : 'did not start within 20 s'}:\n${logs()}`);
+  };
+  const ready = await waitFor(
+    (): { port: number; admin?: string } | undefined => {
+      const line = logs().split('\n').find((l) => l.includes('"event":"ready"'));
+      if (line) return JSON.parse(line);
+      if (exitCode !== undefined) throw failed();
+      return undefined;
+    },
+    { timeoutMs: 20_000, everyMs: 25, timedOut: failed },
+  );
   const stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGTERM');

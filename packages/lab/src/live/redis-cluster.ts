@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { Cluster, Redis } from 'ioredis';
 import { RedisServer } from './redis-server.js';
+import { waitFor } from '@kmslab/core';
 
 /**
  * A real Redis Cluster on loopback: `primaries` redis-servers in cluster mode
@@ -45,13 +46,14 @@ export class RedisCluster implements AsyncDisposable {
 
   /** Waits until every running node reports cluster_state:ok and every slot served. */
   async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const states = await Promise.all(this.nodes.map((n) => this.#info(n.port)));
-      if (states.every((s) => s === null || (/cluster_state:ok/.test(s) && /cluster_slots_ok:16384/.test(s)))) return;
-      if (Date.now() > deadline) throw new Error(`Redis Cluster not healthy within ${timeoutMs} ms:\n${states.join('\n---\n')}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    let states: Array<string | null> = [];
+    await waitFor(
+      async () => {
+        states = await Promise.all(this.nodes.map((n) => this.#info(n.port)));
+        return states.every((s) => s === null || (/cluster_state:ok/.test(s) && /cluster_slots_ok:16384/.test(s)));
+      },
+      { timeoutMs, everyMs: 200, timedOut: () => new Error(`Redis Cluster not healthy within ${timeoutMs} ms:\n${states.join('\n---\n')}`) },
+    );
   }
 
   /** The node that serves `key`'s slot as primary now. */

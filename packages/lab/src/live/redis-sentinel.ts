@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { RedisServer } from './redis-server.js';
+import { waitFor } from '@kmslab/core';
 
 /**
  * A real Sentinel setup on loopback: one primary, `replicas` replicas and
@@ -58,16 +59,17 @@ export class RedisSentinelSetup implements AsyncDisposable {
 
   /** Waits until the primary sees its replicas online. */
   async waitForReplicas(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const p = await this.primary();
-      const r = new Redis({ port: p.port, lazyConnect: true });
-      const info = await r.connect().then(() => r.info('replication')).finally(() => r.disconnect());
-      const online = (info.match(/state=online/g) ?? []).length;
-      if (online >= this.servers.length - 1 - this.servers.filter((s) => !s.running).length) return;
-      if (Date.now() > deadline) throw new Error(`Sentinel setup: replicas not online within ${timeoutMs} ms:\n${info}`);
-      await new Promise((res) => setTimeout(res, 200));
-    }
+    let info = '';
+    await waitFor(
+      async () => {
+        const p = await this.primary();
+        const r = new Redis({ port: p.port, lazyConnect: true });
+        info = await r.connect().then(() => r.info('replication')).finally(() => r.disconnect());
+        const online = (info.match(/state=online/g) ?? []).length;
+        return online >= this.servers.length - 1 - this.servers.filter((s) => !s.running).length;
+      },
+      { timeoutMs, everyMs: 200, timedOut: () => new Error(`Sentinel setup: replicas not online within ${timeoutMs} ms:\n${info}`) },
+    );
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
+import { waitFor } from '@kmslab/core';
 
 const HOW_TO_GET =
   'This needs a real Redis: install redis-server (Debian: apt-get install redis-server) so it is on PATH; kmslab starts its own on a free loopback port.';
@@ -74,17 +75,17 @@ export class RedisServer {
     let output = '';
     proc.stdout!.on('data', (d) => (output += d));
     proc.stderr!.on('data', (d) => (output += d));
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}:\n${output}`);
-      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      client.on('error', () => {});
-      const ok = await client.connect().then(() => client.ping()).then(() => true, () => false);
-      client.disconnect();
-      if (ok) return;
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${this.port} within 10 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}:\n${output}`);
+        const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        client.on('error', () => {});
+        const ok = await client.connect().then(() => client.ping()).then(() => true, () => false);
+        client.disconnect();
+        return ok;
+      },
+      { timeoutMs: 10_000, everyMs: 50, timedOut: () => new Error(`redis-server did not answer on port ${this.port} within 10 s:\n${output}`) },
+    );
   }
 
   /** The process dies at once (SIGKILL), as in a crash; `resume()` starts it again. */

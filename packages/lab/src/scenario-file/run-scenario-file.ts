@@ -2,7 +2,7 @@ import { formatMinute, Simulation } from '../simulation.js';
 import { scenarioReport } from '../report/scenario-report.js';
 import type { Check, RunOptions, ScenarioResult } from '../scenarios/scenario.js';
 import { TIME } from '@kmslab/core';
-import type { ResourceRecord } from '@kmslab/dns';
+import type { ResourceRecord } from '@kmslab/dns-wire';
 import type { ScenarioFile } from './load-scenario.js';
 
 /** Runs a scenario file on the virtual clock: hosts, clients joining and leaving, events and expectations in time order. */
