@@ -4,7 +4,7 @@ import {
 } from '@kmslab/core';
 import type { DnsTarget } from '@kmslab/dns-wire';
 import type { ClientState } from './client-state.js';
-import { discoverHosts, type DiscoveryStep } from './discovery.js';
+import { DNS_ERROR_CODES, discoverHosts, type Candidate, type DiscoveryStep } from './discovery.js';
 import { afterAttempt, ensureInstalled, statusAt } from './lifecycle.js';
 import type { SelectionMode } from './srv-order.js';
 
@@ -94,11 +94,16 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
     }
     if (!outcome) {
       if (!o.dns) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No KMS host set and no DNS server to ask: use set-host or --dns');
-      const candidates = await discoverHosts({ dns: o.dns, domains: o.domains, random: o.random, mode: o.mode, onStep: o.onStep }).catch((err: unknown) => {
-        // No SRV record anywhere (0x8007232B): the client still retries on its schedule.
-        afterAttempt(o.state, { response: null, errorCode: '0x8007232B', message: null, host: null, discoveredBy: null, tried }, o.clock.now());
-        throw err;
-      });
+      let candidates: Candidate[];
+      try {
+        candidates = await discoverHosts({ dns: o.dns, domains: o.domains, random: o.random, mode: o.mode, onStep: o.onStep });
+      } catch (err) {
+        if (!(err instanceof KmsLabError) || !DNS_ERROR_CODES.has(err.code)) throw err;
+        // DNS gave no host (NXDOMAIN, no records, SERVFAIL, no answer…): an outcome like any other, retried on schedule.
+        const failed: ActivationOutcome = { response: null, errorCode: err.code, message: err.message, host: null, discoveredBy: null, tried };
+        afterAttempt(o.state, failed, o.clock.now());
+        return failed;
+      }
       for (const c of candidates) {
         for (const address of c.addresses.length ? c.addresses : [c.target]) {
           outcome = await attempt(address, c.port, 'dns');

@@ -1,6 +1,6 @@
 import { KmsConnection, toKmsLabError } from '@kmslab/core';
 import type { DnsTarget } from '@kmslab/dns-wire';
-import { discoverHosts, type DiscoveryStep } from './discovery.js';
+import { discoverHosts, type DiscoveryStep, type DomainOutcome } from './discovery.js';
 import type { SelectionMode } from './srv-order.js';
 
 export interface HostCheck {
@@ -16,6 +16,8 @@ export interface HostCheck {
 
 export interface DiscoveryReport {
   steps: DiscoveryStep[];
+  /** Each domain of the search list: what its lookup returned, and the code a Windows client would report for it. */
+  lookups: DomainOutcome[];
   hosts: HostCheck[];
   usable: boolean;
   errorCode: string | null;
@@ -30,12 +32,13 @@ export interface DiscoveryReport {
  */
 export async function diagnoseDiscovery(o: { dns: DnsTarget; domains: readonly string[]; random: () => number; mode?: SelectionMode; timeoutMs?: number }): Promise<DiscoveryReport> {
   const steps: DiscoveryStep[] = [];
+  const lookups: DomainOutcome[] = [];
   let candidates;
   try {
-    candidates = await discoverHosts({ ...o, onStep: (s) => steps.push(s) });
+    candidates = await discoverHosts({ ...o, onStep: (s) => steps.push(s), onOutcome: (d) => lookups.push(d) });
   } catch (err) {
     const e = toKmsLabError(err);
-    return { steps, hosts: [], usable: false, errorCode: e.code, message: e.message };
+    return { steps, lookups, hosts: [], usable: false, errorCode: e.code, message: e.message };
   }
   const hosts: HostCheck[] = [];
   for (const c of candidates) {
@@ -61,7 +64,7 @@ export async function diagnoseDiscovery(o: { dns: DnsTarget; domains: readonly s
   }
   const usable = hosts.some((h) => h.kmslab);
   return {
-    steps, hosts, usable,
+    steps, lookups, hosts, usable,
     errorCode: usable ? null : '0xC004F074',
     message: usable ? null : 'No KMS host could be contacted: every host found in DNS failed the connect or the handshake',
   };

@@ -1,4 +1,4 @@
-import { ERROR_CODES, KmsLabError, kmsSrvName } from '@kmslab/core';
+import { ERROR_CODES, KmsLabError, kmsSrvName, type ErrorCode } from '@kmslab/core';
 import { RCODE, TYPE, canonicalName, query, rcodeName, type DnsTarget, type ResourceRecord } from '@kmslab/dns-wire';
 import { orderSrv, type SelectionMode } from './srv-order.js';
 
@@ -19,6 +19,38 @@ export interface DiscoveryStep {
   text: string;
 }
 
+/** How the lookup in one domain ended, and the code a Windows client would report for it. */
+export interface DomainOutcome {
+  domain: string;
+  name: string;
+  /** `NXDOMAIN`, `NOERROR, no SRV records`, `SERVFAIL`, `no answer: …`, or `found N` */
+  outcome: string;
+  errorCode: DnsErrorCode | null;
+}
+
+/** The codes discovery ends with when no domain gives a host (docs/errors.md). */
+export type DnsErrorCode = Extract<ErrorCode, '0x8007232B' | '0x8007251D' | '0x8007232A' | '0x8007232D' | '0x80072329' | '0x8007232C' | '0x800705B4' | '0x8007007B'>;
+
+export const DNS_ERROR_CODES: ReadonlySet<string> = new Set<DnsErrorCode>(['0x8007232B', '0x8007251D', '0x8007232A', '0x8007232D', '0x80072329', '0x8007232C', '0x800705B4', '0x8007007B']);
+
+/** The HRESULT of the Win32 DNS error a Windows client's lookup returns for this answer (kms-reference.md "DNS failures as a Windows client reports them"). */
+export function dnsErrorCode(rcode: number): DnsErrorCode {
+  switch (rcode) {
+    case RCODE.NOERROR:
+      return '0x8007251D';
+    case RCODE.NXDOMAIN:
+      return '0x8007232B';
+    case RCODE.REFUSED:
+      return '0x8007232D';
+    case RCODE.FORMERR:
+      return '0x80072329';
+    case RCODE.NOTIMP:
+      return '0x8007232C';
+    default:
+      return '0x8007232A';
+  }
+}
+
 export interface DiscoverOptions {
   dns: DnsTarget;
   /** Primary domain first, then the search list (kms-reference.md "Discovery"). */
@@ -26,18 +58,27 @@ export interface DiscoverOptions {
   random: () => number;
   mode?: SelectionMode;
   onStep?: (step: DiscoveryStep) => void;
+  /** Told how each domain's lookup ended. */
+  onOutcome?: (outcome: DomainOutcome) => void;
 }
 
 /**
  * Finds KMS hosts the way a KMS client does: `_vlmcs._tcp.<domain>` SRV in
  * each domain in turn, records ordered by RFC 2782 (or uniformly), each target
- * resolved. Throws 0x8007232B when no domain has a record.
+ * resolved. When no domain gives a host it throws the code a Windows client
+ * would report for the last domain tried (NXDOMAIN 0x8007232B, no records
+ * 0x8007251D, SERVFAIL 0x8007232A, REFUSED 0x8007232D, no answer 0x800705B4;
+ * no domain at all 0x8007007B), with every domain's outcome in `detail.domains`.
  */
 export async function discoverHosts(o: DiscoverOptions): Promise<Candidate[]> {
   const step = (s: DiscoveryStep) => o.onStep?.(s);
   const found: Candidate[] = [];
-  const problems: string[] = [];
-  if (o.domains.length === 0) throw new KmsLabError('0x8007232B', `${ERROR_CODES['0x8007232B'].message}: no domain to search (set one with --domain)`);
+  const outcomes: DomainOutcome[] = [];
+  const noted = (d: DomainOutcome) => {
+    outcomes.push(d);
+    o.onOutcome?.(d);
+  };
+  if (o.domains.length === 0) throw new KmsLabError('0x8007007B', `${ERROR_CODES['0x8007007B'].message} (set one with --domain)`, { detail: { domains: outcomes } });
   for (const domain of o.domains) {
     const name = kmsSrvName(canonicalName(domain));
     step({ step: 'query', text: `SRV ${name} at ${o.dns.host}:${o.dns.port}` });
@@ -45,16 +86,17 @@ export async function discoverHosts(o: DiscoverOptions): Promise<Candidate[]> {
     try {
       ({ answer } = await query(o.dns, name, TYPE.SRV));
     } catch (err) {
-      problems.push(`${name}: ${(err as Error).message}`);
+      noted({ domain, name, outcome: `no answer: ${(err as Error).message}`, errorCode: '0x800705B4' });
       step({ step: 'answer', text: `no answer: ${(err as Error).message}` });
       continue;
     }
     const srv = answer.answers.filter((rr) => rr.type === TYPE.SRV && rr.data?.type === 'SRV');
     if (answer.rcode !== RCODE.NOERROR || srv.length === 0) {
-      problems.push(`${name}: ${rcodeName(answer.rcode)}${answer.rcode === RCODE.NOERROR ? ', no SRV records' : ''}`);
+      noted({ domain, name, outcome: `${rcodeName(answer.rcode)}${answer.rcode === RCODE.NOERROR ? ', no SRV records' : ''}`, errorCode: dnsErrorCode(answer.rcode) });
       step({ step: 'answer', text: `${rcodeName(answer.rcode)}, ${srv.length} SRV records` });
       continue;
     }
+    noted({ domain, name, outcome: `found ${srv.length}`, errorCode: null });
     const records = srv.map((rr) => {
       const d = rr.data as { target: string; port: number; priority: number; weight: number };
       return { target: canonicalName(d.target), port: d.port, priority: d.priority, weight: d.weight };
@@ -77,7 +119,10 @@ export async function discoverHosts(o: DiscoverOptions): Promise<Candidate[]> {
     }
   }
   if (found.length === 0) {
-    throw new KmsLabError('0x8007232B', `${ERROR_CODES['0x8007232B'].message} (${problems.join('; ')})`, { detail: { domains: o.domains, problems } });
+    // A Windows client reports what its last domain's lookup returned.
+    const code = outcomes.findLast((x) => x.errorCode !== null)?.errorCode ?? '0x8007232B';
+    const problems = outcomes.map((x) => `${x.name}: ${x.outcome}`);
+    throw new KmsLabError(code, `${ERROR_CODES[code].message} (${problems.join('; ')})`, { detail: { domains: outcomes, problems } });
   }
   return found;
 }

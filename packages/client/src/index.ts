@@ -1,5 +1,5 @@
 export { activateOnce, type ActivateOptions, type ActivationOutcome, type DiscoveredBy } from './activate.js';
-export { discoverHosts, type Candidate, type DiscoveryStep, type DiscoverOptions } from './discovery.js';
+export { DNS_ERROR_CODES, discoverHosts, dnsErrorCode, type Candidate, type DiscoveryStep, type DiscoverOptions, type DnsErrorCode, type DomainOutcome } from './discovery.js';
 export { loadClientState, newClientState, saveClientState, type ClientState } from './client-state.js';
 export { orderSrv, type SelectionMode, type SrvTarget } from './srv-order.js';
 export { seededRandom } from '@kmslab/core';

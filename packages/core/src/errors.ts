@@ -26,6 +26,36 @@ export const ERROR_CODES = {
     wire: 0x8007232b,
     message: 'DNS name does not exist: no _vlmcs._tcp SRV record was found',
   },
+  // The DNS failures below are the HRESULTs of the Win32 errors a Windows client's lookup returns
+  // (kms-reference.md "DNS failures as a Windows client reports them").
+  '0x8007251D': {
+    wire: 0x8007251d,
+    message: 'No records found for the DNS query: the _vlmcs._tcp name has no SRV records',
+  },
+  '0x8007232A': {
+    wire: 0x8007232a,
+    message: 'DNS server failure (SERVFAIL) for the _vlmcs._tcp SRV lookup',
+  },
+  '0x8007232D': {
+    wire: 0x8007232d,
+    message: 'The DNS server refused the _vlmcs._tcp SRV lookup (REFUSED)',
+  },
+  '0x80072329': {
+    wire: 0x80072329,
+    message: 'The DNS server could not read the _vlmcs._tcp SRV query (FORMERR)',
+  },
+  '0x8007232C': {
+    wire: 0x8007232c,
+    message: 'The DNS server does not implement the query (NOTIMP)',
+  },
+  '0x800705B4': {
+    wire: 0x800705b4,
+    message: 'No DNS server answered the _vlmcs._tcp SRV lookup in time',
+  },
+  '0x8007007B': {
+    wire: 0x8007007b,
+    message: 'No domain to search for _vlmcs._tcp: the client has no primary DNS suffix and no search list',
+  },
   KMSLAB_HOST_UNAVAILABLE: {
     wire: 0x4b4c0001,
     message: 'The KMS host cannot reach its store right now; retry later',

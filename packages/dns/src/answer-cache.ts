@@ -17,7 +17,21 @@ export interface FastQuery {
   key: string;
   /** Bytes 12 up to the end of the question, copied into the answer to echo the name as asked. */
   questionEnd: number;
-  qname: string;
+  /** The question's name, dotted and lower case, and its type (for faults and the query log). */
+  name: string;
+  type: number;
+  /** The client's EDNS UDP size and DO bit, or null without EDNS. */
+  ednsSize: number | null;
+  dnssecOk: boolean;
+}
+
+/** `\x03lab\x04test\x00` (the wire labels, as latin1) → `lab.test`. */
+function dottedName(raw: Buffer, start: number, end: number): string {
+  let name = '';
+  for (let o = start; raw[o]! > 0 && o < end; o += 1 + raw[o]!) {
+    name += (name ? '.' : '') + raw.toString('latin1', o + 1, o + 1 + raw[o]!);
+  }
+  return name.toLowerCase();
 }
 
 /**
@@ -52,17 +66,26 @@ export class AnswerCache {
     const questionEnd = o + 4;
     let size = transport === 'udp' ? CLASSIC_UDP_SIZE : 65_535;
     let edns = 'no-edns';
+    let ednsSize: number | null = null;
     if (arcount === 1) {
       // Exactly one OPT at the root with no options, version 0: anything else takes the full path.
       const p = questionEnd;
       if (raw.length !== p + 11 || raw[p] !== 0 || raw.readUInt16BE(p + 1) !== TYPE.OPT || raw.readUInt16BE(p + 9) !== 0) return null;
       const ttl = raw.readUInt32BE(p + 5);
       if (((ttl >>> 16) & 0xff) !== 0 || ttl >>> 24 !== 0) return null;
+      ednsSize = raw.readUInt16BE(p + 3);
       if (transport === 'udp') size = Math.min(Math.max(raw.readUInt16BE(p + 3), CLASSIC_UDP_SIZE), MAX_UDP_ANSWER);
       edns = ttl & 0x8000 ? 'edns-do' : 'edns';
     } else if (raw.length !== questionEnd) return null;
-    const qname = raw.toString('latin1', 12, questionEnd - 4).toLowerCase();
-    return { key: `${qname}|${raw.readUInt32BE(questionEnd - 4)}|${edns}|${size}`, questionEnd, qname };
+    const wireName = raw.toString('latin1', 12, questionEnd - 4).toLowerCase();
+    return {
+      key: `${wireName}|${raw.readUInt32BE(questionEnd - 4)}|${edns}|${size}`,
+      questionEnd,
+      name: dottedName(raw, 12, questionEnd - 4),
+      type: qtype,
+      ednsSize,
+      dnssecOk: edns === 'edns-do',
+    };
   }
 
   get(q: FastQuery, raw: Buffer, zones: ZoneSet): Buffer | null {

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { KmsLabError, parseUserJson, readUserFile } from '@kmslab/core';
 import { parseKeyPolicy, type KeyPolicy } from './update/policy.js';
+import { toFaultRule, type FaultRule, type FaultRuleInput } from './harness/fault-rule.js';
 import { defaultZone } from './zone/default-zone.js';
 import { parseZoneFile, readZoneFile } from './zone/zone-file.js';
 import { Zone } from './zone/zone.js';
@@ -24,6 +25,8 @@ export interface DnsConfig {
   /** Zones read from a zone file (whose serial says whether saved updates are older). */
   fromFile: Set<string>;
   keys: KeyPolicy[];
+  /** Faults on from the start (the test harness; docs/dns-faults.md). */
+  faults: FaultRule[];
 }
 
 export function loadDnsConfig(path: string): DnsConfig {
@@ -33,7 +36,7 @@ export function loadDnsConfig(path: string): DnsConfig {
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('top level', 'must be an object');
   const c = raw as Record<string, unknown>;
-  const out: DnsConfig = { zones: [], fromFile: new Set(), keys: [] };
+  const out: DnsConfig = { zones: [], fromFile: new Set(), keys: [], faults: [] };
   if (c.listen !== undefined) {
     if (!Array.isArray(c.listen) || c.listen.some((a) => typeof a !== 'string')) fail('listen', 'must be a list of addresses');
     out.listen = c.listen as string[];
@@ -67,6 +70,14 @@ export function loadDnsConfig(path: string): DnsConfig {
     }
     if (out.zones.some((x) => x.origin === zone.origin)) fail(at, `zone ${zone.origin} appears twice`);
     out.zones.push(zone);
+  }
+  for (const [i, f] of ((c.faults as unknown[] | undefined) ?? []).entries()) {
+    if (typeof f !== 'object' || f === null) fail(`faults[${i}]`, 'must be an object with name and action');
+    try {
+      out.faults.push(toFaultRule(f as FaultRuleInput, Date.now()));
+    } catch (err) {
+      fail(`faults[${i}]`, (err as Error).message);
+    }
   }
   for (const [i, k] of ((c.keys as unknown[] | undefined) ?? []).entries()) {
     const at = `keys[${i}]`;

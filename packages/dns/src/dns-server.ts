@@ -1,10 +1,13 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
-import { TcpConnections, listenFailed, type KmsLabError } from '@kmslab/core';
+import { TcpConnections, listenFailed, seededRandom, type KmsLabError } from '@kmslab/core';
 import type { Logger } from 'pino';
 import { AnswerCache } from './answer-cache.js';
 import { ReplayGuard } from './update/replay-guard.js';
-import { handleMessage, type ServerContext } from './handle-message.js';
+import { handleMessage, type Client, type Handled, type ServerContext } from './handle-message.js';
+import { FaultSet } from './harness/fault-set.js';
+import { logEntry } from './harness/log-entry.js';
+import { QueryLog } from './harness/query-log.js';
 import type { KeyPolicy } from './update/policy.js';
 import type { Zone } from './zone/zone.js';
 import type { ZoneSet } from './zone/zone-set.js';
@@ -26,6 +29,12 @@ export interface DnsServerOptions {
   /** false: answer every query in full (for comparisons); default: pre-encoded answers for plain queries. */
   cache?: boolean;
   tcpIdleTimeoutMs?: number;
+  /** The query log (the test harness): default a ring of 10,000; null turns it off. */
+  queryLog?: QueryLog | null;
+  /** Faults switched on at run time; default an empty set, seeded by `seed`. */
+  faults?: FaultSet;
+  /** Seed for fault probabilities, so a run fails the same queries again. */
+  seed?: number;
 }
 
 
@@ -37,6 +46,8 @@ export class DnsServer {
   readonly #connections = new Set<Socket>();
   readonly #tcpRules: TcpConnections;
   readonly #ctx: ServerContext;
+  readonly #log: QueryLog | null;
+  readonly faults: FaultSet;
   #port = 0;
 
   private constructor(o: DnsServerOptions) {
@@ -54,7 +65,10 @@ export class DnsServer {
       idleTimeoutMs: this.#o.tcpIdleTimeoutMs,
       messageTimeoutMs: this.#o.tcpIdleTimeoutMs,
     });
+    this.#log = o.queryLog === undefined ? new QueryLog() : o.queryLog;
+    this.faults = o.faults ?? new FaultSet({ random: o.seed === undefined ? Math.random : seededRandom(o.seed), now: o.now ?? Date.now });
     this.#ctx = {
+      faults: this.faults,
       zones: o.zones,
       keys: new Map((o.keys ?? []).map((k) => [k.key.name, k])),
       now: o.now ?? Date.now,
@@ -80,6 +94,11 @@ export class DnsServer {
     return this.#port;
   }
 
+  /** What the server received and answered (null when the log is off). */
+  get queryLog(): QueryLog | null {
+    return this.#log;
+  }
+
   get addresses(): string[] {
     return this.#udp.map((s) => s.address().address);
   }
@@ -88,6 +107,7 @@ export class DnsServer {
     for (const s of this.#udp) s.close();
     for (const c of this.#connections) c.destroy();
     this.#tcpRules.close();
+    this.#log?.close();
     await Promise.all(this.#tcp.map((s) => new Promise((r) => s.close(r))));
   }
 
@@ -131,11 +151,21 @@ export class DnsServer {
     udp.removeAllListeners('error');
     udp.on('error', (err) => this.#o.logger?.warn({ err }, 'DNS UDP socket error'));
     udp.on('message', (msg, rinfo) => {
-      const out = handleMessage(msg, 'udp', this.#ctx);
-      if (Buffer.isBuffer(out.bytes)) udp.send(out.bytes, rinfo.port, rinfo.address);
+      const started = this.#log ? performance.now() : 0;
+      const out = handleMessage(msg, 'udp', this.#ctx, rinfo);
+      const send = () => {
+        if (Buffer.isBuffer(out.bytes)) udp.send(out.bytes, rinfo.port, rinfo.address);
+        this.#record(msg, out, 'udp', rinfo, started);
+      };
+      if (out.delayMs) setTimeout(send, out.delayMs).unref();
+      else send();
     });
     this.#udp.push(udp);
     return tcpPort;
+  }
+
+  #record(raw: Buffer, out: Handled, transport: 'udp' | 'tcp', client: Client, started: number): void {
+    if (this.#log) this.#log.record(logEntry(raw, out, transport, client, this.#ctx.now(), performance.now() - started));
   }
 
   /** Length-prefixed messages (RFC 1035 §4.2.2), answered in order, pipelined. */
@@ -145,6 +175,7 @@ export class DnsServer {
     this.#connections.add(socket);
     socket.setNoDelay(true);
     socket.on('close', () => this.#connections.delete(socket));
+    const client = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     let pending: Buffer | null = null;
     socket.on('data', (chunk: Buffer) => {
       let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
@@ -154,20 +185,29 @@ export class DnsServer {
       while (buf.length - o >= 2) {
         const len = buf.readUInt16BE(o);
         if (buf.length - o - 2 < len) break;
-        const out = handleMessage(buf.subarray(o + 2, o + 2 + len), 'tcp', this.#ctx);
+        const started = this.#log ? performance.now() : 0;
+        const raw = buf.subarray(o + 2, o + 2 + len);
+        const out = handleMessage(raw, 'tcp', this.#ctx, client);
         o += 2 + len;
         whole++;
-        if (!out.bytes) {
+        if (!out.bytes && !out.fault) {
           // A TCP peer sending garbage or responses gets no more of our time.
+          this.#record(raw, out, 'tcp', client, started);
           socket.destroy();
           return;
         }
-        for (const message of Array.isArray(out.bytes) ? out.bytes : [out.bytes]) {
-          const framed = Buffer.allocUnsafe(2 + message.length);
-          framed.writeUInt16BE(message.length, 0);
-          message.copy(framed, 2);
-          socket.write(framed);
-        }
+        const send = () => {
+          for (const message of Array.isArray(out.bytes) ? out.bytes : out.bytes ? [out.bytes] : []) {
+            const framed = Buffer.allocUnsafe(2 + message.length);
+            framed.writeUInt16BE(message.length, 0);
+            message.copy(framed, 2);
+            if (!socket.destroyed) socket.write(framed);
+          }
+          this.#record(raw, out, 'tcp', client, started);
+        };
+        // A delayed answer leaves later; pipelined answers after it need not wait (RFC 7766 §6.2.1.1: matched by id).
+        if (out.delayMs) setTimeout(send, out.delayMs).unref();
+        else send();
       }
       if (o < buf.length) pending = Buffer.from(buf.subarray(o));
       this.#tcpRules.received(socket, whole, pending !== null);

@@ -1,4 +1,4 @@
-import { CLASSIC_UDP_SIZE, OPCODE, RCODE, TYPE, decodeMessage, emptyMessage, encodeMessage, rcodeName, signResponse, type Message, type Verified, verifyRequest } from '@kmslab/dns-wire';
+import { CLASSIC_UDP_SIZE, OPCODE, RCODE, TYPE, canonicalName, decodeMessage, emptyMessage, encodeMessage, rcodeName, signResponse, type Message, type Verified, verifyRequest } from '@kmslab/dns-wire';
 import { AnswerCache } from './answer-cache.js';
 import { answerQuery, responseTo } from './answer-query.js';
 import { mayTransfer, type KeyPolicy } from './update/policy.js';
@@ -7,6 +7,8 @@ import { applyUpdate } from './update/apply-update.js';
 import type { Zone } from './zone/zone.js';
 import type { ZoneSet } from './zone/zone-set.js';
 import { zoneTransfer } from './zone-transfer.js';
+import { faultedAnswer } from './harness/faulted-answer.js';
+import type { AppliedFault, FaultSet } from './harness/fault-set.js';
 
 /** Largest UDP answer sent even when a client offers more (fragmentation risk grows past it). */
 const MAX_UDP_ANSWER = 4096;
@@ -26,13 +28,31 @@ export interface ServerContext {
   cache?: AnswerCache;
   /** Signed updates already applied in their TSIG window; a repeat is refused. */
   replays?: ReplayGuard;
+  /** Faults switched on at run time (the test harness); none: every query answered as the zones say. */
+  faults?: FaultSet;
+}
+
+/** Who sent the message, for `from=` fault rules and the query log. */
+export interface Client {
+  address: string;
+  port: number;
 }
 
 export interface Handled {
-  /** The answer (several messages for a zone transfer), or null to stay silent (responses, unreadable headers). */
+  /** The answer (several messages for a zone transfer), or null to stay silent (responses, unreadable headers, a `drop` fault). */
   bytes: Buffer | Buffer[] | null;
   rcode: number | null;
   kind: 'query' | 'update' | 'malformed' | 'dropped' | 'notimp' | 'transfer' | 'notauth';
+  /** What was asked, when it could be read (the query log shows it). */
+  qname?: string | undefined;
+  qtype?: number | undefined;
+  ednsSize?: number | null | undefined;
+  dnssecOk?: boolean | undefined;
+  /** The TSIG key of a signed request. */
+  key?: string | undefined;
+  /** The fault applied, and how long to wait before sending (a `delay` fault). */
+  fault?: AppliedFault | null | undefined;
+  delayMs?: number | undefined;
 }
 
 /**
@@ -42,9 +62,9 @@ export interface Handled {
  * Signed requests are verified (RFC 8945) and their answers signed; updates
  * and, once keys exist, zone transfers need a valid signature.
  */
-export function handleMessage(raw: Buffer, transport: Transport, ctx: ServerContext): Handled {
+export function handleMessage(raw: Buffer, transport: Transport, ctx: ServerContext, client?: Client): Handled {
   try {
-    return handle(raw, transport, ctx);
+    return handle(raw, transport, ctx, client);
   } catch (err) {
     // A message that decoded but cannot be answered (a name that does not encode back): SERVFAIL, never a crash.
     ctx.onEvent?.({ event: 'internal-error', error: (err as Error).message });
@@ -62,11 +82,15 @@ function headerOnlyAnswer(raw: Buffer, rcode: number): Handled {
   return { bytes: encodeMessage(res), rcode, kind: 'malformed' };
 }
 
-function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled {
+function handle(raw: Buffer, transport: Transport, ctx: ServerContext, client: Client | undefined): Handled {
   const fast = ctx.cache ? AnswerCache.classify(raw, transport) : null;
+  const faults = ctx.faults?.size ? ctx.faults : null;
+  let fault: AppliedFault | null = null;
   if (fast) {
-    const hit = ctx.cache!.get(fast, raw, ctx.zones);
-    if (hit) return { bytes: hit, rcode: hit[3]! & 0xf, kind: 'query' };
+    const asked = { qname: fast.name, qtype: fast.type, ednsSize: fast.ednsSize, dnssecOk: fast.dnssecOk };
+    fault = faults?.match({ name: fast.name, type: fast.type, address: client?.address ?? '', transport, update: false }) ?? null;
+    const hit = fault ? null : ctx.cache!.get(fast, raw, ctx.zones);
+    if (hit) return { bytes: hit, rcode: hit[3]! & 0xf, kind: 'query', ...asked };
   }
   let req: Message;
   try {
@@ -75,6 +99,8 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled 
     return headerOnlyAnswer(raw, RCODE.FORMERR);
   }
   if (req.qr) return { bytes: null, rcode: null, kind: 'dropped' };
+  const q0 = req.questions[0];
+  const asked = { qname: q0?.name, qtype: q0?.type, ednsSize: req.edns?.udpSize ?? null, dnssecOk: req.edns?.dnssecOk ?? false, key: req.tsig?.name };
   const maxSize = transport === 'udp' ? Math.min(req.edns?.udpSize ?? CLASSIC_UDP_SIZE, MAX_UDP_ANSWER) : undefined;
 
   let verified: Verified | null = null;
@@ -84,7 +110,7 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled 
       ctx.onEvent?.({ event: 'tsig-refused', key: req.tsig.name, reason: verified.reason });
       const res = responseTo(req, RCODE.NOTAUTH);
       const signed = signResponse(res, { key: verified.key, keyName: req.tsig.name, algorithm: verified.tsig.algorithm, requestMac: verified.requestMac, error: verified.error, nowMs: ctx.now() });
-      return { bytes: signed.bytes, rcode: RCODE.NOTAUTH, kind: 'notauth' };
+      return { bytes: signed.bytes, rcode: RCODE.NOTAUTH, kind: 'notauth', ...asked };
     }
   }
   const good = verified?.ok ? verified : null;
@@ -94,44 +120,57 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext): Handled 
   if (req.opcode === OPCODE.UPDATE) {
     if (!good) {
       ctx.onEvent?.({ event: 'update-refused', zone: req.questions[0]?.name, reason: 'unsigned' });
-      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update' };
+      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update', ...asked };
+    }
+    const updateFault = faults?.match({ name: canonicalName(q0?.name ?? ''), type: q0?.type ?? 0, address: client?.address ?? '', transport, update: true }) ?? null;
+    if (updateFault) {
+      const res = faultedAnswer(updateFault.action, req, ctx.zones, transport).message!;
+      ctx.onEvent?.({ event: 'update-refused', zone: q0?.name, key: good.key.name, reason: `fault ${updateFault.id}` });
+      return { bytes: reply(res), rcode: res.rcode, kind: 'update', ...asked, fault: updateFault };
     }
     const policy = ctx.keys.get(good.key.name)!;
     if (ctx.replays && !ctx.replays.admit(good.requestMac, good.tsig.timeSigned, good.tsig.fudge, Math.floor(ctx.now() / 1000))) {
       ctx.onEvent?.({ event: 'update-refused', zone: req.questions[0]?.name, key: good.key.name, reason: 'replay' });
-      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update' };
+      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update', ...asked };
     }
     const outcome = applyUpdate(req, ctx.zones, policy.grants);
     if (outcome.changed && outcome.zone) ctx.onChange?.(outcome.zone);
     ctx.onEvent?.({ event: 'update', zone: outcome.zone?.origin, key: good.key.name, rcode: rcodeName(outcome.rcode), changed: outcome.changed, serial: outcome.zone?.serial, reason: outcome.reason });
-    return { bytes: reply(responseTo(req, outcome.rcode)), rcode: outcome.rcode, kind: 'update' };
+    return { bytes: reply(responseTo(req, outcome.rcode)), rcode: outcome.rcode, kind: 'update', ...asked };
   }
-  if (req.opcode !== OPCODE.QUERY) return { bytes: reply(responseTo(req, RCODE.NOTIMP)), rcode: RCODE.NOTIMP, kind: 'notimp' };
+  if (req.opcode !== OPCODE.QUERY) return { bytes: reply(responseTo(req, RCODE.NOTIMP)), rcode: RCODE.NOTIMP, kind: 'notimp', ...asked };
 
   if (req.questions.length === 1 && req.questions[0]!.type === TYPE.AXFR) {
     // Zone transfers only over TCP (RFC 5936 §4.2), and signed once the server has keys.
-    if (transport === 'udp') return { bytes: reply(responseTo(req, RCODE.FORMERR)), rcode: RCODE.FORMERR, kind: 'query' };
+    if (transport === 'udp') return { bytes: reply(responseTo(req, RCODE.FORMERR)), rcode: RCODE.FORMERR, kind: 'query', ...asked };
     if (ctx.keys.size > 0 && !good) {
       ctx.onEvent?.({ event: 'transfer-refused', zone: req.questions[0]!.name, reason: 'unsigned' });
-      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'transfer' };
+      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'transfer', ...asked };
     }
     if (good && !mayTransfer(ctx.keys.get(good.key.name)!.grants)) {
       ctx.onEvent?.({ event: 'transfer-refused', zone: req.questions[0]!.name, key: good.key.name, reason: 'no zone or transfer grant' });
-      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'transfer' };
+      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'transfer', ...asked };
     }
     const messages = zoneTransfer(req, ctx.zones);
-    if (!good) return { bytes: messages.map((m) => encodeMessage(m)), rcode: messages[0]!.rcode, kind: 'transfer' };
+    if (!good) return { bytes: messages.map((m) => encodeMessage(m)), rcode: messages[0]!.rcode, kind: 'transfer', ...asked };
     let previousMac: Buffer | undefined;
     const bytes = messages.map((m) => {
       const signed = signResponse(m, { key: good.key, keyName: good.key.name, algorithm: good.key.algorithm, requestMac: good.requestMac, nowMs: ctx.now(), previousMac });
       previousMac = signed.mac;
       return signed.bytes;
     });
-    return { bytes, rcode: messages[0]!.rcode, kind: 'transfer' };
+    return { bytes, rcode: messages[0]!.rcode, kind: 'transfer', ...asked };
+  }
+  // A fast query was matched against the faults already; any other query is matched here.
+  if (!fast && faults && q0) fault = faults.match({ name: canonicalName(q0.name), type: q0.type, address: client?.address ?? '', transport, update: false });
+  if (fault) {
+    const f = faultedAnswer(fault.action, req, ctx.zones, transport);
+    // A faulted answer is never cached: the next query may not be faulted.
+    return { bytes: f.message ? reply(f.message) : null, rcode: f.message?.rcode ?? null, kind: f.message ? 'query' : 'dropped', ...asked, fault, delayMs: f.delayMs };
   }
   const res = answerQuery(req, ctx.zones);
   const bytes = reply(res);
   if (fast && !good) ctx.cache!.set(fast, bytes, ctx.zones.find(req.questions[0]!.name), ctx.zones);
-  return { bytes, rcode: res.rcode, kind: 'query' };
+  return { bytes, rcode: res.rcode, kind: 'query', ...asked };
 }
 

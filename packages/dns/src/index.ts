@@ -1,5 +1,5 @@
 export { DnsServer, type DnsServerOptions } from './dns-server.js';
-export { handleMessage, type Transport, type ServerContext } from './handle-message.js';
+export { handleMessage, type Client, type Handled, type Transport, type ServerContext } from './handle-message.js';
 export { answerQuery } from './answer-query.js';
 export { parseKeyPolicy, type KeyPolicy, type Grant } from './update/policy.js';
 export { applyUpdate } from './update/apply-update.js';
@@ -11,3 +11,6 @@ export { ZoneJournal } from './zone/zone-journal.js';
 export { presentRecord, presentRData } from './zone/presentation.js';
 export { transferZone } from './transfer-client.js';
 export { loadDnsConfig, type DnsConfig } from './dns-config.js';
+export { QueryLog, withIsoTime, type QueryLogEntry, type QueryFilter } from './harness/query-log.js';
+export { FaultSet, type ActiveFault, type AppliedFault, type FaultQuery } from './harness/fault-set.js';
+export { parseFaultRule, toFaultRule, ruleText, actionText, type FaultRule, type FaultRuleInput, type FaultAction } from './harness/fault-rule.js';

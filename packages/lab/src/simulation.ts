@@ -319,7 +319,7 @@ export class Simulation implements AsyncDisposable {
     const clock: Clock = c.skewMs ? { now: () => this.clock.now() + c.skewMs } : this.clock;
     let failure: string | null = null;
     const outcome = await activateOnce({ state: c.state, productId: c.productId, clock, random: this.#random, connectTimeoutMs: 500, ...dns }).catch((err: unknown) => {
-      failure = (err as { code?: string }).code ?? 'error'; // 0x8007232B: no SRV record
+      failure = (err as { code?: string }).code ?? 'error'; // a setting the client cannot use (DNS failures come back as outcomes)
       return null;
     });
     // An attempt that threw before scheduling must not be retried at the same instant forever.

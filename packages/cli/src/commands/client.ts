@@ -54,10 +54,7 @@ async function prepare(o: ActivateFlags) {
   const dns = o.dns ? parseHostPort(o.dns, { defaultPort: 53, what: '--dns' }) : systemNameserver();
   const random = o.seed === undefined ? Math.random : seededRandom(Number(o.seed));
   const attempt = (renewal = false): Promise<ActivationOutcome> =>
-    activateOnce({ state, productId: product.id, clock: realClock, dns, domains, mode: o.selection, renewal, random }).catch((err: unknown) => {
-      if (err instanceof KmsLabError && err.code === '0x8007232B') return { response: null, errorCode: err.code, message: err.message, host: null, discoveredBy: null, tried: [] };
-      throw err;
-    });
+    activateOnce({ state, productId: product.id, clock: realClock, dns, domains, mode: o.selection, renewal, random });
   return { state, product, attempt };
 }
 

@@ -19,6 +19,7 @@ export function discoverCommand(): Command {
       else {
         const lines = [`DNS server ${dns.host}:${dns.port}; domains: ${domains.join(', ') || '(none)'}`];
         for (const s of report.steps) lines.push(`  ${s.step.padEnd(8)} ${s.text}`);
+        for (const l of report.lookups) if (l.errorCode) lines.push(`  lookup   ${l.name}: ${l.outcome} → a Windows client reports ${l.errorCode}`);
         for (const h of report.hosts) lines.push(`  connect  ${h.target}:${h.port} at ${h.address}: ${h.verdict}`);
         lines.push(report.usable ? 'Result: a usable kmslab host was found.' : `Result: ${report.errorCode}: ${report.message}`);
         process.stdout.write(`${lines.join('\n')}\n`);

@@ -14,6 +14,10 @@ interface DnsStartOptions {
   tsigKey?: string[];
   dataDir?: string;
   config?: string;
+  fault?: string[];
+  seed?: number;
+  queryLog?: string;
+  queryLogSize: number;
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -28,10 +32,16 @@ function dnsStartCommand(): Command {
     .option('--tsig-key <name:alg:secret[:grants]>', 'TSIG key for dynamic updates and transfers, repeatable; grants: zone (default), host=FQDN, name=FQDN, subdomain=FQDN', collect)
     .option('--config <file>', 'structured config (JSON): listen, port, dataDir, zones (file or records), keys with grants; flags add to it')
     .option('--data-dir <dir>', 'keep dynamically updated zones here, so a restart keeps them (default: .kmslab/dns)')
+    .option('--fault <rule>', 'a fault on from the start, repeatable: NAME[/TYPE]=ACTION[,probability=P][,every=N][,count=N][,from=CIDR][,transport=udp|tcp][,until=T] (docs/dns-faults.md)', collect)
+    .option('--seed <n>', 'seed for fault probabilities (repeatable runs)', intOption('--seed', 0, 2 ** 31))
+    .option('--query-log <file>', 'also append every query and update to FILE as JSON lines')
+    .option('--query-log-size <n>', 'queries kept in memory for the query log', intOption('--query-log-size', 1, 10_000_000), 10_000)
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: DnsStartOptions) => {
-      const [{ DnsServer, ZoneSet, defaultZone, readZoneFile, Zone, parseKeyPolicy, ZoneJournal, loadDnsConfig }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      const [{ DnsServer, QueryLog, ZoneSet, defaultZone, readZoneFile, Zone, parseFaultRule, parseKeyPolicy, ZoneJournal, loadDnsConfig }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      // Checked before anything listens: a bad rule is a one-line error naming the part that is wrong.
+      const faultRules = (o.fault ?? []).map((rule) => parseFaultRule(rule, Date.now()));
       const config = o.config ? loadDnsConfig(o.config) : undefined;
       const keys = [...(config?.keys ?? []), ...(o.tsigKey ?? []).map(parseKeyPolicy)];
       const journal = new ZoneJournal(o.dataDir ?? config?.dataDir ?? process.env.KMSLAB_DNS_DATA_DIR ?? join('.kmslab', 'dns'));
@@ -68,7 +78,12 @@ function dnsStartCommand(): Command {
         zones.add(restored);
         logger.info({ event: 'zone-restored', zone: zone.origin, serial: restored.serial, file: journal.path(zone.origin) }, 'zone restored from the data dir');
       }
-      const server = await DnsServer.start({ zones, keys, listen: o.listen ?? config?.listen, port: o.port ?? config?.port ?? 53, logger, onChange: (zone) => journal.save(zone) });
+      const queryLog = new QueryLog({ capacity: o.queryLogSize, file: o.queryLog });
+      const server = await DnsServer.start({ zones, keys, listen: o.listen ?? config?.listen, port: o.port ?? config?.port ?? 53, logger, onChange: (zone) => journal.save(zone), queryLog, seed: o.seed });
+      for (const rule of [...(config?.faults ?? []), ...faultRules]) {
+        const fault = server.faults.add(rule);
+        logger.info({ event: 'fault-added', id: fault.id, rule: fault.text }, `fault ${fault.id}: ${fault.text}`);
+      }
       const zoneNames = zones.list().map((z) => z.origin);
       logReady(logger, { port: server.port, addresses: server.addresses, zones: zoneNames }, `DNS on port ${server.port} (UDP and TCP) for ${zoneNames.join(', ')}`);
       await serveUntilSignal(logger, () => server.close(), 'stopping');

@@ -1,0 +1,104 @@
+import { isIPv4 } from 'node:net';
+import { ruleText, type FaultAction, type FaultRule } from './fault-rule.js';
+
+/** What a query (or an update) looks like to the fault rules. */
+export interface FaultQuery {
+  name: string;
+  type: number;
+  /** The client's address as the socket reports it. */
+  address: string;
+  transport: 'udp' | 'tcp';
+  /** An RFC 2136 update (only `update-*` actions apply to those, and only those to them). */
+  update: boolean;
+}
+
+export interface ActiveFault {
+  id: string;
+  rule: FaultRule;
+  /** The rule as `--fault` writes it. */
+  text: string;
+  /** Queries the rule matched so far, and how many of them it was applied to. */
+  matched: number;
+  applied: number;
+}
+
+/** A fault applied to one query: which rule, and what to do. */
+export interface AppliedFault {
+  id: string;
+  action: FaultAction;
+}
+
+const UPDATE_ACTIONS = new Set(['update-refused', 'update-notauth']);
+
+/**
+ * The faults switched on at run time, checked in the order they were added;
+ * the first that matches and fires is applied. Randomness is passed in, so a
+ * seeded run fails the same queries every time.
+ */
+export class FaultSet {
+  readonly #faults = new Map<string, ActiveFault>();
+  readonly #random: () => number;
+  readonly #now: () => number;
+  #nextId = 1;
+
+  constructor(options: { random: () => number; now: () => number }) {
+    this.#random = options.random;
+    this.#now = options.now;
+  }
+
+  get size(): number {
+    return this.#faults.size;
+  }
+
+  add(rule: FaultRule): ActiveFault {
+    const fault: ActiveFault = { id: String(this.#nextId++), rule, text: ruleText(rule), matched: 0, applied: 0 };
+    this.#faults.set(fault.id, fault);
+    return fault;
+  }
+
+  remove(id: string): boolean {
+    return this.#faults.delete(id);
+  }
+
+  clear(): void {
+    this.#faults.clear();
+  }
+
+  list(): ActiveFault[] {
+    return [...this.#faults.values()];
+  }
+
+  /** The fault to apply to this query, if any (and counts it). */
+  match(q: FaultQuery): AppliedFault | null {
+    if (this.#faults.size === 0) return null;
+    const now = this.#now();
+    for (const f of this.#faults.values()) {
+      const r = f.rule;
+      if (UPDATE_ACTIONS.has(r.action.kind) !== q.update) continue;
+      if (r.until !== null && now > r.until) continue;
+      if (r.count !== null && f.applied >= r.count) continue;
+      if (!nameMatches(r.name, q.name)) continue;
+      if (r.type !== null && r.type !== q.type) continue;
+      if (r.transport !== null && r.transport !== q.transport) continue;
+      if (r.fromMatcher && !addressIn(r.fromMatcher, q.address)) continue;
+      f.matched++;
+      if (r.every !== null && f.matched % r.every !== 0) continue;
+      if (r.probability !== null && !(this.#random() < r.probability)) continue;
+      f.applied++;
+      return { id: f.id, action: r.action };
+    }
+    return null;
+  }
+}
+
+function nameMatches(rule: string, name: string): boolean {
+  const n = name.toLowerCase().replace(/\.$/, '');
+  return rule.startsWith('*.') ? n.endsWith(rule.slice(1)) : n === rule;
+}
+
+/** A client on an IPv4 address reaches a dual-stack socket as `::ffff:a.b.c.d`. */
+function addressIn(list: import('node:net').BlockList, address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  const v4 = mapped ?? (isIPv4(address) ? address : null);
+  return v4 ? list.check(v4, 'ipv4') : list.check(address, 'ipv6');
+}
