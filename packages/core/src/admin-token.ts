@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KmsLabError } from './errors.js';
+import { parseHostPort } from './host-port.js';
 
 /** 127.0.0.0/8, ::1 (and its mapped form), `localhost`: addresses only this machine reaches. */
 export function isLoopbackAddress(host: string): boolean {
@@ -29,4 +30,15 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   const given = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? '';
   const digest = (s: string) => createHash('sha256').update(s).digest();
   return timingSafeEqual(digest(given), digest(token)) && given.length > 0;
+}
+
+/**
+ * The token an admin listener on `hostPort` needs (DEVELOPERS.md "Secure by
+ * default"): the one given (then required on any address); else none on
+ * loopback, and beyond it one generated here for the caller to show once.
+ */
+export function adminTokenFor(hostPort: string, given: string | undefined): { value: string; generated: boolean } | null {
+  if (given !== undefined) return { value: checkAdminToken(given), generated: false };
+  const { host } = parseHostPort(hostPort, { allowPortZero: true, what: 'The admin address' });
+  return isLoopbackAddress(host) ? null : { value: generateAdminToken(), generated: true };
 }

@@ -14,6 +14,7 @@ export { FrameDecoder, looksLikeDceRpcBind } from './protocol/frame-decoder.js';
 export { KmsConnection, type KmsConnectionOptions } from './protocol/connection.js';
 export { parseUserJson, readUserFile } from './user-file.js';
 export { TcpConnections, type TcpConnectionLimits } from './net/tcp-connections.js';
-export { bearerMatches, checkAdminToken, generateAdminToken, isLoopbackAddress } from './admin-token.js';
+export { adminTokenFor, bearerMatches, checkAdminToken, generateAdminToken, isLoopbackAddress } from './admin-token.js';
 export { parseDurationMs } from './duration.js';
 export { waitFor } from './wait-for.js';
+export { authorized, listenAdmin, readBody, send, sendError, sendJson } from './http/admin-http.js';

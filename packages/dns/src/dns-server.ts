@@ -7,6 +7,7 @@ import { ReplayGuard } from './update/replay-guard.js';
 import { handleMessage, type Client, type Handled, type ServerContext } from './handle-message.js';
 import { FaultSet } from './harness/fault-set.js';
 import { logEntry } from './harness/log-entry.js';
+import { DnsStats } from './harness/dns-stats.js';
 import { QueryLog } from './harness/query-log.js';
 import type { KeyPolicy } from './update/policy.js';
 import type { Zone } from './zone/zone.js';
@@ -48,6 +49,8 @@ export class DnsServer {
   readonly #ctx: ServerContext;
   readonly #log: QueryLog | null;
   readonly faults: FaultSet;
+  /** Counters for /metrics. */
+  readonly stats = new DnsStats();
   #port = 0;
 
   private constructor(o: DnsServerOptions) {
@@ -151,7 +154,7 @@ export class DnsServer {
     udp.removeAllListeners('error');
     udp.on('error', (err) => this.#o.logger?.warn({ err }, 'DNS UDP socket error'));
     udp.on('message', (msg, rinfo) => {
-      const started = this.#log ? performance.now() : 0;
+      const started = performance.now();
       const out = handleMessage(msg, 'udp', this.#ctx, rinfo);
       const send = () => {
         if (Buffer.isBuffer(out.bytes)) udp.send(out.bytes, rinfo.port, rinfo.address);
@@ -165,7 +168,9 @@ export class DnsServer {
   }
 
   #record(raw: Buffer, out: Handled, transport: 'udp' | 'tcp', client: Client, started: number): void {
-    if (this.#log) this.#log.record(logEntry(raw, out, transport, client, this.#ctx.now(), performance.now() - started));
+    const latencyMs = performance.now() - started;
+    this.stats.count(out, transport, latencyMs);
+    if (this.#log) this.#log.record(logEntry(raw, out, transport, client, this.#ctx.now(), latencyMs));
   }
 
   /** Length-prefixed messages (RFC 1035 §4.2.2), answered in order, pipelined. */
@@ -185,7 +190,7 @@ export class DnsServer {
       while (buf.length - o >= 2) {
         const len = buf.readUInt16BE(o);
         if (buf.length - o - 2 < len) break;
-        const started = this.#log ? performance.now() : 0;
+        const started = performance.now();
         const raw = buf.subarray(o + 2, o + 2 + len);
         const out = handleMessage(raw, 'tcp', this.#ctx, client);
         o += 2 + len;

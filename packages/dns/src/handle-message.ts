@@ -50,6 +50,8 @@ export interface Handled {
   dnssecOk?: boolean | undefined;
   /** The TSIG key of a signed request. */
   key?: string | undefined;
+  /** Why an update was not applied (`unsigned`, `replay`, `fault`, `tsig`, or the policy's reason). */
+  reason?: string | undefined;
   /** The fault applied, and how long to wait before sending (a `delay` fault). */
   fault?: AppliedFault | null | undefined;
   delayMs?: number | undefined;
@@ -110,7 +112,7 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext, client: C
       ctx.onEvent?.({ event: 'tsig-refused', key: req.tsig.name, reason: verified.reason });
       const res = responseTo(req, RCODE.NOTAUTH);
       const signed = signResponse(res, { key: verified.key, keyName: req.tsig.name, algorithm: verified.tsig.algorithm, requestMac: verified.requestMac, error: verified.error, nowMs: ctx.now() });
-      return { bytes: signed.bytes, rcode: RCODE.NOTAUTH, kind: 'notauth', ...asked };
+      return { bytes: signed.bytes, rcode: RCODE.NOTAUTH, kind: 'notauth', ...asked, reason: 'tsig' };
     }
   }
   const good = verified?.ok ? verified : null;
@@ -120,23 +122,23 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext, client: C
   if (req.opcode === OPCODE.UPDATE) {
     if (!good) {
       ctx.onEvent?.({ event: 'update-refused', zone: req.questions[0]?.name, reason: 'unsigned' });
-      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update', ...asked };
+      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update', ...asked, reason: 'unsigned' };
     }
     const updateFault = faults?.match({ name: canonicalName(q0?.name ?? ''), type: q0?.type ?? 0, address: client?.address ?? '', transport, update: true }) ?? null;
     if (updateFault) {
       const res = faultedAnswer(updateFault.action, req, ctx.zones, transport).message!;
       ctx.onEvent?.({ event: 'update-refused', zone: q0?.name, key: good.key.name, reason: `fault ${updateFault.id}` });
-      return { bytes: reply(res), rcode: res.rcode, kind: 'update', ...asked, fault: updateFault };
+      return { bytes: reply(res), rcode: res.rcode, kind: 'update', ...asked, fault: updateFault, reason: 'fault' };
     }
     const policy = ctx.keys.get(good.key.name)!;
     if (ctx.replays && !ctx.replays.admit(good.requestMac, good.tsig.timeSigned, good.tsig.fudge, Math.floor(ctx.now() / 1000))) {
       ctx.onEvent?.({ event: 'update-refused', zone: req.questions[0]?.name, key: good.key.name, reason: 'replay' });
-      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update', ...asked };
+      return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update', ...asked, reason: 'replay' };
     }
     const outcome = applyUpdate(req, ctx.zones, policy.grants);
     if (outcome.changed && outcome.zone) ctx.onChange?.(outcome.zone);
     ctx.onEvent?.({ event: 'update', zone: outcome.zone?.origin, key: good.key.name, rcode: rcodeName(outcome.rcode), changed: outcome.changed, serial: outcome.zone?.serial, reason: outcome.reason });
-    return { bytes: reply(responseTo(req, outcome.rcode)), rcode: outcome.rcode, kind: 'update', ...asked };
+    return { bytes: reply(responseTo(req, outcome.rcode)), rcode: outcome.rcode, kind: 'update', ...asked, reason: outcome.rcode === RCODE.NOERROR ? undefined : (outcome.reason ?? rcodeName(outcome.rcode)) };
   }
   if (req.opcode !== OPCODE.QUERY) return { bytes: reply(responseTo(req, RCODE.NOTIMP)), rcode: RCODE.NOTIMP, kind: 'notimp', ...asked };
 

@@ -14,3 +14,5 @@ export { loadDnsConfig, type DnsConfig } from './dns-config.js';
 export { QueryLog, withIsoTime, type QueryLogEntry, type QueryFilter } from './harness/query-log.js';
 export { FaultSet, type ActiveFault, type AppliedFault, type FaultQuery } from './harness/fault-set.js';
 export { parseFaultRule, toFaultRule, ruleText, actionText, type FaultRule, type FaultRuleInput, type FaultAction } from './harness/fault-rule.js';
+export { DnsAdminServer, faultView, type FaultView } from './admin/dns-admin-server.js';
+export { DnsStats } from './harness/dns-stats.js';

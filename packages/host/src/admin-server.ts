@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { bearerMatches, formatHostPort, listenFailed, parseHostPort, type SettableClock } from '@kmslab/core';
+import { authorized, listenAdmin, readBody, send, sendError, type SettableClock } from '@kmslab/core';
 
 export interface AdminHandlers {
   status(): Promise<unknown>;
@@ -28,18 +28,12 @@ export class AdminServer {
   constructor(handlers: AdminHandlers) {
     this.#h = handlers;
     this.#server = createServer((req, res) => {
-      this.#route(req, res).catch((err) => send(res, 500, 'text/plain', `${(err as Error).message}\n`));
+      this.#route(req, res).catch((err) => sendError(res, 500, (err as Error).message));
     });
   }
 
-  async listen(hostPort: string): Promise<string> {
-    const { host, port } = parseHostPort(hostPort, { allowPortZero: true, what: 'The admin address' });
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', (err: NodeJS.ErrnoException) => reject(listenFailed('admin listener', host, port, err)));
-      this.#server.listen({ host, port }, () => resolve());
-    });
-    const a = this.#server.address() as { address: string; port: number };
-    return `http://${formatHostPort(a.address, a.port)}`;
+  listen(hostPort: string): Promise<string> {
+    return listenAdmin(this.#server, hostPort, 'admin listener');
   }
 
   close(): Promise<void> {
@@ -49,10 +43,7 @@ export class AdminServer {
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    if (this.#h.token && !bearerMatches(req.headers.authorization, this.#h.token)) {
-      res.setHeader('www-authenticate', 'Bearer realm="kmslab admin"');
-      return send(res, 401, 'text/plain', 'Send Authorization: Bearer TOKEN (the token kmslab printed at start, or --admin-token / KMSLAB_ADMIN_TOKEN)\n');
-    }
+    if (!authorized(req, res, this.#h.token)) return;
     if (path === '/lab/clock' && this.#h.clockControl) return this.#setClock(req, res, this.#h.clockControl);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
     switch (path) {
@@ -71,8 +62,8 @@ export class AdminServer {
 
   async #setClock(req: IncomingMessage, res: ServerResponse, clock: SettableClock): Promise<void> {
     if (req.method === 'PUT') {
-      let body = '';
-      for await (const chunk of req) if ((body += chunk).length > 1024) return send(res, 413, 'text/plain', 'too long\n');
+      const body = await readBody(req, 1024);
+      if (body === null) return sendError(res, 413, 'Send {"now": <ms since the epoch>}: at most 1 KiB');
       const now = (() => { try { return (JSON.parse(body) as { now?: unknown }).now; } catch { return undefined; } })();
       if (typeof now !== 'number' || !Number.isFinite(now)) return send(res, 400, 'text/plain', 'Send {"now": <ms since the epoch>}: a finite number\n');
       const real = (this.#h.realNow ?? Date.now)();
@@ -81,9 +72,4 @@ export class AdminServer {
     }
     return send(res, 200, 'application/json', `${JSON.stringify({ now: clock.now() })}\n`);
   }
-}
-
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-  res.end(body);
 }

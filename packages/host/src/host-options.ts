@@ -6,11 +6,8 @@ import {
   DEFAULT_RENEWAL_INTERVAL_MIN,
   MAX_CLOCK_SKEW_MS,
   KmsLabError,
-  checkAdminToken,
-  generateAdminToken,
-  isLoopbackAddress,
+  adminTokenFor,
   isValidInterval,
-  parseHostPort,
   realClock,
   type Clock,
   type SettableClock,
@@ -77,12 +74,7 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
   const catalog = o.catalog ?? Catalog.load();
   const admin = o.admin === undefined ? DEFAULT_ADMIN_ADDRESS : o.admin;
   // DEVELOPERS.md "Secure by default": beyond loopback the admin listener needs a token.
-  const adminToken =
-    o.adminToken !== undefined
-      ? { value: checkAdminToken(o.adminToken), generated: false }
-      : admin !== null && !isLoopbackAddress(parseHostPort(admin, { allowPortZero: true, what: 'The admin address' }).host)
-        ? { value: generateAdminToken(), generated: true }
-        : null;
+  const adminToken = admin === null ? null : adminTokenFor(admin, o.adminToken);
   const activationIntervalMin = o.activationIntervalMin ?? DEFAULT_ACTIVATION_INTERVAL_MIN;
   const renewalIntervalMin = o.renewalIntervalMin ?? DEFAULT_RENEWAL_INTERVAL_MIN;
   for (const [name, v] of [['activation', activationIntervalMin], ['renewal', renewalIntervalMin]] as const) {

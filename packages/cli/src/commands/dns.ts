@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { KmsLabError, parseHostPort } from '@kmslab/core';
+import { KmsLabError, adminTokenFor, parseHostPort } from '@kmslab/core';
+import { adminTokenFrom, printGeneratedToken } from '../admin-token.js';
+import { dnsFaultCommand, dnsQueriesCommand } from './dns-harness.js';
 import type { LogFormat } from '../logger.js';
 import { collect, intOption } from '../options.js';
 import { printJson, table } from '../output.js';
@@ -18,12 +20,17 @@ interface DnsStartOptions {
   seed?: number;
   queryLog?: string;
   queryLogSize: number;
+  admin?: string;
+  adminToken?: string;
   logLevel: string;
   logFormat?: LogFormat;
 }
 
 function dnsStartCommand(): Command {
-  return withEnvironment(new Command('start'), { KMSLAB_DNS_DATA_DIR: 'the data dir when --data-dir is not given' })
+  return withEnvironment(new Command('start'), {
+    KMSLAB_DNS_DATA_DIR: 'the data dir when --data-dir is not given',
+    KMSLAB_ADMIN_TOKEN: 'the admin token when --admin-token is not given',
+  })
     .description('start the authoritative DNS server (UDP and TCP) for the lab zones')
     .option('--listen <addr>', 'address to listen on, repeatable (default: dual-stack ::)', collect)
     .option('--port <n>', 'DNS port (0 picks a free one; default 53)', intOption('--port', 0, 65535))
@@ -36,10 +43,12 @@ function dnsStartCommand(): Command {
     .option('--seed <n>', 'seed for fault probabilities (repeatable runs)', intOption('--seed', 0, 2 ** 31))
     .option('--query-log <file>', 'also append every query and update to FILE as JSON lines')
     .option('--query-log-size <n>', 'queries kept in memory for the query log', intOption('--query-log-size', 1, 10_000_000), 10_000)
+    .option('--admin <host:port>', 'admin HTTP listener: /queries, /queries/stream, /faults, /metrics, /healthz (loopback unless told otherwise)')
+    .option('--admin-token <token>', 'bearer token the admin listener requires (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated and printed once)')
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: DnsStartOptions) => {
-      const [{ DnsServer, QueryLog, ZoneSet, defaultZone, readZoneFile, Zone, parseFaultRule, parseKeyPolicy, ZoneJournal, loadDnsConfig }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      const [{ DnsAdminServer, DnsServer, QueryLog, ZoneSet, defaultZone, readZoneFile, Zone, parseFaultRule, parseKeyPolicy, ZoneJournal, loadDnsConfig }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
       // Checked before anything listens: a bad rule is a one-line error naming the part that is wrong.
       const faultRules = (o.fault ?? []).map((rule) => parseFaultRule(rule, Date.now()));
       const config = o.config ? loadDnsConfig(o.config) : undefined;
@@ -84,9 +93,25 @@ function dnsStartCommand(): Command {
         const fault = server.faults.add(rule);
         logger.info({ event: 'fault-added', id: fault.id, rule: fault.text }, `fault ${fault.id}: ${fault.text}`);
       }
+      let admin: InstanceType<typeof DnsAdminServer> | null = null;
+      let adminUrl: string | null = null;
+      if (o.admin) {
+        const token = adminTokenFor(o.admin, adminTokenFrom(o.adminToken));
+        admin = new DnsAdminServer(server, { token: token?.value });
+        try {
+          adminUrl = await admin.listen(o.admin);
+        } catch (err) {
+          await server.close();
+          throw err;
+        }
+        if (token?.generated) printGeneratedToken(adminUrl, token.value);
+      }
       const zoneNames = zones.list().map((z) => z.origin);
-      logReady(logger, { port: server.port, addresses: server.addresses, zones: zoneNames }, `DNS on port ${server.port} (UDP and TCP) for ${zoneNames.join(', ')}`);
-      await serveUntilSignal(logger, () => server.close(), 'stopping');
+      logReady(logger, { port: server.port, addresses: server.addresses, zones: zoneNames, admin: adminUrl }, `DNS on port ${server.port} (UDP and TCP) for ${zoneNames.join(', ')}${adminUrl ? `, admin ${adminUrl}` : ''}`);
+      await serveUntilSignal(logger, async () => {
+        await admin?.close();
+        await server.close();
+      }, 'stopping');
     });
 }
 
@@ -114,5 +139,7 @@ export function dnsCommand(): Command {
   const dns = new Command('dns').description("run or inspect kmslab's authoritative DNS server");
   dns.addCommand(dnsStartCommand());
   dns.addCommand(dnsRecordsCommand());
+  dns.addCommand(dnsQueriesCommand());
+  dns.addCommand(dnsFaultCommand());
   return dns;
 }

@@ -1,0 +1,131 @@
+import { Command, Option } from 'commander';
+import { KmsLabError } from '@kmslab/core';
+import { adminBase, adminHeaders, adminUnreachable } from '../admin-token.js';
+import { withEnvironment } from '../help/layout.js';
+import { intOption } from '../options.js';
+import { printJson, table } from '../output.js';
+
+interface AdminFlags {
+  admin: string;
+  adminToken?: string;
+  json?: boolean;
+}
+
+/** A request to a DNS admin listener; its one-line errors become kmslab's. */
+async function call(o: AdminFlags, path: string, init: RequestInit = {}): Promise<Response> {
+  const base = adminBase(o.admin);
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, { ...init, headers: { ...adminHeaders(o.adminToken), ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+  } catch (err) {
+    throw new KmsLabError('KMSLAB_CONNECTION_FAILED', adminUnreachable(base, err).replace('kmslab host start', 'kmslab dns start --admin HOST:PORT'));
+  }
+  if (res.status === 401) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${base} needs its admin token: pass --admin-token TOKEN or set KMSLAB_ADMIN_TOKEN`);
+  if (res.status >= 400) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', (await res.text()).trim());
+  return res;
+}
+
+const adminOptions = (c: Command) =>
+  withEnvironment(
+    c.requiredOption('--admin <url|host:port>', "the DNS server's admin listener (kmslab dns start --admin)").option('--admin-token <token>', "the admin listener's token").option('--json', 'print JSON'),
+    { KMSLAB_ADMIN_TOKEN: 'the admin token when --admin-token is not given' },
+  );
+
+interface LoggedQuery {
+  time: string;
+  client: { address: string; port: number };
+  transport: string;
+  qname: string | null;
+  qtype: string | null;
+  rcode: string | null;
+  answers: number;
+  latencyMs: number;
+  fault: { id: string; action: string } | null;
+}
+
+const line = (q: LoggedQuery) =>
+  `${q.time}  ${q.client.address}:${q.client.port} ${q.transport}  ${q.qname ?? '-'} ${q.qtype ?? '-'}  ${q.rcode ?? 'no answer'} ${q.answers} ans  ${q.latencyMs} ms${q.fault ? `  fault ${q.fault.id} ${q.fault.action}` : ''}`;
+
+/** `kmslab dns queries`: the query log, and with --follow a `tail -f` of it. */
+export function dnsQueriesCommand(): Command {
+  return adminOptions(new Command('queries').description("show the DNS server's query log (with --follow, new queries as they arrive)"))
+    .option('--name <name>', 'only this name, or *.suffix')
+    .option('--type <type>', 'only this query type')
+    .option('--limit <n>', 'the newest N', intOption('--limit', 1, 10_000_000), 100)
+    .option('--follow', 'keep printing queries as they arrive (Ctrl-C stops)')
+    .action(async (o: AdminFlags & { name?: string; type?: string; limit: number; follow?: boolean }) => {
+      const params = new URLSearchParams({ ...(o.name && { name: o.name }), ...(o.type && { type: o.type }) });
+      const print = (q: LoggedQuery) => process.stdout.write(`${o.json ? JSON.stringify(q) : line(q)}\n`);
+      if (!o.follow) {
+        const list = (await (await call(o, `/queries?${params}&limit=${o.limit}`)).json()) as LoggedQuery[];
+        if (o.json) return printJson(list);
+        for (const q of list) print(q);
+        return;
+      }
+      const res = await call(o, `/queries/stream?${params}`);
+      const decoder = new TextDecoder();
+      let buffered = '';
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffered.indexOf('\n\n')) >= 0) {
+          const event = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const data = event.split('\n').find((l) => l.startsWith('data: '));
+          if (data) print(JSON.parse(data.slice(6)) as LoggedQuery);
+        }
+      }
+    });
+}
+
+interface FaultView {
+  id: string;
+  rule: string;
+  matched: number;
+  applied: number;
+}
+
+/** `kmslab dns fault add|list|remove|clear`: faults switched on and off at run time (docs/dns-faults.md). */
+export function dnsFaultCommand(): Command {
+  const fault = new Command('fault').description('switch DNS faults on and off on a running kmslab DNS server (docs/dns-faults.md)');
+  fault.addCommand(
+    adminOptions(new Command('add').description('add a fault rule'))
+      .requiredOption('--name <name>', 'query name, or *.suffix')
+      .option('--type <type>', 'only this query type')
+      .requiredOption('--action <action>', 'servfail, refused, nxdomain, nodata, drop, delay:MS, truncate, ttl:N, formerr, notimp, update-refused, update-notauth')
+      .option('--probability <p>', 'apply to this share of matching queries (0 to 1)')
+      .option('--every <n>', 'apply to every Nth matching query')
+      .option('--count <n>', 'apply to the first N matching queries')
+      .option('--from <cidr>', 'only queries from this client prefix')
+      .addOption(new Option('--transport <t>', 'only this transport').choices(['udp', 'tcp']))
+      .option('--until <time>', 'stop at this ISO time, or after a duration (10m, 6h)')
+      .action(async (o: AdminFlags & Record<string, string | undefined>) => {
+        const rule = Object.fromEntries(['name', 'type', 'action', 'probability', 'every', 'count', 'from', 'transport', 'until'].flatMap((k) => (o[k] === undefined ? [] : [[k, o[k]]])));
+        const added = (await (await call(o, '/faults', { method: 'POST', body: JSON.stringify(rule) })).json()) as FaultView;
+        if (o.json) return printJson(added);
+        process.stdout.write(`fault ${added.id}: ${added.rule}\n`);
+      }),
+  );
+  fault.addCommand(
+    adminOptions(new Command('list').description('list the fault rules, with how many queries each matched and changed')).action(async (o: AdminFlags) => {
+      const list = (await (await call(o, '/faults')).json()) as FaultView[];
+      if (o.json) return printJson(list);
+      if (list.length === 0) return void process.stdout.write('no faults\n');
+      process.stdout.write(`${table([['ID', 'MATCHED', 'APPLIED', 'RULE'], ...list.map((f) => [f.id, String(f.matched), String(f.applied), f.rule])])}\n`);
+    }),
+  );
+  fault.addCommand(
+    adminOptions(new Command('remove').description('remove one fault rule').argument('<id>', 'the id `fault list` shows')).action(async (id: string, o: AdminFlags) => {
+      await call(o, `/faults/${encodeURIComponent(id)}`, { method: 'DELETE' });
+      if (!o.json) process.stdout.write(`fault ${id} removed\n`);
+    }),
+  );
+  fault.addCommand(
+    adminOptions(new Command('clear').description('remove every fault rule')).action(async (o: AdminFlags) => {
+      await call(o, '/faults', { method: 'DELETE' });
+      if (!o.json) process.stdout.write('faults cleared\n');
+    }),
+  );
+  return fault;
+}
+
