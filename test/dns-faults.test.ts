@@ -1,17 +1,17 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { DnsServer, ZoneSet, defaultZone, parseFaultRule } from '@kmslab/dns';
 import { dig, run } from './support/dns-tools.js';
-import { runCli, startCliProcess } from './support/cli.js';
+import { runCli, startCliHost, startCliProcess } from './support/cli.js';
+import { tempDir } from './support/kms-host.js';
 
 const SRV = '_vlmcs._tcp.lab.test';
 const dataDir = () => mkdtempSync(join(tmpdir(), 'kmslab-dns-'));
 
 /** kmslab dns start with a zone holding one SRV record and its target, plus the given --fault rules. */
 async function dnsWithFaults(...faults: string[]) {
-  const { writeFileSync } = await import('node:fs');
   const dir = dataDir();
   const zone = join(dir, 'lab.zone');
   writeFileSync(zone, `$ORIGIN lab.test.\n$TTL 600\n@ IN SOA ns hostmaster 1 3600 600 86400 300\n@ IN NS ns\nns IN A 127.0.0.1\n_vlmcs._tcp IN SRV 0 0 1688 kms1\nkms1 IN A 127.0.0.11\n`);
@@ -116,5 +116,30 @@ describe('what the client reports for each DNS failure (the HRESULT of the Win32
     expect(await activate('nx.test', 'sf.test')).toMatchObject({ errorCode: '0x8007232A', message: expect.stringMatching(/_vlmcs\._tcp\.nx\.test: NXDOMAIN; _vlmcs\._tcp\.sf\.test: SERVFAIL/) });
     const report = JSON.parse((await runCli(['discover', '--dns', `127.0.0.1:${dns.port}`, '--domain', 'nx.test', '--domain', 'nd.test', '--json'])).stdout) as { lookups: Array<{ domain: string; errorCode: string }> };
     expect(report.lookups.map((d) => [d.domain, d.errorCode])).toEqual([['nx.test', '0x8007232B'], ['nd.test', '0x8007251D']]);
+  });
+});
+
+describe('several DNS servers, as a resolver has them', () => {
+  test('the first drops everything, the second answers: the client still activates through the second; discover shows which server answered what', async () => {
+    await using dir = tempDir();
+    await using host = await startCliHost(['--data-dir', join(dir.path, 'host')]);
+    const zone = join(dir.path, 'lab.zone');
+    writeFileSync(zone, `$ORIGIN lab.test.\n$TTL 60\n@ IN SOA ns h 1 60 60 60 60\n@ IN NS ns\nns IN A 127.0.0.1\n_vlmcs._tcp IN SRV 0 0 ${host.port} kms1\nkms1 IN A 127.0.0.1\n`);
+    await using silent = await startCliProcess(['dns', 'start', '--zone-file', zone, '--data-dir', join(dir.path, 'd1'), '--fault', '*.test=drop']);
+    await using broken = await startCliProcess(['dns', 'start', '--zone-file', zone, '--data-dir', join(dir.path, 'd2'), '--fault', '*.test=servfail']);
+    await using good = await startCliProcess(['dns', 'start', '--zone-file', zone, '--data-dir', join(dir.path, 'd3')]);
+    const servers = [silent, broken, good].flatMap((d) => ['--dns', `127.0.0.1:${d.port}`]);
+    const r = JSON.parse((await runCli(['client', 'activate', '--product', 'windows-10-pro', ...servers, '--domain', 'lab.test', '--state-dir', join(dir.path, 'client'), '--json'])).stdout);
+    expect(r).toMatchObject({ count: 1, discoveredBy: 'dns' });
+    const report = JSON.parse((await runCli(['discover', ...servers, '--domain', 'lab.test', '--json'])).stdout) as { servers: string[]; steps: Array<{ step: string; text: string }>; usable: boolean };
+    expect(report.servers).toHaveLength(3);
+    expect(report.usable).toBe(true);
+    const answers = report.steps.filter((s) => s.step === 'answer').map((s) => s.text);
+    expect(answers[0]).toMatch(new RegExp(`^127\\.0\\.0\\.1:${silent.port}: no answer`));
+    expect(answers[1]).toBe(`127.0.0.1:${broken.port}: SERVFAIL`);
+    expect(answers[2]).toBe(`127.0.0.1:${good.port}: NOERROR`);
+    // All of them failing: the code of the last answer (SERVFAIL), not a timeout.
+    const failed = JSON.parse((await runCli(['client', 'activate', '--product', 'windows-10-pro', '--dns', `127.0.0.1:${silent.port}`, '--dns', `127.0.0.1:${broken.port}`, '--domain', 'lab.test', '--state-dir', join(dir.path, 'client2'), '--json'])).stdout);
+    expect(failed).toMatchObject({ licensed: false, errorCode: '0x8007232A' });
   });
 });

@@ -5,6 +5,7 @@ import {
 import type { DnsTarget } from '@kmslab/dns-wire';
 import type { ClientState } from './client-state.js';
 import { DNS_ERROR_CODES, discoverHosts, type Candidate, type DiscoveryStep } from './discovery.js';
+import type { Resolver } from './resolver.js';
 import { afterAttempt, ensureInstalled, statusAt } from './lifecycle.js';
 import type { SelectionMode } from './srv-order.js';
 
@@ -17,8 +18,8 @@ export interface ActivateOptions {
   state: ClientState;
   productId: string;
   clock: Clock;
-  /** Where SRV lookups go; required unless a manual host is set. */
-  dns?: DnsTarget;
+  /** Where SRV lookups go (one server, several in turn, or a Resolver); required unless a manual host is set. */
+  dns?: DnsTarget | readonly DnsTarget[] | Resolver | undefined;
   domains: readonly string[];
   random: () => number;
   mode?: SelectionMode;

@@ -1,6 +1,7 @@
 import { KmsConnection, toKmsLabError } from '@kmslab/core';
 import type { DnsTarget } from '@kmslab/dns-wire';
 import { discoverHosts, type DiscoveryStep, type DomainOutcome } from './discovery.js';
+import type { Resolver } from './resolver.js';
 import type { SelectionMode } from './srv-order.js';
 
 export interface HostCheck {
@@ -30,7 +31,7 @@ export interface DiscoveryReport {
  * that accepts TCP but does not answer the handshake is reported as not a
  * kmslab host (a real KMS host, for instance).
  */
-export async function diagnoseDiscovery(o: { dns: DnsTarget; domains: readonly string[]; random: () => number; mode?: SelectionMode; timeoutMs?: number }): Promise<DiscoveryReport> {
+export async function diagnoseDiscovery(o: { dns: DnsTarget | readonly DnsTarget[] | Resolver; domains: readonly string[]; random: () => number; mode?: SelectionMode; timeoutMs?: number }): Promise<DiscoveryReport> {
   const steps: DiscoveryStep[] = [];
   const lookups: DomainOutcome[] = [];
   let candidates;

@@ -1,5 +1,6 @@
-import { ERROR_CODES, KmsLabError, kmsSrvName, type ErrorCode } from '@kmslab/core';
-import { RCODE, TYPE, canonicalName, query, rcodeName, type DnsTarget, type ResourceRecord } from '@kmslab/dns-wire';
+import { ERROR_CODES, KmsLabError, formatHostPort, kmsSrvName, type ErrorCode } from '@kmslab/core';
+import { RCODE, TYPE, canonicalName, rcodeName, type DnsTarget, type ResourceRecord } from '@kmslab/dns-wire';
+import { Resolver } from './resolver.js';
 import { orderSrv, type SelectionMode } from './srv-order.js';
 
 /** A host found in DNS, in the order to try it. */
@@ -52,7 +53,8 @@ export function dnsErrorCode(rcode: number): DnsErrorCode {
 }
 
 export interface DiscoverOptions {
-  dns: DnsTarget;
+  /** One DNS server, several (tried in turn), or a Resolver with resolv.conf's timeout, attempts and rotate. */
+  dns: DnsTarget | readonly DnsTarget[] | Resolver;
   /** Primary domain first, then the search list (kms-reference.md "Discovery"). */
   domains: readonly string[];
   random: () => number;
@@ -79,12 +81,14 @@ export async function discoverHosts(o: DiscoverOptions): Promise<Candidate[]> {
     o.onOutcome?.(d);
   };
   if (o.domains.length === 0) throw new KmsLabError('0x8007007B', `${ERROR_CODES['0x8007007B'].message} (set one with --domain)`, { detail: { domains: outcomes } });
+  const resolver = o.dns instanceof Resolver ? o.dns : new Resolver({ servers: Array.isArray(o.dns) ? o.dns : [o.dns as DnsTarget], attempts: 1 });
+  const tried = (t: { server: string; result: string }) => step({ step: 'answer', text: `${t.server}: ${t.result}` });
   for (const domain of o.domains) {
     const name = kmsSrvName(canonicalName(domain));
-    step({ step: 'query', text: `SRV ${name} at ${o.dns.host}:${o.dns.port}` });
+    step({ step: 'query', text: `SRV ${name} at ${resolver.servers.map((s) => formatHostPort(s.host, s.port)).join(', ')}` });
     let answer;
     try {
-      ({ answer } = await query(o.dns, name, TYPE.SRV));
+      ({ answer } = await resolver.lookup(name, TYPE.SRV, resolver.servers.length > 1 ? tried : undefined));
     } catch (err) {
       noted({ domain, name, outcome: `no answer: ${(err as Error).message}`, errorCode: '0x800705B4' });
       step({ step: 'answer', text: `no answer: ${(err as Error).message}` });
@@ -110,7 +114,7 @@ export async function discoverHosts(o: DiscoverOptions): Promise<Candidate[]> {
       if (addresses.length === 0) {
         how = 'A/AAAA lookup';
         for (const type of [TYPE.A, TYPE.AAAA]) {
-          const res = await query(o.dns, r.target, type).catch(() => null);
+          const res = await resolver.lookup(r.target, type).catch(() => null);
           if (res) addresses.push(...addressesFrom(res.answer.answers, r.target));
         }
       }

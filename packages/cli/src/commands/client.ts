@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { Catalog, KmsLabError, realClock, parseHostPort, DEFAULT_KMS_PORT } from '@kmslab/core';
 import { collect } from '../options.js';
 import { withEnvironment } from '../help/layout.js';
+import { dnsResolver } from '../dns-servers.js';
 import { printJson } from '../output.js';
 import type { ActivationOutcome } from '@kmslab/client';
 
@@ -13,7 +14,7 @@ interface Common {
 
 interface ActivateFlags extends Common {
   product?: string;
-  dns?: string;
+  dns?: string[];
   domain?: string[];
   selection: 'rfc2782' | 'random';
   seed?: string;
@@ -34,7 +35,7 @@ async function lib() {
 function discoveryOptions(c: Command): Command {
   return withCommon(c)
     .option('--product <id>', 'the installed product (kept in the state)')
-    .option('--dns <host:port>', 'DNS server for the SRV lookup (default: the first nameserver of /etc/resolv.conf)')
+    .option('--dns <host:port>', 'DNS server for the SRV lookup, repeatable: each asked in turn (default: the nameservers of /etc/resolv.conf with its options)', collect)
     .option('--domain <domain>', 'domain to search, repeatable (default: the pinned domain, else the DNS suffix search list)', collect)
     .addOption(new Option('--selection <mode>', 'how to order SRV records').choices(['rfc2782', 'random']).default('rfc2782'))
     .option('--seed <n>', 'seed for the weighted choice (repeatable runs)');
@@ -42,7 +43,7 @@ function discoveryOptions(c: Command): Command {
 
 /** The state and one-attempt function both `activate` and `run` use. */
 async function prepare(o: ActivateFlags) {
-  const { activateOnce, loadClientState, saveClientState, seededRandom, systemNameserver, systemSearchList } = await lib();
+  const { activateOnce, loadClientState, saveClientState, seededRandom, systemSearchList } = await lib();
   const state = loadClientState(o.stateDir);
   // Kept before any host hears of it: a state dir that cannot be written fails here, before a
   // fresh CMID is counted and then forgotten (every run would be another machine).
@@ -51,7 +52,7 @@ async function prepare(o: ActivateFlags) {
   if (!productId) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No product: pass --product ID once (it is kept in the state)');
   const product = Catalog.load().product(productId);
   const domains = o.domain ?? (state.domain ? [state.domain] : systemSearchList());
-  const dns = o.dns ? parseHostPort(o.dns, { defaultPort: 53, what: '--dns' }) : systemNameserver();
+  const dns = await dnsResolver(o.dns);
   const random = o.seed === undefined ? Math.random : seededRandom(Number(o.seed));
   const attempt = (renewal = false): Promise<ActivationOutcome> =>
     activateOnce({ state, productId: product.id, clock: realClock, dns, domains, mode: o.selection, renewal, random });

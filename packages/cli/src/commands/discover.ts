@@ -1,4 +1,5 @@
-import { parseHostPort } from '@kmslab/core';
+import { formatHostPort } from '@kmslab/core';
+import { dnsResolver } from '../dns-servers.js';
 import { Command, Option } from 'commander';
 import { collect } from '../options.js';
 import { printJson } from '../output.js';
@@ -7,17 +8,18 @@ export function discoverCommand(): Command {
   return new Command('discover')
     .description('find KMS hosts as a client does and explain every step: SRV queries, order, addresses, connect and handshake')
     .option('--domain <domain>', 'domain to search, repeatable (default: the DNS suffix search list)', collect)
-    .option('--dns <host:port>', 'DNS server (default: the first nameserver of /etc/resolv.conf)')
+    .option('--dns <host:port>', 'DNS server, repeatable: each asked in turn (default: the nameservers of /etc/resolv.conf with its options)', collect)
     .addOption(new Option('--selection <mode>', 'how to order SRV records').choices(['rfc2782', 'random']).default('rfc2782'))
     .option('--json', 'print JSON')
-    .action(async (o: { domain?: string[]; dns?: string; selection: 'rfc2782' | 'random'; json?: boolean }) => {
-      const { diagnoseDiscovery, systemNameserver, systemSearchList } = await import('@kmslab/client');
-      const dns = o.dns ? parseHostPort(o.dns, { defaultPort: 53, what: '--dns' }) : (systemNameserver() ?? { host: '127.0.0.1', port: 53 });
+    .action(async (o: { domain?: string[]; dns?: string[]; selection: 'rfc2782' | 'random'; json?: boolean }) => {
+      const { Resolver, diagnoseDiscovery, systemSearchList } = await import('@kmslab/client');
+      const dns = (await dnsResolver(o.dns)) ?? new Resolver({ servers: [{ host: '127.0.0.1', port: 53 }], attempts: 1 });
       const domains = o.domain ?? systemSearchList();
       const report = await diagnoseDiscovery({ dns, domains, random: Math.random, mode: o.selection });
-      if (o.json) printJson({ dns: `${dns.host}:${dns.port}`, domains, ...report });
+      const servers = dns.servers.map((s) => formatHostPort(s.host, s.port));
+      if (o.json) printJson({ dns: servers.join(', '), servers, domains, ...report });
       else {
-        const lines = [`DNS server ${dns.host}:${dns.port}; domains: ${domains.join(', ') || '(none)'}`];
+        const lines = [`DNS server${servers.length > 1 ? 's' : ''} ${servers.join(', ')}; domains: ${domains.join(', ') || '(none)'}`];
         for (const s of report.steps) lines.push(`  ${s.step.padEnd(8)} ${s.text}`);
         for (const l of report.lookups) if (l.errorCode) lines.push(`  lookup   ${l.name}: ${l.outcome} → a Windows client reports ${l.errorCode}`);
         for (const h of report.hosts) lines.push(`  connect  ${h.target}:${h.port} at ${h.address}: ${h.verdict}`);
