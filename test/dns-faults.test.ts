@@ -99,6 +99,28 @@ describe('the query log', () => {
   });
 });
 
+describe("Node's own resolver (c-ares) sees each fault", () => {
+  test('ESERVFAIL, EREFUSED, ENOTFOUND, ENODATA, EFORMERR, ENOTIMP, ETIMEOUT; truncate retried over TCP; ttl:N and delay seen', async () => {
+    const { Resolver } = await import('node:dns/promises');
+    await using dns = await dnsWithFaults('sf.lab.test=servfail', 'rf.lab.test=refused', 'nx.lab.test=nxdomain', 'nd.lab.test=nodata', 'fe.lab.test=formerr', 'ni.lab.test=notimp', 'dr.lab.test=drop', `${SRV}/SRV=truncate`, 'kms1.lab.test/A=ttl:7', 'ns.lab.test/A=delay:300');
+    const resolver = new Resolver({ timeout: 500, tries: 1 });
+    resolver.setServers([`127.0.0.1:${dns.port}`]);
+    const code = (p: Promise<unknown>) => p.then(() => 'ok', (err: NodeJS.ErrnoException) => err.code);
+    expect(await code(resolver.resolve4('sf.lab.test'))).toBe('ESERVFAIL');
+    expect(await code(resolver.resolve4('rf.lab.test'))).toBe('EREFUSED');
+    expect(await code(resolver.resolve4('nx.lab.test'))).toBe('ENOTFOUND');
+    expect(await code(resolver.resolve4('nd.lab.test'))).toBe('ENODATA');
+    expect(await code(resolver.resolve4('fe.lab.test'))).toBe('EFORMERR');
+    expect(await code(resolver.resolve4('ni.lab.test'))).toBe('ENOTIMP');
+    expect(await code(resolver.resolve4('dr.lab.test'))).toBe('ETIMEOUT');
+    expect(await resolver.resolveSrv(SRV)).toEqual([{ name: 'kms1.lab.test', port: 1688, priority: 0, weight: 0 }]);
+    expect(await resolver.resolve4('kms1.lab.test', { ttl: true })).toEqual([{ address: '127.0.0.11', ttl: 7 }]);
+    const t = performance.now();
+    expect(await resolver.resolve4('ns.lab.test')).toEqual(['127.0.0.1']);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(280);
+  });
+});
+
 describe('what the client reports for each DNS failure (the HRESULT of the Win32 error a Windows client sees)', () => {
   test('NXDOMAIN 0x8007232B, no records 0x8007251D, SERVFAIL 0x8007232A, REFUSED 0x8007232D, no answer 0x800705B4; the last domain tried decides; discover shows each domain', async () => {
     const faults = ['_vlmcs._tcp.sf.test/SRV=servfail', '_vlmcs._tcp.rf.test=refused', '_vlmcs._tcp.nd.test=nodata', '_vlmcs._tcp.dr.test=drop'];
