@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -68,6 +68,38 @@ describe('kmslab lab', () => {
     expect(r.code, r.stdout.slice(-1500)).toBe(0);
     const result = JSON.parse(r.stdout) as { timeline: Array<{ minute: number; errorCode: string | null }> };
     expect(result.timeline.filter((e) => e.minute < 1440).every((e) => e.errorCode === '0x8007232B')).toBe(true);
+  });
+});
+
+describe('kmslab lab: DNS faults as scenario events', () => {
+  test('the SRV name SERVFAILs for 6 hours: clients report 0x8007232A and retry every 2 h, then activate once it clears; timeline and report show the fault', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-scn-'));
+    const file = join(dir, 'servfail.yaml');
+    writeFileSync(file, [
+      'name: srv-servfail', 'dns:', '  zone: lab.test', 'hosts:', '  - name: a', 'clients:', '  - name: pc', '    count: 5', '    product: windows-server-2016-standard', '    join: 10m',
+      'events:', '  - at: 0m', '    do: dns-fault', '    rule: _vlmcs._tcp.lab.test/SRV=servfail', '    for: 6h',
+      'expect:', '  - at: 5h', '    licensed: 0', '  - at: 9h', '    licensed: 5', '',
+    ].join('\n'));
+    const report = join(dir, 'report.html');
+    const r = await runCli(['lab', 'run', file, '--json', '--seed', '3', '--report', report]);
+    expect(r.code, r.stdout.slice(-1500)).toBe(0);
+    const result = JSON.parse(r.stdout) as { timeline: Array<{ minute: number; errorCode: string | null; count: number | null }> };
+    const during = result.timeline.filter((e) => e.minute < 360);
+    expect(during.length).toBeGreaterThanOrEqual(15); // 5 clients at 0:10, 2:10, 4:10
+    expect(during.every((e) => e.errorCode === '0x8007232A' && e.count === null)).toBe(true);
+    // The first retries after it clears reach the host: counted 1 to 5, the fifth licenses them (server threshold 5).
+    expect(result.timeline.filter((e) => e.minute >= 360 && e.minute < 375).map((e) => e.count)).toEqual([1, 2, 3, 4, 5]);
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('DNS fault on: _vlmcs._tcp.lab.test/SRV=servfail');
+    expect(html).toContain('DNS fault off: _vlmcs._tcp.lab.test/SRV=servfail');
+  });
+
+  test('a bad dns-fault rule names its line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-scn-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, ['name: bad', 'dns:', '  zone: lab.test', 'hosts:', '  - name: a', 'events:', '  - at: 1h', '    do: dns-fault', '    rule: x.lab.test=explode', ''].join('\n'));
+    const r = await runCli(['lab', 'run', file]);
+    expect(r.stderr).toMatch(/bad\.yaml line 9: events\.0\.rule: Fault rule "x\.lab\.test=explode": action "explode" is not one of/);
   });
 });
 

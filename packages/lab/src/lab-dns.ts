@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KmsLabError, kmsSrvName, waitFor } from '@kmslab/core';
-import { DnsServer, ZoneSet, defaultZone, type Zone } from '@kmslab/dns';
+import { DnsServer, ZoneSet, defaultZone, parseFaultRule, type Zone } from '@kmslab/dns';
 import { CLASS, TYPE, canonicalName, generateTsigSecret, parseTsigKey, query, updateZone, type DnsTarget, type ResourceRecord } from '@kmslab/dns-wire';
 import { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
 
@@ -15,6 +15,9 @@ export interface LabDns {
   /** Removes every `_vlmcs._tcp` SRV record of the zone; returns them for restoreSrv. */
   removeSrv(): Promise<ResourceRecord[]>;
   restoreSrv(records: readonly ResourceRecord[]): Promise<void>;
+  /** Switches a fault rule on (docs/dns-faults.md); resolves with its id for removeFault. */
+  addFault(rule: string): Promise<string>;
+  removeFault(id: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +61,14 @@ export class InProcessDns implements LabDns {
     for (const rr of records) this.z.add(rr);
   }
 
+  async addFault(rule: string): Promise<string> {
+    return this.server.faults.add(parseFaultRule(rule, Date.now())).id;
+  }
+
+  async removeFault(id: string): Promise<void> {
+    this.server.faults.remove(id);
+  }
+
   close(): Promise<void> {
     return this.server.close();
   }
@@ -85,7 +96,8 @@ export class ProcessDns implements LabDns {
   }
 
   static #args(zone: string, tsigKey: string, dataDir: string): string[] {
-    return ['dns', 'start', '--zone', zone, '--tsig-key', tsigKey, '--data-dir', dataDir, '--log-level', 'warn'];
+    // The admin listener on loopback (no token there): the runner switches faults through it.
+    return ['dns', 'start', '--zone', zone, '--tsig-key', tsigKey, '--data-dir', dataDir, '--admin', '127.0.0.1:0', '--log-level', 'warn'];
   }
 
   /** Stops the server for `downMs`, then starts it again on the same port with the records it kept (its data dir). */
@@ -122,6 +134,16 @@ export class ProcessDns implements LabDns {
 
   async restoreSrv(records: readonly ResourceRecord[]): Promise<void> {
     if (records.length) await this.#update([...records]);
+  }
+
+  async addFault(rule: string): Promise<string> {
+    const res = await fetch(`${this.proc.adminUrl}/faults`, { method: 'POST', body: JSON.stringify({ rule }) });
+    if (res.status !== 201) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', (await res.text()).trim());
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  async removeFault(id: string): Promise<void> {
+    await fetch(`${this.proc.adminUrl}/faults/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
   async close(): Promise<void> {

@@ -132,6 +132,19 @@ export class Simulation implements AsyncDisposable {
     await this.#dns?.restoreSrv(records);
   }
 
+  /** A DNS fault switched on (docs/dns-faults.md), noted in the timeline; its id for `removeDnsFault`. */
+  async addDnsFault(rule: string): Promise<string> {
+    if (!this.#dns) throw new Error('useDns() first');
+    const id = await this.#dns.addFault(rule);
+    this.note(`DNS fault on: ${rule}`);
+    return id;
+  }
+
+  async removeDnsFault(id: string, rule: string): Promise<void> {
+    await this.#dns?.removeFault(id);
+    this.note(`DNS fault off: ${rule}`);
+  }
+
   /** The host goes down (its counts stay in its store). */
   async stopHost(name: string): Promise<void> {
     this.note(`${name} down`);

@@ -1,4 +1,5 @@
 import { KmsLabError, parseDurationMs, readUserFile } from '@kmslab/core';
+import { parseFaultRule } from '@kmslab/dns';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 
 /** A scenario file (YAML), validated; times are virtual minutes from the start. */
@@ -10,14 +11,14 @@ export interface ScenarioFile {
   store: 'memory' | 'redis';
   hosts: Array<{ name: string; keyGroup?: string; licensePacks?: string[]; priority: number; weight: number; makKeys: Array<{ key: string; activations: number }> }>;
   clients: Array<{ name: string; count: number; product: string; join: number; every: number; leave: number | null; discovery: 'dns' | 'manual' }>;
-  events: Array<{ at: number; do: EventKind; host?: string; clients?: string; key?: string; by?: number }>;
+  events: Array<{ at: number; do: EventKind; host?: string; clients?: string; key?: string; by?: number; rule?: string; end?: number }>;
   expect: Array<{ at: number; host?: string; family: string; count?: number; clients?: string; licensed?: number }>;
 }
 
 /** docs/errors.md "File limits". */
 export const SCENARIO_LIMITS = { fileBytes: 1024 * 1024, aliases: 100 } as const;
 
-const EVENT_KINDS = ['host-down', 'host-up', 'set-mak', 'srv-remove', 'srv-restore', 'redis-down', 'redis-up', 'clock-jump'] as const;
+const EVENT_KINDS = ['host-down', 'host-up', 'set-mak', 'srv-remove', 'srv-restore', 'redis-down', 'redis-up', 'clock-jump', 'dns-fault'] as const;
 type EventKind = (typeof EVENT_KINDS)[number];
 
 /** A duration in minutes: the forms of core's parseDurationMs ("2d3h"…), or a number of minutes; `signed` also takes "-5h" (clock jumps). */
@@ -102,14 +103,28 @@ export function parseScenario(text: string, source: string): ScenarioFile {
     }),
     events: list('events').map((e, i) => {
       if (!EVENT_KINDS.includes(e.do as EventKind)) fail(['events', i, 'do'], `must be one of ${EVENT_KINDS.join(', ')}`);
-      if ((e.do === 'srv-remove' || e.do === 'srv-restore') && !r.dns) fail(['events', i, 'do'], `${e.do} needs a dns: section`);
+      if ((e.do === 'srv-remove' || e.do === 'srv-restore' || e.do === 'dns-fault') && !r.dns) fail(['events', i, 'do'], `${e.do} needs a dns: section`);
+      let fault: { rule: string; end?: number } | undefined;
+      if (e.do === 'dns-fault') {
+        const rule = str(['events', i, 'rule'], e.rule)!;
+        try {
+          parseFaultRule(rule, 0);
+        } catch (err) {
+          fail(['events', i, 'rule'], (err as Error).message);
+        }
+        const start = time(['events', i, 'at'], e.at);
+        if (e.end !== undefined && e.for !== undefined) fail(['events', i], 'give end (a time) or for (a duration), not both');
+        const end = e.end !== undefined ? time(['events', i, 'end'], e.end) : e.for !== undefined ? start + time(['events', i, 'for'], e.for, 1) : undefined;
+        if (end !== undefined && end <= start) fail(['events', i, 'end'], 'must come after at');
+        fault = { rule, ...(end !== undefined && { end }) };
+      }
       if ((e.do === 'redis-down' || e.do === 'redis-up') && r.store !== 'redis') fail(['events', i, 'do'], `${e.do} needs store: redis`);
       let by: number | undefined;
       if (e.do === 'clock-jump') {
         by = parseDuration(e.by, true) ?? fail(['events', i, 'by'], `"${e.by}" is not a jump like 5h, -5h or 2d`);
         if ((e.host === undefined) === (e.clients === undefined)) fail(['events', i], 'clock-jump needs host (a host name) or clients (a client group), one of them');
       }
-      return { at: time(['events', i, 'at'], e.at), do: e.do as EventKind, host: str(['events', i, 'host'], e.host, true), clients: str(['events', i, 'clients'], e.clients, true), key: str(['events', i, 'key'], e.key, true), ...(by !== undefined && { by }) };
+      return { at: time(['events', i, 'at'], e.at), do: e.do as EventKind, host: str(['events', i, 'host'], e.host, true), clients: str(['events', i, 'clients'], e.clients, true), key: str(['events', i, 'key'], e.key, true), ...(by !== undefined && { by }), ...fault };
     }),
     expect: list('expect').map((x, i) => ({
       at: time(['expect', i, 'at'], x.at), host: str(['expect', i, 'host'], x.host, true), family: str(['expect', i, 'family'], x.family, true) ?? 'windows',

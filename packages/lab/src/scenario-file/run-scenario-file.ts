@@ -22,8 +22,11 @@ export async function runScenarioFile(s: ScenarioFile, options: RunOptions = {})
     }
     groups.set(c.name, names);
   }
+  const faults = new Map<number, string>();
   const steps = [
-    ...s.events.map((e) => ({ at: e.at, order: 0, run: async () => applyEvent(sim, e, groups, removedSrv) })),
+    ...s.events.map((e, i) => ({ at: e.at, order: 0, run: async () => applyEvent(sim, e, groups, removedSrv, (id) => faults.set(i, id)) })),
+    // A dns-fault with an end: switched off at that time, before the checks of that minute.
+    ...s.events.flatMap((e, i) => (e.do === 'dns-fault' && e.end !== undefined ? [{ at: e.end, order: 0, run: async () => sim.removeDnsFault(faults.get(i)!, e.rule!) }] : [])),
     ...s.expect.map((x) => ({ at: x.at, order: 1, run: async () => checks.push(await evaluate(sim, x, groups)) })),
   ].sort((a, b) => a.at - b.at || a.order - b.order);
   const checks: Check[] = [];
@@ -37,8 +40,11 @@ export async function runScenarioFile(s: ScenarioFile, options: RunOptions = {})
   return { scenario: s.name, description: s.description, passed: checks.every((c) => c.passed), checks, timeline: sim.timeline, report: scenarioReport(sim, s, checks) };
 }
 
-async function applyEvent(sim: Simulation, e: ScenarioFile['events'][number], groups: Map<string, string[]>, removedSrv: ResourceRecord[]): Promise<void> {
+async function applyEvent(sim: Simulation, e: ScenarioFile['events'][number], groups: Map<string, string[]>, removedSrv: ResourceRecord[], faultAdded: (id: string) => void): Promise<void> {
   switch (e.do) {
+    case 'dns-fault':
+      faultAdded(await sim.addDnsFault(e.rule!));
+      return;
     case 'host-down':
       return sim.stopHost(e.host!);
     case 'host-up':
