@@ -42,7 +42,7 @@ function dnsStartCommand(): Command {
     .option('--fault <rule>', 'a fault on from the start, repeatable: NAME[/TYPE]=ACTION[,probability=P][,every=N][,count=N][,from=CIDR][,transport=udp|tcp][,until=T] (docs/dns-faults.md)', collect)
     .option('--seed <n>', 'seed for fault probabilities (repeatable runs)', intOption('--seed', 0, 2 ** 31))
     .option('--query-log <file>', 'also append every query and update to FILE as JSON lines')
-    .option('--query-log-size <n>', 'queries kept in memory for the query log', intOption('--query-log-size', 1, 10_000_000), 10_000)
+    .option('--query-log-size <n>', 'queries kept in memory for the query log (0: no query log)', intOption('--query-log-size', 0, 10_000_000), 10_000)
     .option('--admin <host:port>', 'admin HTTP listener: /queries, /queries/stream, /faults, /metrics, /healthz (loopback unless told otherwise)')
     .option('--admin-token <token>', 'bearer token the admin listener requires (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated and printed once)')
     .option('--log-level <level>', 'log level', 'info')
@@ -87,7 +87,7 @@ function dnsStartCommand(): Command {
         zones.add(restored);
         logger.info({ event: 'zone-restored', zone: zone.origin, serial: restored.serial, file: journal.path(zone.origin) }, 'zone restored from the data dir');
       }
-      const queryLog = new QueryLog({ capacity: o.queryLogSize, file: o.queryLog });
+      const queryLog = o.queryLogSize === 0 ? null : new QueryLog({ capacity: o.queryLogSize, file: o.queryLog });
       const server = await DnsServer.start({ zones, keys, listen: o.listen ?? config?.listen, port: o.port ?? config?.port ?? 53, logger, onChange: (zone) => journal.save(zone), queryLog, seed: o.seed });
       for (const rule of [...(config?.faults ?? []), ...faultRules]) {
         const fault = server.faults.add(rule);
