@@ -52,6 +52,20 @@ describe('@kmslab/testcontainers', () => {
     }
   });
 
+  test("the DNS container's test harness: a SERVFAIL fault reaches a client container as 0x8007232A, the query log holds its lookup; cleared, it activates", { timeout: 180_000 }, async () => {
+    const client = await lab.startClient();
+    const id = await lab.dns.addFault({ name: '_vlmcs._tcp.lab.test', type: 'SRV', action: 'servfail' });
+    expect(id).toBe('1');
+    const failed = await client.activate(WIN7);
+    expect(failed).toMatchObject({ licensed: false, errorCode: '0x8007232A' });
+    const seen = await lab.dns.waitForQuery('_vlmcs._tcp.lab.test', 'SRV');
+    expect(seen).toMatchObject({ transport: 'udp', rcode: 'SERVFAIL', fault: { id: '1', action: 'servfail' } });
+    const logged = await lab.dns.queries({ name: '_vlmcs._tcp.lab.test', type: 'SRV' });
+    expect(logged.some((q) => q.rcode === 'SERVFAIL' && q.client.address !== '127.0.0.1')).toBe(true);
+    await lab.dns.clearFaults();
+    expect(await client.activate(WIN7)).toMatchObject({ discoveredBy: 'dns', host: 'kms1.lab.test:1688' });
+  });
+
   test('a client container finds the priority-0 host by SRV only; with it stopped, the client fails over to priority 10', { timeout: 180_000 }, async () => {
     const client = await lab.startClient();
     const first = await client.activate(WIN7);

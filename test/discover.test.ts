@@ -22,6 +22,7 @@ interface Report {
   usable: boolean;
   errorCode: string | null;
   steps: Array<{ step: string; text: string }>;
+  lookups: Array<{ domain: string; outcome: string; errorCode: string | null }>;
   hosts: Array<{ target: string; port: number; tcp: string; kmslab: unknown; verdict: string }>;
 }
 
@@ -52,13 +53,15 @@ describe('kmslab discover', () => {
     expect(text.stdout).toContain('Result: a usable kmslab host was found.');
   });
 
-  test('against kmslab DNS with no records, then only a foreign service: 0x8007232B, then 0xC004F074; exit 2', async () => {
+  test('against kmslab DNS with no records, then only a foreign service: the last domain decides (REFUSED 0x8007232D), each lookup shown; then 0xC004F074; exit 2', async () => {
     const secret = Buffer.from('discover-test-secret-0123456789ab').toString('base64');
     await using dns = await startCliProcess(['dns', 'start', '--data-dir', tmp(), '--tsig-key', `admin:hmac-sha256:${secret}`]);
     const none = await runCli(['discover', '--dns', `127.0.0.1:${dns.port}`, '--domain', 'lab.test', '--domain', 'other.test', '--json']);
     expect(none.code).toBe(2);
     const report = JSON.parse(none.stdout) as Report;
-    expect(report.errorCode).toBe('0x8007232B');
+    // lab.test: NXDOMAIN (0x8007232B); other.test is not this server's zone, REFUSED: the code of the last domain tried.
+    expect(report.errorCode).toBe('0x8007232D');
+    expect(report.lookups.map((l) => [l.domain, l.outcome, l.errorCode])).toEqual([['lab.test', 'NXDOMAIN', '0x8007232B'], ['other.test', 'REFUSED', '0x8007232D']]);
     expect(report.steps.filter((s) => s.step === 'query').map((s) => s.text)).toEqual([`SRV _vlmcs._tcp.lab.test at 127.0.0.1:${dns.port}`, `SRV _vlmcs._tcp.other.test at 127.0.0.1:${dns.port}`]);
 
     await using foreign = await notKmslab();

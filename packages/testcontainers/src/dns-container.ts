@@ -1,17 +1,58 @@
+import { randomBytes } from 'node:crypto';
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers';
+import { waitFor } from '@kmslab/core';
 import { DnsAnswerWaitStrategy } from './dns-answer-wait.js';
 import { KMSLAB_IMAGE } from './images.js';
 
-/** `kmslab dns start` in a container: authoritative for `zone`, dynamic update with TSIG keys. */
+/** The admin listener's port inside the container (queries, faults). */
+const ADMIN_PORT = 8054;
+
+/** A fault rule's fields (docs/dns-faults.md), as `kmslab dns fault add` takes them. */
+export interface DnsFault {
+  name: string;
+  type?: string;
+  action: string;
+  probability?: number;
+  every?: number;
+  count?: number;
+  from?: string;
+  transport?: 'udp' | 'tcp';
+  until?: string;
+}
+
+/** One query as the server's query log holds it. */
+export interface LoggedQuery {
+  time: string;
+  client: { address: string; port: number };
+  transport: 'udp' | 'tcp';
+  id: number;
+  kind: string;
+  qname: string | null;
+  qtype: string | null;
+  rcode: string | null;
+  answers: number;
+  tc: boolean;
+  latencyMs: number;
+  fault: { id: string; action: string } | null;
+  key: string | null;
+}
+
+/**
+ * `kmslab dns start` in a container: authoritative for `zone`, dynamic update
+ * with TSIG keys, and the test harness (query log, faults) on its admin
+ * listener, reached through a random token.
+ */
 export class KmsLabDnsContainer extends GenericContainer {
   #zone = 'lab.test';
   readonly #keys: string[] = [];
+  readonly #faults: string[] = [];
+  readonly #adminToken = randomBytes(24).toString('base64url');
 
   constructor(image = KMSLAB_IMAGE) {
     super(image);
     // TCP only from the tests: testcontainers keeps one protocol per port number.
     // Containers on the network use UDP as usual.
-    this.withExposedPorts('53/tcp');
+    this.withExposedPorts('53/tcp', ADMIN_PORT);
   }
 
   withZone(zone: string): this {
@@ -25,10 +66,20 @@ export class KmsLabDnsContainer extends GenericContainer {
     return this;
   }
 
+  /** A fault on from the start, in the `--fault` form (`NAME[/TYPE]=ACTION,…`); repeatable. */
+  withFault(rule: string): this {
+    this.#faults.push(rule);
+    return this;
+  }
+
   override async start(): Promise<StartedKmsLabDnsContainer> {
-    this.withCommand(['dns', 'start', '--listen', '0.0.0.0', '--port', '53', '--zone', this.#zone, '--log-format', 'json', ...this.#keys.flatMap((k) => ['--tsig-key', k])]);
+    this.withCommand([
+      'dns', 'start', '--listen', '0.0.0.0', '--port', '53', '--zone', this.#zone, '--admin', `0.0.0.0:${ADMIN_PORT}`, '--log-format', 'json',
+      ...this.#keys.flatMap((k) => ['--tsig-key', k]), ...this.#faults.flatMap((f) => ['--fault', f]),
+    ]);
+    this.withEnvironment({ KMSLAB_ADMIN_TOKEN: this.#adminToken });
     this.withWaitStrategy(new DnsAnswerWaitStrategy(this.#zone));
-    return new StartedKmsLabDnsContainer(await super.start(), this.#zone);
+    return new StartedKmsLabDnsContainer(await super.start(), this.#zone, this.#adminToken);
   }
 }
 
@@ -36,6 +87,8 @@ export class StartedKmsLabDnsContainer extends AbstractStartedContainer {
   constructor(
     started: StartedTestContainer,
     readonly zone: string,
+    /** The admin listener's bearer token. */
+    readonly adminToken: string,
   ) {
     super(started);
   }
@@ -43,5 +96,46 @@ export class StartedKmsLabDnsContainer extends AbstractStartedContainer {
   /** Where the tests reach the DNS server (TCP). */
   get target(): { host: string; port: number } {
     return { host: this.getHost(), port: this.getMappedPort(53, 'tcp') };
+  }
+
+  /** The DNS admin listener as the tests reach it (`/queries`, `/faults`, `/metrics`). */
+  get adminUrl(): string {
+    return `http://${this.getHost()}:${this.getMappedPort(ADMIN_PORT)}`;
+  }
+
+  async #admin(path: string, init: RequestInit = {}): Promise<Response> {
+    const res = await fetch(`${this.adminUrl}${path}`, { ...init, headers: { authorization: `Bearer ${this.adminToken}`, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+    if (res.status >= 400) throw new Error(`kmslab DNS admin ${init.method ?? 'GET'} ${path}: ${res.status} ${(await res.text()).trim()}`);
+    return res;
+  }
+
+  /** Switches a fault on (docs/dns-faults.md); resolves with its id. */
+  async addFault(fault: DnsFault | string): Promise<string> {
+    const body = typeof fault === 'string' ? { rule: fault } : fault;
+    return ((await (await this.#admin('/faults', { method: 'POST', body: JSON.stringify(body) })).json()) as { id: string }).id;
+  }
+
+  async removeFault(id: string): Promise<void> {
+    await this.#admin(`/faults/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  async clearFaults(): Promise<void> {
+    await this.#admin('/faults', { method: 'DELETE' });
+  }
+
+  /** The query log, filtered like `GET /queries` (name exact or `*.suffix`, type, since ms, limit). */
+  async queries(filter: { name?: string; type?: string; since?: number; limit?: number } = {}): Promise<LoggedQuery[]> {
+    const params = new URLSearchParams(Object.entries(filter).map(([k, v]): [string, string] => [k, String(v)]));
+    return (await (await this.#admin(`/queries?${params}`)).json()) as LoggedQuery[];
+  }
+
+  /** Resolves with the first logged query for `name` (and `type`) — one already made, or the next; bounded by `timeoutMs`. */
+  async waitForQuery(name: string, type?: string, options: { timeoutMs?: number } = {}): Promise<LoggedQuery> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    return waitFor(async () => (await this.queries({ name, ...(type && { type }), limit: 1 }))[0], {
+      timeoutMs,
+      everyMs: 100,
+      timedOut: () => new Error(`no ${type ?? ''} query for ${name} reached the kmslab DNS within ${timeoutMs} ms`),
+    });
   }
 }

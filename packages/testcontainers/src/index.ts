@@ -1,4 +1,4 @@
-export { KmsLabDnsContainer, StartedKmsLabDnsContainer } from './dns-container.js';
+export { KmsLabDnsContainer, StartedKmsLabDnsContainer, type DnsFault, type LoggedQuery } from './dns-container.js';
 export { KmsLabHostContainer, StartedKmsLabHostContainer, type PublishOptions } from './host-container.js';
 export { KmsLabClientContainer, StartedKmsLabClientContainer, type ClientActivation } from './client-container.js';
 export { DnsAnswerWaitStrategy } from './dns-answer-wait.js';

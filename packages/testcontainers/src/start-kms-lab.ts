@@ -39,8 +39,21 @@ export interface KmsLabHost {
 export interface KmsLab {
   network: StartedNetwork;
   zone: string;
-  /** The DNS server as the tests reach it (TCP), and its address on the lab network (UDP and TCP 53). */
-  dns: { host: string; port: number; ip: string };
+  /**
+   * The DNS server as the tests reach it (TCP), its address on the lab network
+   * (UDP and TCP 53), and its test harness: faults and the query log.
+   */
+  dns: {
+    host: string;
+    port: number;
+    ip: string;
+    container: StartedKmsLabDnsContainer;
+    addFault: StartedKmsLabDnsContainer['addFault'];
+    removeFault: StartedKmsLabDnsContainer['removeFault'];
+    clearFaults: StartedKmsLabDnsContainer['clearFaults'];
+    queries: StartedKmsLabDnsContainer['queries'];
+    waitForQuery: StartedKmsLabDnsContainer['waitForQuery'];
+  };
   hosts: KmsLabHost[];
   /** Redis as the tests reach it, when `redis: true`. */
   redisUrl: string | null;
@@ -105,7 +118,16 @@ export async function startKmsLab(options: KmsLabOptions = {}): Promise<KmsLab> 
     return {
       network,
       zone,
-      dns: { ...dns.target, ip: dnsIp },
+      dns: {
+        ...dns.target,
+        ip: dnsIp,
+        container: dns,
+        addFault: (f) => dns.addFault(f),
+        removeFault: (id) => dns.removeFault(id),
+        clearFaults: () => dns.clearFaults(),
+        queries: (filter) => dns.queries(filter),
+        waitForQuery: (name, type, o) => dns.waitForQuery(name, type, o),
+      },
       hosts,
       redisUrl: redis ? `redis://${redis.getHost()}:${redis.getMappedPort(6379)}` : null,
       resolveSrv,

@@ -39,7 +39,7 @@ function dnsStartCommand(): Command {
     .option('--tsig-key <name:alg:secret[:grants]>', 'TSIG key for dynamic updates and transfers, repeatable; grants: zone (default), host=FQDN, name=FQDN, subdomain=FQDN', collect)
     .option('--config <file>', 'structured config (JSON): listen, port, dataDir, zones (file or records), keys with grants; flags add to it')
     .option('--data-dir <dir>', 'keep dynamically updated zones here, so a restart keeps them (default: .kmslab/dns)')
-    .option('--fault <rule>', 'a fault on from the start, repeatable: NAME[/TYPE]=ACTION[,probability=P][,every=N][,count=N][,from=CIDR][,transport=udp|tcp][,until=T] (docs/dns-faults.md)', collect)
+    .option('--fault <rule>', 'a fault on from the start, repeatable: NAME[/TYPE]=ACTION[,OPTION=VALUE…] with options probability, every, count, from, transport, until (docs/dns-faults.md)', collect)
     .option('--seed <n>', 'seed for fault probabilities (repeatable runs)', intOption('--seed', 0, 2 ** 31))
     .option('--query-log <file>', 'also append every query and update to FILE as JSON lines')
     .option('--query-log-size <n>', 'queries kept in memory for the query log (0: no query log)', intOption('--query-log-size', 0, 10_000_000), 10_000)
