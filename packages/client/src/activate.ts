@@ -1,15 +1,14 @@
 import {
   DEFAULT_KMS_PORT, ERROR_CODES, formatHostPort, parseHostPort, KmsConnection, KmsLabError, toKmsLabError,
-  type ActivationResponse, type Clock, type ErrorCode, type MakResponse,
+  type Clock, type ErrorCode,
 } from '@kmslab/core';
 import type { DnsTarget } from '@kmslab/dns-wire';
 import type { ClientState } from './client-state.js';
 import { DNS_ERROR_CODES, discoverHosts, type Candidate, type DiscoveryStep } from './discovery.js';
 import type { Resolver } from './resolver.js';
+import type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
 import { afterAttempt, ensureInstalled, statusAt } from './lifecycle.js';
 import type { SelectionMode } from './srv-order.js';
-
-export type DiscoveredBy = 'manual' | 'cache' | 'dns';
 
 /** Failures that mean "try the next host" and, if all fail so, 0xC004F074. */
 const UNREACHABLE = new Set<ErrorCode>(['KMSLAB_CONNECTION_FAILED', 'KMSLAB_TIMEOUT', 'KMSLAB_HOST_UNAVAILABLE', 'KMSLAB_SHUTTING_DOWN', 'KMSLAB_MALFORMED_FRAME', 'KMSLAB_FOREIGN_PROTOCOL']);
@@ -28,19 +27,6 @@ export interface ActivateOptions {
   onStep?: (step: DiscoveryStep | { step: 'connect'; text: string }) => void;
 }
 
-export interface ActivationOutcome {
-  response: ActivationResponse | null;
-  /** Set when the client activated with its MAK (no count, no expiry). */
-  mak?: MakResponse | null;
-  /** HOST:PORT actually connected to (an address for DNS-found hosts). */
-  address?: string | null;
-  errorCode: ErrorCode | null;
-  message: string | null;
-  /** HOST:PORT that answered. */
-  host: string | null;
-  discoveredBy: DiscoveredBy | null;
-  tried: Array<{ host: string; discoveredBy: DiscoveredBy; error: string }>;
-}
 
 /**
  * One activation attempt as a KMS client makes it (kms-reference.md

@@ -1,5 +1,5 @@
 import { DEFAULT_ACTIVATION_INTERVAL_MIN, TIME, type Clock, type VirtualClock } from '@kmslab/core';
-import type { ActivationOutcome } from './activate.js';
+import type { ActivationOutcome } from './activation-outcome.js';
 import type { ClientState } from './client-state.js';
 import { dueIn, ensureInstalled } from './lifecycle.js';
 

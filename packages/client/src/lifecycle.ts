@@ -1,7 +1,7 @@
 import {
   ACTIVATION_VALIDITY_MS, DEFAULT_ACTIVATION_INTERVAL_MIN, DEFAULT_GRACE_MS, DEFAULT_RENEWAL_INTERVAL_MIN, TIME, isValidInterval, type Clock,
 } from '@kmslab/core';
-import type { ActivationOutcome } from './activate.js';
+import type { ActivationOutcome } from './activation-outcome.js';
 import type { ClientState } from './client-state.js';
 
 /** The client lifecycle fields kept in ClientState (times are ISO strings). */
