@@ -25,13 +25,13 @@ export interface FastQuery {
   dnssecOk: boolean;
 }
 
-/** `\x03lab\x04test\x00` (the wire labels, as latin1) → `lab.test`. */
-function dottedName(raw: Buffer, start: number, end: number): string {
+/** `\x03lab\x04test\x00` (the wire labels as one latin1 string, already lower case) → `lab.test`. */
+function dottedName(wire: string): string {
   let name = '';
-  for (let o = start; raw[o]! > 0 && o < end; o += 1 + raw[o]!) {
-    name += (name ? '.' : '') + raw.toString('latin1', o + 1, o + 1 + raw[o]!);
+  for (let o = 0, len = wire.charCodeAt(0); len > 0; o += 1 + len, len = wire.charCodeAt(o)) {
+    name += (o === 0 ? '' : '.') + wire.slice(o + 1, o + 1 + len);
   }
-  return name.toLowerCase();
+  return name;
 }
 
 /**
@@ -81,7 +81,7 @@ export class AnswerCache {
     return {
       key: `${wireName}|${raw.readUInt32BE(questionEnd - 4)}|${edns}|${size}`,
       questionEnd,
-      name: dottedName(raw, 12, questionEnd - 4),
+      name: dottedName(wireName),
       type: qtype,
       ednsSize,
       dnssecOk: edns === 'edns-do',

@@ -6,7 +6,7 @@ import { AnswerCache } from './answer-cache.js';
 import { ReplayGuard } from './update/replay-guard.js';
 import { handleMessage, type Client, type Handled, type ServerContext } from './handle-message.js';
 import { FaultSet } from './harness/fault-set.js';
-import { logEntry } from './harness/log-entry.js';
+import { emptyRecord, fillRecord } from './harness/log-entry.js';
 import { DnsStats } from './harness/dns-stats.js';
 import { QueryLog } from './harness/query-log.js';
 import type { KeyPolicy } from './update/policy.js';
@@ -51,6 +51,8 @@ export class DnsServer {
   readonly faults: FaultSet;
   /** Counters for /metrics. */
   readonly stats = new DnsStats();
+  /** Every query is written into this one record, then copied into the log's columns: no allocation per query. */
+  readonly #scratch = emptyRecord();
   #port = 0;
 
   private constructor(o: DnsServerOptions) {
@@ -156,21 +158,23 @@ export class DnsServer {
     udp.on('message', (msg, rinfo) => {
       const started = performance.now();
       const out = handleMessage(msg, 'udp', this.#ctx, rinfo);
-      const send = () => {
-        if (Buffer.isBuffer(out.bytes)) udp.send(out.bytes, rinfo.port, rinfo.address);
-        this.#record(msg, out, 'udp', rinfo, started);
-      };
-      if (out.delayMs) setTimeout(send, out.delayMs).unref();
-      else send();
+      // No closure on the fast path: only a delayed answer needs one.
+      if (out.delayMs) setTimeout(() => this.#sendUdp(udp, msg, out, rinfo, started), out.delayMs).unref();
+      else this.#sendUdp(udp, msg, out, rinfo, started);
     });
     this.#udp.push(udp);
     return tcpPort;
   }
 
+  #sendUdp(udp: UdpSocket, msg: Buffer, out: Handled, rinfo: Client, started: number): void {
+    if (Buffer.isBuffer(out.bytes)) udp.send(out.bytes, rinfo.port, rinfo.address);
+    this.#record(msg, out, 'udp', rinfo, started);
+  }
+
   #record(raw: Buffer, out: Handled, transport: 'udp' | 'tcp', client: Client, started: number): void {
     const latencyMs = performance.now() - started;
     this.stats.count(out, transport, latencyMs);
-    if (this.#log) this.#log.record(logEntry(raw, out, transport, client, this.#ctx.now(), latencyMs));
+    if (this.#log) this.#log.record(fillRecord(this.#scratch, raw, out, transport, client, this.#ctx.now(), latencyMs));
   }
 
   /** Length-prefixed messages (RFC 1035 §4.2.2), answered in order, pipelined. */

@@ -89,10 +89,9 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext, client: C
   const faults = ctx.faults?.size ? ctx.faults : null;
   let fault: AppliedFault | null = null;
   if (fast) {
-    const asked = { qname: fast.name, qtype: fast.type, ednsSize: fast.ednsSize, dnssecOk: fast.dnssecOk };
-    fault = faults?.match({ name: fast.name, type: fast.type, address: client?.address ?? '', transport, update: false }) ?? null;
+    if (faults?.mayMatch(fast.name)) fault = faults.match({ name: fast.name, type: fast.type, address: client?.address ?? '', transport, update: false });
     const hit = fault ? null : ctx.cache!.get(fast, raw, ctx.zones);
-    if (hit) return { bytes: hit, rcode: hit[3]! & 0xf, kind: 'query', ...asked };
+    if (hit) return { bytes: hit, rcode: hit[3]! & 0xf, kind: 'query', qname: fast.name, qtype: fast.type, ednsSize: fast.ednsSize, dnssecOk: fast.dnssecOk };
   }
   let req: Message;
   try {

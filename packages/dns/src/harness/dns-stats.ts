@@ -11,7 +11,8 @@ export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 50, 100, 500, 
  * action, and a latency histogram.
  */
 export class DnsStats {
-  readonly queries = new Map<string, number>();
+  /** Key: (qtype << 5 | rcode + 1) << 1 | tcp — numbers, so counting makes no strings. */
+  readonly queries = new Map<number, number>();
   readonly updates = new Map<string, number>();
   readonly faults = new Map<string, number>();
   readonly latencyBuckets: number[] = LATENCY_BUCKETS_MS.map(() => 0);
@@ -23,7 +24,7 @@ export class DnsStats {
       const key = out.rcode === 0 ? 'accepted|' : `refused|${out.reason ?? 'other'}`;
       this.updates.set(key, (this.updates.get(key) ?? 0) + 1);
     } else {
-      const key = `${out.qtype === undefined ? 'none' : typeName(out.qtype)}|${out.rcode === null ? 'none' : rcodeName(out.rcode)}|${transport}`;
+      const key = ((((out.qtype ?? 0) << 5) | ((out.rcode ?? -1) + 1)) << 1) | (transport === 'tcp' ? 1 : 0);
       this.queries.set(key, (this.queries.get(key) ?? 0) + 1);
     }
     if (out.fault) this.faults.set(out.fault.action.kind, (this.faults.get(out.fault.action.kind) ?? 0) + 1);
@@ -43,8 +44,10 @@ export class DnsStats {
     const family = (name: string, help: string, type: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     family('kmslab_dns_queries_total', 'Queries answered (or dropped), by query type, rcode and transport', 'counter');
     for (const [key, n] of this.queries) {
-      const [type, rcode, transport] = key.split('|');
-      out.push(`kmslab_dns_queries_total{type="${type}",rcode="${rcode}",transport="${transport}"} ${n}`);
+      const qtype = key >>> 6;
+      const rcode = ((key >>> 1) & 0x1f) - 1;
+      const type = qtype === 0 ? 'none' : typeName(qtype);
+      out.push(`kmslab_dns_queries_total{type="${type}",rcode="${rcode < 0 ? 'none' : rcodeName(rcode)}",transport="${key & 1 ? 'tcp' : 'udp'}"} ${n}`);
     }
     family('kmslab_dns_updates_total', 'Dynamic updates, by result (accepted, refused) and the reason for a refusal', 'counter');
     for (const [key, n] of this.updates) {

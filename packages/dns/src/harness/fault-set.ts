@@ -37,6 +37,9 @@ const UPDATE_ACTIONS = new Set(['update-refused', 'update-notauth']);
  */
 export class FaultSet {
   readonly #faults = new Map<string, ActiveFault>();
+  /** Exact names and `*.suffix` tails of the rules, so most queries are let through without building anything. */
+  #exact = new Set<string>();
+  #suffixes: string[] = [];
   readonly #random: () => number;
   readonly #now: () => number;
   #nextId = 1;
@@ -53,15 +56,32 @@ export class FaultSet {
   add(rule: FaultRule): ActiveFault {
     const fault: ActiveFault = { id: String(this.#nextId++), rule, text: ruleText(rule), matched: 0, applied: 0 };
     this.#faults.set(fault.id, fault);
+    this.#reindex();
     return fault;
   }
 
   remove(id: string): boolean {
-    return this.#faults.delete(id);
+    const removed = this.#faults.delete(id);
+    this.#reindex();
+    return removed;
   }
 
   clear(): void {
     this.#faults.clear();
+    this.#reindex();
+  }
+
+  /** Could a rule match this (canonical) name? Cheap, allocation-free: the hot path asks before `match`. */
+  mayMatch(name: string): boolean {
+    if (this.#exact.has(name)) return true;
+    for (const s of this.#suffixes) if (name.endsWith(s)) return true;
+    return false;
+  }
+
+  #reindex(): void {
+    const rules = [...this.#faults.values()].map((f) => f.rule.name);
+    this.#exact = new Set(rules.filter((n) => !n.startsWith('*.')));
+    this.#suffixes = [...new Set(rules.filter((n) => n.startsWith('*.')).map((n) => n.slice(1)))];
   }
 
   list(): ActiveFault[] {
@@ -71,13 +91,15 @@ export class FaultSet {
   /** The fault to apply to this query, if any (and counts it). */
   match(q: FaultQuery): AppliedFault | null {
     if (this.#faults.size === 0) return null;
-    const now = this.#now();
+    const name = q.name.endsWith('.') ? q.name.slice(0, -1).toLowerCase() : q.name.toLowerCase();
+    let now: number | undefined;
     for (const f of this.#faults.values()) {
       const r = f.rule;
+      // The name first: for most queries most rules fail there, and it is the cheapest test.
+      if (!nameMatches(r.name, name)) continue;
       if (UPDATE_ACTIONS.has(r.action.kind) !== q.update) continue;
-      if (r.until !== null && now > r.until) continue;
+      if (r.until !== null && (now ??= this.#now()) > r.until) continue;
       if (r.count !== null && f.applied >= r.count) continue;
-      if (!nameMatches(r.name, q.name)) continue;
       if (r.type !== null && r.type !== q.type) continue;
       if (r.transport !== null && r.transport !== q.transport) continue;
       if (r.fromMatcher && !addressIn(r.fromMatcher, q.address)) continue;
@@ -91,9 +113,9 @@ export class FaultSet {
   }
 }
 
+/** `name` is canonical (lower case, no trailing dot). */
 function nameMatches(rule: string, name: string): boolean {
-  const n = name.toLowerCase().replace(/\.$/, '');
-  return rule.startsWith('*.') ? n.endsWith(rule.slice(1)) : n === rule;
+  return rule.charCodeAt(0) === 42 /* * */ && rule.charCodeAt(1) === 46 /* . */ ? name.endsWith(rule.slice(1)) : name === rule;
 }
 
 /** A client on an IPv4 address reaches a dual-stack socket as `::ffff:a.b.c.d`. */

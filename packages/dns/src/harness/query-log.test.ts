@@ -2,11 +2,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { TYPE } from '@kmslab/dns-wire';
+import type { LogRecord } from './log-entry.js';
 import { QueryLog, type QueryLogEntry } from './query-log.js';
 
-const entry = (i: number, qname = `h${i}.lab.test`, qtype = 'A'): QueryLogEntry => ({
-  at: Date.UTC(2026, 11, 1) + i * 1000, client: { address: '127.0.0.1', port: 5000 + i }, transport: 'udp', id: i, kind: 'query',
-  qname, qtype, flags: { rd: true, ednsSize: null, do: false }, rcode: 'NOERROR', answers: 1, tc: false, latencyMs: 0.1, fault: null, key: null,
+const entry = (i: number, qname = `h${i}.lab.test`, qtype = 'A'): LogRecord => ({
+  at: Date.UTC(2026, 11, 1) + i * 1000, address: '127.0.0.1', port: 5000 + i, tcp: false, id: i, kind: 'query', qname, qtype: (TYPE as Record<string, number>)[qtype],
+  rd: true, ednsSize: null, dnssecOk: false, rcode: 0, answers: 1, tc: false, latencyMs: 0.1, faultId: undefined, faultAction: undefined, key: undefined,
 });
 
 describe('QueryLog', () => {

@@ -1,4 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { TYPE } from '@kmslab/dns-wire';
+import { toEntry, type LogRecord } from './log-entry.js';
+import { QueryRing } from './query-ring.js';
 
 /** One query or update as the server received and answered it. */
 export interface QueryLogEntry {
@@ -44,13 +47,12 @@ const MAX_PENDING_LINES = 10_000;
 /**
  * The last `capacity` queries in a ring, with live subscribers (server-sent
  * events) and an optional JSON-lines file written once per event-loop turn.
- * Recording costs one object and one array slot; nothing is formatted unless
- * someone reads it or a file is set.
+ * Recording copies a query into columns and allocates nothing; nothing is
+ * formatted unless someone reads it, follows it, or a file is set.
  */
 export class QueryLog {
   readonly capacity: number;
-  readonly #ring: Array<QueryLogEntry | undefined>;
-  #next = 0;
+  readonly #ring: QueryRing;
   #total = 0;
   readonly #listeners = new Set<(e: QueryLogEntry) => void>();
   readonly #fd: number | null;
@@ -62,7 +64,7 @@ export class QueryLog {
   constructor(options: { capacity?: number; file?: string | undefined } = {}) {
     this.capacity = options.capacity ?? 10_000;
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new RangeError('QueryLog capacity must be a whole number of at least 1');
-    this.#ring = new Array(this.capacity);
+    this.#ring = new QueryRing(this.capacity);
     this.#fd = options.file ? openSync(options.file, 'a') : null;
   }
 
@@ -71,10 +73,12 @@ export class QueryLog {
     return this.#total;
   }
 
-  record(entry: QueryLogEntry): void {
-    this.#ring[this.#next] = entry;
-    this.#next = (this.#next + 1) % this.capacity;
+  /** Copies `r` into the ring (it may be reused by the caller right after). */
+  record(r: LogRecord): void {
+    this.#ring.push(r);
     this.#total++;
+    if (this.#listeners.size === 0 && this.#fd === null) return;
+    const entry = toEntry(r);
     for (const l of this.#listeners) l(entry);
     if (this.#fd !== null) this.#toFile(entry);
   }
@@ -84,17 +88,17 @@ export class QueryLog {
     const limit = Math.min(filter.limit ?? 100, this.capacity);
     const wildcard = filter.name?.startsWith('*.') ? filter.name.slice(1).toLowerCase() : null;
     const exact = wildcard === null && filter.name ? filter.name.toLowerCase().replace(/\.$/, '') : null;
-    const type = filter.type?.toUpperCase();
+    const type = filter.type ? ((TYPE as Record<string, number>)[filter.type.toUpperCase()] ?? -1) : undefined;
     const out: QueryLogEntry[] = [];
     // Newest first, so `limit` keeps the most recent; reversed at the end.
-    for (let i = 1; i <= Math.min(this.#total, this.capacity) && out.length < limit; i++) {
-      const e = this.#ring[(this.#next - i + this.capacity) % this.capacity]!;
-      if (filter.since !== undefined && e.at < filter.since) break;
+    for (let back = 0; back < this.#ring.size && out.length < limit; back++) {
+      if (filter.since !== undefined && this.#ring.atOf(back) < filter.since) break;
+      const e = this.#ring.get(back);
       const q = e.qname?.toLowerCase() ?? '';
       if (exact !== null && q !== exact) continue;
       if (wildcard !== null && !q.endsWith(wildcard)) continue;
-      if (type && e.qtype !== type) continue;
-      out.push(e);
+      if (type !== undefined && e.qtype !== type) continue;
+      out.push(toEntry(e));
     }
     return out.reverse();
   }
