@@ -17,8 +17,8 @@ export interface FastQuery {
   key: string;
   /** Bytes 12 up to the end of the question, copied into the answer to echo the name as asked. */
   questionEnd: number;
-  /** The question's name, dotted and lower case, and its type (for faults and the query log). */
-  name: string;
+  /** The question's name as its wire labels (latin1, lower case; `dottedName` makes `lab.test` of it) and its type, for faults and the query log. */
+  wireName: string;
   type: number;
   /** The client's EDNS UDP size and DO bit, or null without EDNS. */
   ednsSize: number | null;
@@ -26,7 +26,7 @@ export interface FastQuery {
 }
 
 /** `\x03lab\x04test\x00` (the wire labels as one latin1 string, already lower case) → `lab.test`. */
-function dottedName(wire: string): string {
+export function dottedName(wire: string): string {
   let name = '';
   for (let o = 0, len = wire.charCodeAt(0); len > 0; o += 1 + len, len = wire.charCodeAt(o)) {
     name += (o === 0 ? '' : '.') + wire.slice(o + 1, o + 1 + len);
@@ -81,7 +81,7 @@ export class AnswerCache {
     return {
       key: `${wireName}|${raw.readUInt32BE(questionEnd - 4)}|${edns}|${size}`,
       questionEnd,
-      name: dottedName(wireName),
+      wireName,
       type: qtype,
       ednsSize,
       dnssecOk: edns === 'edns-do',

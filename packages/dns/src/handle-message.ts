@@ -1,5 +1,5 @@
 import { CLASSIC_UDP_SIZE, OPCODE, RCODE, TYPE, canonicalName, decodeMessage, emptyMessage, encodeMessage, rcodeName, signResponse, type Message, type Verified, verifyRequest } from '@kmslab/dns-wire';
-import { AnswerCache } from './answer-cache.js';
+import { AnswerCache, dottedName } from './answer-cache.js';
 import { answerQuery, responseTo } from './answer-query.js';
 import { mayTransfer, type KeyPolicy } from './update/policy.js';
 import type { ReplayGuard } from './update/replay-guard.js';
@@ -43,8 +43,9 @@ export interface Handled {
   bytes: Buffer | Buffer[] | null;
   rcode: number | null;
   kind: 'query' | 'update' | 'malformed' | 'dropped' | 'notimp' | 'transfer' | 'notauth';
-  /** What was asked, when it could be read (the query log shows it). */
+  /** What was asked, when it could be read (the query log shows it); on the fast path the name in wire form instead. */
   qname?: string | undefined;
+  qnameWire?: string | undefined;
   qtype?: number | undefined;
   ednsSize?: number | null | undefined;
   dnssecOk?: boolean | undefined;
@@ -89,9 +90,10 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext, client: C
   const faults = ctx.faults?.size ? ctx.faults : null;
   let fault: AppliedFault | null = null;
   if (fast) {
-    if (faults?.mayMatch(fast.name)) fault = faults.match({ name: fast.name, type: fast.type, address: client?.address ?? '', transport, update: false });
+    // The name stays in wire form on this path: a dotted one is made only for a rule that may match, or when the log is read.
+    if (faults?.mayMatchWire(fast.wireName)) fault = faults.match({ name: dottedName(fast.wireName), type: fast.type, address: client?.address ?? '', transport, update: false });
     const hit = fault ? null : ctx.cache!.get(fast, raw, ctx.zones);
-    if (hit) return { bytes: hit, rcode: hit[3]! & 0xf, kind: 'query', qname: fast.name, qtype: fast.type, ednsSize: fast.ednsSize, dnssecOk: fast.dnssecOk };
+    if (hit) return { bytes: hit, rcode: hit[3]! & 0xf, kind: 'query', qnameWire: fast.wireName, qtype: fast.type, ednsSize: fast.ednsSize, dnssecOk: fast.dnssecOk };
   }
   let req: Message;
   try {

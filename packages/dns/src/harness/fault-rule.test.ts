@@ -94,4 +94,16 @@ describe('FaultSet', () => {
     expect(s.match(srv({ name: 'lab.test', type: TYPE.SOA, update: true }))?.action).toEqual({ kind: 'update-refused' });
     expect(s.match(srv({ name: 'lab.test', type: TYPE.SOA }))).toBeNull();
   });
+
+  test('mayMatchWire lets through, without building anything, only names a rule could match (strictly below a *.suffix)', () => {
+    const s = set();
+    s.add(parseFaultRule('*.lab.test=drop', NOW));
+    s.add(parseFaultRule('exact.other.test=drop', NOW));
+    const wire = (n: string) => `${n.split('.').map((l) => String.fromCharCode(l.length) + l).join('')}\x00`;
+    expect(s.mayMatchWire(wire('_vlmcs._tcp.lab.test'))).toBe(true);
+    expect(s.mayMatchWire(wire('exact.other.test'))).toBe(true);
+    expect(s.mayMatchWire(wire('lab.test'))).toBe(false);
+    expect(s.mayMatchWire(wire('xlab.test'))).toBe(false);
+    expect(s.mayMatchWire(wire('other.test'))).toBe(false);
+  });
 });

@@ -40,6 +40,9 @@ export class FaultSet {
   /** Exact names and `*.suffix` tails of the rules, so most queries are let through without building anything. */
   #exact = new Set<string>();
   #suffixes: string[] = [];
+  /** The same in wire form (`\x03lab\x04test\x00`), for the fast path that has the name only so. */
+  #exactWire = new Set<string>();
+  #suffixesWire: string[] = [];
   readonly #random: () => number;
   readonly #now: () => number;
   #nextId = 1;
@@ -78,10 +81,19 @@ export class FaultSet {
     return false;
   }
 
+  /** `mayMatch` for a name in wire form (lower case), without making it dotted. */
+  mayMatchWire(wire: string): boolean {
+    if (this.#exactWire.has(wire)) return true;
+    for (const s of this.#suffixesWire) if (wire.length > s.length && wire.endsWith(s)) return true;
+    return false;
+  }
+
   #reindex(): void {
     const rules = [...this.#faults.values()].map((f) => f.rule.name);
     this.#exact = new Set(rules.filter((n) => !n.startsWith('*.')));
     this.#suffixes = [...new Set(rules.filter((n) => n.startsWith('*.')).map((n) => n.slice(1)))];
+    this.#exactWire = new Set([...this.#exact].map(toWire));
+    this.#suffixesWire = this.#suffixes.map((s) => toWire(s.slice(1)));
   }
 
   list(): ActiveFault[] {
@@ -111,6 +123,11 @@ export class FaultSet {
     }
     return null;
   }
+}
+
+/** `lab.test` → `\x03lab\x04test\x00`, the labels as the wire has them. */
+function toWire(name: string): string {
+  return `${name === '' ? '' : name.split('.').map((l) => String.fromCharCode(l.length) + l).join('')}\x00`;
 }
 
 /** `name` is canonical (lower case, no trailing dot). */

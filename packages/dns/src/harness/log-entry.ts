@@ -2,6 +2,7 @@ import { rcodeName, typeName } from '@kmslab/dns-wire';
 import type { Client, Handled } from '../handle-message.js';
 import { actionText, type FaultAction } from './fault-rule.js';
 import type { QueryLogEntry } from './query-log.js';
+import { dottedName } from '../answer-cache.js';
 
 /**
  * One request, flat, with numbers where the entry shows names: what the
@@ -16,6 +17,8 @@ export interface LogRecord {
   id: number;
   kind: string;
   qname: string | undefined;
+  /** The name in wire form when the fast path did not make a dotted one (`toEntry` does). */
+  qnameWire: string | undefined;
   qtype: number | undefined;
   rd: boolean;
   ednsSize: number | null | undefined;
@@ -32,7 +35,7 @@ export interface LogRecord {
 /** A record to fill again and again: the hot path writes each query into it, and the ring copies it into columns. */
 export function emptyRecord(): LogRecord {
   return {
-    at: 0, address: '', port: 0, tcp: false, id: 0, kind: '', qname: undefined, qtype: undefined, rd: false, ednsSize: null, dnssecOk: false,
+    at: 0, address: '', port: 0, tcp: false, id: 0, kind: '', qname: undefined, qnameWire: undefined, qtype: undefined, rd: false, ednsSize: null, dnssecOk: false,
     rcode: null, answers: 0, tc: false, latencyMs: 0, faultId: undefined, faultAction: undefined, key: undefined,
   };
 }
@@ -47,6 +50,7 @@ export function fillRecord(r: LogRecord, raw: Buffer, out: Handled, transport: '
   r.id = raw.length >= 2 ? raw.readUInt16BE(0) : 0;
   r.kind = out.kind;
   r.qname = out.qname;
+  r.qnameWire = out.qnameWire;
   r.qtype = out.qtype;
   r.rd = raw.length >= 3 && (raw[2]! & 0x01) === 1;
   r.ednsSize = out.ednsSize;
@@ -69,7 +73,7 @@ export function toEntry(r: LogRecord): QueryLogEntry {
     transport: r.tcp ? 'tcp' : 'udp',
     id: r.id,
     kind: r.kind,
-    qname: r.qname ?? null,
+    qname: r.qname ?? (r.qnameWire === undefined ? null : dottedName(r.qnameWire)),
     qtype: r.qtype === undefined ? null : typeName(r.qtype),
     flags: { rd: r.rd, ednsSize: r.ednsSize ?? null, do: r.dnssecOk ?? false },
     rcode: r.rcode === null ? null : rcodeName(r.rcode),

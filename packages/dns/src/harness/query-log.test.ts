@@ -7,7 +7,7 @@ import type { LogRecord } from './log-entry.js';
 import { QueryLog, type QueryLogEntry } from './query-log.js';
 
 const entry = (i: number, qname = `h${i}.lab.test`, qtype = 'A'): LogRecord => ({
-  at: Date.UTC(2026, 11, 1) + i * 1000, address: '127.0.0.1', port: 5000 + i, tcp: false, id: i, kind: 'query', qname, qtype: (TYPE as Record<string, number>)[qtype],
+  at: Date.UTC(2026, 11, 1) + i * 1000, address: '127.0.0.1', port: 5000 + i, tcp: false, id: i, kind: 'query', qname, qnameWire: undefined, qtype: (TYPE as Record<string, number>)[qtype],
   rd: true, ednsSize: null, dnssecOk: false, rcode: 0, answers: 1, tc: false, latencyMs: 0.1, faultId: undefined, faultAction: undefined, key: undefined,
 });
 
@@ -42,5 +42,11 @@ describe('QueryLog', () => {
     expect(lines.map((l) => l.id)).toEqual([0, 1, 2]);
     expect(lines[1]!.time).toBe('2026-12-01T00:00:01.000Z');
     log.close();
+  });
+
+  test('a name kept in wire form (the fast path) reads back dotted, and filters as such', () => {
+    const log = new QueryLog({ capacity: 4 });
+    log.record({ ...entry(1), qname: undefined, qnameWire: '\x06_vlmcs\x04_tcp\x03lab\x04test\x00' });
+    expect(log.find({ name: '_vlmcs._tcp.lab.test' }).map((e) => e.qname)).toEqual(['_vlmcs._tcp.lab.test']);
   });
 });

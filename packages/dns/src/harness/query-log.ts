@@ -2,6 +2,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { TYPE } from '@kmslab/dns-wire';
 import { toEntry, type LogRecord } from './log-entry.js';
 import { QueryRing } from './query-ring.js';
+import { dottedName } from '../answer-cache.js';
 
 /** One query or update as the server received and answered it. */
 export interface QueryLogEntry {
@@ -94,7 +95,7 @@ export class QueryLog {
     for (let back = 0; back < this.#ring.size && out.length < limit; back++) {
       if (filter.since !== undefined && this.#ring.atOf(back) < filter.since) break;
       const e = this.#ring.get(back);
-      const q = e.qname?.toLowerCase() ?? '';
+      const q = (e.qname ?? (e.qnameWire === undefined ? '' : dottedName(e.qnameWire))).toLowerCase();
       if (exact !== null && q !== exact) continue;
       if (wildcard !== null && !q.endsWith(wildcard)) continue;
       if (type !== undefined && e.qtype !== type) continue;

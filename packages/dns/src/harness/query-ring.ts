@@ -5,6 +5,8 @@ const TCP = 1;
 const RD = 2;
 const DO = 4;
 const TC = 8;
+/** The name column holds the wire form (the fast path's). */
+const WIRE = 16;
 
 /**
  * The last N records in columns: numbers in typed arrays, strings as
@@ -64,10 +66,11 @@ export class QueryRing {
     this.#qtype[i] = r.qtype ?? -1;
     this.#rcode[i] = r.rcode ?? -1;
     this.#answers[i] = r.answers;
-    this.#bits[i] = (r.tcp ? TCP : 0) | (r.rd ? RD : 0) | (r.dnssecOk ? DO : 0) | (r.tc ? TC : 0);
+    const wire = r.qname === undefined && r.qnameWire !== undefined;
+    this.#bits[i] = (r.tcp ? TCP : 0) | (r.rd ? RD : 0) | (r.dnssecOk ? DO : 0) | (r.tc ? TC : 0) | (wire ? WIRE : 0);
     this.#edns[i] = r.ednsSize ?? -1;
     this.#address[i] = r.address;
-    this.#qname[i] = r.qname;
+    this.#qname[i] = wire ? r.qnameWire : r.qname;
     this.#kind[i] = r.kind;
     this.#key[i] = r.key;
     this.#faultId[i] = r.faultId;
@@ -85,7 +88,7 @@ export class QueryRing {
     const edns = this.#edns[i]!;
     return {
       at: this.#at[i]!, address: this.#address[i]!, port: this.#port[i]!, tcp: (bits & TCP) !== 0, id: this.#id[i]!, kind: this.#kind[i]!,
-      qname: this.#qname[i], qtype: qtype < 0 ? undefined : qtype, rd: (bits & RD) !== 0, ednsSize: edns < 0 ? null : edns, dnssecOk: (bits & DO) !== 0,
+      qname: bits & WIRE ? undefined : this.#qname[i], qnameWire: bits & WIRE ? this.#qname[i] : undefined, qtype: qtype < 0 ? undefined : qtype, rd: (bits & RD) !== 0, ednsSize: edns < 0 ? null : edns, dnssecOk: (bits & DO) !== 0,
       rcode: rcode < 0 ? null : rcode, answers: this.#answers[i]!, tc: (bits & TC) !== 0, latencyMs: this.#latency[i]!,
       faultId: this.#faultId[i], faultAction: this.#faultAction[i], key: this.#key[i],
     };
