@@ -92,7 +92,8 @@ export class AnswerCache {
     const e = this.#entries.get(q.key);
     if (!e || e.generation !== zones.generation || (e.zone && e.zone.version !== e.version)) return null;
     const out = Buffer.from(e.bytes);
-    raw.copy(out, 0, 0, 2); // id
+    out[0] = raw[0]!; // id
+    out[1] = raw[1]!;
     out[2] = (out[2]! & ~0x01) | (raw[2]! & 0x01); // RD
     raw.copy(out, 12, 12, q.questionEnd); // the question as asked (0x20 case randomisation)
     return out;
