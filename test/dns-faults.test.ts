@@ -64,12 +64,27 @@ describe('DNS faults seen by real dig and kdig (docs/dns-faults.md)', () => {
     expect(s).toEqual(['NOERROR', 'REFUSED', 'NOERROR', 'REFUSED']);
   });
 
-  test('update-refused: nsupdate is refused and the zone is unchanged', async () => {
+  test('update-refused and update-notauth: nsupdate sees REFUSED, then NOTAUTH, and the zone is unchanged; count=1 lets the next update through', async () => {
     const secret = Buffer.alloc(32, 7).toString('base64');
-    await using dns = await startCliProcess(['dns', 'start', '--data-dir', dataDir(), '--tsig-key', `admin:hmac-sha256:${secret}`, '--fault', 'lab.test=update-refused']);
-    const r = await run('nsupdate', ['-y', `hmac-sha256:admin:${secret}`], `server 127.0.0.1 ${dns.port}\nzone lab.test\nupdate add www.lab.test 600 IN A 127.0.0.5\nsend\n`);
-    expect(r.stderr).toMatch(/REFUSED/);
+    await using dns = await startCliProcess(['dns', 'start', '--data-dir', dataDir(), '--tsig-key', `admin:hmac-sha256:${secret}`, '--fault', 'lab.test=update-refused,count=1', '--fault', 'lab.test=update-notauth,count=1']);
+    const update = () => run('nsupdate', ['-y', `hmac-sha256:admin:${secret}`], `server 127.0.0.1 ${dns.port}\nzone lab.test\nupdate add www.lab.test 600 IN A 127.0.0.5\nsend\n`);
+    expect((await update()).stderr).toMatch(/REFUSED/);
+    expect((await update()).stderr).toMatch(/NOTAUTH/);
     expect((await dig('dig', '127.0.0.1', dns.port, ['www.lab.test', 'A'])).status).toBe('NXDOMAIN');
+    expect((await update()).code).toBe(0);
+    expect((await dig('dig', '127.0.0.1', dns.port, ['www.lab.test', 'A'])).answer[0]).toMatch(/127\.0\.0\.5$/);
+  });
+
+  test('faults from the config file; a bad one names the file and the rule', async () => {
+    const dir = dataDir();
+    const good = join(dir, 'dns.json');
+    writeFileSync(good, JSON.stringify({ zones: [{ name: 'lab.test' }], faults: [{ name: SRV, type: 'SRV', action: 'servfail' }] }));
+    await using dns = await startCliProcess(['dns', 'start', '--config', good, '--data-dir', join(dir, 'data')]);
+    expect((await dig('dig', '127.0.0.1', dns.port, [SRV, 'SRV'])).status).toBe('SERVFAIL');
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ faults: [{ name: SRV, action: 'servfail' }, { name: SRV, action: 'ttl:-1' }] }));
+    const r = await runCli(['dns', 'start', '--config', bad, '--port', '0', '--data-dir', join(dir, 'data2')]);
+    expect(r.stderr).toMatch(/^kmslab: .*bad\.json: faults\[1\]: Fault rule ".*": action "ttl:-1" needs ttl:N .*\(KMSLAB_INVALID_ARGUMENT\)\n$/);
   });
 
   test('a malformed rule is one line naming the part that is wrong, and nothing starts', async () => {
@@ -123,8 +138,8 @@ describe("Node's own resolver (c-ares) sees each fault", () => {
 
 describe('what the client reports for each DNS failure (the HRESULT of the Win32 error a Windows client sees)', () => {
   test('NXDOMAIN 0x8007232B, no records 0x8007251D, SERVFAIL 0x8007232A, REFUSED 0x8007232D, no answer 0x800705B4; the last domain tried decides; discover shows each domain', async () => {
-    const faults = ['_vlmcs._tcp.sf.test/SRV=servfail', '_vlmcs._tcp.rf.test=refused', '_vlmcs._tcp.nd.test=nodata', '_vlmcs._tcp.dr.test=drop'];
-    await using dns = await startCliProcess(['dns', 'start', '--data-dir', dataDir(), ...['nx.test', 'sf.test', 'rf.test', 'nd.test', 'dr.test'].flatMap((z) => ['--zone', z]), ...faults.flatMap((f) => ['--fault', f])]);
+    const faults = ['_vlmcs._tcp.sf.test/SRV=servfail', '_vlmcs._tcp.rf.test=refused', '_vlmcs._tcp.nd.test=nodata', '_vlmcs._tcp.dr.test=drop', '_vlmcs._tcp.fe.test=formerr', '_vlmcs._tcp.ni.test=notimp'];
+    await using dns = await startCliProcess(['dns', 'start', '--data-dir', dataDir(), ...['nx.test', 'sf.test', 'rf.test', 'nd.test', 'dr.test', 'fe.test', 'ni.test'].flatMap((z) => ['--zone', z]), ...faults.flatMap((f) => ['--fault', f])]);
     const activate = async (...domains: string[]) => {
       const r = await runCli(['client', 'activate', '--product', 'windows-10-pro', '--dns', `127.0.0.1:${dns.port}`, ...domains.flatMap((d) => ['--domain', d]), '--state-dir', dataDir(), '--json']);
       return JSON.parse(r.stdout) as { licensed: boolean; errorCode: string; message: string };
@@ -134,6 +149,8 @@ describe('what the client reports for each DNS failure (the HRESULT of the Win32
     expect(await activate('sf.test')).toMatchObject({ errorCode: '0x8007232A' });
     expect(await activate('rf.test')).toMatchObject({ errorCode: '0x8007232D' });
     expect(await activate('dr.test')).toMatchObject({ errorCode: '0x800705B4' });
+    expect(await activate('fe.test')).toMatchObject({ errorCode: '0x80072329' });
+    expect(await activate('ni.test')).toMatchObject({ errorCode: '0x8007232C' });
     expect(await activate('sf.test', 'nx.test')).toMatchObject({ errorCode: '0x8007232B' });
     expect(await activate('nx.test', 'sf.test')).toMatchObject({ errorCode: '0x8007232A', message: expect.stringMatching(/_vlmcs\._tcp\.nx\.test: NXDOMAIN; _vlmcs\._tcp\.sf\.test: SERVFAIL/) });
     const report = JSON.parse((await runCli(['discover', '--dns', `127.0.0.1:${dns.port}`, '--domain', 'nx.test', '--domain', 'nd.test', '--json'])).stdout) as { lookups: Array<{ domain: string; errorCode: string }> };
@@ -163,5 +180,19 @@ describe('several DNS servers, as a resolver has them', () => {
     // All of them failing: the code of the last answer (SERVFAIL), not a timeout.
     const failed = JSON.parse((await runCli(['client', 'activate', '--product', 'windows-10-pro', '--dns', `127.0.0.1:${silent.port}`, '--dns', `127.0.0.1:${broken.port}`, '--domain', 'lab.test', '--state-dir', join(dir.path, 'client2'), '--json'])).stdout);
     expect(failed).toMatchObject({ licensed: false, errorCode: '0x8007232A' });
+  });
+});
+
+describe('faults the client rides through', () => {
+  test('delay, truncate (retried over TCP) and ttl on the SRV lookup: the kmslab client still activates', async () => {
+    await using dir = tempDir();
+    await using host = await startCliHost(['--data-dir', join(dir.path, 'host')]);
+    const zone = join(dir.path, 'lab.zone');
+    writeFileSync(zone, `$ORIGIN lab.test.\n$TTL 60\n@ IN SOA ns h 1 60 60 60 60\n@ IN NS ns\nns IN A 127.0.0.1\n_vlmcs._tcp IN SRV 0 0 ${host.port} kms1\nkms1 IN A 127.0.0.1\n`);
+    for (const [i, rule] of [`${SRV}/SRV=delay:300`, `${SRV}/SRV=truncate,transport=udp`, `${SRV}/SRV=ttl:1`].entries()) {
+      await using dns = await startCliProcess(['dns', 'start', '--zone-file', zone, '--data-dir', join(dir.path, `d${i}`), '--fault', rule]);
+      const r = JSON.parse((await runCli(['client', 'activate', '--product', 'windows-10-pro', '--dns', `127.0.0.1:${dns.port}`, '--domain', 'lab.test', '--state-dir', join(dir.path, `c${i}`), '--json'])).stdout);
+      expect(r, rule).toMatchObject({ discoveredBy: 'dns', count: i + 1 });
+    }
   });
 });
