@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startKmslabProcess, type KmslabProcess } from '@kmslab/lab';
 
-export const KMSLAB_BIN = fileURLToPath(new URL('../../packages/cli/bin/kmslab.js', import.meta.url));
+export const KMSLAB_BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 
 export interface CliResult {
   code: number;

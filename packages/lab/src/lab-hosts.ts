@@ -84,7 +84,7 @@ export class InProcessHost implements LabHost {
 }
 
 export interface LiveLab {
-  /** The command that starts kmslab, e.g. [process.execPath, '…/bin/kmslab.js']. */
+  /** The command that starts kmslab, e.g. [process.execPath, '…/dist/bin.js']. */
   kmslab: readonly string[];
   redisUrl: string;
   /** Set when the lab has DNS: hosts publish themselves into it. */

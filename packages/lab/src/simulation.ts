@@ -51,7 +51,7 @@ export interface SimulationOptions {
   /**
    * Run hosts and DNS as kmslab processes on loopback with a redis-server
    * (`kmslab lab run --live`): `kmslab` is the command that starts kmslab,
-   * e.g. [process.execPath, '…/packages/cli/bin/kmslab.js'].
+   * e.g. [process.execPath, '…/packages/cli/dist/bin.js'].
    */
   live?: { kmslab: readonly string[] };
 }

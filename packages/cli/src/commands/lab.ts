@@ -8,7 +8,7 @@ import { printJson, table } from '../output.js';
 import { progressBar } from '../progress.js';
 
 /** This kmslab, for the processes of a `--live` run. */
-const KMSLAB = [process.execPath, fileURLToPath(new URL('../../bin/kmslab.js', import.meta.url))];
+const KMSLAB = [process.execPath, fileURLToPath(new URL('../bin.js', import.meta.url))];
 
 interface ReportOptions {
   json?: boolean;

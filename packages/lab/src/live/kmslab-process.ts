@@ -20,7 +20,7 @@ export interface KmslabProcess extends AsyncDisposable {
  * A long-running `kmslab` command (`host start`, `dns start`) in its own
  * process, JSON logs, on loopback port 0 unless `args` say otherwise;
  * resolves with the port from its ready line. `command` starts kmslab (e.g.
- * `[process.execPath, '…/kmslab.js']`). Logs go to `logFile` when given
+ * `[process.execPath, '…/dist/bin.js']`). Logs go to `logFile` when given
  * (benchmarks: the reader costs nothing), else to a pipe this process keeps.
  */
 export async function startKmslabProcess(command: readonly string[], args: readonly string[], options: { logFile?: string } = {}): Promise<KmslabProcess> {

@@ -1,0 +1,97 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'cli', 'testcontainers'];
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const onNode22 = (() => {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  return major > 22 || (major === 22 && minor >= 22);
+})();
+
+let dir: string;
+let packs: string;
+let project: string;
+
+/** pnpm as the suite was started with (npx -y pnpm@10 test), else from PATH. */
+function pnpm(args: string[], cwd: string): string {
+  const viaExecpath = process.env.npm_execpath?.includes('pnpm');
+  const [cmd, ...pre] = viaExecpath ? [process.execPath, process.env.npm_execpath!] : ['pnpm'];
+  return execFileSync(cmd!, [...pre, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * The product as a user gets it: every package packed (pnpm pack: workspace
+ * versions filled in, publishConfig applied), then a fresh project outside
+ * the workspace installed from those tarballs and the registry with npm.
+ */
+describe('kmslab as users install it (packed tarballs, a fresh npm project)', () => {
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kmslab-consumer-'));
+    packs = join(dir, 'packs');
+    project = join(dir, 'project');
+    mkdirSync(packs);
+    mkdirSync(project);
+    for (const p of PACKAGES) pnpm(['pack', '--pack-destination', packs], join(ROOT, 'packages', p));
+    const tarball = (p: string) => `file:${join(packs, readdirSync(packs).find((f) => f.startsWith(`kmslab-${p}-`))!)}`;
+    const kmslab = Object.fromEntries(PACKAGES.map((p) => [`@kmslab/${p}`, tarball(p)]));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({
+      name: 'kmslab-consumer', private: true, type: 'module',
+      // Each package's own @kmslab dependencies resolve to these tarballs too (nothing is published).
+      dependencies: { ...kmslab, testcontainers: onNode22 ? '^12.0.0' : '^11.14.0' },
+      devDependencies: { '@types/node': '^20.19.0' },
+      overrides: kmslab,
+    }, null, 2));
+    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, encoding: 'utf8', timeout: 240_000 });
+    if (install.status !== 0) throw new Error(`npm install from the tarballs failed (the npm registry must be reachable):\n${install.stdout}${install.stderr}`);
+    cpSync(join(ROOT, 'test', 'consumer'), project, { recursive: true });
+  }, 300_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('each tarball holds package.json, README, LICENSE and dist/ only; sizes printed', () => {
+    const sizes: string[] = [];
+    for (const file of readdirSync(packs)) {
+      const entries = execFileSync('tar', ['tzf', join(packs, file)], { encoding: 'utf8' }).trim().split('\n');
+      for (const e of entries) expect(e, file).toMatch(/^package\/(package\.json|README\.md|LICENSE|dist\/.+)$/);
+      expect(entries.some((e) => e.endsWith('.tsbuildinfo')), file).toBe(false);
+      expect(entries.some((e) => e.endsWith('.test.js') || e.includes('/src/'))).toBe(false);
+      expect(entries).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/dist/index.js', 'package/dist/index.d.ts']));
+      sizes.push(`${file} ${(statSync(join(packs, file)).size / 1024).toFixed(1)} KiB`);
+    }
+    console.log(`tarballs: ${sizes.join(', ')}`);
+    expect(sizes).toHaveLength(PACKAGES.length);
+  });
+
+  test('plain node imports every package and uses each: the catalog, a fault rule, a scenario, a store; the installed kmslab runs DNS and a publishing host; the client discovers it by SRV and activates', () => {
+    const r = spawnSync(process.execPath, ['smoke.mjs'], { cwd: project, encoding: 'utf8', timeout: 60_000, env: { ...process.env, KMSLAB_CONSUMER_DIR: project } });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(out).toMatchObject({ rule: 'servfail', scenario: 1, store: 'memory', image: 'string', activation: { discoveredBy: 'dns', count: 1, host: expect.stringMatching(/^kms1\.lab\.test:\d+$/) } });
+    expect(out.products).toBeGreaterThan(30);
+    const version = spawnSync(join(project, 'node_modules', '.bin', 'kmslab'), ['--version'], { encoding: 'utf8' });
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  test.each([
+    ['tsc --init defaults', null],
+    ['strict, exactOptionalPropertyTypes, nodenext', { strict: true, exactOptionalPropertyTypes: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', skipLibCheck: false, noEmit: true, types: ['node'] }],
+    ['strict, exactOptionalPropertyTypes, bundler', { strict: true, exactOptionalPropertyTypes: true, module: 'esnext', moduleResolution: 'bundler', target: 'es2022', skipLibCheck: false, noEmit: true, types: ['node'] }],
+  ])("a consumer's TypeScript over every package's public API compiles: %s", (_, options) => {
+    const config = join(project, 'tsconfig.json');
+    rmSync(config, { force: true });
+    if (options === null) {
+      execFileSync(process.execPath, [TSC, '--init'], { cwd: project, stdio: 'pipe' });
+    } else {
+      writeFileSync(config, JSON.stringify({ compilerOptions: options, files: ['types.ts'] }));
+    }
+    const r = spawnSync(process.execPath, [TSC, '--noEmit', '-p', config, ...(options === null ? ['--types', 'node'] : [])], { cwd: project, encoding: 'utf8' });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+  });
+});
