@@ -137,7 +137,7 @@ describe("Node's own resolver (c-ares) sees each fault", () => {
 });
 
 describe('what the client reports for each DNS failure (the HRESULT of the Win32 error a Windows client sees)', () => {
-  test('NXDOMAIN 0x8007232B, no records 0x8007251D, SERVFAIL 0x8007232A, REFUSED 0x8007232D, no answer 0x800705B4; the last domain tried decides; discover shows each domain', async () => {
+  test('NXDOMAIN 0x8007232B, no records 0x8007251D, SERVFAIL 0x8007232A, REFUSED 0x8007232D, no answer 0x800705B4, no domain 0x8007007B; the last domain tried decides; discover shows each domain', async () => {
     const faults = ['_vlmcs._tcp.sf.test/SRV=servfail', '_vlmcs._tcp.rf.test=refused', '_vlmcs._tcp.nd.test=nodata', '_vlmcs._tcp.dr.test=drop', '_vlmcs._tcp.fe.test=formerr', '_vlmcs._tcp.ni.test=notimp'];
     await using dns = await startCliProcess(['dns', 'start', '--data-dir', dataDir(), ...['nx.test', 'sf.test', 'rf.test', 'nd.test', 'dr.test', 'fe.test', 'ni.test'].flatMap((z) => ['--zone', z]), ...faults.flatMap((f) => ['--fault', f])]);
     const activate = async (...domains: string[]) => {
@@ -153,6 +153,10 @@ describe('what the client reports for each DNS failure (the HRESULT of the Win32
     expect(await activate('ni.test')).toMatchObject({ errorCode: '0x8007232C' });
     expect(await activate('sf.test', 'nx.test')).toMatchObject({ errorCode: '0x8007232B' });
     expect(await activate('nx.test', 'sf.test')).toMatchObject({ errorCode: '0x8007232A', message: expect.stringMatching(/_vlmcs\._tcp\.nx\.test: NXDOMAIN; _vlmcs\._tcp\.sf\.test: SERVFAIL/) });
+    // No domain to search at all (no primary suffix, no search list): 0x8007007B, and no host is tried.
+    const { activateOnce, newClientState } = await import('@kmslab/client');
+    const none = await activateOnce({ state: newClientState(), productId: 'windows-10-pro', clock: { now: () => Date.now() }, dns: { host: '127.0.0.1', port: dns.port }, domains: [], random: Math.random });
+    expect(none).toMatchObject({ response: null, errorCode: '0x8007007B', tried: [] });
     const report = JSON.parse((await runCli(['discover', '--dns', `127.0.0.1:${dns.port}`, '--domain', 'nx.test', '--domain', 'nd.test', '--json'])).stdout) as { lookups: Array<{ domain: string; errorCode: string }> };
     expect(report.lookups.map((d) => [d.domain, d.errorCode])).toEqual([['nx.test', '0x8007232B'], ['nd.test', '0x8007251D']]);
   });
