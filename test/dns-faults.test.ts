@@ -162,12 +162,18 @@ describe('what the client reports for each DNS failure (the HRESULT of the Win32
   });
 });
 
+/** A lab.test zone file whose SRV record points at a KMS host on this port (127.0.0.1). */
+function zoneWithHost(dir: string, port: number): string {
+  const zone = join(dir, 'lab.zone');
+  writeFileSync(zone, `$ORIGIN lab.test.\n$TTL 60\n@ IN SOA ns h 1 60 60 60 60\n@ IN NS ns\nns IN A 127.0.0.1\n_vlmcs._tcp IN SRV 0 0 ${port} kms1\nkms1 IN A 127.0.0.1\n`);
+  return zone;
+}
+
 describe('several DNS servers, as a resolver has them', () => {
   test('the first drops everything, the second answers: the client still activates through the second; discover shows which server answered what', async () => {
     await using dir = tempDir();
     await using host = await startCliHost(['--data-dir', join(dir.path, 'host')]);
-    const zone = join(dir.path, 'lab.zone');
-    writeFileSync(zone, `$ORIGIN lab.test.\n$TTL 60\n@ IN SOA ns h 1 60 60 60 60\n@ IN NS ns\nns IN A 127.0.0.1\n_vlmcs._tcp IN SRV 0 0 ${host.port} kms1\nkms1 IN A 127.0.0.1\n`);
+    const zone = zoneWithHost(dir.path, host.port);
     await using silent = await startCliProcess(['dns', 'start', '--zone-file', zone, '--data-dir', join(dir.path, 'd1'), '--fault', '*.test=drop']);
     await using broken = await startCliProcess(['dns', 'start', '--zone-file', zone, '--data-dir', join(dir.path, 'd2'), '--fault', '*.test=servfail']);
     await using good = await startCliProcess(['dns', 'start', '--zone-file', zone, '--data-dir', join(dir.path, 'd3')]);
@@ -191,8 +197,7 @@ describe('faults the client rides through', () => {
   test('delay, truncate (retried over TCP) and ttl on the SRV lookup: the kmslab client still activates', async () => {
     await using dir = tempDir();
     await using host = await startCliHost(['--data-dir', join(dir.path, 'host')]);
-    const zone = join(dir.path, 'lab.zone');
-    writeFileSync(zone, `$ORIGIN lab.test.\n$TTL 60\n@ IN SOA ns h 1 60 60 60 60\n@ IN NS ns\nns IN A 127.0.0.1\n_vlmcs._tcp IN SRV 0 0 ${host.port} kms1\nkms1 IN A 127.0.0.1\n`);
+    const zone = zoneWithHost(dir.path, host.port);
     for (const [i, rule] of [`${SRV}/SRV=delay:300`, `${SRV}/SRV=truncate,transport=udp`, `${SRV}/SRV=ttl:1`].entries()) {
       await using dns = await startCliProcess(['dns', 'start', '--zone-file', zone, '--data-dir', join(dir.path, `d${i}`), '--fault', rule]);
       const r = JSON.parse((await runCli(['client', 'activate', '--product', 'windows-10-pro', '--dns', `127.0.0.1:${dns.port}`, '--domain', 'lab.test', '--state-dir', join(dir.path, `c${i}`), '--json'])).stdout);
