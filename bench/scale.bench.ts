@@ -12,7 +12,8 @@
  * not the speed of fsync); everything on loopback, stops by itself.
  */
 import { parseArgs } from 'node:util';
-import { RedisCluster, RedisSentinelSetup, RedisServer, planFleet, runFleet } from '@kmslab/lab';
+import { RedisServer, planFleet, runFleet } from '@kmslab/lab';
+import { RedisCluster, RedisSentinelSetup } from '@kmslab/test-redis';
 import { startCliHost } from '../test/support/cli.js';
 import { tempDir } from '../test/support/kms-host.js';
 import { closedLoop, requestFrames, type LoadResult } from './load/kms-load.js';

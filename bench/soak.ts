@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { parseArgs } from 'node:util';
 import { KmsConnection } from '@kmslab/core';
-import { RedisCluster, startKmslabProcess, type KmslabProcess } from '@kmslab/lab';
+import { startKmslabProcess, type KmslabProcess } from '@kmslab/lab';
+import { RedisCluster } from '@kmslab/test-redis';
 import { KMSLAB_BIN } from '../test/support/cli.js';
 import { printTable, stamp, writeResults, type Row } from './report.js';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { RedisCluster, RedisSentinelSetup, type RedisServer } from '@kmslab/lab';
+import type { RedisServer } from '@kmslab/lab';
+import { RedisCluster, RedisSentinelSetup } from '@kmslab/test-redis';
 import type { HostStatus } from '@kmslab/host';
 import { activationLoad } from './support/activation-load.js';
 import { startCliHost } from './support/cli.js';

@@ -10,8 +10,6 @@ export { runScenarioFile } from './scenario-file/run-scenario-file.js';
 export { freePort } from './live/free-port.js';
 export { InProcessDns, ProcessDns, type LabDns } from './lab-dns.js';
 export { RedisServer, requireRedisServer } from './live/redis-server.js';
-export { RedisCluster } from './live/redis-cluster.js';
-export { RedisSentinelSetup } from './live/redis-sentinel.js';
 export { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
 export { planFleet, runFleet, DEFAULT_FLEET_MIX, type FleetOptions, type FleetPlan, type FleetContact, type FleetRunOptions } from './fleet/index.js';
 export { CLIENT_STATES, renderReportHtml, scenarioReport, type ClientStateName, type ReportData } from './report/index.js';

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { RedisServer } from './redis-server.js';
+import { RedisServer } from '@kmslab/lab';
 import { waitFor } from '@kmslab/core';
 
 /**

@@ -1,0 +1,2 @@
+export { RedisCluster } from './redis-cluster.js';
+export { RedisSentinelSetup } from './redis-sentinel.js';
