@@ -1,0 +1,22 @@
+// The checked-in API report of every published package (API Extractor over dist/*.d.ts):
+//   node scripts/api-reports.mjs           fails when what users import changed and the report was not updated
+//   node scripts/api-reports.mjs --update  writes the new reports (commit them with the change, so review sees it)
+import { spawnSync } from 'node:child_process';
+
+const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'cli', 'testcontainers'];
+const update = process.argv.includes('--update');
+// The command's own script (the package exports no bin path): node_modules/.bin is where pnpm links it.
+const bin = 'node_modules/.bin/api-extractor';
+const failed = [];
+for (const p of PACKAGES) {
+  const r = spawnSync(`../../${bin}`, ['run', ...(update ? ['--local'] : [])], { cwd: `packages/${p}`, encoding: 'utf8' });
+  if (r.status !== 0) {
+    failed.push(p);
+    process.stderr.write(`${r.stdout}${r.stderr}`.split('\n').filter((l) => /error|warning|changed/i.test(l)).join('\n') + '\n');
+  }
+}
+if (failed.length) {
+  console.error(`API reports differ for ${failed.join(', ')}: the public API changed. Review it, then run node scripts/api-reports.mjs --update and commit packages/*/*.api.md.`);
+  process.exit(1);
+}
+console.log(`API reports ${update ? 'written' : 'match'} for ${PACKAGES.length} packages`);
