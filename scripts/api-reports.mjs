@@ -2,6 +2,7 @@
 //   node scripts/api-reports.mjs           fails when what users import changed and the report was not updated
 //   node scripts/api-reports.mjs --update  writes the new reports (commit them with the change, so review sees it)
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'cli', 'testcontainers'];
 const update = process.argv.includes('--update');
@@ -15,8 +16,17 @@ for (const p of PACKAGES) {
     process.stderr.write(`${r.stdout}${r.stderr}`.split('\n').filter((l) => /error|warning|changed/i.test(l)).join('\n') + '\n');
   }
 }
+// Every export says what it is in one TSDoc line (API Extractor marks the ones that do not).
+for (const p of PACKAGES) {
+  const report = readFileSync(`packages/${p}/${p}.api.md`, 'utf8').split('\n');
+  const bare = report.flatMap((l, i) => (l.includes('(undocumented)') && /^export /.test(report[i + 1] ?? '') ? [report[i + 1].slice(0, 80)] : []));
+  if (bare.length) {
+    failed.push(p);
+    console.error(`${p}: exports without a TSDoc line:\n  ${bare.join('\n  ')}`);
+  }
+}
 if (failed.length) {
-  console.error(`API reports differ for ${failed.join(', ')}: the public API changed. Review it, then run node scripts/api-reports.mjs --update and commit packages/*/*.api.md.`);
+  console.error(`API reports differ or exports lack docs in ${failed.join(', ')}: review the public API, document it, then run pnpm api:update and commit packages/*/*.api.md.`);
   process.exit(1);
 }
 console.log(`API reports ${update ? 'written' : 'match'} for ${PACKAGES.length} packages`);

@@ -13,6 +13,7 @@ import { keyGroupsCommand, productsCommand } from './commands/products.js';
 import { completionCommand } from './commands/completion.js';
 import { applyCliConventions } from './help/layout.js';
 
+/** The `kmslab` command tree (commander), with every subcommand and kmslab's help and error conventions. */
 export function buildProgram(): Command {
   const program = new Command('kmslab')
     .description('KMS activation and DNS discovery lab, on its own documented protocol')

@@ -13,6 +13,7 @@ import type { SelectionMode } from './srv-order.js';
 /** Failures that mean "try the next host" and, if all fail so, 0xC004F074. */
 const UNREACHABLE = new Set<ErrorCode>(['KMSLAB_CONNECTION_FAILED', 'KMSLAB_TIMEOUT', 'KMSLAB_HOST_UNAVAILABLE', 'KMSLAB_SHUTTING_DOWN', 'KMSLAB_MALFORMED_FRAME', 'KMSLAB_FOREIGN_PROTOCOL']);
 
+/** What one activation attempt needs: the client state, the product, a clock, where to look the host up. */
 export interface ActivateOptions {
   state: ClientState;
   productId: string;

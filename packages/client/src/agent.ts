@@ -3,6 +3,7 @@ import type { ActivationOutcome } from './activation-outcome.js';
 import type { ClientState } from './client-state.js';
 import { dueIn, ensureInstalled } from './lifecycle.js';
 
+/** The client agent: one attempt function, run on the lifecycle's schedule. */
 export interface AgentOptions {
   state: ClientState;
   clock: Clock;

@@ -33,6 +33,7 @@ export interface ClientState {
 
 const FILE = 'client.json';
 
+/** A new client machine: a fresh CMID, initial grace, host caching on. */
 export function newClientState(): ClientState {
   return {
     cmid: randomUUID(), productId: null, manualHost: null, domain: null, hostCaching: true, cachedHost: null, cachedHostName: null,

@@ -4,6 +4,7 @@ import { discoverHosts, type DiscoveryStep, type DomainOutcome } from './discove
 import type { Resolver } from './resolver.js';
 import type { SelectionMode } from './srv-order.js';
 
+/** One host found in DNS, connected to and greeted: what answered. */
 export interface HostCheck {
   target: string;
   port: number;
@@ -15,6 +16,7 @@ export interface HostCheck {
   verdict: string;
 }
 
+/** What `kmslab discover` reports: the steps, each domain's lookup, each host's connect and handshake. */
 export interface DiscoveryReport {
   steps: DiscoveryStep[];
   /** Each domain of the search list: what its lookup returned, and the code a Windows client would report for it. */

@@ -32,6 +32,7 @@ export interface DomainOutcome {
 /** The codes discovery ends with when no domain gives a host (docs/errors.md). */
 export type DnsErrorCode = Extract<ErrorCode, '0x8007232B' | '0x8007251D' | '0x8007232A' | '0x8007232D' | '0x80072329' | '0x8007232C' | '0x800705B4' | '0x8007007B'>;
 
+/** The codes discovery ends with when DNS gives no host (the HRESULTs a Windows client reports). */
 export const DNS_ERROR_CODES: ReadonlySet<string> = new Set<DnsErrorCode>(['0x8007232B', '0x8007251D', '0x8007232A', '0x8007232D', '0x80072329', '0x8007232C', '0x800705B4', '0x8007007B']);
 
 /** The HRESULT of the Win32 DNS error a Windows client's lookup returns for this answer (kms-reference.md "DNS failures as a Windows client reports them"). */
@@ -52,6 +53,7 @@ export function dnsErrorCode(rcode: number): DnsErrorCode {
   }
 }
 
+/** Where and how to look KMS hosts up by SRV. */
 export interface DiscoverOptions {
   /** One DNS server, several (tried in turn), or a Resolver with resolv.conf's timeout, attempts and rotate. */
   dns: DnsTarget | readonly DnsTarget[] | Resolver;

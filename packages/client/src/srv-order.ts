@@ -6,6 +6,7 @@ export interface SrvTarget {
   weight: number;
 }
 
+/** How SRV records are ordered: RFC 2782 priority and weight, or uniformly at random. */
 export type SelectionMode = 'rfc2782' | 'random';
 
 /**

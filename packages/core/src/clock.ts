@@ -7,6 +7,7 @@ export interface Clock {
   now(): number;
 }
 
+/** The wall clock. */
 export const realClock: Clock = { now: () => Date.now() };
 
 /** A clock that moves only when told to. Never goes backwards. */

@@ -15,6 +15,7 @@ export const DEFAULT_ACTIVATION_INTERVAL_MIN = 120;
 export const DEFAULT_RENEWAL_INTERVAL_MIN = 10_080;
 /** Both intervals can be set between 15 min and 30 days: kms-reference.md "Client timing". */
 export const INTERVAL_MIN_MINUTES = 15;
+/** The longest retry or renewal interval a host may set (30 days). */
 export const INTERVAL_MAX_MINUTES = 43_200;
 
 /** Activation is valid 180 days, restarted by every successful renewal: kms-reference.md "Client timing". */
@@ -45,8 +46,10 @@ export function kmsSrvName(domain: string): string {
 /** **kmslab:** SRV TTL, since none is documented: kms-reference.md "Discovery". */
 export const DEFAULT_SRV_TTL_S = 3600;
 
+/** Milliseconds in a minute and a day. */
 export const TIME = { MINUTE_MS, DAY_MS } as const;
 
+/** True for a whole number of minutes from 15 to 43,200. */
 export function isValidInterval(minutes: number): boolean {
   return Number.isInteger(minutes) && minutes >= INTERVAL_MIN_MINUTES && minutes <= INTERVAL_MAX_MINUTES;
 }

@@ -130,12 +130,14 @@ export const ERROR_CODES = {
   },
 } as const satisfies Record<string, { wire: number; message: string }>;
 
+/** Every error code kmslab uses (docs/errors.md). */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 const BY_WIRE = new Map<number, ErrorCode>(
   (Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => [ERROR_CODES[code].wire, code]),
 );
 
+/** kmslab's one error type: a stable `code` (docs/errors.md), a message a user can act on, `cause` kept. */
 export class KmsLabError extends Error {
   override readonly name = 'KmsLabError';
   readonly code: ErrorCode;
@@ -153,6 +155,7 @@ export class KmsLabError extends Error {
   }
 }
 
+/** True when `value` is one of kmslab's error codes. */
 export function isErrorCode(value: string): value is ErrorCode {
   return Object.hasOwn(ERROR_CODES, value);
 }

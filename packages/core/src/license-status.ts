@@ -13,10 +13,13 @@ export const LICENSE_STATUS = {
   'extended-grace': 6,
 } as const;
 
+/** A client's license status as it reports it. */
 export type LicenseStatus = keyof typeof LICENSE_STATUS;
 
+/** Every license status, in wire order. */
 export const LICENSE_STATUS_NAMES = Object.keys(LICENSE_STATUS) as LicenseStatus[];
 
+/** The license status a wire byte stands for, or undefined. */
 export function licenseStatusFromWire(value: number): LicenseStatus | undefined {
   return LICENSE_STATUS_NAMES[value];
 }

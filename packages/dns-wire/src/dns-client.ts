@@ -7,6 +7,7 @@ import { encodeMessage } from './encode.js';
 import { emptyMessage, type Message, type ResourceRecord } from './message.js';
 import { signRequest, type TsigKey } from './tsig.js';
 
+/** A DNS server to ask, and how long to wait for it. */
 export interface DnsTarget {
   host: string;
   port: number;

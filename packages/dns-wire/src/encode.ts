@@ -121,6 +121,7 @@ function writeRecord(w: Writer, rr: ResourceRecord): void {
   w.buf.writeUInt16BE(w.o - lenAt - 2, lenAt);
 }
 
+/** How a message is encoded (the UDP size limit that sets TC). */
 export interface EncodeOptions {
   /** UDP: the most the client takes (512, or its EDNS size); past it the message is truncated (TC). */
   maxSize?: number;
@@ -190,6 +191,7 @@ export function encodeMessage(msg: Message, options: EncodeOptions = {}): Buffer
   return Buffer.from(w.buf.subarray(0, w.o));
 }
 
+/** An IPv6 address as its 16 bytes; throws for text that is not one. */
 export function ipv6Bytes(address: string): Buffer {
   const [head, tail, extra] = address.split('::');
   if (extra !== undefined) throw dnsWireError(`"${address}" is not an IPv6 address`);

@@ -9,6 +9,7 @@ export type RData =
   | { type: 'TSIG'; algorithm: string; timeSigned: number; fudge: number; mac: Buffer; originalId: number; error: number; other: Buffer }
   | { type: 'RAW'; raw: Buffer };
 
+/** One resource record. */
 export interface ResourceRecord {
   name: string;
   type: number;
@@ -18,12 +19,14 @@ export interface ResourceRecord {
   data: RData | null;
 }
 
+/** One question of a message. */
 export interface Question {
   name: string;
   type: number;
   class: number;
 }
 
+/** The OPT record's fields (RFC 6891). */
 export interface Edns {
   udpSize: number;
   version: number;
@@ -31,6 +34,7 @@ export interface Edns {
   extendedRcode: number;
 }
 
+/** A DNS message as kmslab reads and writes it. */
 export interface Message {
   id: number;
   qr: boolean;
@@ -53,6 +57,7 @@ export interface Message {
   tsigOffset: number;
 }
 
+/** A message with no records and every flag clear. */
 export function emptyMessage(id = 0): Message {
   return {
     id, qr: false, opcode: 0, aa: false, tc: false, rd: false, ra: false, rcode: 0,

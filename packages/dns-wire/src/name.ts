@@ -10,6 +10,7 @@ export function canonicalName(name: string): string {
   return n.toLowerCase();
 }
 
+/** True when `name` is `zone` or below it (canonical names). */
 export function isSubdomain(name: string, zone: string): boolean {
   return zone === '' || name === zone || name.endsWith(`.${zone}`);
 }

@@ -17,6 +17,7 @@ const ALGORITHMS: Record<string, string> = {
   'hmac-md5.sig-alg.reg.int': 'md5',
 };
 
+/** A TSIG key: name, algorithm and secret. */
 export interface TsigKey {
   name: string;
   algorithm: string;
@@ -84,6 +85,7 @@ function unsignedBytes(raw: Buffer, msg: Message): Buffer {
   return b;
 }
 
+/** What verifying a signed request found. */
 export type Verified =
   | { ok: true; key: TsigKey; requestMac: Buffer; tsig: TsigData }
   | { ok: false; error: number; key: TsigKey | null; requestMac: Buffer; tsig: TsigData; reason: string };

@@ -29,6 +29,7 @@ export interface DnsConfig {
   faults: FaultRule[];
 }
 
+/** Reads and checks `kmslab dns start --config FILE`. */
 export function loadDnsConfig(path: string): DnsConfig {
   const raw = parseUserJson(readUserFile(path, 'DNS config', { maxBytes: 1024 * 1024 }), path);
   const fail = (where: string, what: string): never => {

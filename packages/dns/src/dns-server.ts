@@ -13,6 +13,7 @@ import type { KeyPolicy } from './update/policy.js';
 import type { Zone } from './zone/zone.js';
 import type { ZoneSet } from './zone/zone-set.js';
 
+/** Zones, keys, listeners, limits and the test harness of a DnsServer. */
 export interface DnsServerOptions {
   zones: ZoneSet;
   /** TSIG keys by name with their grants; updates need one, and so do transfers once any exists. */

@@ -13,6 +13,7 @@ import type { AppliedFault, FaultSet } from './harness/fault-set.js';
 /** Largest UDP answer sent even when a client offers more (fragmentation risk grows past it). */
 const MAX_UDP_ANSWER = 4096;
 
+/** UDP or TCP. */
 export type Transport = 'udp' | 'tcp';
 
 /** What a server answers with: its zones, its TSIG keys and their grants, its clock. */
@@ -38,6 +39,7 @@ export interface Client {
   port: number;
 }
 
+/** What handleMessage made of one message: the answer, and what the query log records. */
 export interface Handled {
   /** The answer (several messages for a zone transfer), or null to stay silent (responses, unreadable headers, a `drop` fault). */
   bytes: Buffer | Buffer[] | null;

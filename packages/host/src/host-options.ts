@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { DnsPublisher } from './publish/dns-publisher.js';
 import type { ActivationStore } from './store/store.js';
 
+/** Everything a KMS host is started with; only hostId and store are required. */
 export interface HostOptions {
   /** One logical KMS host; replicas with the same id share one count through the store. */
   hostId: string;

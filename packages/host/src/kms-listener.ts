@@ -20,6 +20,7 @@ import { SOFTWARE } from './software.js';
 /** Frames answered in one turn of the event loop before other connections get theirs. */
 const FRAMES_PER_TURN = 256;
 
+/** An address the KMS port listens on. */
 export interface ListenAddress {
   address: string;
   port: number;

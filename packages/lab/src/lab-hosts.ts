@@ -5,6 +5,7 @@ import type { Clock } from '@kmslab/core';
 import { KmsHost, MemoryStore, RedisStore, type ActivationStore, type HostStatus } from '@kmslab/host';
 import { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
 
+/** A host in a simulation: name, keys, DNS priority and weight. */
 export interface SimHostOptions {
   name?: string;
   keyGroup?: string;

@@ -41,6 +41,7 @@ interface SimClient {
   dns: boolean;
 }
 
+/** A simulation's seed, store and whether it runs live processes. */
 export interface SimulationOptions {
   /** Lab time at minute 0. */
   start?: number;
@@ -364,6 +365,7 @@ export class Simulation implements AsyncDisposable {
   }
 }
 
+/** A lab minute as `day N HH:MM`. */
 export function formatMinute(minute: number): string {
   const d = Math.floor(minute / 1440);
   const h = Math.floor((minute % 1440) / 60);

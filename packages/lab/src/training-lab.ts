@@ -7,6 +7,7 @@ import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
 import { DnsPublisher, KmsHost, MemoryStore } from '@kmslab/host';
 import type { Logger } from 'pino';
 
+/** What `kmslab up` starts. */
 export interface TrainingLabOptions {
   zone?: string;
   /** DNS port on loopback and the machine's addresses (default 8053: no root needed, no clash with a system resolver). */
@@ -26,6 +27,7 @@ export interface TrainingLabOptions {
   logger?: Logger;
 }
 
+/** A running `kmslab up`: its DNS, hosts, clients and clock. */
 export interface TrainingLab extends AsyncDisposable {
   zone: string;
   dnsPort: number;

@@ -32,6 +32,7 @@ export class KmsLabClientContainer extends GenericContainer {
   }
 }
 
+/** A client machine on the lab network: `activate()` runs `kmslab client activate` inside it. */
 export class StartedKmsLabClientContainer extends AbstractStartedContainer {
   constructor(
     started: StartedTestContainer,

@@ -83,6 +83,7 @@ export class KmsLabDnsContainer extends GenericContainer {
   }
 }
 
+/** The lab DNS container: its address, its admin listener and its test harness. */
 export class StartedKmsLabDnsContainer extends AbstractStartedContainer {
   constructor(
     started: StartedTestContainer,

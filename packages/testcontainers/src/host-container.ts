@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { KMSLAB_IMAGE } from './images.js';
 
+/** How a host container publishes itself. */
 export interface PublishOptions {
   /** The DNS server that takes the updates, as the container reaches it (e.g. the DNS container's network address). */
   dns: string;
@@ -75,6 +76,7 @@ export class KmsLabHostContainer extends GenericContainer {
   }
 }
 
+/** A running host container: its KMS port, admin URL and token. */
 export class StartedKmsLabHostContainer extends AbstractStartedContainer {
   /** Send as `Authorization: Bearer …` to the admin listener (`adminHeaders` has it ready). */
   readonly adminToken: string;

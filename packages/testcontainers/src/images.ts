@@ -4,4 +4,5 @@
  * `redis:7`); machines without a registry set KMSLAB_IMAGE / KMSLAB_REDIS_IMAGE.
  */
 export const KMSLAB_IMAGE = process.env.KMSLAB_IMAGE ?? 'kmslab/kmslab:latest';
+/** The Redis image (`KMSLAB_REDIS_IMAGE`, default `redis:7`). */
 export const REDIS_IMAGE = process.env.KMSLAB_REDIS_IMAGE ?? 'redis:7';

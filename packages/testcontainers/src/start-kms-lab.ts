@@ -6,6 +6,7 @@ import { KmsLabHostContainer, type StartedKmsLabHostContainer } from './host-con
 import { KMSLAB_IMAGE, REDIS_IMAGE } from './images.js';
 import { kmsSrvName, waitFor } from '@kmslab/core';
 
+/** The zone, hosts, Redis and images of a lab in containers. */
 export interface KmsLabOptions {
   /** The lab zone (default lab.test). */
   zone?: string;
@@ -16,6 +17,7 @@ export interface KmsLabOptions {
   images?: { kmslab?: string; redis?: string };
 }
 
+/** One SRV record as the lab DNS serves it. */
 export interface SrvRecord {
   priority: number;
   weight: number;
@@ -23,6 +25,7 @@ export interface SrvRecord {
   target: string;
 }
 
+/** A host container as the tests reach it. */
 export interface KmsLabHost {
   name: string;
   fqdn: string;
@@ -36,6 +39,7 @@ export interface KmsLabHost {
   container: StartedKmsLabHostContainer;
 }
 
+/** A lab in containers: DNS (with its test harness), hosts, Redis, client machines. */
 export interface KmsLab {
   network: StartedNetwork;
   zone: string;

@@ -7,6 +7,7 @@ export type ProductKind = 'client' | 'server' | 'office';
  */
 export type Family = string;
 
+/** A product in the catalog: its family and kind (hence its threshold), and what a host needs to activate it. */
 export interface Product {
   readonly id: string;
   readonly name: string;
@@ -30,6 +31,7 @@ export interface KeyGroup {
   readonly labKey: string;
 }
 
+/** An Office license pack a host installs (kms-reference.md "Host key groups"). */
 export interface LicensePack {
   readonly id: string;
   readonly name: string;

@@ -10,6 +10,7 @@ export function send(res: ServerResponse, status: number, type: string, body: st
   res.end(body);
 }
 
+/** Answers with pretty-printed JSON and no caching. */
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   send(res, status, 'application/json', `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 
+/** The limits a TcpConnections enforces. */
 export interface TcpConnectionLimits {
   /** Connections at once; at the cap the least recently useful one that is waiting on nothing makes room. */
   maxConnections: number;

@@ -36,16 +36,19 @@ function shortString(value: string, what: string, min = 0): Buffer {
   return bytes;
 }
 
+/** A CMID (UUID text) as the 16 bytes the wire carries; throws KMSLAB_INVALID_ARGUMENT otherwise. */
 export function cmidToBytes(cmid: string): Buffer {
   if (!UUID.test(cmid)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Client machine id "${cmid}" is not a UUID`);
   return Buffer.from(cmid.replace(/-/g, ''), 'hex');
 }
 
+/** The CMID (UUID text) in the 16 bytes at `offset`. */
 export function cmidFromBytes(buf: Buffer, offset: number): string {
   const h = buf.toString('hex', offset, offset + 16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** An ACTIVATION_REQUEST frame (docs/protocol.md). */
 export function encodeActivationRequest(requestId: number, req: ActivationRequest): Buffer {
   const product = shortString(req.productId, 'Product id', 1);
   const fqdn = shortString(req.fqdn, 'Client FQDN');
@@ -62,6 +65,7 @@ export function encodeActivationRequest(requestId: number, req: ActivationReques
   return buf;
 }
 
+/** A MAK_REQUEST frame (docs/protocol.md). */
 export function encodeMakRequest(requestId: number, req: MakRequest): Buffer {
   const product = shortString(req.productId, 'Product id', 1);
   const key = shortString(req.key, 'MAK', 1);
@@ -76,6 +80,7 @@ export function encodeMakRequest(requestId: number, req: MakRequest): Buffer {
   return buf;
 }
 
+/** A MAK_RESPONSE frame (docs/protocol.md). */
 export function encodeMakResponse(requestId: number, res: MakResponse): Buffer {
   const hostId = shortString(res.hostId, 'Host id', 1);
   const buf = header(FRAME_TYPE.makResponse, requestId, 4 + 1 + hostId.length);
@@ -85,10 +90,12 @@ export function encodeMakResponse(requestId: number, res: MakResponse): Buffer {
   return buf;
 }
 
+/** A HELLO_REQUEST frame (docs/protocol.md). */
 export function encodeHelloRequest(requestId: number): Buffer {
   return header(FRAME_TYPE.helloRequest, requestId, 0);
 }
 
+/** An ACTIVATION_RESPONSE frame (docs/protocol.md). */
 export function encodeActivationResponse(requestId: number, res: ActivationResponse): Buffer {
   const family = shortString(res.family, 'Family', 1);
   const hostId = shortString(res.hostId, 'Host id', 1);
@@ -109,6 +116,7 @@ export function encodeActivationResponse(requestId: number, res: ActivationRespo
   return buf;
 }
 
+/** A HELLO_RESPONSE frame (docs/protocol.md). */
 export function encodeHelloResponse(requestId: number, res: HelloResponse): Buffer {
   const software = shortString(res.software, 'Software', 1);
   const hostId = shortString(res.hostId, 'Host id', 1);
@@ -122,6 +130,7 @@ export function encodeHelloResponse(requestId: number, res: HelloResponse): Buff
   return buf;
 }
 
+/** An ERROR frame; the message is cut to 1,024 bytes (docs/protocol.md). */
 export function encodeError(requestId: number, err: ErrorFrame): Buffer {
   let message = Buffer.from(err.message, 'utf8');
   if (message.length > 1024) message = message.subarray(0, 1024);

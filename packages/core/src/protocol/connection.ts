@@ -4,6 +4,7 @@ import { encodeActivationRequest, encodeHelloRequest, encodeMakRequest, decodeFr
 import { FrameDecoder } from './frame-decoder.js';
 import type { ActivationRequest, ActivationResponse, Frame, HelloResponse, MakRequest, MakResponse } from './messages.js';
 
+/** Where to connect and how long to wait. */
 export interface KmsConnectionOptions {
   host: string;
   port: number;

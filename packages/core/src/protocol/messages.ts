@@ -49,17 +49,20 @@ export interface MakResponse {
   hostId: string;
 }
 
+/** The body of a HELLO_RESPONSE: who answered. */
 export interface HelloResponse {
   protocolVersion: number;
   software: string;
   hostId: string;
 }
 
+/** The body of an ERROR frame. */
 export interface ErrorFrame {
   code: ErrorCode;
   message: string;
 }
 
+/** A decoded frame: its type, request id and body. */
 export type Frame =
   | { type: 'activationRequest'; requestId: number; body: ActivationRequest }
   | { type: 'helloRequest'; requestId: number }

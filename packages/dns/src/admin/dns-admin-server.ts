@@ -22,6 +22,7 @@ export interface FaultView {
   applied: number;
 }
 
+/** A fault as the admin API shows it. */
 export function faultView(f: ActiveFault): FaultView {
   const r = f.rule;
   return {

@@ -144,6 +144,7 @@ export function parseFaultRule(text: string, now: number): FaultRule {
   return toFaultRule(input, now, text);
 }
 
+/** A fault action in the rule's own form (`delay:300`, `servfail`). */
 export function actionText(a: FaultAction): string {
   return a.kind === 'delay' ? `delay:${a.ms}` : a.kind === 'ttl' ? `ttl:${a.ttl}` : a.kind;
 }

@@ -12,6 +12,7 @@ export interface FaultQuery {
   update: boolean;
 }
 
+/** A fault rule switched on, with its id and how often it matched and fired. */
 export interface ActiveFault {
   id: string;
   rule: FaultRule;

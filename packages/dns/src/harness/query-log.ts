@@ -27,6 +27,7 @@ export interface QueryLogEntry {
   key: string | null;
 }
 
+/** Which logged queries to return. */
 export interface QueryFilter {
   /** Exact name, or `*.suffix`. */
   name?: string;

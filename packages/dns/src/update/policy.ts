@@ -13,6 +13,7 @@ import type { Zone } from '../zone/zone.js';
  */
 export type Grant = { kind: 'zone' | 'transfer' } | { kind: 'name' | 'subdomain' | 'host'; name: string };
 
+/** A TSIG key and the grants it holds. */
 export interface KeyPolicy {
   key: TsigKey;
   grants: Grant[];

@@ -23,6 +23,7 @@ export function presentRData(d: RData | null): string {
   }
 }
 
+/** A record in master-file form. */
 export function presentRecord(rr: ResourceRecord): string {
   return `${rr.name}.\t${rr.ttl}\tIN\t${typeName(rr.type)}\t${presentRData(rr.data)}`;
 }import { typeName, type RData, type ResourceRecord } from '@kmslab/dns-wire';

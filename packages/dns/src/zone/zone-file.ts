@@ -72,6 +72,7 @@ export function parseZoneFile(text: string, options: { origin?: string; source?:
   return { origin: zoneOrigin, records };
 }
 
+/** Reads a master file (RFC 1035 §5); errors name the file and line, never its contents. */
 export function readZoneFile(path: string, origin?: string): { origin: string; records: ResourceRecord[] } {
   const text = readUserFile(path, 'zone file', { maxBytes: ZONE_FILE_MAX_BYTES });
   return parseZoneFile(text, { origin, source: path });

@@ -1,11 +1,13 @@
 
 type SoaData = Extract<RData, { type: 'SOA' }>;
 
+/** The records of one name and type, with their TTL. */
 export interface RRset {
   ttl: number;
   records: RData[];
 }
 
+/** What a zone holds for a name and type: an answer, NODATA or NXDOMAIN. */
 export type Lookup =
   | { kind: 'answer'; answers: ResourceRecord[]; additionals: ResourceRecord[] }
   | { kind: 'nodata'; soa: ResourceRecord }

@@ -12,6 +12,7 @@ export interface PublishDomain {
   weight: number;
 }
 
+/** What a host publishes in DNS, where, and with which key. */
 export interface PublisherOptions {
   dns: DnsTarget;
   key: TsigKey;
@@ -29,6 +30,7 @@ export interface PublisherOptions {
   logger?: Logger;
 }
 
+/** What a publishing host registered, when, and its last error. */
 export interface PublishState {
   enabled: boolean;
   fqdn: string;

@@ -10,6 +10,7 @@ interface SnapshotState {
   mak?: Record<string, string[]>;
 }
 
+/** Where the memory store keeps its journal and snapshot. */
 export interface MemoryStoreOptions {
   /** Folder for the snapshot and journal; without it nothing survives a restart. */
   dataDir?: string;

@@ -3,6 +3,7 @@ import { MemoryStore } from './memory-store.js';
 import { RedisStore, type Durability, type RedisTopology } from './redis-store.js';
 import type { ActivationStore } from './store.js';
 
+/** A store to open: memory (with a data dir) or Redis. */
 export type StoreConfig =
   | { kind: 'memory'; dataDir?: string; onWarning?: (message: string) => void }
   | { kind: 'redis'; url?: string; topology?: RedisTopology; hostId: string; durability?: Durability; commandTimeoutMs?: number; retryBudgetMs?: number };

@@ -21,6 +21,7 @@ export type RedisTopology =
  */
 export type Durability = 'primary' | 'replica';
 
+/** Which Redis (one, Cluster or Sentinel), which host id, how durable. */
 export interface RedisStoreOptions {
   /** One Redis (`redis://…`); or give `topology`. */
   url?: string;

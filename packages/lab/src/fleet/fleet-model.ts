@@ -22,6 +22,7 @@ export interface FleetContact {
   licensed: boolean;
 }
 
+/** How long to model a fleet and how to report progress. */
 export interface FleetRunOptions {
   start?: number;
   /** Called with the share of virtual time done, about once per virtual day. */

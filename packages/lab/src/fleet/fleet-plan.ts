@@ -1,5 +1,6 @@
 import { Catalog, KmsLabError, TIME, seededRandom, type Product } from '@kmslab/core';
 
+/** The size and mix of a modelled fleet. */
 export interface FleetOptions {
   /** Client machines (default 100,000). */
   clients?: number;
@@ -34,6 +35,7 @@ export interface FleetPlan {
   minutes: number;
 }
 
+/** The default mix of client products in the fleet model. */
 export const DEFAULT_FLEET_MIX = [
   { product: 'windows-10-enterprise', share: 0.7 },
   { product: 'windows-server-2016-standard', share: 0.1 },
@@ -42,6 +44,7 @@ export const DEFAULT_FLEET_MIX = [
 
 const DAY_MIN = TIME.DAY_MS / TIME.MINUTE_MS;
 
+/** When each client of a modelled fleet joins and what it runs. */
 export function planFleet(options: FleetOptions = {}, catalog = Catalog.load()): FleetPlan {
   const clients = options.clients ?? 100_000;
   const days = options.days ?? 180;

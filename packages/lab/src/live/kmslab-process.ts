@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { waitFor } from '@kmslab/core';
 
+/** A kmslab command in its own process, with its ready line, logs and a stop. */
 export interface KmslabProcess extends AsyncDisposable {
   proc: ChildProcess;
   port: number;

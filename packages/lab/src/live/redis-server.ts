@@ -9,6 +9,7 @@ import { waitFor } from '@kmslab/core';
 const HOW_TO_GET =
   'This needs a real Redis: install redis-server (Debian: apt-get install redis-server) so it is on PATH; kmslab starts its own on a free loopback port.';
 
+/** Throws, saying how to get it, when redis-server is not on PATH. */
 export function requireRedisServer(): string {
   const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (found.error || found.status !== 0) throw new Error(`redis-server not found on PATH. ${HOW_TO_GET}`);

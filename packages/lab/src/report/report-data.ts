@@ -2,6 +2,7 @@ import type { Check } from '../scenarios/scenario.js';
 
 /** Client states drawn in reports, in stacking order. */
 export const CLIENT_STATES = ['grace', 'licensed', 'notification', 'left'] as const;
+/** The states the fleet model counts clients in. */
 export type ClientStateName = (typeof CLIENT_STATES)[number];
 
 /**

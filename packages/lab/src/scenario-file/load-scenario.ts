@@ -33,6 +33,7 @@ export function loadScenarioFile(path: string): ScenarioFile {
   return parseScenario(readUserFile(path, 'scenario', { maxBytes: SCENARIO_LIMITS.fileBytes }), path);
 }
 
+/** Reads a scenario (YAML text); every error names the source and line. */
 export function parseScenario(text: string, source: string): ScenarioFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });

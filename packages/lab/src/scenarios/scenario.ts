@@ -2,12 +2,14 @@ import { Simulation, type SimulationOptions, type TimelineEntry } from '../simul
 import type { ReportData } from '../report/report-data.js';
 import { scenarioReport } from '../report/scenario-report.js';
 
+/** One check of a scenario, passed or not, with what was seen. */
 export interface Check {
   name: string;
   passed: boolean;
   detail: string;
 }
 
+/** What a scenario run found: its timeline, checks and report. */
 export interface ScenarioResult {
   scenario: string;
   description: string;
@@ -18,6 +20,7 @@ export interface ScenarioResult {
   report: ReportData;
 }
 
+/** A check run against a finished simulation. */
 export type CheckFn = (name: string, passed: boolean, detail: string) => void;
 
 /** Options every scenario run takes (`kmslab lab run`). */
