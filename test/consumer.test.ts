@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { requireDockerAndImage } from './support/docker.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'cli', 'testcontainers'];
@@ -43,7 +44,7 @@ describe('kmslab as users install it (packed tarballs, a fresh npm project)', ()
       name: 'kmslab-consumer', private: true, type: 'module',
       // Each package's own @kmslab dependencies resolve to these tarballs too (nothing is published).
       dependencies: { ...kmslab, testcontainers: onNode22 ? '^12.0.0' : '^11.14.0' },
-      devDependencies: { '@types/node': '^20.19.0' },
+      devDependencies: { '@types/node': '^20.19.0', vitest: '^4.1.0' },
       overrides: kmslab,
     }, null, 2));
     const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, encoding: 'utf8', timeout: 240_000 });
@@ -94,4 +95,13 @@ describe('kmslab as users install it (packed tarballs, a fresh npm project)', ()
     const r = spawnSync(process.execPath, [TSC, '--noEmit', '-p', config, ...(options === null ? ['--types', 'node'] : [])], { cwd: project, encoding: 'utf8' });
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
   });
+
+  test(`a vitest test in that project starts a lab with @kmslab/testcontainers on the real Docker engine (testcontainers ${onNode22 ? 12 : 11}), resolves _vlmcs._tcp and activates a client in a container`, () => {
+    requireDockerAndImage();
+    const installed = JSON.parse(readFileSync(join(project, 'node_modules', 'testcontainers', 'package.json'), 'utf8')).version as string;
+    expect(installed.split('.')[0]).toBe(onNode22 ? '12' : '11');
+    const r = spawnSync(join(project, 'node_modules', '.bin', 'vitest'), ['run', 'lab.test.mjs'], { cwd: project, encoding: 'utf8', timeout: 400_000, env: { ...process.env, CI: 'true' } });
+    expect(r.status, `${r.stdout}${r.stderr}`.slice(-3000)).toBe(0);
+    expect(r.stdout).toMatch(/1 passed/);
+  }, 420_000);
 });
