@@ -1,4 +1,4 @@
-import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers';
+import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { KMSLAB_IMAGE } from './images.js';
 
 /** What `kmslab client activate --json` prints (the fields tests look at most). */
@@ -24,7 +24,9 @@ export class KmsLabClientContainer extends GenericContainer {
     image = KMSLAB_IMAGE,
   ) {
     super(image);
-    this.withEntrypoint(['sleep']).withCommand(['infinity']);
+    // An idle machine, no kmslab server in it: the image's HEALTHCHECK (a host or a DNS server) does not
+    // apply, and testcontainers 12 would wait for it by default.
+    this.withEntrypoint(['sleep']).withCommand(['infinity']).withWaitStrategy(Wait.forListeningPorts());
   }
 
   override async start(): Promise<StartedKmsLabClientContainer> {
