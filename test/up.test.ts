@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { HostStatus } from '@kmslab/host';
 import { dig } from './support/dns-tools.js';
 import { runCli, startCliProcess } from './support/cli.js';
+import { startKmslabProcess } from '@kmslab/lab';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,5 +35,15 @@ describe('kmslab up (training mode)', () => {
     expect(JSON.parse(me.stdout)).toMatchObject({ licensed: true, discoveredBy: 'dns', host: `kms1.lab.test:${kmsPort}` });
     lab.proc.kill('SIGTERM');
     expect(await lab.exited).toBe(0);
+  });
+
+  test("the README's `pnpm start -- --clients 30 --time-scale 720` form: pnpm's `--` reaches kmslab up, which takes the flags after it", async () => {
+    const viaExecpath = process.env.npm_execpath?.includes('pnpm');
+    const command = viaExecpath ? [process.execPath, process.env.npm_execpath!] : ['pnpm'];
+    await using lab = await startKmslabProcess(command, [
+      'start', '--', '--clients', '30', '--time-scale', '720', '--listen', '127.0.0.1', '--dns-port', '0', '--port', '0', '--admin', '127.0.0.1:0',
+      '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-up-')),
+    ]);
+    expect(lab.ready).toMatchObject({ clients: 30, zone: 'lab.test' });
   });
 });

@@ -14,7 +14,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(withoutScriptSeparator(argv));
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
@@ -24,4 +24,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/**
+ * `pnpm start -- --clients 30`: pnpm hands the `--` on to the script, and
+ * commander would take every flag after it as an operand. A `--` right
+ * after the command words, before any option, is that separator: drop it.
+ */
+export function withoutScriptSeparator(argv: readonly string[]): string[] {
+  const at = argv.indexOf('--', 2);
+  if (at < 0 || argv.slice(2, at).some((a) => a.startsWith('-'))) return [...argv];
+  return [...argv.slice(0, at), ...argv.slice(at + 1)];
 }
