@@ -226,4 +226,26 @@ describe('CLI rough edges', () => {
     expect((await runCli(['completion', 'fish'])).stdout).toContain("complete -c kmslab -n '__fish_seen_subcommand_from host' -a start");
     expect((await runCli(['completion', 'tcsh'])).stderr).toMatch(/^kmslab: .*tcsh.*\(KMSLAB_INVALID_ARGUMENT\)\n$/);
   });
+
+  test('kmslab reset forgets what earlier runs kept in .kmslab: a new client machine and a host counting from zero', async () => {
+    await using dir = tempDir();
+    const kmslab = join(dir.path, '.kmslab');
+    const hostArgs = ['--data-dir', join(kmslab, 'kms'), '--host-id', 'kms'];
+    {
+      await using host = await startCliHost(hostArgs);
+      await runCli(['client', 'set-host', `127.0.0.1:${host.port}`, '--state-dir', join(kmslab, 'client')]);
+      const first = JSON.parse((await runCli(['client', 'activate', '--product', 'windows-10-pro', '--state-dir', join(kmslab, 'client'), '--json'])).stdout);
+      expect(first.count).toBe(1);
+    }
+    const r = await runCli(['reset', '--dir', kmslab]);
+    expect(r.stdout).toMatch(/^removed .*\.kmslab \((client, kms|kms, client)\)\n$/);
+    expect((await runCli(['reset', '--dir', kmslab])).stdout).toMatch(/nothing to reset/);
+    await using host = await startCliHost(hostArgs);
+    // (A DNS server on loopback that is not there: the test asks nothing beyond this machine.)
+    const again = await runCli(['client', 'activate', '--product', 'windows-10-pro', '--state-dir', join(kmslab, 'client'), '--dns', '127.0.0.1:9', '--domain', 'lab.test', '--json']);
+    // The manual host went with the state: the client has nothing to ask until it is told again.
+    expect(JSON.parse(again.stdout)).toMatchObject({ licensed: false, host: null });
+    await runCli(['client', 'set-host', `127.0.0.1:${host.port}`, '--state-dir', join(kmslab, 'client')]);
+    expect(JSON.parse((await runCli(['client', 'activate', '--product', 'windows-10-pro', '--state-dir', join(kmslab, 'client'), '--json'])).stdout).count).toBe(1);
+  });
 });

@@ -11,6 +11,7 @@ import { hostStartCommand } from './commands/host-start.js';
 import { hostStatusCommand } from './commands/host-status.js';
 import { keyGroupsCommand, productsCommand } from './commands/products.js';
 import { completionCommand } from './commands/completion.js';
+import { resetCommand } from './commands/reset.js';
 import { applyCliConventions } from './help/layout.js';
 
 /** The `kmslab` command tree (commander), with every subcommand and kmslab's help and error conventions. */
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   program.addCommand(keyGroupsCommand());
   program.addCommand(healthcheckCommand());
   program.addCommand(completionCommand(() => program));
+  program.addCommand(resetCommand());
   // Every command: errors come back to main() as exit codes, usage errors in kmslab's one-line form, help in 80 columns.
   applyCliConventions(program);
   return program;
