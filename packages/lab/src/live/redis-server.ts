@@ -2,7 +2,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+
+/** ioredis, loaded the first time a Redis is started or asked (not by every command that imports the lab). */
+const ioredis = (): typeof import('ioredis') => createRequire(import.meta.url)('ioredis');
 import { freePort } from './free-port.js';
 import { waitFor } from '@kmslab/core';
 
@@ -79,7 +83,7 @@ export class RedisServer {
     await waitFor(
       async () => {
         if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}:\n${output}`);
-        const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        const client = new (ioredis().Redis)(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
         client.on('error', () => {});
         const ok = await client.connect().then(() => client.ping()).then(() => true, () => false);
         client.disconnect();
@@ -112,7 +116,7 @@ export class RedisServer {
 
   /** A client for assertions from the test itself. */
   client(): Redis {
-    return new Redis(this.url, { maxRetriesPerRequest: 1 });
+    return new (ioredis().Redis)(this.url, { maxRetriesPerRequest: 1 });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
