@@ -39,7 +39,7 @@ async function upToFirstAnswer(): Promise<number> {
   const p = spawn(process.execPath, [KMSLAB_BIN, 'up', '--dns-port', String(port), '--port', '0', '--admin', '127.0.0.1:0', '--data-dir', mkdtempSync(join(dir, 'up-')), '--listen', '127.0.0.1'], { stdio: 'ignore' });
   try {
     for (let i = 0; i < 2000; i++) {
-      const answered = await query({ host: '127.0.0.1', port, timeoutMs: 200 }, '_vlmcs._tcp.lab.test', TYPE.SRV).then((r) => r.answer.answers.length > 0, () => false);
+      const answered = await query({ host: '127.0.0.1', port, timeoutMs: 50 }, '_vlmcs._tcp.lab.test', TYPE.SRV).then((r) => r.answer.answers.length > 0, () => false);
       if (answered) return performance.now() - t;
       await new Promise((res) => setTimeout(res, 5));
     }
@@ -56,7 +56,7 @@ async function bindToFirstAnswer(): Promise<number> {
   const t = performance.now();
   await using named = await NamedServer.start(`zone "lab.test" { type primary; file "${zone}"; };`);
   for (let i = 0; i < 2000; i++) {
-    const answered = await query({ host: '127.0.0.1', port: named.port, timeoutMs: 200 }, '_vlmcs._tcp.lab.test', TYPE.SRV).then((r) => r.answer.answers.length > 0, () => false);
+    const answered = await query({ host: '127.0.0.1', port: named.port, timeoutMs: 50 }, '_vlmcs._tcp.lab.test', TYPE.SRV).then((r) => r.answer.answers.length > 0, () => false);
     if (answered) return performance.now() - t;
     await new Promise((res) => setTimeout(res, 5));
   }
