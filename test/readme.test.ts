@@ -1,0 +1,132 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { requireRedisServer } from '@kmslab/lab';
+import { requireTool } from './support/dns-tools.js';
+
+/**
+ * The README's tour, command for command as it is written (each line is
+ * checked to be in the README, so the two cannot drift apart), run from the
+ * repository root as a reader would: long-running commands are started,
+ * probed and stopped; `pnpm kmslab reset` between sections, as the README says.
+ */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const env: Record<string, string> = {};
+const running: ChildProcess[] = [];
+
+/** `pnpm` as the suite was started with (npx -y pnpm@10 test), else from PATH. */
+const PNPM = process.env.npm_execpath?.includes('pnpm') ? `pnpm() { "${process.execPath}" "${process.env.npm_execpath}" "$@"; }; ` : '';
+
+function line(text: string): string {
+  expect(README, `README.md no longer holds: ${text}`).toContain(text);
+  return text;
+}
+
+/** Runs README lines in bash (with the variables set so far); stdout, stderr, exit code. */
+function run(...lines: string[]): { out: string; err: string; code: number } {
+  const r = spawnSync('bash', ['-c', PNPM + lines.map(line).join('\n')], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+  return { out: r.stdout, err: r.stderr, code: r.status ?? -1 };
+}
+
+/** Starts a long-running README line and waits until it listens on `port`. */
+async function start(text: string, port: number): Promise<ChildProcess> {
+  const p = spawn('bash', ['-c', PNPM + line(text)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  p.stdout!.on('data', (d) => (out += d));
+  p.stderr!.on('data', (d) => (out += d));
+  running.push(p);
+  for (let i = 0; i < 300; i++) {
+    if (p.exitCode !== null) throw new Error(`${text} exited:\n${out}`);
+    if (await listening(port)) return p;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${text} did not listen on ${port} within 30 s:\n${out}`);
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function stopAll(): Promise<void> {
+  for (const p of running.splice(0)) {
+    if (p.exitCode !== null) continue;
+    const exited = new Promise((r) => p.once('exit', r));
+    process.kill(-p.pid!, 'SIGTERM');
+    await exited;
+  }
+}
+
+afterAll(async () => {
+  await stopAll();
+  run('pnpm kmslab reset');
+});
+
+const count = (out: string) => Number(/count (\d+)/.exec(out)?.[1] ?? NaN);
+
+describe("the README's tour, as written", () => {
+  test('the walkthrough: counts 1, 2, 3, 13, the server licensed at 13, Windows 7 at 14 needs 11 more; host status; --json', async () => {
+    requireTool('dig');
+    expect(run('pnpm kmslab reset').code).toBe(0);
+    await start('pnpm kmslab host start --key-group windows-server-2008-r2-b', 1688);
+    expect(count(run('pnpm kmslab activate --host localhost --product windows-7-professional').out)).toBe(1);
+    expect(count(run('pnpm kmslab activate --host localhost --product windows-7-enterprise').out)).toBe(2);
+    env.SERVER = spawnSync('bash', ['-c', line("SERVER=$(node -p 'crypto.randomUUID()')") + '; echo $SERVER'], { encoding: 'utf8' }).stdout.trim();
+    expect(count(run('pnpm kmslab activate --host localhost --product windows-server-2008-r2-enterprise --cmid $SERVER').out)).toBe(3);
+    const ten = run('for i in $(seq 10); do pnpm -s kmslab activate --host localhost --product windows-7-professional; done');
+    expect(count(ten.out.trim().split('\n').at(-1)!)).toBe(13);
+    const renewed = run('pnpm kmslab activate --host localhost --product windows-server-2008-r2-enterprise --cmid $SERVER --renew');
+    expect(renewed.out).toMatch(/licensed by .* \(count 13, threshold 5\)/);
+    expect(run('pnpm kmslab activate --host localhost --product windows-7-professional').out).toMatch(/count 14 of 25/);
+    expect(run('pnpm kmslab host status').out).toContain('Current count: 14');
+    const json = JSON.parse(run('pnpm kmslab activate --host localhost --product windows-7-professional --json').out);
+    expect(json).toMatchObject({ count: 15, threshold: 25, licensed: false, errorCode: '0xC004F038' });
+    await stopAll();
+  });
+
+  test('Redis instead of the embedded store: two processes with one host id share one count', async () => {
+    requireRedisServer();
+    const redis = spawn('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', detached: true });
+    running.push(redis);
+    for (let i = 0; i < 100 && !(await listening(6379)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(run('pnpm kmslab reset').code).toBe(0);
+    await start('pnpm kmslab host start --store redis --redis-url redis://127.0.0.1:6379 --host-id kms-a --port 1688 --admin 127.0.0.1:9688', 1688);
+    await start('pnpm kmslab host start --store redis --redis-url redis://127.0.0.1:6379 --host-id kms-a --port 1689 --admin 127.0.0.1:9689', 1689);
+    for (const port of [1688, 1689]) spawnSync('bash', ['-c', `${PNPM}pnpm -s kmslab activate --host localhost:${port} --product windows-10-pro`], { cwd: ROOT });
+    const status = JSON.parse(spawnSync('bash', ['-c', `${PNPM}pnpm -s kmslab host status --admin 127.0.0.1:9689 --json`], { cwd: ROOT, encoding: 'utf8' }).stdout);
+    expect(status.families.windows.currentCount).toBe(2);
+    await stopAll();
+  });
+
+  test('DNS for discovery: kmslab dns, nsupdate with a TSIG key, dig; then a host that publishes itself, a client that finds it by DNS, discover', async () => {
+    requireTool('nsupdate');
+    expect(run('pnpm kmslab reset').code).toBe(0);
+    env.SECRET = spawnSync('bash', ['-c', line(`SECRET=$(node -p 'crypto.randomBytes(32).toString("base64")')`) + '; echo $SECRET'], { encoding: 'utf8' }).stdout.trim();
+    await start('pnpm kmslab dns start --port 5353 --tsig-key kms1:hmac-sha256:$SECRET:host=kms1.lab.test', 5353);
+    const update = run("printf 'server 127.0.0.1 5353\\nupdate add _vlmcs._tcp.lab.test 600 IN SRV 0 0 1688 kms1.lab.test.\\nupdate add kms1.lab.test 600 IN A 127.0.0.1\\nsend\\n' | nsupdate -y hmac-sha256:kms1:$SECRET");
+    expect(update.code, update.err).toBe(0);
+    expect(run('dig @127.0.0.1 -p 5353 _vlmcs._tcp.lab.test SRV').out).toMatch(/_vlmcs\._tcp\.lab\.test\.\s+600\s+IN\s+SRV\s+0 0 1688 kms1\.lab\.test\./);
+    await start('pnpm kmslab host start --port 1688 --publish --dns 127.0.0.1:5353 --tsig-key kms1:hmac-sha256:$SECRET --fqdn kms1.lab.test --advertise-address 127.0.0.1', 1688);
+    const client = JSON.parse(run('pnpm kmslab client activate --product windows-10-pro --dns 127.0.0.1:5353 --domain lab.test --json').out);
+    expect(client).toMatchObject({ discoveredBy: 'dns', host: 'kms1.lab.test:1688', count: 1 });
+    expect(run('pnpm kmslab discover --dns 127.0.0.1:5353 --domain lab.test').out).toContain('Result: a usable kmslab host was found.');
+    await stopAll();
+  });
+
+  test('the lab: the walkthrough narrated, the Redis outage live, a scenario file with a report, the fleet model', () => {
+    expect(run('pnpm kmslab lab run reference-walkthrough').out).toContain('All checks passed.');
+    expect(run('pnpm kmslab lab run redis-outage --live').code).toBe(0);
+    const report = run('pnpm kmslab lab run packages/lab/scenarios/branch-offices.yaml --report report.html');
+    expect(report.code, report.err).toBe(0);
+    expect(readFileSync(`${ROOT}/report.html`, 'utf8')).toContain('<svg');
+    const fleet = run('pnpm kmslab lab fleet --clients 100000 --report fleet.html');
+    expect(fleet.code, fleet.err).toBe(0);
+    expect(readFileSync(`${ROOT}/fleet.html`, 'utf8')).toContain('<svg');
+  }, 240_000);
+});
