@@ -1,5 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -71,6 +73,26 @@ afterAll(async () => {
 const count = (out: string) => Number(/count (\d+)/.exec(out)?.[1] ?? NaN);
 
 describe("the README's tour, as written", () => {
+  test("the quick start from a fresh clone: the README's first command installs and brings the lab up", async () => {
+    const first = README.split('\n').find((l) => l.startsWith('npx -y pnpm@10 install && npx -y pnpm@10 start'))!.replace(/\s+#.*$/, '');
+    const clone = mkdtempSync(join(tmpdir(), 'kmslab-readme-'));
+    try {
+      execFileSync('git', ['clone', '-q', ROOT, join(clone, 'kmslab')]);
+      const p = spawn('bash', ['-c', first], { cwd: join(clone, 'kmslab'), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      running.push(p);
+      let out = '';
+      p.stdout!.on('data', (d) => (out += d));
+      p.stderr!.on('data', (d) => (out += d));
+      await expect.poll(() => out, { timeout: 240_000, interval: 500 }).toMatch(/is up/);
+      // What the lab prints to try next.
+      expect(out).toContain('dig @127.0.0.1 -p 8053 _vlmcs._tcp.lab.test SRV');
+      expect(spawnSync('dig', ['@127.0.0.1', '-p', '8053', '+short', '_vlmcs._tcp.lab.test', 'SRV'], { encoding: 'utf8' }).stdout).toMatch(/^0 0 1688 kms1\.lab\.test\.$/m);
+      await stopAll();
+    } finally {
+      rmSync(clone, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   test('the walkthrough: counts 1, 2, 3, 13, the server licensed at 13, Windows 7 at 14 needs 11 more; host status; --json', async () => {
     requireTool('dig');
     expect(run('pnpm kmslab reset').code).toBe(0);
