@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
@@ -56,12 +56,20 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
+/** SIGTERM to each started command's whole process group, then wait until every process in it is gone (they save state on the way out). */
 async function stopAll(): Promise<void> {
   for (const p of running.splice(0)) {
-    if (p.exitCode !== null) continue;
-    const exited = new Promise((r) => p.once('exit', r));
-    process.kill(-p.pid!, 'SIGTERM');
-    await exited;
+    const alive = () => {
+      try {
+        process.kill(-p.pid!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (alive()) process.kill(-p.pid!, 'SIGTERM');
+    for (let i = 0; i < 150 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    if (alive()) process.kill(-p.pid!, 'SIGKILL');
   }
 }
 
@@ -83,13 +91,18 @@ describe("the README's tour, as written", () => {
       let out = '';
       p.stdout!.on('data', (d) => (out += d));
       p.stderr!.on('data', (d) => (out += d));
-      await expect.poll(() => out, { timeout: 240_000, interval: 500 }).toMatch(/is up/);
-      // What the lab prints to try next.
-      expect(out).toContain('dig @127.0.0.1 -p 8053 _vlmcs._tcp.lab.test SRV');
+      for (let i = 0; i < 480 && !/lab "lab.test" is up/.test(out); i++) {
+        if (p.exitCode !== null) throw new Error(`${first} exited with ${p.exitCode}:\n${out.slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(out).toMatch(/lab "lab.test" is up/);
+      // What the lab prints to try next (its DNS on 8053), and that it answers.
+      await expect.poll(() => out, { timeout: 5000 }).toMatch(/DNS +127\.0\.0\.1:8053/);
       expect(spawnSync('dig', ['@127.0.0.1', '-p', '8053', '+short', '_vlmcs._tcp.lab.test', 'SRV'], { encoding: 'utf8' }).stdout).toMatch(/^0 0 1688 kms1\.lab\.test\.$/m);
       await stopAll();
     } finally {
-      rmSync(clone, { recursive: true, force: true });
+      await stopAll();
+      execFileSync('rm', ['-rf', clone]);
     }
   }, 300_000);
 
