@@ -185,7 +185,7 @@ function printServers(results: DnsResult[]): void {
 }
 
 if (isMain(import.meta.url)) {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' } } });
+  const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' } } });
   const options = { seconds: Number(values.seconds), clients: Number(values.clients), outstanding: Number(values.outstanding) };
   const { results } = await benchDns(options);
   printServers(results);
