@@ -1,9 +1,16 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from './support/cli.js';
 import { expectWalkthroughTimeline } from './support/walkthrough.js';
+
+/** A scenario file of these lines in a fresh temporary folder; returns its path. */
+function writeScenario(fileName: string, lines: string[]): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'kmslab-scn-')), fileName);
+  writeFileSync(file, [...lines, ''].join('\n'));
+  return file;
+}
 
 describe('kmslab lab', () => {
   test('reference-walkthrough runs the real host and client code on the virtual clock and passes its checks', async () => {
@@ -57,13 +64,11 @@ describe('kmslab lab', () => {
   });
 
   test('SRV records removed: new machines get 0x8007232B and stay unlicensed; restored, they activate at their next retry', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kmslab-scn-'));
-    const file = join(dir, 'srv.yaml');
-    writeFileSync(file, [
+    const file = writeScenario('srv.yaml', [
       'name: srv-gone', 'dns:', '  zone: lab.test', 'hosts:', '  - name: a', 'clients:', '  - name: pc', '    count: 5', '    product: windows-server-2016-standard', '    join: 10m',
       'events:', '  - at: 0m', '    do: srv-remove', '  - at: 1d', '    do: srv-restore',
-      'expect:', '  - at: 12h', '    licensed: 0', '  - at: 27h', '    licensed: 5', '',
-    ].join('\n'));
+      'expect:', '  - at: 12h', '    licensed: 0', '  - at: 27h', '    licensed: 5',
+    ]);
     const r = await runCli(['lab', 'run', file, '--json', '--seed', '3']);
     expect(r.code, r.stdout.slice(-1500)).toBe(0);
     const result = JSON.parse(r.stdout) as { timeline: Array<{ minute: number; errorCode: string | null }> };
@@ -73,14 +78,12 @@ describe('kmslab lab', () => {
 
 describe('kmslab lab: DNS faults as scenario events', () => {
   test('the SRV name SERVFAILs for 6 hours: clients report 0x8007232A and retry every 2 h, then activate once it clears; timeline and report show the fault', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kmslab-scn-'));
-    const file = join(dir, 'servfail.yaml');
-    writeFileSync(file, [
+    const file = writeScenario('servfail.yaml', [
       'name: srv-servfail', 'dns:', '  zone: lab.test', 'hosts:', '  - name: a', 'clients:', '  - name: pc', '    count: 5', '    product: windows-server-2016-standard', '    join: 10m',
       'events:', '  - at: 0m', '    do: dns-fault', '    rule: _vlmcs._tcp.lab.test/SRV=servfail', '    for: 6h',
-      'expect:', '  - at: 5h', '    licensed: 0', '  - at: 9h', '    licensed: 5', '',
-    ].join('\n'));
-    const report = join(dir, 'report.html');
+      'expect:', '  - at: 5h', '    licensed: 0', '  - at: 9h', '    licensed: 5',
+    ]);
+    const report = join(dirname(file), 'report.html');
     const r = await runCli(['lab', 'run', file, '--json', '--seed', '3', '--report', report]);
     expect(r.code, r.stdout.slice(-1500)).toBe(0);
     const result = JSON.parse(r.stdout) as { timeline: Array<{ minute: number; errorCode: string | null; count: number | null }> };
@@ -95,9 +98,7 @@ describe('kmslab lab: DNS faults as scenario events', () => {
   });
 
   test('a bad dns-fault rule names its line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kmslab-scn-'));
-    const file = join(dir, 'bad.yaml');
-    writeFileSync(file, ['name: bad', 'dns:', '  zone: lab.test', 'hosts:', '  - name: a', 'events:', '  - at: 1h', '    do: dns-fault', '    rule: x.lab.test=explode', ''].join('\n'));
+    const file = writeScenario('bad.yaml', ['name: bad', 'dns:', '  zone: lab.test', 'hosts:', '  - name: a', 'events:', '  - at: 1h', '    do: dns-fault', '    rule: x.lab.test=explode']);
     const r = await runCli(['lab', 'run', file]);
     expect(r.stderr).toMatch(/bad\.yaml line 9: events\.0\.rule: Fault rule "x\.lab\.test=explode": action "explode" is not one of/);
   });
