@@ -7,6 +7,11 @@ const MAX_ENTRIES = 10_000;
 const MAX_UDP_ANSWER = 4096;
 
 interface Entry {
+  /** The question (bytes 12 up to the end of its class) in lower case, to tell two questions with one hash apart. */
+  question: Buffer;
+  shape: number;
+  /** The name in wire form, made once: a hit makes no string (the fast path, the query log and faults share it). */
+  wireName: string;
   bytes: Buffer;
   zone: Zone | undefined;
   version: number;
@@ -14,16 +19,22 @@ interface Entry {
 }
 
 export interface FastQuery {
-  key: string;
+  /** The cache key: a hash of the question in lower case and the answer's shape, made while reading it (no string per query). */
+  hash: number;
+  /** What else the answer depends on: EDNS (none, on, with DO) and the size limit, as one number. */
+  shape: number;
   /** Bytes 12 up to the end of the question, copied into the answer to echo the name as asked. */
   questionEnd: number;
-  /** The question's name as its wire labels (latin1, lower case; `dottedName` makes `lab.test` of it) and its type, for faults and the query log. */
-  wireName: string;
   type: number;
   /** The client's EDNS UDP size and DO bit, or null without EDNS. */
   ednsSize: number | null;
   dnssecOk: boolean;
 }
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+/** ASCII upper case to lower case, for a byte of a name (DNS names compare case-insensitively, RFC 4343). */
+const lower = (b: number) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
 
 /** `\x03lab\x04test\x00` (the wire labels as one latin1 string, already lower case) → `lab.test`. */
 export function dottedName(wire: string): string {
@@ -42,7 +53,7 @@ export function dottedName(wire: string): string {
  * zone set does (generation); measured by pnpm bench:dns.
  */
 export class AnswerCache {
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<number, Entry>();
 
   /** The cache key of a plain query, or null when it needs the full path. */
   static classify(raw: Buffer, transport: 'udp' | 'tcp'): FastQuery | null {
@@ -53,9 +64,12 @@ export class AnswerCache {
     const arcount = raw.readUInt16BE(10);
     if (arcount > 1) return null;
     let o = 12;
+    let hash = FNV_OFFSET;
     for (;;) {
       const len = raw[o];
-      if (len === undefined || len > 63) return null; // compression or a bad label: full path
+      if (len === undefined || len > 63 || o + 1 + len > raw.length) return null; // compression or a bad label: full path
+      hash = Math.imul(hash ^ len, FNV_PRIME);
+      for (let i = o + 1; i <= o + len; i++) hash = Math.imul(hash ^ lower(raw[i]!), FNV_PRIME);
       o += 1 + len;
       if (len === 0) break;
       if (o - 12 > 255) return null;
@@ -64,8 +78,9 @@ export class AnswerCache {
     const qtype = raw.readUInt16BE(o);
     if (qtype === TYPE.AXFR || qtype === TYPE.IXFR || qtype === TYPE.OPT || qtype === TYPE.TSIG) return null;
     const questionEnd = o + 4;
+    for (let i = o; i < questionEnd; i++) hash = Math.imul(hash ^ raw[i]!, FNV_PRIME);
     let size = transport === 'udp' ? CLASSIC_UDP_SIZE : 65_535;
-    let edns = 'no-edns';
+    let edns = 0; // 0 none, 1 EDNS, 2 EDNS with DO
     let ednsSize: number | null = null;
     if (arcount === 1) {
       // Exactly one OPT at the root with no options, version 0: anything else takes the full path.
@@ -74,33 +89,46 @@ export class AnswerCache {
       const ttl = raw.readUInt32BE(p + 5);
       if (((ttl >>> 16) & 0xff) !== 0 || ttl >>> 24 !== 0) return null;
       ednsSize = raw.readUInt16BE(p + 3);
-      if (transport === 'udp') size = Math.min(Math.max(raw.readUInt16BE(p + 3), CLASSIC_UDP_SIZE), MAX_UDP_ANSWER);
-      edns = ttl & 0x8000 ? 'edns-do' : 'edns';
+      if (transport === 'udp') size = Math.min(Math.max(ednsSize, CLASSIC_UDP_SIZE), MAX_UDP_ANSWER);
+      edns = ttl & 0x8000 ? 2 : 1;
     } else if (raw.length !== questionEnd) return null;
-    const wireName = raw.toString('latin1', 12, questionEnd - 4).toLowerCase();
-    return {
-      key: `${wireName}|${raw.readUInt32BE(questionEnd - 4)}|${edns}|${size}`,
-      questionEnd,
-      wireName,
-      type: qtype,
-      ednsSize,
-      dnssecOk: edns === 'edns-do',
-    };
+    const shape = size * 4 + edns;
+    hash = Math.imul(hash ^ shape, FNV_PRIME);
+    // A small integer, so the map keeps it unboxed.
+    return { hash: (hash ^ (hash >>> 16)) & 0x3fffffff, shape, questionEnd, type: qtype, ednsSize, dnssecOk: edns === 2 };
   }
 
-  get(q: FastQuery, raw: Buffer, zones: ZoneSet): Buffer | null {
-    const e = this.#entries.get(q.key);
-    if (!e || e.generation !== zones.generation || (e.zone && e.zone.version !== e.version)) return null;
+  /** The name of a classified query in wire form, lower case (what `Entry.wireName` holds; made only on a miss). */
+  static wireName(raw: Buffer, q: FastQuery): string {
+    const name = raw.toString('latin1', 12, q.questionEnd - 4);
+    return /[A-Z]/.test(name) ? name.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : name;
+  }
+
+  /** The current entry for this question and shape, or null (none, another question with the same hash, or stale). */
+  find(q: FastQuery, raw: Buffer, zones: ZoneSet): Entry | null {
+    const e = this.#entries.get(q.hash);
+    if (!e || e.shape !== q.shape || e.question.length !== q.questionEnd - 12) return null;
+    if (e.generation !== zones.generation || (e.zone && e.zone.version !== e.version)) return null;
+    const question = e.question;
+    for (let i = 0; i < question.length; i++) if (question[i] !== lower(raw[12 + i]!)) return null;
+    return e;
+  }
+
+  /** The entry's answer for this request: its id, RD bit and the question as spelled (0x20 case randomisation). */
+  static answer(e: Entry, q: FastQuery, raw: Buffer): Buffer {
     const out = Buffer.from(e.bytes);
-    out[0] = raw[0]!; // id
+    out[0] = raw[0]!;
     out[1] = raw[1]!;
-    out[2] = (out[2]! & ~0x01) | (raw[2]! & 0x01); // RD
-    raw.copy(out, 12, 12, q.questionEnd); // the question as asked (0x20 case randomisation)
+    out[2] = (out[2]! & ~0x01) | (raw[2]! & 0x01);
+    raw.copy(out, 12, 12, q.questionEnd);
     return out;
   }
 
-  set(q: FastQuery, bytes: Buffer, zone: Zone | undefined, zones: ZoneSet): void {
+  set(q: FastQuery, raw: Buffer, bytes: Buffer, zone: Zone | undefined, zones: ZoneSet): void {
     if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
-    this.#entries.set(q.key, { bytes, zone, version: zone?.version ?? 0, generation: zones.generation });
+    const question = Buffer.alloc(q.questionEnd - 12);
+    for (let i = 0; i < question.length; i++) question[i] = lower(raw[12 + i]!);
+    const wireName = question.toString('latin1', 0, question.length - 4);
+    this.#entries.set(q.hash, { question, shape: q.shape, wireName, bytes, zone, version: zone?.version ?? 0, generation: zones.generation });
   }
 }

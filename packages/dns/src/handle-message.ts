@@ -92,10 +92,12 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext, client: C
   const faults = ctx.faults?.size ? ctx.faults : null;
   let fault: AppliedFault | null = null;
   if (fast) {
-    // The name stays in wire form on this path: a dotted one is made only for a rule that may match, or when the log is read.
-    if (faults?.mayMatchWire(fast.wireName)) fault = faults.match({ name: dottedName(fast.wireName), type: fast.type, address: client?.address ?? '', transport, update: false });
-    const hit = fault ? null : ctx.cache!.get(fast, raw, ctx.zones);
-    if (hit) return { bytes: hit, rcode: hit[3]! & 0xf, kind: 'query', qnameWire: fast.wireName, qtype: fast.type, ednsSize: fast.ednsSize, dnssecOk: fast.dnssecOk };
+    // The name stays in wire form on this path (a hit's is the entry's, made once): a dotted one is made only for a
+    // rule that may match, or when the log is read.
+    const entry = ctx.cache!.find(fast, raw, ctx.zones);
+    const wireName = entry ? entry.wireName : AnswerCache.wireName(raw, fast);
+    if (faults?.mayMatchWire(wireName)) fault = faults.match({ name: dottedName(wireName), type: fast.type, address: client?.address ?? '', transport, update: false });
+    if (entry && !fault) return { bytes: AnswerCache.answer(entry, fast, raw), rcode: entry.bytes[3]! & 0xf, kind: 'query', qnameWire: wireName, qtype: fast.type, ednsSize: fast.ednsSize, dnssecOk: fast.dnssecOk };
   }
   let req: Message;
   try {
@@ -175,7 +177,7 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext, client: C
   }
   const res = answerQuery(req, ctx.zones);
   const bytes = reply(res);
-  if (fast && !good) ctx.cache!.set(fast, bytes, ctx.zones.find(req.questions[0]!.name), ctx.zones);
+  if (fast && !good) ctx.cache!.set(fast, raw, bytes, ctx.zones.find(req.questions[0]!.name), ctx.zones);
   return { bytes, rcode: res.rcode, kind: 'query', ...asked };
 }
 
