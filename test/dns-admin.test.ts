@@ -37,6 +37,23 @@ describe('the DNS admin listener and its CLI (kmslab dns queries, kmslab dns fau
     }
   });
 
+  test('zones: each zone\'s serial and its _vlmcs._tcp SRV records by priority, following a dynamic update', async () => {
+    const secret = Buffer.from('zones-route-secret-0123456789abc').toString('base64');
+    await using dns = await startCliProcess(['dns', 'start', '--data-dir', dataDir(), '--admin', '127.0.0.1:0', '--zone', 'lab.test', '--zone', 'other.test', '--tsig-key', `k:hmac-sha256:${secret}`]);
+    const zones = async () => (await (await fetch(`${String(dns.ready.admin)}/zones`)).json()) as Array<{ origin: string; serial: number; srv: Array<{ priority: number; weight: number; port: number; target: string; ttl: number }> }>;
+    const before = await zones();
+    expect(before.map((z) => [z.origin, z.srv])).toEqual([['lab.test', []], ['other.test', []]]);
+    const { updateZone, TYPE, CLASS } = await import('@kmslab/dns-wire');
+    const srv = (priority: number, target: string) => ({ name: SRV, type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV' as const, priority, weight: 5, port: 1688, target } });
+    await updateZone({ host: '127.0.0.1', port: dns.port }, 'lab.test', [srv(10, 'kms2.lab.test'), srv(0, 'kms1.lab.test')], { name: 'k', algorithm: 'hmac-sha256', secret: Buffer.from(secret, 'base64') }, Date.now());
+    const after = await zones();
+    expect(after[0]!.srv).toEqual([
+      { name: SRV, ttl: 600, priority: 0, weight: 5, port: 1688, target: 'kms1.lab.test' },
+      { name: SRV, ttl: 600, priority: 10, weight: 5, port: 1688, target: 'kms2.lab.test' },
+    ]);
+    expect(after[0]!.serial).toBeGreaterThan(before[0]!.serial);
+  });
+
   test('faults switched on and off at run time through the CLI: add, list (matched/applied), remove, clear; a bad rule is a 400 with one line', async () => {
     await using dns = await startCliProcess(['dns', 'start', '--data-dir', dataDir(), '--admin', '127.0.0.1:0']);
     const admin = String(dns.ready.admin);

@@ -143,7 +143,7 @@ describe("the README's tour, as written", () => {
     requireTool('nsupdate');
     expect(run('pnpm kmslab reset').code).toBe(0);
     env.SECRET = spawnSync('bash', ['-c', line(`SECRET=$(node -p 'crypto.randomBytes(32).toString("base64")')`) + '; echo $SECRET'], { encoding: 'utf8' }).stdout.trim();
-    await start('pnpm kmslab dns start --port 5353 --tsig-key kms1:hmac-sha256:$SECRET:host=kms1.lab.test', 5353);
+    await start('pnpm kmslab dns start --port 5353 --tsig-key kms1:hmac-sha256:$SECRET:host=kms1.lab.test --admin 127.0.0.1:8054', 5353);
     const update = run("printf 'server 127.0.0.1 5353\\nupdate add _vlmcs._tcp.lab.test 600 IN SRV 0 0 1688 kms1.lab.test.\\nupdate add kms1.lab.test 600 IN A 127.0.0.1\\nsend\\n' | nsupdate -y hmac-sha256:kms1:$SECRET");
     expect(update.code, update.err).toBe(0);
     expect(run('dig @127.0.0.1 -p 5353 _vlmcs._tcp.lab.test SRV').out).toMatch(/_vlmcs\._tcp\.lab\.test\.\s+600\s+IN\s+SRV\s+0 0 1688 kms1\.lab\.test\./);
@@ -151,6 +151,13 @@ describe("the README's tour, as written", () => {
     const client = JSON.parse(run('pnpm kmslab client activate --product windows-10-pro --dns 127.0.0.1:5353 --domain lab.test --json').out);
     expect(client).toMatchObject({ discoveredBy: 'dns', host: 'kms1.lab.test:1688', count: 1 });
     expect(run('pnpm kmslab discover --dns 127.0.0.1:5353 --domain lab.test').out).toContain('Result: a usable kmslab host was found.');
+    await start('pnpm kmslab dashboard --admin 127.0.0.1:9688 --dns-admin 127.0.0.1:8054', 9690);
+    const page = await fetch('http://127.0.0.1:9690/');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<title>kmslab dashboard<\/title>/);
+    const state = (await (await fetch('http://127.0.0.1:9690/api/state')).json()) as { hosts: Array<{ status: { families: { windows: { currentCount: number } } } }>; dns: { zones: Array<{ srv: Array<{ target: string }> }> } };
+    expect(state.hosts[0]!.status.families.windows.currentCount).toBe(1);
+    expect(state.dns.zones[0]!.srv.map((r) => r.target)).toEqual(['kms1.lab.test']);
     await stopAll();
   });
 

@@ -7,6 +7,7 @@ import { discoverCommand } from './commands/discover.js';
 import { dnsCommand } from './commands/dns.js';
 import { labCommand } from './commands/lab.js';
 import { upCommand } from './commands/up.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { hostStartCommand } from './commands/host-start.js';
 import { hostStatusCommand } from './commands/host-status.js';
 import { keyGroupsCommand, productsCommand } from './commands/products.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   const lab = labCommand();
   program.addCommand(lab);
   program.addCommand(upCommand());
+  program.addCommand(dashboardCommand());
   program.addCommand(activateCommand());
   program.addCommand(productsCommand());
   program.addCommand(keyGroupsCommand());

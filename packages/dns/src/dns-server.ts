@@ -105,6 +105,11 @@ export class DnsServer {
     return this.#port;
   }
 
+  /** The zones it answers for (what the admin API's `/zones` shows). */
+  get zones(): ZoneSet {
+    return this.#ctx.zones;
+  }
+
   /** What the server received and answered (null when the log is off). */
   get queryLog(): QueryLog | null {
     return this.#log;

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { KmsLabError } from '@kmslab/core';
+import type { QueryLogEntry } from '@kmslab/dns';
 import { adminBase, adminHeaders, adminUnreachable } from '../admin-token.js';
 import { withEnvironment } from '../help/layout.js';
 import { intOption } from '../options.js';
@@ -31,17 +32,8 @@ const adminOptions = (c: Command) =>
     { KMSLAB_ADMIN_TOKEN: 'the admin token when --admin-token is not given' },
   );
 
-interface LoggedQuery {
-  time: string;
-  client: { address: string; port: number };
-  transport: string;
-  qname: string | null;
-  qtype: string | null;
-  rcode: string | null;
-  answers: number;
-  latencyMs: number;
-  fault: { id: string; action: string } | null;
-}
+/** A query log entry as the admin API sends it (JSON, with its ISO time). */
+type LoggedQuery = QueryLogEntry & { time: string };
 
 const line = (q: LoggedQuery) =>
   `${q.time}  ${q.client.address}:${q.client.port} ${q.transport}  ${q.qname ?? '-'} ${q.qtype ?? '-'}  ${q.rcode ?? 'no answer'} ${q.answers} ans  ${q.latencyMs} ms${q.fault ? `  fault ${q.fault.id} ${q.fault.action}` : ''}`;

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { KmsLabError, authorized, listenAdmin, readBody, send, sendError, sendJson } from '@kmslab/core';
+import { KMS_SRV_LABELS, KmsLabError, authorized, listenAdmin, readBody, send, sendError, sendJson } from '@kmslab/core';
+import { TYPE, type RData } from '@kmslab/dns-wire';
 import type { DnsServer } from '../dns-server.js';
 import { actionText, parseFaultRule, toFaultRule, type FaultRuleInput } from '../harness/fault-rule.js';
 import type { ActiveFault } from '../harness/fault-set.js';
@@ -31,6 +32,25 @@ export function faultView(f: ActiveFault): FaultView {
   };
 }
 
+/** A zone as `/zones` shows it: its serial and the KMS SRV records at `_vlmcs._tcp.<origin>`. */
+export interface ZoneView {
+  origin: string;
+  serial: number;
+  srv: { name: string; ttl: number; priority: number; weight: number; port: number; target: string }[];
+}
+
+function zoneViews(dns: DnsServer): ZoneView[] {
+  return dns.zones.list().map((zone) => {
+    const name = `${KMS_SRV_LABELS}.${zone.origin}`;
+    const set = zone.rrset(name, TYPE.SRV);
+    const srv = (set?.records ?? []).map((d) => {
+      const r = d as Extract<RData, { type: 'SRV' }>;
+      return { name, ttl: set!.ttl, priority: r.priority, weight: r.weight, port: r.port, target: r.target };
+    });
+    return { origin: zone.origin, serial: zone.serial, srv: srv.sort((a, b) => a.priority - b.priority || b.weight - a.weight || a.target.localeCompare(b.target)) };
+  });
+}
+
 /** `?name=&type=&since=&limit=`: since is ms or an ISO time. */
 function filterOf(url: URL): QueryFilter {
   const p = url.searchParams;
@@ -52,7 +72,7 @@ function matches(e: QueryLogEntry, f: QueryFilter): boolean {
 
 /**
  * The DNS server's admin listener (docs/dns-faults.md): `/queries` (JSON),
- * `/queries/stream` (server-sent events), `/faults` (GET, POST, DELETE),
+ * `/queries/stream` (server-sent events), `/faults` (GET, POST, DELETE), `/zones`,
  * `/metrics`, `/healthz`. Same rules as the host's: a token, when set, on every route.
  */
 export class DnsAdminServer {
@@ -110,6 +130,8 @@ export class DnsAdminServer {
         if (!log) return sendError(res, 404, 'The query log is off');
         return sendJson(res, 200, log.find(filterOf(url)).map(withIsoTime));
       }
+      case '/zones':
+        return sendJson(res, 200, zoneViews(this.#dns));
       case '/queries/stream':
         return this.#stream(url, res);
       case '/metrics':
@@ -117,7 +139,7 @@ export class DnsAdminServer {
       case '/healthz':
         return sendJson(res, 200, { ok: true });
       default:
-        return sendError(res, 404, 'Try /queries, /queries/stream, /faults, /metrics or /healthz');
+        return sendError(res, 404, 'Try /queries, /queries/stream, /faults, /zones, /metrics or /healthz');
     }
   }
 

@@ -26,7 +26,8 @@ export interface KmslabProcess extends AsyncDisposable {
  */
 export async function startKmslabProcess(command: readonly string[], args: readonly string[], options: { logFile?: string } = {}): Promise<KmslabProcess> {
   const fd = options.logFile ? openSync(options.logFile, 'w') : null;
-  const defaults = args.includes('--port') ? [] : ['--listen', '127.0.0.1', '--port', '0'];
+  // Loopback and a free port unless the caller chose where to listen.
+  const defaults = args.includes('--port') || args.includes('--listen') ? [] : ['--listen', '127.0.0.1', '--port', '0'];
   const proc = spawn(command[0]!, [...command.slice(1), ...args, ...defaults, '--log-format', 'json'], { stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
   if (fd !== null) closeSync(fd);
   let piped = '';

@@ -1,0 +1,146 @@
+import { Catalog, type Family } from '@kmslab/core';
+
+/** An admin listener the dashboard reads: a host's (`/status`) or the DNS server's (`/zones`, `/faults`, `/queries/stream`). */
+export interface AdminSource {
+  url: string;
+  /** Its bearer token, when it needs one. */
+  token?: string | undefined;
+}
+
+/** One host as the page shows it: its `/status`, or why it could not be read. */
+export interface HostView {
+  url: string;
+  ok: boolean;
+  error?: string;
+  status?: HostStatusLike;
+  /** Per family: the thresholds and the products each unlocks on this host, and whether the count reaches it now. */
+  unlocks?: Record<Family, Array<{ threshold: number; reached: boolean; products: string[] }>>;
+}
+
+/** The fields of a host's `/status` the dashboard reads (the rest is passed through). */
+export interface HostStatusLike {
+  hostId: string;
+  time: string;
+  keyGroup: { id: string; name: string };
+  licensePacks: Array<{ id: string; name: string }>;
+  families: Record<Family, { currentCount: number }>;
+  [field: string]: unknown;
+}
+
+/** The DNS server as the page shows it: its zones' SRV records and active faults, or why they could not be read. */
+export interface DnsView {
+  url: string;
+  ok: boolean;
+  error?: string;
+  zones?: unknown[];
+  faults?: unknown[];
+}
+
+/** One reading of every host's counts, for the chart: `counts[hostId][family]`. */
+export interface CountPoint {
+  at: number;
+  counts: Record<string, Record<Family, number>>;
+}
+
+/** One reading of the whole lab: what `/api/state` and each `state` event carry. */
+export interface LabState {
+  time: string;
+  hosts: HostView[];
+  dns: DnsView | null;
+}
+
+/** Readings kept for the chart: 20 minutes at one a second. */
+const HISTORY = 1200;
+
+/**
+ * Reads the lab's admin listeners on one timer, however many pages are
+ * open (no polling storm: the pages get the result pushed), and keeps the
+ * counts over time for the chart.
+ */
+export class LabSources {
+  readonly #hosts: readonly AdminSource[];
+  readonly #dns: AdminSource | null;
+  readonly #catalog = Catalog.load();
+  readonly history: CountPoint[] = [];
+  #state: LabState = { time: new Date(0).toISOString(), hosts: [], dns: null };
+
+  constructor(hosts: readonly AdminSource[], dns: AdminSource | null) {
+    this.#hosts = hosts;
+    this.#dns = dns;
+  }
+
+  get state(): LabState {
+    return this.#state;
+  }
+
+  get dns(): AdminSource | null {
+    return this.#dns;
+  }
+
+  /** Reads every source once (each within 2 s) and records a chart point. */
+  async refresh(): Promise<LabState> {
+    const [hosts, dns] = await Promise.all([Promise.all(this.#hosts.map((h) => this.#readHost(h))), this.#dns ? this.#readDns(this.#dns) : null]);
+    this.#state = { time: new Date().toISOString(), hosts, dns };
+    const counts: CountPoint['counts'] = {};
+    for (const h of hosts) {
+      if (!h.status) continue;
+      counts[h.status.hostId] = Object.fromEntries(Object.entries(h.status.families).map(([f, s]) => [f, s.currentCount]));
+    }
+    this.history.push({ at: Date.now(), counts });
+    if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY);
+    return this.#state;
+  }
+
+  async #readHost(source: AdminSource): Promise<HostView> {
+    try {
+      const status = (await getJson(source, '/status')) as HostStatusLike;
+      return { url: source.url, ok: true, status, unlocks: this.#unlocks(status) };
+    } catch (err) {
+      return { url: source.url, ok: false, error: (err as Error).message };
+    }
+  }
+
+  async #readDns(source: AdminSource): Promise<DnsView> {
+    try {
+      const [zones, faults] = await Promise.all([getJson(source, '/zones'), getJson(source, '/faults')]);
+      return { url: source.url, ok: true, zones: zones as unknown[], faults: faults as unknown[] };
+    } catch (err) {
+      return { url: source.url, ok: false, error: (err as Error).message };
+    }
+  }
+
+  /** What the host can activate, grouped by family and threshold (5 server, 25 client, 5 Office). */
+  #unlocks(status: HostStatusLike): HostView['unlocks'] {
+    const host = { keyGroup: status.keyGroup.id, licensePacks: status.licensePacks.map((p) => p.id) };
+    const out: NonNullable<HostView['unlocks']> = {};
+    for (const [family, stats] of Object.entries(status.families)) {
+      const byThreshold = new Map<number, string[]>();
+      for (const p of this.#catalog.products()) {
+        if (p.family !== family) continue;
+        let can = false;
+        try {
+          can = this.#catalog.canActivate(host, p);
+        } catch {
+          // A host with a key group of its own catalog: the built-in one cannot tell.
+        }
+        if (can) byThreshold.set(p.threshold, [...(byThreshold.get(p.threshold) ?? []), p.name]);
+      }
+      out[family] = [...byThreshold].sort((a, b) => a[0] - b[0]).map(([threshold, products]) => ({ threshold, reached: stats.currentCount >= threshold, products }));
+    }
+    return out;
+  }
+}
+
+/** GET a JSON document from an admin listener, with its token; a one-line error otherwise. */
+export async function getJson(source: AdminSource, path: string): Promise<unknown> {
+  const res = await fetch(`${source.url}${path}`, { headers: authHeaders(source), signal: AbortSignal.timeout(2000) }).catch((err: Error) => {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    throw new Error(`${source.url} does not answer (${cause ?? err.name})`);
+  });
+  if (!res.ok) throw new Error(`${source.url}${path}: HTTP ${res.status} ${(await res.text()).trim()}`);
+  return res.json();
+}
+
+export function authHeaders(source: AdminSource): Record<string, string> {
+  return source.token ? { authorization: `Bearer ${source.token}` } : {};
+}

@@ -1,0 +1,54 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerMatches, sendError } from '@kmslab/core';
+
+const COOKIE = 'kmslab_dashboard';
+
+/** The session cookie a browser gets for `?token=`: never readable by scripts, never sent from another site. */
+export function sessionCookie(token: string): string {
+  return `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+}
+
+function cookieToken(req: IncomingMessage): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+/**
+ * With a token, a request proceeds with `Authorization: Bearer TOKEN` (a
+ * script) or the session cookie (a browser); `?token=` on a page's URL sets
+ * the cookie and sends the browser on without it, so the token is neither
+ * left in the address bar nor in the page. Else 401, and nothing more is done.
+ */
+export function admitted(req: IncomingMessage, res: ServerResponse, url: URL, token: string | null): boolean {
+  if (!token) return true;
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl !== null && req.method === 'GET' && bearerMatches(`Bearer ${fromUrl}`, token)) {
+    url.searchParams.delete('token');
+    res.writeHead(303, { location: `${url.pathname}${url.search}`, 'set-cookie': sessionCookie(token), 'cache-control': 'no-store' });
+    res.end();
+    return false;
+  }
+  if (bearerMatches(req.headers.authorization, token)) return true;
+  const cookie = cookieToken(req);
+  if (cookie !== undefined && bearerMatches(`Bearer ${cookie}`, token)) return true;
+  res.setHeader('www-authenticate', 'Bearer realm="kmslab dashboard"');
+  sendError(res, 401, 'Open the URL kmslab printed (it carries ?token= once), or send Authorization: Bearer TOKEN');
+  return false;
+}
+
+/**
+ * A request that changes something must come from the page itself: a
+ * browser names the page that sent it (`Origin`, `Sec-Fetch-Site`), and one
+ * from another site is refused, so a page elsewhere cannot use the cookie or
+ * a loopback listener without a token. Scripts send neither header.
+ */
+export function sameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  return origin === `http://${req.headers.host}`;
+}
