@@ -144,7 +144,7 @@ describe('the dashboard behind a token, and read-only', () => {
     const swap = await fetch(`${base}/?token=${TOKEN}`, { redirect: 'manual' });
     expect(swap.status).toBe(303);
     expect(swap.headers.get('location')).toBe('/');
-    expect(swap.headers.get('set-cookie')).toMatch(/^kmslab_dashboard=\S+; HttpOnly; SameSite=Strict; Path=\/$/);
+    expect(swap.headers.get('set-cookie')).toMatch(new RegExp(`^kmslab_admin_${new URL(base).port}=\\S+; HttpOnly; SameSite=Strict; Path=/$`));
     const cookie = swap.headers.get('set-cookie')!.split(';')[0]!;
     const crossSite = await fetch(`${base}/api/dns/faults`, { method: 'POST', headers: { cookie, origin: 'http://evil.test', 'content-type': 'application/json' }, body: JSON.stringify({ rule: 'x.lab.test=servfail' }) });
     expect(crossSite.status).toBe(403);
@@ -184,5 +184,47 @@ describe('the dashboard behind a token, and read-only', () => {
     expect((await fetch(`http://127.0.0.1:${port}/api/state`)).status).toBe(401);
     expect((await fetch(`http://127.0.0.1:${port}/api/state`, { headers: { authorization: `Bearer ${decodeURIComponent(printed![2]!)}` } })).status).toBe(200);
     expect(open0.logs().split('\n').filter((l) => l.includes(printed![2]!))).toHaveLength(1);
+  });
+});
+
+describe('the page on a host\'s own admin listener, and the same rules on every admin listener', () => {
+  test('kmslab host start serves the page at /: its card with the count /status gives', async () => {
+    const { page, problems } = await open(`${kms1.adminUrl}/`);
+    await page.locator('article[data-host="kms1"]').waitFor();
+    expect(await page.locator('article[data-host]').count()).toBe(1);
+    expect(await page.locator('article[data-host="kms1"] [data-count="windows"]').textContent()).toBe(String((await status(kms1)).families.windows.currentCount));
+    expect(await page.locator('#dns-h').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  test('a host with a token: the page by ?token= once; PUT /lab/clock from another site, or with --admin-read-only, is 403 and the clock stays', async () => {
+    const token = 'host-admin-token-0123456789';
+    await using host = await startCliHost(['--data-dir', tmp(), '--admin-token', token, '--lab-clock', '2026-01-01T00:00:00Z']);
+    expect((await fetch(`${host.adminUrl}/`)).status).toBe(401);
+    const { page } = await open(`${host.adminUrl}/?token=${token}`);
+    await page.locator('article[data-host]').waitFor();
+    expect(await page.content()).not.toContain(token);
+    const auth = { authorization: `Bearer ${token}` };
+    const clock = async () => ((await (await fetch(`${host.adminUrl}/lab/clock`, { headers: auth })).json()) as { now: number }).now;
+    const before = await clock();
+    const put = (headers: Record<string, string>) => fetch(`${host.adminUrl}/lab/clock`, { method: 'PUT', headers: { ...auth, ...headers }, body: JSON.stringify({ now: before + 86_400_000 }) });
+    expect((await put({ origin: 'http://evil.test' })).status).toBe(403);
+    expect((await put({ 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect(await clock()).toBe(before);
+    expect((await put({})).status).toBe(200);
+    expect(await clock()).toBe(before + 86_400_000);
+    await using readOnly = await startCliHost(['--data-dir', tmp(), '--lab-clock', '2026-01-01T00:00:00Z', '--admin-read-only']);
+    const refused = await fetch(`${readOnly.adminUrl}/lab/clock`, { method: 'PUT', body: JSON.stringify({ now: before }) });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toMatch(/read-only/);
+  });
+
+  test('the DNS admin listener: a fault POSTed from another site or to a --admin-read-only server is 403 and nothing is added', async () => {
+    const post = (base: string, headers: Record<string, string> = {}) => fetch(`${base}/faults`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ rule: 'y.lab.test=servfail' }) });
+    expect((await post(dnsAdmin, { origin: 'http://evil.test' })).status).toBe(403);
+    expect(await faults()).toEqual([]);
+    await using readOnly = await startCliProcess(['dns', 'start', '--zone', 'lab.test', '--data-dir', tmp(), '--admin', '127.0.0.1:0', '--admin-read-only']);
+    expect((await post(readOnly.adminUrl)).status).toBe(403);
+    expect(await (await fetch(`${readOnly.adminUrl}/faults`)).json()).toEqual([]);
   });
 });

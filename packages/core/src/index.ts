@@ -18,3 +18,4 @@ export { adminTokenFor, bearerMatches, checkAdminToken, generateAdminToken, isLo
 export { parseDurationMs } from './duration.js';
 export { waitFor } from './wait-for.js';
 export { authorized, listenAdmin, readBody, send, sendError, sendJson } from './http/admin-http.js';
+export { admitted, changeRefused, sameOrigin, sessionCookie } from './http/admin-access.js';

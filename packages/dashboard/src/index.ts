@@ -1,2 +1,3 @@
 export { DashboardServer, type DashboardOptions } from './dashboard-server.js';
-export type { AdminSource, CountPoint, DnsView, HostStatusLike, HostView, LabState } from './lab-sources.js';
+export { DashboardPage, type DashboardPageOptions } from './dashboard-page.js';
+export type { AdminSource, CountPoint, DnsView, HostSource, HostStatusLike, HostView, LabState } from './lab-sources.js';

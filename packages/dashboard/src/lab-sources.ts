@@ -7,6 +7,9 @@ export interface AdminSource {
   token?: string | undefined;
 }
 
+/** A host to read: its admin listener, or (the page served by the host itself) its status in the same process. */
+export type HostSource = AdminSource | { url: string; status(): Promise<unknown> };
+
 /** One host as the page shows it: its `/status`, or why it could not be read. */
 export interface HostView {
   url: string;
@@ -58,13 +61,13 @@ const HISTORY = 1200;
  * counts over time for the chart.
  */
 export class LabSources {
-  readonly #hosts: readonly AdminSource[];
+  readonly #hosts: readonly HostSource[];
   readonly #dns: AdminSource | null;
   readonly #catalog = Catalog.load();
   readonly history: CountPoint[] = [];
   #state: LabState = { time: new Date(0).toISOString(), hosts: [], dns: null };
 
-  constructor(hosts: readonly AdminSource[], dns: AdminSource | null) {
+  constructor(hosts: readonly HostSource[], dns: AdminSource | null) {
     this.#hosts = hosts;
     this.#dns = dns;
   }
@@ -91,9 +94,9 @@ export class LabSources {
     return this.#state;
   }
 
-  async #readHost(source: AdminSource): Promise<HostView> {
+  async #readHost(source: HostSource): Promise<HostView> {
     try {
-      const status = (await getJson(source, '/status')) as HostStatusLike;
+      const status = ('status' in source ? await source.status() : await getJson(source, '/status')) as HostStatusLike;
       return { url: source.url, ok: true, status, unlocks: this.#unlocks(status) };
     } catch (err) {
       return { url: source.url, ok: false, error: (err as Error).message };

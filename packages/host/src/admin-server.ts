@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { authorized, listenAdmin, readBody, send, sendError, type SettableClock } from '@kmslab/core';
+import { admitted, changeRefused, listenAdmin, readBody, send, sendError, type SettableClock } from '@kmslab/core';
+import type { AdminPage } from './host-options.js';
 
 export interface AdminHandlers {
   status(): Promise<unknown>;
@@ -12,6 +13,10 @@ export interface AdminHandlers {
   token?: string | null | undefined;
   /** Wall-clock time, for the sanity bound on a lab clock (not the lab's own time). */
   realNow?: (() => number) | undefined;
+  /** Refuse every change (`PUT /lab/clock`) with 403. */
+  readOnly?: boolean | undefined;
+  /** Routes after these (the dashboard page at `/`). */
+  page?: AdminPage | null | undefined;
 }
 
 /** A lab clock may be set this far from the real time, no further. */
@@ -19,7 +24,8 @@ const MAX_CLOCK_OFFSET_MS = 100 * 365.25 * 24 * 3_600_000;
 
 /**
  * The admin listener: `/status` (JSON), `/metrics` (Prometheus), `/healthz`,
- * and `PUT /lab/clock` in lab runs. With a token every route needs it.
+ * `PUT /lab/clock` in lab runs, and the dashboard page when given one
+ * (docs/admin-api.md). With a token every route needs it.
  */
 export class AdminServer {
   readonly #server: Server;
@@ -42,9 +48,11 @@ export class AdminServer {
   }
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (!authorized(req, res, this.#h.token)) return;
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
+    if (!admitted(req, res, url, this.#h.token ?? null)) return;
     if (path === '/lab/clock' && this.#h.clockControl) return this.#setClock(req, res, this.#h.clockControl);
+    if (this.#h.page && !['/status', '/metrics', '/healthz'].includes(path) && (await this.#h.page.handle(req, res, url))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
     switch (path) {
       case '/status':
@@ -62,6 +70,7 @@ export class AdminServer {
 
   async #setClock(req: IncomingMessage, res: ServerResponse, clock: SettableClock): Promise<void> {
     if (req.method === 'PUT') {
+      if (changeRefused(req, res, this.#h.readOnly === true)) return;
       const body = await readBody(req, 1024);
       if (body === null) return sendError(res, 413, 'Send {"now": <ms since the epoch>}: at most 1 KiB');
       const now = (() => { try { return (JSON.parse(body) as { now?: unknown }).now; } catch { return undefined; } })();

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   Catalog,
   DEFAULT_ACTIVATION_INTERVAL_MIN,
@@ -41,6 +42,10 @@ export interface HostOptions {
    * Not given: none on loopback; beyond loopback one is generated (`KmsHost.adminToken`).
    */
   adminToken?: string;
+  /** Refuse every change on the admin listener (`PUT /lab/clock`) with 403. */
+  adminReadOnly?: boolean;
+  /** More routes for the admin listener: the dashboard page (`kmslab host start` serves it at `/`). */
+  adminPage?: AdminPage | null;
   activationIntervalMin?: number;
   renewalIntervalMin?: number;
   maxConnections?: number;
@@ -58,13 +63,19 @@ export interface HostOptions {
   deregisterOnClose?: boolean;
 }
 
-export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin' | 'adminToken' | 'publisher' | 'clockControl'>> & {
+export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin' | 'adminToken' | 'publisher' | 'clockControl' | 'adminPage'>> & {
+  adminPage: AdminPage | null;
   clockControl: SettableClock | undefined;
   logger: Logger | undefined;
   admin: string | null;
   adminToken: { value: string; generated: boolean } | null;
   publisher: DnsPublisher | null;
 };
+
+/** Routes an admin listener hands on after its own (and after the token check): true when answered. */
+export interface AdminPage {
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+}
 
 const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -94,6 +105,8 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
     port: o.port ?? DEFAULT_KMS_PORT,
     admin,
     adminToken,
+    adminReadOnly: o.adminReadOnly ?? false,
+    adminPage: o.adminPage ?? null,
     activationIntervalMin,
     renewalIntervalMin,
     maxConnections: o.maxConnections ?? 10_000,

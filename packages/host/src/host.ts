@@ -48,7 +48,7 @@ export class KmsHost {
     });
     this.#listener = new KmsListener(o, new ActivationService(o, this.#metrics), this.#metrics);
     this.#admin =
-      o.admin === null ? null : new AdminServer({ status: () => this.status(), healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl, token: o.adminToken?.value });
+      o.admin === null ? null : new AdminServer({ status: () => this.status(), healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl, token: o.adminToken?.value, readOnly: o.adminReadOnly, page: o.adminPage });
   }
 
   /** Starts listening. The store is the caller's; `close()` closes it too. */

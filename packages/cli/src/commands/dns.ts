@@ -22,6 +22,7 @@ interface DnsStartOptions {
   queryLogSize: number;
   admin?: string;
   adminToken?: string;
+  adminReadOnly?: boolean;
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -45,6 +46,7 @@ function dnsStartCommand(): Command {
     .option('--query-log-size <n>', 'queries kept in memory for the query log (0: no query log)', intOption('--query-log-size', 0, 10_000_000), 10_000)
     .option('--admin <host:port>', 'admin HTTP listener: /queries, /queries/stream, /faults, /metrics, /healthz (loopback unless told otherwise)')
     .option('--admin-token <token>', 'bearer token the admin listener requires (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated and printed once)')
+    .option('--admin-read-only', 'the admin listener refuses every change (faults) with 403')
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: DnsStartOptions) => {
@@ -97,7 +99,7 @@ function dnsStartCommand(): Command {
       let adminUrl: string | null = null;
       if (o.admin) {
         const token = adminTokenFor(o.admin, adminTokenFrom(o.adminToken));
-        admin = new DnsAdminServer(server, { token: token?.value });
+        admin = new DnsAdminServer(server, { token: token?.value, readOnly: o.adminReadOnly === true });
         try {
           adminUrl = await admin.listen(o.admin);
         } catch (err) {

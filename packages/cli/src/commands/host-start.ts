@@ -24,6 +24,8 @@ interface StartOptions {
   licensePack?: string[];
   admin: string;
   adminToken?: string;
+  adminReadOnly?: boolean;
+  dashboard?: boolean;
   catalog?: string[];
   activationInterval?: number;
   renewalInterval?: number;
@@ -124,6 +126,8 @@ export function hostStartCommand(): Command {
     .option('--key-group <id>', 'host key group or its lab key (default: the newest server group)')
     .option('--license-pack <id>', 'installed license pack, repeatable (e.g. office-2013)', collect)
     .option('--admin <host:port>', 'admin HTTP listener for /status, /metrics, /healthz ("off" to disable)', DEFAULT_ADMIN_ADDRESS)
+    .option('--admin-read-only', 'the admin listener refuses every change (the lab clock) with 403')
+    .option('--no-dashboard', 'do not serve the dashboard page at / on the admin listener')
     .option('--admin-token <token>', 'bearer token the admin listener requires (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated and printed once when none is given)')
     .option('--catalog <file>', 'extra product catalog (JSON), repeatable', collect)
     .option('--activation-interval <min>', 'retry interval clients are told to use', intOption('--activation-interval', 15, 43_200))
@@ -176,7 +180,12 @@ export function hostStartCommand(): Command {
       }
       const labStart = o.labClock === undefined ? null : Date.parse(o.labClock);
       if (labStart !== null && (!Number.isFinite(labStart) || o.admin === 'off')) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--lab-clock needs an ISO time (got "${o.labClock}") and the admin listener`);
+      // The dashboard page at / on the admin listener, reading this host's status in-process.
+      let status: () => Promise<unknown> = async () => ({});
+      const page = o.dashboard === false || o.admin === 'off' ? null : new (await import('@kmslab/dashboard')).DashboardPage({ hosts: [{ url: 'this host', status: () => status() }], readOnly: o.adminReadOnly === true });
       const host = await KmsHost.start({
+        adminPage: page,
+        adminReadOnly: o.adminReadOnly === true,
         clockControl: labStart === null ? undefined : new SettableClock(labStart),
         publisher,
         deregisterOnClose: o.deregisterOnStop,
@@ -194,10 +203,15 @@ export function hostStartCommand(): Command {
         activationIntervalMin: o.activationInterval,
         renewalIntervalMin: o.renewalInterval,
       });
+      status = () => host.status();
+      await page?.start();
       if (host.adminTokenGenerated) printGeneratedToken(host.adminUrl!, host.adminToken!);
       // Machine-readable start line on stdout for scripts and tests that use port 0.
       const ready = { hostId: o.hostId, port: host.port, admin: host.adminUrl, store: store.kind, dataDir: storeConfig.kind === 'memory' ? storeConfig.dataDir : undefined };
       logReady(logger, ready, `KMS on port ${host.port}, admin ${host.adminUrl ?? 'off'}, ${store.kind} store`);
-      await serveUntilSignal(logger, () => host.close(), 'draining');
+      await serveUntilSignal(logger, async () => {
+        page?.close();
+        await host.close();
+      }, 'draining');
     });
 }

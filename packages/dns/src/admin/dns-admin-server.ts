@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { KMS_SRV_LABELS, KmsLabError, authorized, listenAdmin, readBody, send, sendError, sendJson } from '@kmslab/core';
+import { KMS_SRV_LABELS, KmsLabError, admitted, changeRefused, listenAdmin, readBody, send, sendError, sendJson } from '@kmslab/core';
 import { TYPE, type RData } from '@kmslab/dns-wire';
 import type { DnsServer } from '../dns-server.js';
 import { actionText, parseFaultRule, toFaultRule, type FaultRuleInput } from '../harness/fault-rule.js';
@@ -79,11 +79,13 @@ export class DnsAdminServer {
   readonly #server: Server;
   readonly #dns: DnsServer;
   readonly #token: string | null;
+  readonly #readOnly: boolean;
   readonly #streams = new Set<ServerResponse>();
 
-  constructor(dns: DnsServer, options: { token?: string | null | undefined } = {}) {
+  constructor(dns: DnsServer, options: { token?: string | null | undefined; readOnly?: boolean | undefined } = {}) {
     this.#dns = dns;
     this.#token = options.token ?? null;
+    this.#readOnly = options.readOnly === true;
     this.#server = createServer((req, res) => {
       this.#route(req, res).catch((err) => {
         const e = err instanceof KmsLabError ? err : null;
@@ -103,9 +105,10 @@ export class DnsAdminServer {
   }
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!authorized(req, res, this.#token)) return;
     const url = new URL(req.url ?? '/', 'http://admin');
+    if (!admitted(req, res, url, this.#token)) return;
     const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD' && changeRefused(req, res, this.#readOnly)) return;
     const faultId = /^\/faults\/([^/]+)$/.exec(url.pathname)?.[1];
     if (url.pathname === '/faults') {
       if (method === 'GET') return sendJson(res, 200, this.#dns.faults.list().map(faultView));
