@@ -80,6 +80,26 @@ describe('kmslab dashboard: one live page for hosts and DNS in other processes (
     expect((await status(kms1)).families.windows.currentCount).toBe(5);
     expect(await card.locator('.pill.on').allTextContents()).toEqual(['≥ 5: reached']);
     expect(await card.locator('.pill:not(.on)').allTextContents()).toEqual(['≥ 25: 20 to go']);
+    // The clients the host holds (GET /clients) are the page's table; the requests ring has every answer, newest first.
+    const held = (await (await fetch(`${kms1.adminUrl}/clients`)).json()) as { perFamily: number; families: { windows: Array<{ cmid: string; contacts: number; answer: string; nextContact: string; lastContact: string }> } };
+    expect(held.perFamily).toBe(50);
+    expect(held.families.windows).toHaveLength(5);
+    expect(held.families.windows[0]).toMatchObject({ contacts: 1, answer: 'licensed' });
+    expect(Date.parse(held.families.windows[0]!.nextContact) - Date.parse(held.families.windows[0]!.lastContact)).toBe(7 * 24 * 3_600_000);
+    expect(Date.parse(held.families.windows[4]!.nextContact) - Date.parse(held.families.windows[4]!.lastContact)).toBe(2 * 3_600_000);
+    const recent = (await (await fetch(`${kms1.adminUrl}/requests`)).json()) as { capacity: number; requests: Array<{ answer: string; count: number }> };
+    expect(recent.requests.map((r) => [r.answer, r.count])).toEqual([['licensed', 5], ['0xC004F038', 4], ['0xC004F038', 3], ['0xC004F038', 2], ['0xC004F038', 1]]);
+    const column = (table: string, col: string) => page.locator(`table[data-table="${table}"] td[data-col="${col}"]`).allTextContents();
+    await expect.poll(() => column('clients', 'cmid')).toHaveLength(5);
+    expect((await column('clients', 'cmid')).sort()).toEqual(held.families.windows.map((c) => c.cmid).sort());
+    expect(await column('requests', 'answer')).toEqual(recent.requests.map((r) => r.answer));
+    // Searching narrows the table to one client; sorting by count puts the licensed request first or last.
+    await page.locator('input[data-search="clients"]').fill(held.families.windows[2]!.cmid.slice(0, 13));
+    expect(await column('clients', 'cmid')).toEqual([held.families.windows[2]!.cmid]);
+    await page.locator('table[data-table="requests"] th button', { hasText: 'Count' }).click();
+    expect(await column('requests', 'count')).toEqual(['5', '4', '3', '2', '1']);
+    await page.locator('table[data-table="requests"] th button', { hasText: 'Count' }).click();
+    expect(await column('requests', 'count')).toEqual(['1', '2', '3', '4', '5']);
     // The chart has one series per host and family, with points.
     expect(await page.locator('.chart .u-legend .u-series').count()).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });
@@ -108,7 +128,7 @@ describe('kmslab dashboard: one live page for hosts and DNS in other processes (
       await page.locator('article[data-host="kms2"]').waitFor();
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `width ${width}`).toBe(true);
       if (width === 375) {
-        for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.id)) !== 'fault-rule'; i++) await page.keyboard.press('Tab');
+        for (let i = 0; i < 100 && (await page.evaluate(() => document.activeElement?.id)) !== 'fault-rule'; i++) await page.keyboard.press('Tab');
         expect(await page.evaluate(() => document.activeElement?.id)).toBe('fault-rule');
       }
       const axe = createRequire(import.meta.url).resolve('axe-core/axe.min.js');

@@ -70,16 +70,21 @@ export class DashboardPage {
 
   #tick(): void {
     this.#timer = setTimeout(async () => {
-      const state = await this.#sources.refresh();
+      await this.#sources.refresh();
       const point = this.#sources.history.at(-1);
-      for (const p of this.#pages) this.#event(p, 'state', { ...state, point });
+      const changes = JSON.stringify({ ...this.#sources.changes, point });
+      for (const p of this.#pages) this.#send(p, 'state', changes);
       if (this.#timer) this.#tick();
     }, this.#o.intervalMs ?? 1000).unref();
   }
 
   #event(res: ServerResponse, event: string, data: unknown): void {
-    // A page that does not keep up misses readings rather than growing our memory.
-    if (res.writableLength < 1024 * 1024) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.#send(res, event, JSON.stringify(data));
+  }
+
+  /** One event, its JSON made once for every page. A page that does not keep up misses readings rather than growing our memory. */
+  #send(res: ServerResponse, event: string, json: string): void {
+    if (res.writableLength < 1024 * 1024) res.write(`event: ${event}\ndata: ${json}\n\n`);
   }
 
   #fullState(): unknown {
@@ -134,7 +139,7 @@ export class DashboardPage {
     }).catch((err: Error) => err);
     if (upstream instanceof Error) return sendError(res, 502, `The DNS admin listener ${dns.url} does not answer (${upstream.message})`);
     const text = await upstream.text();
-    if (upstream.ok) void this.#sources.refresh().then((state) => { for (const p of this.#pages) this.#event(p, 'state', state); });
+    if (upstream.ok) void this.#sources.refresh().then(() => { for (const p of this.#pages) this.#event(p, 'state', this.#sources.changes); });
     return send(res, upstream.status, upstream.headers.get('content-type') ?? 'text/plain', text);
   }
 }

@@ -8,7 +8,19 @@ export interface AdminSource {
 }
 
 /** A host to read: its admin listener, or (the page served by the host itself) its status in the same process. */
-export type HostSource = AdminSource | { url: string; status(): Promise<unknown> };
+export type HostSource = AdminSource | { url: string; status(): Promise<unknown>; clients?(): unknown; requests?(): unknown };
+
+/** `GET /clients` of a host: per family its most recent clients. */
+export interface ClientsLike {
+  perFamily: number;
+  families: Record<Family, Array<{ cmid: string; lastContact: string; [field: string]: unknown }>>;
+}
+
+/** `GET /requests` of a host: the ring's size and its requests, newest first. */
+export interface RequestsLike {
+  capacity: number;
+  requests: Array<{ time: string; cmid: string; answer: string; [field: string]: unknown }>;
+}
 
 /** One host as the page shows it: its `/status`, or why it could not be read. */
 export interface HostView {
@@ -16,6 +28,9 @@ export interface HostView {
   ok: boolean;
   error?: string;
   status?: HostStatusLike;
+  /** What the host saw lately; left out of a pushed reading when nothing changed since the one before (the page keeps what it has). */
+  clients?: ClientsLike;
+  requests?: RequestsLike;
   /** Per family: the thresholds and the products each unlocks on this host, and whether the count reaches it now. */
   unlocks?: Record<Family, Array<{ threshold: number; reached: boolean; products: string[] }>>;
 }
@@ -66,6 +81,9 @@ export class LabSources {
   readonly #catalog = Catalog.load();
   readonly history: CountPoint[] = [];
   #state: LabState = { time: new Date(0).toISOString(), hosts: [], dns: null };
+  /** The newest request each host showed at the reading before, to leave unchanged activity out of a push. */
+  readonly #newest = new Map<string, string>();
+  #changes: LabState = this.#state;
 
   constructor(hosts: readonly HostSource[], dns: AdminSource | null) {
     this.#hosts = hosts;
@@ -76,6 +94,11 @@ export class LabSources {
     return this.#state;
   }
 
+  /** The last reading as pushed: hosts whose requests did not change since the reading before carry no clients or requests. */
+  get changes(): LabState {
+    return this.#changes;
+  }
+
   get dns(): AdminSource | null {
     return this.#dns;
   }
@@ -84,6 +107,17 @@ export class LabSources {
   async refresh(): Promise<LabState> {
     const [hosts, dns] = await Promise.all([Promise.all(this.#hosts.map((h) => this.#readHost(h))), this.#dns ? this.#readDns(this.#dns) : null]);
     this.#state = { time: new Date().toISOString(), hosts, dns };
+    this.#changes = {
+      ...this.#state,
+      hosts: hosts.map((h) => {
+        const newest = h.requests ? `${h.requests.requests.length}|${h.requests.requests[0]?.time}|${h.requests.requests[0]?.cmid}` : '';
+        const same = this.#newest.get(h.url) === newest;
+        this.#newest.set(h.url, newest);
+        if (!same) return h;
+        const { clients: _c, requests: _r, ...rest } = h;
+        return rest;
+      }),
+    };
     const counts: CountPoint['counts'] = {};
     for (const h of hosts) {
       if (!h.status) continue;
@@ -96,8 +130,10 @@ export class LabSources {
 
   async #readHost(source: HostSource): Promise<HostView> {
     try {
-      const status = ('status' in source ? await source.status() : await getJson(source, '/status')) as HostStatusLike;
-      return { url: source.url, ok: true, status, unlocks: this.#unlocks(status) };
+      const [status, clients, requests] = (await Promise.all(
+        'status' in source ? [source.status(), source.clients?.() ?? null, source.requests?.() ?? null] : [getJson(source, '/status'), getJson(source, '/clients').catch(() => null), getJson(source, '/requests').catch(() => null)],
+      )) as [HostStatusLike, ClientsLike | null, RequestsLike | null];
+      return { url: source.url, ok: true, status, unlocks: this.#unlocks(status), ...(clients && { clients }), ...(requests && { requests }) };
     } catch (err) {
       return { url: source.url, ok: false, error: (err as Error).message };
     }

@@ -12,6 +12,7 @@ import {
 import type { Logger } from 'pino';
 import type { HostMetrics } from './metrics.js';
 import type { ResolvedHostOptions } from './host-options.js';
+import { RecentActivity } from './recent-activity.js';
 
 const VALIDITY_MIN = ACTIVATION_VALIDITY_MS / TIME.MINUTE_MS;
 
@@ -26,6 +27,8 @@ export class ActivationService {
   readonly #license: { keyGroup: string; licensePacks: readonly string[] };
   /** Bindings are serialised once by pino, so the per-request event pays only for its own fields. */
   readonly #log: Logger | undefined;
+  /** The clients and requests this replica saw lately (`GET /clients`, `GET /requests`). */
+  readonly recent = new RecentActivity();
 
   constructor(options: ResolvedHostOptions, metrics: HostMetrics) {
     this.#o = options;
@@ -56,6 +59,7 @@ export class ActivationService {
     } catch (err) {
       const e = toKmsLabError(err, 'KMSLAB_HOST_UNAVAILABLE');
       this.#metrics.request(product.family, e.code);
+      this.recent.saw(req, product.family, e.code, null, now, null, peer);
       this.#log?.warn({ cmid: req.cmid, product: product.id, outcome: 'error', errorCode: e.code, err: e.message }, 'store unavailable');
       throw e;
     }
@@ -73,6 +77,7 @@ export class ActivationService {
       hostTime: now,
     };
     this.#metrics.request(product.family, response.errorCode ?? 'licensed');
+    this.recent.saw(req, product.family, response.errorCode ?? 'licensed', count, now, (licensed ? this.#o.renewalIntervalMin : this.#o.activationIntervalMin) * TIME.MINUTE_MS, peer);
     // The fields of a KMS host's per-request event (kms-reference.md "What a host shows").
     this.#log?.info(
       {
@@ -122,6 +127,7 @@ export class ActivationService {
   #refuse(req: ActivationRequest, peer: string, product: Product | undefined, err: KmsLabError): never {
     const family = product?.family ?? 'unknown';
     this.#metrics.request(family, err.code);
+    this.recent.saw(req, family, err.code, null, this.#o.clock.now(), null, peer);
     if (product) {
       // Statistics only; a store outage must not turn a refusal into another error.
       this.#o.store.recordRefused({ family, licenseStatus: req.licenseStatus }).catch(() => {});

@@ -5,6 +5,9 @@ import type { AdminPage } from './host-options.js';
 
 export interface AdminHandlers {
   status(): Promise<unknown>;
+  /** `GET /clients` and `GET /requests`: what this replica saw lately. */
+  clients?: (() => unknown) | undefined;
+  requests?: (() => unknown) | undefined;
   healthy(): Promise<boolean>;
   registry: Registry;
   /** Set when a lab runner drives the host's time (`host start --lab-clock`). */
@@ -52,20 +55,25 @@ export class AdminServer {
     const path = url.pathname;
     if (!admitted(req, res, url, this.#h.token ?? null)) return;
     if (path === '/lab/clock' && this.#h.clockControl) return this.#setClock(req, res, this.#h.clockControl);
-    if (this.#h.page && !['/status', '/metrics', '/healthz'].includes(path) && (await this.#h.page.handle(req, res, url))) return;
+    if (this.#h.page && !['/status', '/clients', '/requests', '/metrics', '/healthz'].includes(path) && (await this.#h.page.handle(req, res, url))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
     switch (path) {
       case '/status':
         return send(res, 200, 'application/json', `${JSON.stringify(await this.#h.status(), null, 2)}\n`);
+      case '/clients':
+        if (this.#h.clients) return send(res, 200, 'application/json', `${JSON.stringify(this.#h.clients(), null, 2)}\n`);
+        break;
+      case '/requests':
+        if (this.#h.requests) return send(res, 200, 'application/json', `${JSON.stringify(this.#h.requests(), null, 2)}\n`);
+        break;
       case '/metrics':
         return send(res, 200, this.#h.registry.contentType, await this.#h.registry.metrics());
       case '/healthz': {
         const ok = await this.#h.healthy();
         return send(res, ok ? 200 : 503, 'application/json', `${JSON.stringify({ ok })}\n`);
       }
-      default:
-        return send(res, 404, 'text/plain', 'Try /status, /metrics or /healthz\n');
     }
+    return send(res, 404, 'text/plain', 'Try /status, /clients, /requests, /metrics or /healthz\n');
   }
 
   async #setClock(req: IncomingMessage, res: ServerResponse, clock: SettableClock): Promise<void> {

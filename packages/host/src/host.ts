@@ -1,5 +1,6 @@
 import type { Family, LicenseStatus } from '@kmslab/core';
 import { ActivationService } from './activation-service.js';
+import type { ClientView, RequestView } from './recent-activity.js';
 import { AdminServer } from './admin-server.js';
 import { resolveHostOptions, type HostOptions, type ResolvedHostOptions } from './host-options.js';
 import { KmsListener, type ListenAddress } from './kms-listener.js';
@@ -31,6 +32,7 @@ export interface HostStatus {
 export class KmsHost {
   readonly #o: ResolvedHostOptions;
   readonly #listener: KmsListener;
+  readonly #service: ActivationService;
   readonly #admin: AdminServer | null;
   readonly #metrics: HostMetrics;
   readonly #startedAt: number;
@@ -46,9 +48,10 @@ export class KmsHost {
       const [stats, healthy] = await Promise.all([o.store.stats(o.catalog.families(), now), o.store.healthy()]);
       return { stats, healthy };
     });
-    this.#listener = new KmsListener(o, new ActivationService(o, this.#metrics), this.#metrics);
+    this.#service = new ActivationService(o, this.#metrics);
+    this.#listener = new KmsListener(o, this.#service, this.#metrics);
     this.#admin =
-      o.admin === null ? null : new AdminServer({ status: () => this.status(), healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl, token: o.adminToken?.value, readOnly: o.adminReadOnly, page: o.adminPage });
+      o.admin === null ? null : new AdminServer({ status: () => this.status(), clients: () => this.clients(), requests: () => this.requests(), healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl, token: o.adminToken?.value, readOnly: o.adminReadOnly, page: o.adminPage });
   }
 
   /** Starts listening. The store is the caller's; `close()` closes it too. */
@@ -120,6 +123,16 @@ export class KmsHost {
       families,
       replica: { pid: process.pid, requestsServed: this.#metrics.served, connections: this.#listener.connections, realKmsClients: this.#metrics.foreignClients },
     };
+  }
+
+  /** The clients this replica heard from lately, per family (≤ 50 each, most recent first), as `GET /clients` shows them. */
+  clients(): { perFamily: number; families: Record<string, ClientView[]> } {
+    return { perFamily: this.#service.recent.perFamily, families: this.#service.recent.clients() };
+  }
+
+  /** The last requests this replica answered, newest first, as `GET /requests` shows them. */
+  requests(): { capacity: number; requests: RequestView[] } {
+    return { capacity: this.#service.recent.capacity, requests: this.#service.recent.requests() };
   }
 
   /** Drains in-flight requests, then closes the listeners and the store. Safe to call twice. */

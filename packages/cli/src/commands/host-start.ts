@@ -181,8 +181,11 @@ export function hostStartCommand(): Command {
       const labStart = o.labClock === undefined ? null : Date.parse(o.labClock);
       if (labStart !== null && (!Number.isFinite(labStart) || o.admin === 'off')) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--lab-clock needs an ISO time (got "${o.labClock}") and the admin listener`);
       // The dashboard page at / on the admin listener, reading this host's status in-process.
-      let status: () => Promise<unknown> = async () => ({});
-      const page = o.dashboard === false || o.admin === 'off' ? null : new (await import('@kmslab/dashboard')).DashboardPage({ hosts: [{ url: 'this host', status: () => status() }], readOnly: o.adminReadOnly === true });
+      let self: Awaited<ReturnType<typeof KmsHost.start>> | null = null;
+      const page = o.dashboard === false || o.admin === 'off' ? null : new (await import('@kmslab/dashboard')).DashboardPage({
+        hosts: [{ url: 'this host', status: () => self!.status(), clients: () => self!.clients(), requests: () => self!.requests() }],
+        readOnly: o.adminReadOnly === true,
+      });
       const host = await KmsHost.start({
         adminPage: page,
         adminReadOnly: o.adminReadOnly === true,
@@ -203,7 +206,7 @@ export function hostStartCommand(): Command {
         activationIntervalMin: o.activationInterval,
         renewalIntervalMin: o.renewalInterval,
       });
-      status = () => host.status();
+      self = host;
       await page?.start();
       if (host.adminTokenGenerated) printGeneratedToken(host.adminUrl!, host.adminToken!);
       // Machine-readable start line on stdout for scripts and tests that use port 0.

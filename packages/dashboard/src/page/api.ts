@@ -1,3 +1,7 @@
+import type { ClientView, RequestView } from '@kmslab/host';
+
+export type { ClientView, RequestView };
+
 /** What the dashboard server sends (packages/dashboard/src/lab-sources.ts; docs/admin-api.md "Dashboard"). */
 export interface FamilyStats {
   currentCount: number;
@@ -25,6 +29,8 @@ export interface HostView {
   ok: boolean;
   error?: string;
   status?: HostStatus;
+  clients?: { perFamily: number; families: Record<string, ClientView[]> };
+  requests?: { capacity: number; requests: RequestView[] };
   unlocks?: Record<string, Array<{ threshold: number; reached: boolean; products: string[] }>>;
 }
 

@@ -3,6 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { CountPoint, Fault, HostView, LabState, LoggedQuery, Zone } from './api.js';
 import { CountsChart } from './counts-chart.js';
+import { ActivityTables } from './activity-tables.js';
 import './style.css';
 
 /** Queries the page shows at most (the server sends batches; the rest scrolls away). */
@@ -21,7 +22,15 @@ function useLab() {
     events.onerror = () => setConnected(false);
     events.addEventListener('state', (e) => {
       const next = JSON.parse((e as MessageEvent<string>).data) as LabState;
-      setState((prev) => ({ ...next, readOnly: next.readOnly ?? prev?.readOnly ?? false }));
+      // A pushed reading leaves out a host's clients and requests when they did not change: keep the ones shown.
+      setState((prev) => ({
+        ...next,
+        hosts: next.hosts.map((h) => {
+          const before = prev?.hosts.find((p) => p.url === h.url);
+          return { ...h, clients: h.clients ?? before?.clients, requests: h.requests ?? before?.requests };
+        }),
+        readOnly: next.readOnly ?? prev?.readOnly ?? false,
+      }));
       if (next.history) setHistory(next.history);
       else if (next.point) setHistory((h) => [...h.slice(-(HISTORY_KEPT - 1)), next.point!]);
       if (next.queries) setQueries(next.queries.slice(-QUERIES_SHOWN).reverse());
@@ -56,6 +65,7 @@ function App() {
         <h2 id="counts-h">Counts over time</h2>
         <${CountsChart} history=${history} />
       </section>
+      <${ActivityTables} hosts=${state.hosts} />
       ${state.dns && html`<${DnsPanel} dns=${state.dns} queries=${queries} readOnly=${state.readOnly === true} />`}
     </main>
   `;
