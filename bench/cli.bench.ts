@@ -36,7 +36,7 @@ async function startup(): Promise<Array<{ command: string; mean: number }>> {
 async function upToFirstAnswer(): Promise<number> {
   const port = await freePort();
   const t = performance.now();
-  const p = spawn(process.execPath, [KMSLAB_BIN, 'up', '--dns-port', String(port), '--port', '0', '--admin', '127.0.0.1:0', '--data-dir', mkdtempSync(join(dir, 'up-')), '--listen', '127.0.0.1'], { stdio: 'ignore' });
+  const p = spawn(process.execPath, [KMSLAB_BIN, 'up', '--dns-port', String(port), '--port', '0', '--admin', '127.0.0.1:0', '--dns-admin', '127.0.0.1:0', '--data-dir', mkdtempSync(join(dir, 'up-')), '--listen', '127.0.0.1'], { stdio: 'ignore' });
   try {
     for (let i = 0; i < 2000; i++) {
       const answered = await query({ host: '127.0.0.1', port, timeoutMs: 50 }, '_vlmcs._tcp.lab.test', TYPE.SRV).then((r) => r.answer.answers.length > 0, () => false);

@@ -11,7 +11,7 @@ describe('kmslab up (training mode)', () => {
   test('DNS, two publishing hosts and simulated clients in one process; the count rises and clients activate through DNS', async () => {
     // Port 0 everywhere: each listener gets a free port; the ready line says which.
     await using lab = await startCliProcess([
-      'up', '--listen', '127.0.0.1', '--dns-port', '0', '--port', '0', '--admin', '127.0.0.1:0',
+      'up', '--listen', '127.0.0.1', '--dns-port', '0', '--port', '0', '--admin', '127.0.0.1:0', '--dns-admin', '127.0.0.1:0',
       '--hosts', '2', '--clients', '30', '--time-scale', '3600', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-up-')), '--seed', '7',
     ]);
     const ready = JSON.parse(lab.logs().split('\n').find((l) => l.includes('"event":"ready"'))!) as { dnsPort: number; hosts: Array<{ port: number; admin: string }> };
@@ -41,7 +41,7 @@ describe('kmslab up (training mode)', () => {
     const viaExecpath = process.env.npm_execpath?.includes('pnpm');
     const command = viaExecpath ? [process.execPath, process.env.npm_execpath!] : ['pnpm'];
     await using lab = await startKmslabProcess(command, [
-      'start', '--', '--clients', '30', '--time-scale', '720', '--listen', '127.0.0.1', '--dns-port', '0', '--port', '0', '--admin', '127.0.0.1:0',
+      'start', '--', '--clients', '30', '--time-scale', '720', '--listen', '127.0.0.1', '--dns-port', '0', '--port', '0', '--admin', '127.0.0.1:0', '--dns-admin', '127.0.0.1:0',
       '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-up-')),
     ]);
     expect(lab.ready).toMatchObject({ clients: 30, zone: 'lab.test' });

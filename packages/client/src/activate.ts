@@ -22,6 +22,8 @@ export interface ActivateOptions {
   dns?: DnsTarget | readonly DnsTarget[] | Resolver | undefined;
   domains: readonly string[];
   random: () => number;
+  /** The machine's name the host sees (its FQDN); default none. */
+  fqdn?: string;
   mode?: SelectionMode;
   renewal?: boolean;
   connectTimeoutMs?: number;
@@ -51,7 +53,7 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
           return { response: null, mak, errorCode: null, message: null, host: where, address: where, discoveredBy: by, tried };
         }
         const response = await conn.activate({
-          cmid: o.state.cmid, productId: o.productId, fqdn: '', clientTime: o.clock.now(),
+          cmid: o.state.cmid, productId: o.productId, fqdn: o.fqdn ?? '', clientTime: o.clock.now(),
           kind: o.renewal ? 'renewal' : 'activation', licenseStatus: o.state.licenseStatus,
         });
         step(`${where}: count ${response.count}, ${response.licensed ? 'licensed' : `not licensed (${response.errorCode})`}`);

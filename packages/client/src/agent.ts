@@ -1,4 +1,4 @@
-import { DEFAULT_ACTIVATION_INTERVAL_MIN, TIME, type Clock, type VirtualClock } from '@kmslab/core';
+import { DEFAULT_ACTIVATION_INTERVAL_MIN, TIME, isPacedClock, type Clock, type VirtualClock } from '@kmslab/core';
 import type { ActivationOutcome } from './activation-outcome.js';
 import type { ClientState } from './client-state.js';
 import { dueIn, ensureInstalled } from './lifecycle.js';
@@ -7,7 +7,7 @@ import { dueIn, ensureInstalled } from './lifecycle.js';
 export interface AgentOptions {
   state: ClientState;
   clock: Clock;
-  /** How much faster than real time `clock` runs (a ScaledClock); waits shrink by it. */
+  /** How much faster than real time `clock` runs (a ScaledClock); waits shrink by it. A LabClock says so itself. */
   timeScale?: number;
   /** One attempt (activateOnce with the client's settings). */
   attempt: () => Promise<ActivationOutcome | null>;
@@ -24,24 +24,34 @@ export async function runAgent(o: AgentOptions, signal: AbortSignal): Promise<vo
   while (!signal.aborted) {
     const wait = dueIn(o.state, o.clock.now());
     if (wait > 0) {
-      await new Promise<void>((resolve) => {
-        const onAbort = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        // Long waits are cut in pieces: timers cap at 24.8 days.
-        const timer = setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        }, Math.min(Math.ceil(wait / (o.timeScale ?? 1)), 2 ** 31 - 1));
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
+      await sleep(o, wait, signal);
       continue;
     }
     const outcome = await o.attempt().catch(() => null);
     keepSchedule(o.state, o.clock.now());
     o.onAttempt?.(outcome, o.state);
   }
+}
+
+/**
+ * Until `wait` of the clock's time has passed, the signal aborts, or a lab
+ * clock changes pace (a jump, a pause, a new speed: the loop then asks
+ * again). Long waits are cut in pieces: timers cap at 24.8 days.
+ */
+function sleep(o: AgentOptions, wait: number, signal: AbortSignal): Promise<void> {
+  const paced = isPacedClock(o.clock) ? o.clock : null;
+  const realMs = paced ? paced.realDelay(wait) : Math.ceil(wait / (o.timeScale ?? 1));
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      if (timer) clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      off?.();
+      resolve();
+    };
+    const timer = realMs === null ? null : setTimeout(done, Math.min(Math.ceil(realMs), 2 ** 31 - 1));
+    const off = paced?.onChange(done);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** An attempt that failed before scheduling (a bad setting) must not make the loop spin: retry in the activation interval. */

@@ -73,3 +73,104 @@ export class ScaledClock implements Clock {
     return this.#origin + (this.real() - this.#origin) * this.scale;
   }
 }
+
+/** A clock that says how long to sleep in real time for a span of its own time, and tells when that changed. */
+export interface PacedClock extends Clock {
+  /** Real milliseconds until `ms` of this clock's time have passed; null while it stands still. */
+  realDelay(ms: number): number | null;
+  /** Called whenever earlier answers of `realDelay` stopped holding; returns the unsubscribe. */
+  onChange(listener: () => void): () => void;
+}
+
+/** True for a clock that paces sleepers itself (a LabClock). */
+export function isPacedClock(clock: Clock): clock is PacedClock {
+  return typeof (clock as Partial<PacedClock>).realDelay === 'function' && typeof (clock as Partial<PacedClock>).onChange === 'function';
+}
+
+/**
+ * The clock of a running classroom lab (`kmslab up`): real time times
+ * `speed`, which can pause, change speed and jump ahead while it runs.
+ * Whoever sleeps until a lab time asks `realDelay` and wakes on `onChange`
+ * (a jump or a new speed moves every wake-up).
+ */
+export class LabClock implements PacedClock {
+  #labAt: number;
+  #realAt: number;
+  #speed: number;
+  #paused = false;
+  readonly #listeners = new Set<() => void>();
+
+  constructor(
+    speed = 1,
+    private readonly real: () => number = Date.now,
+    start = real(),
+  ) {
+    LabClock.#check(speed);
+    this.#speed = speed;
+    this.#labAt = start;
+    this.#realAt = real();
+  }
+
+  static #check(speed: number): void {
+    if (!(speed > 0 && speed <= 1_000_000)) throw new RangeError(`a lab clock runs 0 < speed ≤ 1,000,000 times real time (got ${speed})`);
+  }
+
+  now(): number {
+    return this.#paused ? this.#labAt : this.#labAt + (this.real() - this.#realAt) * this.#speed;
+  }
+
+  get speed(): number {
+    return this.#speed;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Real milliseconds until `labMs` of lab time have passed; null while paused. */
+  realDelay(labMs: number): number | null {
+    return this.#paused ? null : Math.max(0, labMs / this.#speed);
+  }
+
+  /** Called after every pause, resume, speed change or jump. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  pause(): void {
+    this.#rebase();
+    this.#paused = true;
+    this.#changed();
+  }
+
+  resume(): void {
+    this.#rebase();
+    this.#paused = false;
+    this.#changed();
+  }
+
+  setSpeed(speed: number): void {
+    LabClock.#check(speed);
+    this.#rebase();
+    this.#speed = speed;
+    this.#changed();
+  }
+
+  /** Moves lab time forward by `ms` at once (never back: counts and validity only ever age). */
+  jump(ms: number): void {
+    if (!(ms >= 0 && Number.isFinite(ms))) throw new RangeError(`a lab clock jumps forward only (got ${ms} ms)`);
+    this.#rebase();
+    this.#labAt += ms;
+    this.#changed();
+  }
+
+  #rebase(): void {
+    this.#labAt = this.now();
+    this.#realAt = this.real();
+  }
+
+  #changed(): void {
+    for (const l of this.#listeners) l();
+  }
+}

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { changeRefused, readBody, send, sendError, sendJson } from '@kmslab/core';
-import { authHeaders, LabSources, type AdminSource, type HostSource } from './lab-sources.js';
+import { authHeaders, LabSources, type AdminSource, type HostSource, type LabSource } from './lab-sources.js';
 import { QueryRelay } from './query-relay.js';
 import { pageDirectory, pageFile } from './static-files.js';
 
@@ -10,7 +10,9 @@ export interface DashboardPageOptions {
   hosts: readonly HostSource[];
   /** The DNS server's admin listener: its zones, query log and faults. */
   dns?: AdminSource | null | undefined;
-  /** Refuse every request that would change something (faults). */
+  /** A lab in this process (`kmslab up`): its clock (pause, speed, jumps) and its simulated clients. */
+  lab?: LabSource | null | undefined;
+  /** Refuse every request that would change something (faults, the lab clock). */
   readOnly?: boolean | undefined;
   /** How often the sources are read and the pages told; default 1000 ms. */
   intervalMs?: number | undefined;
@@ -36,7 +38,7 @@ export class DashboardPage {
 
   constructor(o: DashboardPageOptions) {
     this.#o = o;
-    this.#sources = new LabSources(o.hosts, o.dns ?? null);
+    this.#sources = new LabSources(o.hosts, o.dns ?? null, o.lab ?? null);
     this.#relay = o.dns ? new QueryRelay(o.dns) : null;
   }
 
@@ -58,6 +60,10 @@ export class DashboardPage {
     const method = req.method ?? 'GET';
     if (url.pathname.startsWith('/api/dns/faults')) {
       await this.#change(req, res, url, method);
+      return true;
+    }
+    if (url.pathname === '/api/lab/clock') {
+      await this.#labClock(req, res, method);
       return true;
     }
     if (method !== 'GET' && method !== 'HEAD') return false;
@@ -119,6 +125,31 @@ export class DashboardPage {
       clearInterval(beat);
       this.#pages.delete(res);
     });
+  }
+
+  /**
+   * `POST /api/lab/clock` with `{"action": "pause" | "resume"}`, `{"action": "speed", "speed": N}` or
+   * `{"action": "jump", "days": N}`: answers with the lab as the page shows it.
+   */
+  async #labClock(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    const lab = this.#o.lab;
+    if (!lab) return sendError(res, 404, 'This page has no lab clock (kmslab up has one)');
+    if (method === 'GET') return sendJson(res, 200, this.#sources.labView());
+    if (method !== 'POST') return sendError(res, 405, 'GET or POST /api/lab/clock');
+    if (changeRefused(req, res, this.#o.readOnly === true)) return;
+    const body = await readBody(req, 1024);
+    const input = (() => { try { return JSON.parse(body ?? '') as { action?: unknown; speed?: unknown; days?: unknown }; } catch { return null; } })();
+    const usage = 'Send {"action": "pause"}, {"action": "resume"}, {"action": "speed", "speed": 720} or {"action": "jump", "days": 7}';
+    if (!input || typeof input !== 'object') return sendError(res, 400, usage);
+    const number = (v: unknown, max: number) => (typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= max ? v : null);
+    if (input.action === 'pause') lab.clock.pause();
+    else if (input.action === 'resume') lab.clock.resume();
+    else if (input.action === 'speed' && number(input.speed, 1_000_000) !== null) lab.clock.setSpeed(input.speed as number);
+    else if (input.action === 'jump' && number(input.days, 3650) !== null) lab.clock.jump((input.days as number) * 86_400_000);
+    else return sendError(res, 400, `${usage} (speed 0 < N ≤ 1,000,000; days 0 < N ≤ 3650)`);
+    const view = this.#sources.labView();
+    for (const p of this.#pages) this.#event(p, 'lab', view);
+    return sendJson(res, 200, view);
   }
 
   /** Changes go to the DNS admin listener with its token; refused when read-only or sent from another site. */

@@ -54,10 +54,31 @@ export interface DnsView {
   faults?: unknown[];
 }
 
-/** One reading of every host's counts, for the chart: `counts[hostId][family]`. */
+/** One reading of every host's counts, for the chart: `counts[hostId][family]`; in a lab, the fleet's states and the lab time too. */
 export interface CountPoint {
   at: number;
   counts: Record<string, Record<Family, number>>;
+  labTime?: number;
+  fleet?: Record<string, number>;
+}
+
+/** A running lab (`kmslab up`): its clock, which the page may pause, speed up and jump, and its simulated clients. */
+export interface LabSource {
+  clock: { now(): number; readonly speed: number; readonly paused: boolean; pause(): void; resume(): void; setSpeed(speed: number): void; jump(ms: number): void };
+  /** How many simulated clients are in each license state now. */
+  fleet(): Record<string, number>;
+  /** The clients' last attempts, newest first. */
+  attempts(): unknown[];
+}
+
+/** The lab as the page shows it. */
+export interface LabView {
+  time: string;
+  speed: number;
+  paused: boolean;
+  clients: number;
+  fleet: Record<string, number>;
+  attempts: unknown[];
 }
 
 /** One reading of the whole lab: what `/api/state` and each `state` event carry. */
@@ -65,6 +86,7 @@ export interface LabState {
   time: string;
   hosts: HostView[];
   dns: DnsView | null;
+  lab?: LabView;
 }
 
 /** Readings kept for the chart: 20 minutes at one a second. */
@@ -78,6 +100,7 @@ const HISTORY = 1200;
 export class LabSources {
   readonly #hosts: readonly HostSource[];
   readonly #dns: AdminSource | null;
+  readonly #lab: LabSource | null;
   readonly #catalog = Catalog.load();
   readonly history: CountPoint[] = [];
   #state: LabState = { time: new Date(0).toISOString(), hosts: [], dns: null };
@@ -85,9 +108,10 @@ export class LabSources {
   readonly #newest = new Map<string, string>();
   #changes: LabState = this.#state;
 
-  constructor(hosts: readonly HostSource[], dns: AdminSource | null) {
+  constructor(hosts: readonly HostSource[], dns: AdminSource | null, lab: LabSource | null = null) {
     this.#hosts = hosts;
     this.#dns = dns;
+    this.#lab = lab;
   }
 
   get state(): LabState {
@@ -106,7 +130,8 @@ export class LabSources {
   /** Reads every source once (each within 2 s) and records a chart point. */
   async refresh(): Promise<LabState> {
     const [hosts, dns] = await Promise.all([Promise.all(this.#hosts.map((h) => this.#readHost(h))), this.#dns ? this.#readDns(this.#dns) : null]);
-    this.#state = { time: new Date().toISOString(), hosts, dns };
+    const lab = this.labView();
+    this.#state = { time: new Date().toISOString(), hosts, dns, ...(lab && { lab }) };
     this.#changes = {
       ...this.#state,
       hosts: hosts.map((h) => {
@@ -123,9 +148,17 @@ export class LabSources {
       if (!h.status) continue;
       counts[h.status.hostId] = Object.fromEntries(Object.entries(h.status.families).map(([f, s]) => [f, s.currentCount]));
     }
-    this.history.push({ at: Date.now(), counts });
+    this.history.push({ at: Date.now(), counts, ...(lab && { labTime: Date.parse(lab.time), fleet: lab.fleet }) });
     if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY);
     return this.#state;
+  }
+
+  /** The lab's clock and clients now, or null outside a lab. */
+  labView(): LabView | null {
+    const lab = this.#lab;
+    if (!lab) return null;
+    const fleet = lab.fleet();
+    return { time: new Date(lab.clock.now()).toISOString(), speed: lab.clock.speed, paused: lab.clock.paused, clients: Object.values(fleet).reduce((a, b) => a + b, 0), fleet, attempts: lab.attempts().slice(0, 100) };
   }
 
   async #readHost(source: HostSource): Promise<HostView> {

@@ -4,7 +4,7 @@ export { referenceWalkthrough } from './scenarios/reference-walkthrough.js';
 export { runScenario, type Check, type CheckFn, type RunOptions, type ScenarioResult } from './scenarios/scenario.js';
 export { fleetScenario } from './scenarios/fleet.js';
 export { SCENARIOS, narrate } from './scenarios/registry.js';
-export { startTrainingLab, type TrainingLab, type TrainingLabOptions } from './training-lab.js';
+export { startTrainingLab, type LabAttempt, type TrainingLab, type TrainingLabOptions } from './training-lab.js';
 export { loadScenarioFile, parseScenario, parseDuration, type ScenarioFile } from './scenario-file/load-scenario.js';
 export { runScenarioFile } from './scenario-file/run-scenario-file.js';
 export { freePort } from './live/free-port.js';

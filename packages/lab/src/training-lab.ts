@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, ScaledClock, TIME, formatHostPort, parseHostPort, realClock, seededRandom, type Clock } from '@kmslab/core';
+import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, LICENSE_STATUS_NAMES, LabClock, TIME, adminTokenFor, formatHostPort, parseHostPort, realClock, seededRandom, type LicenseStatus } from '@kmslab/core';
 import { activateOnce, newClientState, runAgent, type ClientState } from '@kmslab/client';
-import { DnsServer, ZoneSet, defaultZone, parseKeyPolicy } from '@kmslab/dns';
+import { DnsAdminServer, DnsServer, ZoneSet, defaultZone, parseKeyPolicy } from '@kmslab/dns';
 import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
-import { DnsPublisher, KmsHost, MemoryStore } from '@kmslab/host';
+import { DnsPublisher, KmsHost, MemoryStore, type AdminPage } from '@kmslab/host';
 import type { Logger } from 'pino';
 
 /** What `kmslab up` starts. */
@@ -24,7 +24,27 @@ export interface TrainingLabOptions {
   dataDir?: string;
   listen?: string[];
   seed?: number;
+  /** The lab DNS server's admin listener (query log, faults; docs/admin-api.md); null: none. Default 127.0.0.1:8054. */
+  dnsAdmin?: string | null;
+  /** Its token (beyond loopback one is made up when none is given). */
+  adminToken?: string;
+  /** More routes on the first host's admin listener: the dashboard page for the whole lab (`kmslab up`). */
+  adminPage?: AdminPage;
   logger?: Logger;
+}
+
+/** One attempt of a simulated client, as the lab's recent-attempts view shows it. */
+export interface LabAttempt {
+  /** Lab time. */
+  time: string;
+  client: string;
+  product: string;
+  /** The host that answered (`kms1.lab.test:1688`), or null when none was reached. */
+  host: string | null;
+  licensed: boolean;
+  /** The error code a Windows client would show (0xC004F038, 0x8007232A…), or null when licensed. */
+  errorCode: string | null;
+  count: number | null;
 }
 
 /** A running `kmslab up`: its DNS, hosts, clients and clock. */
@@ -33,9 +53,19 @@ export interface TrainingLab extends AsyncDisposable {
   dnsPort: number;
   hosts: KmsHost[];
   clients: ClientState[];
-  clock: Clock;
+  /** Pause, speed and jumps from the dashboard. */
+  clock: LabClock;
+  /** The DNS admin listener's URL and token, when there is one. */
+  dnsAdmin: { url: string; token: string | null; generated: boolean } | null;
+  /** The simulated clients' last attempts, newest first (at most 200). */
+  attempts(): LabAttempt[];
+  /** How many simulated clients are in each license state now. */
+  fleet(): Record<LicenseStatus, number>;
   close(): Promise<void>;
 }
+
+/** Attempts kept for the recent-attempts view. */
+const ATTEMPTS_KEPT = 200;
 
 /** Products the simulated fleet runs: mostly client OS, some servers (thresholds 25 and 5). */
 const FLEET = ['windows-10-enterprise', 'windows-10-pro', 'windows-7-enterprise', 'windows-10-enterprise', 'windows-server-2016-standard'];
@@ -50,7 +80,7 @@ const FLEET = ['windows-10-enterprise', 'windows-10-pro', 'windows-7-enterprise'
 export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<TrainingLab> {
   const zoneName = o.zone ?? 'lab.test';
   const hostCount = o.hosts ?? 1;
-  const clock = o.timeScale && o.timeScale !== 1 ? new ScaledClock(o.timeScale) : { now: () => Date.now() };
+  const clock = new LabClock(o.timeScale ?? 1);
   const keys = Array.from({ length: hostCount }, (_, i) => `kms${i + 1}:hmac-sha256:${generateTsigSecret()}`);
   const zones = new ZoneSet();
   zones.add(defaultZone(zoneName));
@@ -61,6 +91,15 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
   try {
     const dns = await DnsServer.start({ zones, listen: o.listen, port: o.dnsPort ?? 8053, logger: o.logger, keys: keys.map((k, i) => parseKeyPolicy(`${k}:host=kms${i + 1}.${zoneName}`)) });
     closers.push(() => dns.close());
+    let dnsAdmin: TrainingLab['dnsAdmin'] = null;
+    const adminAddress = o.dnsAdmin === undefined ? '127.0.0.1:8054' : o.dnsAdmin;
+    if (adminAddress !== null) {
+      const token = adminTokenFor(adminAddress, o.adminToken);
+      const server = new DnsAdminServer(dns, { token: token?.value });
+      const url = await server.listen(adminAddress);
+      closers.push(() => server.close());
+      dnsAdmin = { url, token: token?.value ?? null, generated: token?.generated ?? false };
+    }
     const hosts: KmsHost[] = [];
     const admin = parseHostPort(o.admin ?? DEFAULT_ADMIN_ADDRESS, { allowPortZero: true, what: 'The admin address' });
     for (let i = 0; i < hostCount; i++) {
@@ -77,9 +116,10 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
         port: (o.kmsPort ?? DEFAULT_KMS_PORT) === 0 ? 0 : (o.kmsPort ?? DEFAULT_KMS_PORT) + i,
         admin: formatHostPort(admin.host, admin.port === 0 ? 0 : admin.port + i),
         publisher, deregisterOnClose: true,
-        // With lab time running faster, a client on real time (a real machine, the CLI) is hours "off":
-        // the 4-hour rule would refuse it, so a time-scaled lab does not check.
-        ...(o.timeScale && o.timeScale !== 1 ? { maxClockSkewMs: Number.POSITIVE_INFINITY } : {}),
+        ...(i === 0 && o.adminPage && { adminPage: o.adminPage }),
+        // Lab time runs faster, pauses and jumps (the dashboard): a client on real time (a real machine, the CLI)
+        // would be hours "off" and the 4-hour rule would refuse it, so a classroom lab does not check.
+        maxClockSkewMs: Number.POSITIVE_INFINITY,
       });
       closers.push(() => host.close());
       hosts.push(host);
@@ -89,6 +129,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
     setMaxListeners(0, stop.signal); // every simulated client waits on it
     const running: Promise<void>[] = [];
     const random = seededRandom(o.seed ?? 1);
+    const attempts: LabAttempt[] = [];
     for (let i = 0; i < (o.clients ?? 0); i++) {
       const state = newClientState();
       // Machines join over the first lab hour, not all in the same millisecond.
@@ -97,16 +138,29 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
       state.nextContactAt = new Date(clock.now() + random() * TIME.DAY_MS / 24).toISOString();
       clients.push(state);
       const productId = FLEET[i % FLEET.length]!;
+      const name = `client${String(i + 1).padStart(3, '0')}.${zoneName}`;
       running.push(runAgent({
-        state, clock, timeScale: o.timeScale,
-        attempt: () => activateOnce({ state, productId, clock, dns: { host: '127.0.0.1', port: dns.port }, domains: [zoneName], random }),
+        state, clock,
+        attempt: () => activateOnce({ state, productId, clock, dns: { host: '127.0.0.1', port: dns.port }, domains: [zoneName], random, fqdn: name }),
+        onAttempt: (outcome) => {
+          attempts.unshift({
+            time: new Date(clock.now()).toISOString(), client: name, product: productId, host: outcome?.host ?? null,
+            licensed: outcome?.response?.licensed ?? false, errorCode: outcome ? outcome.errorCode : 'KMSLAB_INTERNAL', count: outcome?.response?.count ?? null,
+          });
+          if (attempts.length > ATTEMPTS_KEPT) attempts.length = ATTEMPTS_KEPT;
+        },
       }, stop.signal));
     }
     closers.push(async () => {
       stop.abort();
       await Promise.all(running);
     });
-    return { zone: zoneName, dnsPort: dns.port, hosts, clients, clock, close, [Symbol.asyncDispose]: close };
+    const fleet = () => {
+      const counts = Object.fromEntries(LICENSE_STATUS_NAMES.map((n) => [n, 0])) as Record<LicenseStatus, number>;
+      for (const c of clients) counts[c.licenseStatus]++;
+      return counts;
+    };
+    return { zone: zoneName, dnsPort: dns.port, hosts, clients, clock, dnsAdmin, attempts: () => attempts, fleet, close, [Symbol.asyncDispose]: close };
   } catch (err) {
     await close();
     throw err;

@@ -14,6 +14,8 @@ interface UpOptions {
   dataDir: string;
   listen?: string[];
   seed?: number;
+  dnsAdmin: string;
+  dashboard?: boolean;
   logLevel: string;
   logFormat?: 'json' | 'pretty';
 }
@@ -31,21 +33,37 @@ export function upCommand(): Command {
     .option('--data-dir <dir>', "where the hosts keep their counts", '.kmslab/up')
     .option('--listen <addr>', 'address to listen on, repeatable (default: dual-stack ::)', collect)
     .option('--seed <n>', 'seed for client timing and SRV weighting', intOption('--seed', 0, 2 ** 31))
+    .option('--dns-admin <host:port>', 'admin listener of the lab DNS: query log, faults ("off" to disable)', '127.0.0.1:8054')
+    .option('--no-dashboard', "do not serve the lab's dashboard page on the first host's admin listener")
     .option('--log-level <level>', 'log level', 'warn')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: UpOptions) => {
-      const [{ startTrainingLab }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/lab'), import('../logger.js')]);
+      const [{ startTrainingLab }, { createLogger, logReady, serveUntilSignal }, { DashboardPage }] = await Promise.all([import('@kmslab/lab'), import('../logger.js'), import('@kmslab/dashboard')]);
       const logger = createLogger(o.logLevel, o.logFormat);
-      const lab = await startTrainingLab({ ...o, dnsPort: o.dnsPort, kmsPort: o.port, logger });
+      // The page is made once the lab runs (it reads the hosts, the DNS admin listener and the lab clock); the first host serves it.
+      let page: InstanceType<typeof DashboardPage> | null = null;
+      const adminPage = { handle: (...a: Parameters<InstanceType<typeof DashboardPage>['handle']>) => (page ? page.handle(...a) : Promise.resolve(false)) };
+      const lab = await startTrainingLab({ ...o, dnsPort: o.dnsPort, kmsPort: o.port, logger, dnsAdmin: o.dnsAdmin === 'off' ? null : o.dnsAdmin, ...(o.dashboard !== false && { adminPage }) });
+      if (o.dashboard !== false) {
+        page = new DashboardPage({
+          hosts: lab.hosts.map((h) => ({ url: h.adminUrl ?? '', status: () => h.status(), clients: () => h.clients(), requests: () => h.requests() })),
+          dns: lab.dnsAdmin ? { url: lab.dnsAdmin.url, token: lab.dnsAdmin.token ?? undefined } : null,
+          lab: { clock: lab.clock, fleet: () => lab.fleet(), attempts: () => lab.attempts() },
+        });
+        await page.start();
+      }
+      if (lab.dnsAdmin?.generated) printGeneratedToken(lab.dnsAdmin.url, lab.dnsAdmin.token!);
       const first = lab.hosts[0]!;
       for (const h of lab.hosts) if (h.adminTokenGenerated) printGeneratedToken(h.adminUrl!, h.adminToken!);
-      logReady(logger, { dnsPort: lab.dnsPort, zone: lab.zone, hosts: lab.hosts.map((h) => ({ port: h.port, admin: h.adminUrl })), clients: lab.clients.length }, `lab ${lab.zone} up`);
+      logReady(logger, { dnsPort: lab.dnsPort, zone: lab.zone, hosts: lab.hosts.map((h) => ({ port: h.port, admin: h.adminUrl })), clients: lab.clients.length, dnsAdmin: lab.dnsAdmin?.url ?? null, dashboard: page && first.adminUrl ? `${first.adminUrl}/` : null }, `lab ${lab.zone} up`);
       process.stdout.write(
         [
           `kmslab lab "${lab.zone}" is up${o.timeScale !== 1 ? ` (time × ${o.timeScale})` : ''}:`,
           `  DNS       127.0.0.1:${lab.dnsPort} (UDP+TCP)   dig @127.0.0.1 -p ${lab.dnsPort} ${kmsSrvName(lab.zone)} SRV`,
           ...lab.hosts.map((h, i) => `  KMS host  kms${i + 1}.${lab.zone}:${h.port}, admin ${h.adminUrl}   pnpm kmslab host status --admin ${h.adminUrl}`),
           `  Clients   ${lab.clients.length} simulated`,
+          ...(lab.dnsAdmin ? [`  DNS admin ${lab.dnsAdmin.url}   pnpm kmslab dns fault add --admin ${lab.dnsAdmin.url} --name ${kmsSrvName(lab.zone)} --action servfail`] : []),
+          ...(page && first.adminUrl ? [`  Dashboard ${first.adminUrl}/`] : []),
           `  Try       pnpm kmslab client activate --product windows-10-pro --dns 127.0.0.1:${lab.dnsPort} --domain ${lab.zone}`,
           `            pnpm kmslab discover --dns 127.0.0.1:${lab.dnsPort} --domain ${lab.zone}`,
           'Ctrl-C stops the lab.',
@@ -62,6 +80,7 @@ export function upCommand(): Command {
         : null;
       await serveUntilSignal(logger, async () => {
         if (ticker) clearInterval(ticker);
+        page?.close();
         await lab.close();
       });
     });

@@ -2,7 +2,7 @@ import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
 import type { ClientView, HostView, RequestView } from './api.js';
 
-type Column<T> = { key: keyof T & string; label: string; num?: boolean };
+export type Column<T> = { key: keyof T & string; label: string; num?: boolean };
 
 const CLIENT_COLUMNS: Array<Column<ClientView>> = [
   { key: 'cmid', label: 'CMID' },
@@ -31,7 +31,7 @@ const REQUEST_COLUMNS: Array<Column<RequestView>> = [
 const shown = (v: unknown, key: string) => (v === null || v === undefined ? '' : /time|Contact$/.test(key) ? new Date(String(v)).toLocaleString() : String(v));
 
 /** A table sorted by any column (a button in its header) and searched across every cell; at most `pageSize` rows at once. */
-function SortableTable<T extends object>({ id, caption, rows, columns, initial, pageSize = 50 }: { id: string; caption: string; rows: T[]; columns: Array<Column<T>>; initial: keyof T & string; pageSize?: number }) {
+export function SortableTable<T extends object>({ id, caption, rows, columns, initial, pageSize = 50 }: { id: string; caption: string; rows: T[]; columns: Array<Column<T>>; initial: keyof T & string; pageSize?: number }) {
   const [sort, setSort] = useState<{ key: keyof T & string; down: boolean }>({ key: initial, down: true });
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(0);

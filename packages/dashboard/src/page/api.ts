@@ -1,6 +1,11 @@
+import type { LabView as ServerLabView } from '@kmslab/dashboard';
 import type { ClientView, RequestView } from '@kmslab/host';
+import type { LabAttempt } from '@kmslab/lab';
 
-export type { ClientView, RequestView };
+export type { ClientView, LabAttempt, RequestView };
+
+/** The lab as the server sends it, its attempts typed as the lab makes them. */
+export type LabView = Omit<ServerLabView, 'attempts'> & { attempts: LabAttempt[] };
 
 /** What the dashboard server sends (packages/dashboard/src/lab-sources.ts; docs/admin-api.md "Dashboard"). */
 export interface FamilyStats {
@@ -63,12 +68,15 @@ export interface LoggedQuery {
 export interface CountPoint {
   at: number;
   counts: Record<string, Record<string, number>>;
+  labTime?: number;
+  fleet?: Record<string, number>;
 }
 
 export interface LabState {
   time: string;
   hosts: HostView[];
   dns: { url: string; ok: boolean; error?: string; zones?: Zone[]; faults?: Fault[] } | null;
+  lab?: LabView;
   history?: CountPoint[];
   point?: CountPoint;
   queries?: LoggedQuery[];

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { CountPoint, Fault, HostView, LabState, LoggedQuery, Zone } from './api.js';
 import { CountsChart } from './counts-chart.js';
 import { ActivityTables } from './activity-tables.js';
+import { LabPanel } from './lab-panel.js';
 import './style.css';
 
 /** Queries the page shows at most (the server sends batches; the rest scrolls away). */
@@ -35,6 +36,11 @@ function useLab() {
       else if (next.point) setHistory((h) => [...h.slice(-(HISTORY_KEPT - 1)), next.point!]);
       if (next.queries) setQueries(next.queries.slice(-QUERIES_SHOWN).reverse());
     });
+    // A change of the lab clock, pushed at once (the next reading is up to a second away).
+    events.addEventListener('lab', (e) => {
+      const lab = JSON.parse((e as MessageEvent<string>).data) as LabState['lab'];
+      setState((prev) => (prev ? { ...prev, lab } : prev));
+    });
     events.addEventListener('queries', (e) => {
       const batch = JSON.parse((e as MessageEvent<string>).data) as LoggedQuery[];
       setQueries((q) => [...batch.reverse(), ...q].slice(0, QUERIES_SHOWN));
@@ -65,6 +71,7 @@ function App() {
         <h2 id="counts-h">Counts over time</h2>
         <${CountsChart} history=${history} />
       </section>
+      ${state.lab && html`<${LabPanel} lab=${state.lab} history=${history} readOnly=${state.readOnly === true} />`}
       <${ActivityTables} hosts=${state.hosts} />
       ${state.dns && html`<${DnsPanel} dns=${state.dns} queries=${queries} readOnly=${state.readOnly === true} />`}
     </main>
