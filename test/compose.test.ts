@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KMSLAB_IMAGE, REDIS_IMAGE } from '@kmslab/testcontainers';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/chromium.js';
 import { requireDockerAndImage, sh } from './support/docker.js';
 
 const project = `kmslabtest${process.pid}`;
@@ -30,13 +32,18 @@ function agentLines(service: string): AgentLine[] {
 
 /** infra/compose: the training lab as Docker Compose (Debian's docker-compose 1.29), discovery through real container DNS. */
 describe('compose training lab', () => {
-  beforeAll(() => {
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
     requireDockerAndImage();
     if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0) throw new Error('docker-compose not found: apt-get install docker-compose (Debian, 1.29), or any Compose that answers to docker-compose');
     compose('up', '-d', '--no-build');
   }, 300_000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    await browser?.close();
     compose('down', '-v', '--timeout', '5');
   }, 120_000);
 
@@ -53,11 +60,20 @@ describe('compose training lab', () => {
     const status = (await (await fetch(`http://${admin}/status`, { headers: { authorization: `Bearer ${env.KMSLAB_ADMIN_TOKEN}` } })).json()) as { families: { windows: { currentCount: number } }; store: { kind: string } };
     expect(status.store.kind).toBe('redis');
     expect(status.families.windows.currentCount).toBe(3);
+    // The dashboard service: both hosts on one page, through the URL with the token once.
+    page = await browser.newPage();
+    await page.goto(`http://${compose('port', 'dashboard', '9690').trim()}/?token=${env.KMSLAB_ADMIN_TOKEN}`);
+    await page.locator('article[data-host="kms2"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('article[data-host="kms1"] [data-count="windows"]').textContent()).toBe('3');
+    expect(await page.locator('table.zone tbody tr').count()).toBe(2);
   });
 
-  test('with the kms1 container stopped, a client fails over to kms2 (priority 10)', { timeout: 120_000 }, () => {
+  test('with the kms1 container stopped, a client fails over to kms2 (priority 10), and the dashboard shows it', { timeout: 120_000 }, async () => {
     compose('stop', '--timeout', '5', 'kms1');
     const out = compose('exec', '-T', 'client2', 'kmslab', 'client', 'activate', '--product', 'windows-10-enterprise', '--state-dir', '/tmp/probe', '--json');
     expect(JSON.parse(out)).toMatchObject({ discoveredBy: 'dns', host: 'kms2.lab.test:1688', count: 1 });
+    // The dashboard shows kms1 gone and kms2's count rising.
+    await expect.poll(() => page.locator('article.card.down').textContent(), { timeout: 20_000 }).toMatch(/http:\/\/kms1:9688.*Unreachable/);
+    await expect.poll(async () => Number(await page.locator('article[data-host="kms2"] [data-count="windows"]').textContent()), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
   });
 });

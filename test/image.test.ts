@@ -16,7 +16,7 @@ describe('the kmslab image', () => {
     expect(help).toMatch(/^Usage: kmslab up/);
     // Installed from the packed tarballs with npm, as a user would: no workspace sources in it.
     const tree = sh('docker', ['run', '--rm', '--entrypoint', 'sh', KMSLAB_IMAGE, '-c', 'ls /opt/kmslab/node_modules/@kmslab; ls /opt/kmslab/node_modules/@kmslab/cli; test ! -e /app']);
-    expect(tree).toMatch(/^cli\nclient\ncore\ndns\ndns-wire\nhost\nlab\n/);
+    expect(tree).toMatch(/^cli\nclient\ncore\ndashboard\ndns\ndns-wire\nhost\nlab\n/);
     expect(tree).not.toMatch(/\bsrc\b/);
     const over = (size(KMSLAB_IMAGE) - size(NODE_IMAGE)) / 2 ** 20;
     console.log(`image ${KMSLAB_IMAGE}: ${(size(KMSLAB_IMAGE) / 2 ** 20).toFixed(0)} MiB, ${over.toFixed(1)} MiB over ${NODE_IMAGE}`);
