@@ -42,16 +42,33 @@ function sleep(o: AgentOptions, wait: number, signal: AbortSignal): Promise<void
   const paced = isPacedClock(o.clock) ? o.clock : null;
   const realMs = paced ? paced.realDelay(wait) : Math.ceil(wait / (o.timeScale ?? 1));
   return new Promise<void>((resolve) => {
+    const sleepers = sleepersOf(signal);
     const done = () => {
       if (timer) clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      sleepers.delete(done);
       off?.();
       resolve();
     };
     const timer = realMs === null ? null : setTimeout(done, Math.min(Math.ceil(realMs), 2 ** 31 - 1));
     const off = paced?.onChange(done);
-    signal.addEventListener('abort', done, { once: true });
+    sleepers.add(done);
   });
+}
+
+/**
+ * Who sleeps on a signal, woken together when it aborts: one abort listener
+ * per signal, not one per sleeper (an EventTarget checks each new listener
+ * against all it holds, so 100,000 agents of one lab would take minutes).
+ */
+const sleeping = new WeakMap<AbortSignal, Set<() => void>>();
+function sleepersOf(signal: AbortSignal): Set<() => void> {
+  let set = sleeping.get(signal);
+  if (!set) {
+    const sleepers = (set = new Set());
+    sleeping.set(signal, sleepers);
+    signal.addEventListener('abort', () => { for (const wake of [...sleepers]) wake(); }, { once: true });
+  }
+  return set;
 }
 
 /** An attempt that failed before scheduling (a bad setting) must not make the loop spin: retry in the activation interval. */
