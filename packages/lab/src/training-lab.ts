@@ -130,12 +130,14 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
     const running: Promise<void>[] = [];
     const random = seededRandom(o.seed ?? 1);
     const attempts: LabAttempt[] = [];
+    // Machines join over the first lab hour, not all in the same millisecond; a big fleet over longer
+    // (2 lab seconds a machine), so one process is not asked for more first contacts at once than it can make.
+    const joinOverMs = Math.max(TIME.DAY_MS / 24, (o.clients ?? 0) * 2000);
     for (let i = 0; i < (o.clients ?? 0); i++) {
       const state = newClientState();
-      // Machines join over the first lab hour, not all in the same millisecond.
       state.installedAt = new Date(clock.now()).toISOString();
       state.graceUntil = new Date(clock.now() + 30 * TIME.DAY_MS).toISOString();
-      state.nextContactAt = new Date(clock.now() + random() * TIME.DAY_MS / 24).toISOString();
+      state.nextContactAt = new Date(clock.now() + random() * joinOverMs).toISOString();
       clients.push(state);
       const productId = FLEET[i % FLEET.length]!;
       const name = `client${String(i + 1).padStart(3, '0')}.${zoneName}`;
