@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'dashboard', 'cli', 'testcontainers'];
+const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers'];
 const update = process.argv.includes('--update');
 // The command's own script (the package exports no bin path): node_modules/.bin is where pnpm links it.
 const bin = 'node_modules/.bin/api-extractor';

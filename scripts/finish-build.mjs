@@ -12,7 +12,7 @@ for (const src of ASSETS) {
 }
 
 // Every package ships the licence (packages/*/LICENSE is made here, not kept twice in git).
-for (const pkg of ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'dashboard', 'cli', 'testcontainers']) copyFileSync('LICENSE', `packages/${pkg}/LICENSE`);
+for (const pkg of ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers']) copyFileSync('LICENSE', `packages/${pkg}/LICENSE`);
 
 const BIN = 'packages/cli/dist/bin.js';
 chmodSync(BIN, 0o755);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireDockerAndImage } from './support/docker.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'dashboard', 'cli', 'testcontainers'];
+const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers'];
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const onNode22 = (() => {
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
@@ -159,6 +159,22 @@ describe("the README's tour, as written", () => {
     expect(state.hosts[0]!.status.families.windows.currentCount).toBe(1);
     expect(state.dns.zones[0]!.srv.map((r) => r.target)).toEqual(['kms1.lab.test']);
     await stopAll();
+  });
+
+  test('the in-process fixture: the README\'s TypeScript example runs as written (tsx, from the repository root)', () => {
+    const code = /```ts\n(import \{ startLab \} from '@kmslab\/testing';[\s\S]*?)```/.exec(README)?.[1];
+    expect(code, 'README.md no longer holds the @kmslab/testing example').toBeDefined();
+    const file = `${ROOT}/scratch/readme-fixture.mts`;
+    mkdirSync(`${ROOT}/scratch`, { recursive: true });
+    writeFileSync(file, code!);
+    try {
+      const r = spawnSync(process.execPath, [`${ROOT}/node_modules/tsx/dist/cli.mjs`, file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/host: '127\.0\.0\.1', port: \d+/);
+      expect(r.stdout).toMatch(/count: 1,[\s\S]*discoveredBy: 'dns'/);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 
   test('the lab: the walkthrough narrated, the Redis outage live, a scenario file with a report, the fleet model', () => {

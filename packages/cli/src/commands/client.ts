@@ -59,21 +59,13 @@ async function prepare(o: ActivateFlags) {
   return { state, product, attempt };
 }
 
-function resultOf(outcome: ActivationOutcome, product: { id: string; threshold: number }, cmid: string) {
-  const r = outcome.response;
-  return {
-    licensed: r?.licensed ?? Boolean(outcome.mak), count: r?.count ?? null, activatedBy: outcome.mak ? 'mak' : r ? 'kms' : null, makRemaining: outcome.mak?.remaining ?? null, threshold: r?.threshold ?? product.threshold, errorCode: outcome.errorCode,
-    message: outcome.message, host: outcome.host, discoveredBy: outcome.discoveredBy, product: product.id, cmid, tried: outcome.tried,
-  };
-}
-
 function activateCommand(): Command {
   return discoveryOptions(new Command('activate').description('activate now, like slmgr /ato: manual host, else cached host, else _vlmcs._tcp SRV lookup'))
     .option('--renew', 'send a renewal')
     .action(async (o: ActivateFlags) => {
-      const { saveClientState } = await lib();
+      const { saveClientState, activationResult } = await lib();
       const { state, product, attempt } = await prepare(o);
-      const result = resultOf(await attempt(o.renew), product, state.cmid);
+      const result = activationResult(await attempt(o.renew), product, state.cmid);
       saveClientState(o.stateDir, state);
       if (o.json) printJson(result);
       else if (result.licensed) process.stdout.write(`${product.id}: licensed by ${result.host} (${result.discoveredBy}), count ${result.count}\n`);
@@ -85,7 +77,7 @@ function activateCommand(): Command {
 function runCommand(): Command {
   return discoveryOptions(new Command('run').description('run as a KMS client does: retry every activation interval, renew every renewal interval, until stopped'))
     .action(async (o: ActivateFlags) => {
-      const { runAgent, saveClientState } = await lib();
+      const { runAgent, saveClientState, activationResult } = await lib();
       const { state, product, attempt } = await prepare(o);
       const stop = new AbortController();
       process.once('SIGTERM', () => stop.abort());
@@ -95,7 +87,7 @@ function runCommand(): Command {
         attempt: () => attempt(state.licenseStatus === 'licensed'),
         onAttempt: (outcome) => {
           saveClientState(o.stateDir, state);
-          const line = outcome ? resultOf(outcome, product, state.cmid) : { licensed: false, errorCode: 'error' };
+          const line = outcome ? activationResult(outcome, product, state.cmid) : { licensed: false, errorCode: 'error' };
           process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), status: state.licenseStatus, nextContact: state.nextContactAt, ...line })}\n`);
         },
       }, stop.signal);

@@ -1,0 +1,65 @@
+/**
+ * pnpm bench:fixtures — what a test pays for a lab, measured in one run:
+ * start, first activation and stop of the in-process lab (@kmslab/testing,
+ * two hosts) and of the container lab (@kmslab/testcontainers startKmsLab,
+ * two hosts and Redis), beside a plain Redis testcontainer started and
+ * stopped the same way. Medians of --runs N (default 20 in process, 3 in
+ * containers). Issue "Test fixtures": in process ready ≤ 100 ms, stopped
+ * ≤ 50 ms; containers ready ≤ 3 s, stopped ≤ 1 s, activate ≤ 0.5 s.
+ */
+import { parseArgs } from 'node:util';
+import { GenericContainer, Wait } from 'testcontainers';
+import { startLab } from '@kmslab/testing';
+import { REDIS_IMAGE, startKmsLab } from '@kmslab/testcontainers';
+import { printTable, stamp, writeResults, type Row } from './report.js';
+
+const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { runs: { type: 'string', default: '20' }, 'container-runs': { type: 'string', default: '3' } } });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
+  const t = performance.now();
+  const v = await f();
+  return [v, performance.now() - t];
+};
+
+type Phases = { start: number[]; activate: number[]; stop: number[] };
+const phases = (): Phases => ({ start: [], activate: [], stop: [] });
+
+const inProcess = phases();
+await (await startLab()).stop(); // modules loaded, JIT warm: what a test file after the first pays
+for (let i = 0; i < Number(values.runs); i++) {
+  const [lab, start] = await timed(() => startLab({ hosts: [{ name: 'kms1' }, { name: 'kms2', priority: 10 }] }));
+  const [, activate] = await timed(() => lab.activate({ product: 'windows-10-pro' }));
+  const [, stop] = await timed(() => lab.stop());
+  inProcess.start.push(start);
+  inProcess.activate.push(activate);
+  inProcess.stop.push(stop);
+}
+
+const containers = phases();
+const redis = phases();
+for (let i = 0; i < Number(values['container-runs']); i++) {
+  const [lab, start] = await timed(() => startKmsLab({ hosts: [{ name: 'kms1' }, { name: 'kms2', priority: 10 }], redis: true }));
+  const client = await lab.startClient();
+  const [, activate] = await timed(() => client.activate('windows-10-pro'));
+  await client.stop();
+  const [, stop] = await timed(() => lab.stop());
+  containers.start.push(start);
+  containers.activate.push(activate);
+  containers.stop.push(stop);
+  const [r, rStart] = await timed(() => new GenericContainer(REDIS_IMAGE).withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start());
+  const [, rStop] = await timed(() => r.stop());
+  redis.start.push(rStart);
+  redis.stop.push(rStop);
+}
+
+const ms = (xs: number[]) => +median(xs).toFixed(1);
+const rows: Row[] = [
+  { measure: 'fixtures: in-process lab ready ms (2 hosts)', kmslab: ms(inProcess.start), anchor: ms(redis.start), anchorName: 'Redis testcontainer start', ratio: median(inProcess.start) / median(redis.start), target: '≤ 100 ms' },
+  { measure: 'fixtures: in-process lab first activation ms', kmslab: ms(inProcess.activate), anchor: Number.NaN, anchorName: '—', ratio: Number.NaN, target: '(context)' },
+  { measure: 'fixtures: in-process lab stopped ms', kmslab: ms(inProcess.stop), anchor: ms(redis.stop), anchorName: 'Redis testcontainer stop', ratio: median(inProcess.stop) / median(redis.stop), target: '≤ 50 ms' },
+  { measure: 'fixtures: container lab ready ms (2 hosts + Redis)', kmslab: ms(containers.start), anchor: ms(redis.start), anchorName: 'Redis testcontainer start', ratio: median(containers.start) / median(redis.start), target: '≤ 3,000 ms' },
+  { measure: 'fixtures: container lab client.activate() ms', kmslab: ms(containers.activate), anchor: Number.NaN, anchorName: '—', ratio: Number.NaN, target: '≤ 500 ms' },
+  { measure: 'fixtures: container lab stopped ms', kmslab: ms(containers.stop), anchor: ms(redis.stop), anchorName: 'Redis testcontainer stop', ratio: median(containers.stop) / median(redis.stop), target: '≤ 1,000 ms' },
+];
+printTable(rows);
+writeResults(`fixtures-${stamp()}`, { node: process.version, inProcess, containers, redis, rows });

@@ -1,0 +1,84 @@
+import type { TsigKey } from '@kmslab/dns-wire';
+import { DnsPublisher, KmsHost, MemoryStore, RedisStore, type ActivationStore, type HostStatus } from '@kmslab/host';
+import type { LabTime } from './lab-time.js';
+
+/** A host of the lab: its name and SRV priority/weight, and what it may activate. */
+export interface LabHostOptions {
+  name: string;
+  priority?: number;
+  weight?: number;
+  keyGroup?: string;
+  licensePacks?: string[];
+}
+
+/**
+ * One KMS host of the lab, in this process on a loopback port it keeps
+ * across `stop()` and `start()` (clients cache it, as they cache a real
+ * host), publishing itself in the lab DNS by signed dynamic update.
+ */
+export class LabHost {
+  readonly name: string;
+  readonly fqdn: string;
+  #host: KmsHost | null = null;
+  #port = 0;
+  #adminUrl: string | null = null;
+  #memory: MemoryStore | null = null;
+
+  constructor(
+    readonly options: LabHostOptions,
+    private readonly lab: { zone: string; dnsPort: number; key: TsigKey; time: LabTime; redisUrl: string | null },
+  ) {
+    this.name = options.name;
+    this.fqdn = `${options.name}.${lab.zone}`;
+  }
+
+  /** Where its KMS listener is. */
+  get address(): { host: string; port: number } {
+    return { host: '127.0.0.1', port: this.#port };
+  }
+
+  get adminUrl(): string | null {
+    return this.#adminUrl;
+  }
+
+  get running(): boolean {
+    return this.#host !== null;
+  }
+
+  /** The running KmsHost (null while stopped). */
+  get host(): KmsHost | null {
+    return this.#host;
+  }
+
+  async start(): Promise<void> {
+    if (this.#host) return;
+    const { zone, dnsPort, key, time, redisUrl } = this.lab;
+    const store: ActivationStore = redisUrl ? await RedisStore.open({ url: redisUrl, hostId: this.name }) : (this.#memory ??= await MemoryStore.open());
+    const publisher = new DnsPublisher({
+      dns: { host: '127.0.0.1', port: dnsPort }, key, fqdn: this.fqdn, addresses: ['127.0.0.1'],
+      domains: [{ domain: zone, priority: this.options.priority ?? 0, weight: this.options.weight ?? 0 }],
+      // TSIG signatures carry wall-clock time, which the DNS server checks: real time, even on a virtual lab clock.
+      clock: { now: () => Date.now() },
+    });
+    this.#host = await KmsHost.start({
+      hostId: this.name, store, clock: time, listen: ['127.0.0.1'], port: this.#port, admin: '127.0.0.1:0',
+      keyGroup: this.options.keyGroup, licensePacks: this.options.licensePacks, publisher,
+      // Nothing is in flight between a test's requests; a stop need not wait for anything else.
+      drainTimeoutMs: 1000,
+    });
+    this.#port = this.#host.port;
+    this.#adminUrl = this.#host.adminUrl;
+  }
+
+  /** Stops listening; its SRV record stays, as a real host's does when it goes down (clients fail over). */
+  async stop(): Promise<void> {
+    const host = this.#host;
+    this.#host = null;
+    await host?.close();
+  }
+
+  status(): Promise<HostStatus> {
+    if (!this.#host) throw new Error(`host ${this.name} is stopped`);
+    return this.#host.status();
+  }
+}

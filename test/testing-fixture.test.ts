@@ -1,0 +1,100 @@
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { describe, expect, test } from 'vitest';
+import { startLab, labEnvironment, type Lab } from '@kmslab/testing';
+import { dig } from './support/dns-tools.js';
+import { redisForTest } from './support/redis-server.js';
+import { runCli } from './support/cli.js';
+
+/** Every port the lab listened on: DNS (UDP and TCP), each host's KMS and admin ports. */
+function portsOf(lab: Lab): Array<{ port: number; udp?: boolean }> {
+  return [{ port: lab.dns.port }, { port: lab.dns.port, udp: true }, ...lab.hosts.flatMap((h) => [{ port: h.address.port }, { port: Number(new URL(h.adminUrl!).port) }])];
+}
+
+/** True when nothing listens there any more: we can bind it ourselves. */
+async function free({ port, udp }: { port: number; udp?: boolean }): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (udp) {
+      const s = createSocket('udp4');
+      s.once('error', () => resolve(false));
+      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+      return;
+    }
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+describe('@kmslab/testing: a lab inside the test process', () => {
+  test('two hosts publish themselves: dig finds both SRV records by priority; a client finds kms1, the count is /status; with kms1 stopped it fails over to kms2', async () => {
+    await using lab = await startLab({ zone: 'lab.test', hosts: [{ name: 'kms1', priority: 0 }, { name: 'kms2', priority: 10 }] });
+    const srv = await dig('dig', lab.dns.host, lab.dns.port, ['_vlmcs._tcp.lab.test', 'SRV', '+short']);
+    expect(srv.raw.trim().split('\n').sort()).toEqual([`0 0 ${lab.hosts[0]!.address.port} kms1.lab.test.`, `10 0 ${lab.hosts[1]!.address.port} kms2.lab.test.`]);
+    const first = await lab.activate({ product: 'windows-server-2016-standard' });
+    expect(first).toMatchObject({ licensed: false, count: 1, errorCode: '0xC004F038', host: `kms1.lab.test:${lab.hosts[0]!.address.port}`, discoveredBy: 'dns' });
+    expect((await lab.hosts[0]!.status()).families.windows!.currentCount).toBe(1);
+    await lab.hosts[0]!.stop();
+    const moved = await lab.activate({ product: 'windows-server-2016-standard', cmid: first.cmid });
+    expect(moved).toMatchObject({ count: 1, host: `kms2.lab.test:${lab.hosts[1]!.address.port}` });
+    await lab.hosts[0]!.start();
+    expect((await lab.hosts[0]!.status()).families.windows!.currentCount).toBe(1);
+  });
+
+  test('lab.activate resolves to the object kmslab client activate --json prints, field for field', async () => {
+    await using lab = await startLab();
+    const fixture = await lab.activate({ product: 'windows-10-pro' });
+    const cli = JSON.parse((await runCli(['client', 'activate', '--product', 'windows-10-pro', '--dns', `${lab.dns.host}:${lab.dns.port}`, '--domain', lab.zone, '--state-dir', `${process.env.TMPDIR ?? '/tmp'}/kmslab-fixture-${process.pid}`, '--json'])).stdout) as Record<string, unknown>;
+    expect(Object.keys(fixture).sort()).toEqual(Object.keys(cli).sort());
+    expect(cli).toMatchObject({ count: 2, discoveredBy: 'dns', errorCode: '0xC004F038' });
+  });
+
+  test('on the virtual clock: a renewal after 7 days keeps the count; 31 days of silence and the client is no longer counted', async () => {
+    await using lab = await startLab();
+    const machines = [];
+    for (let i = 0; i < 5; i++) machines.push(await lab.activate({ product: 'windows-server-2016-standard' }));
+    expect(machines.at(-1)).toMatchObject({ licensed: true, count: 5 });
+    lab.clock.advance('7d');
+    expect(await lab.activate({ product: 'windows-server-2016-standard', cmid: machines[0]!.cmid, renew: true })).toMatchObject({ licensed: true, count: 5 });
+    lab.clock.advance('31d');
+    // Only the machine that asks now is in the 30-day window.
+    expect(await lab.activate({ product: 'windows-server-2016-standard', cmid: machines[1]!.cmid, renew: true })).toMatchObject({ licensed: false, count: 1 });
+    expect(() => lab.clock.advance('-1d')).toThrow(/forward/);
+  });
+
+  test('the DNS harness is there: a SERVFAIL fault makes discovery fail with 0x8007232A and the query log shows the query', async () => {
+    await using lab = await startLab();
+    lab.dnsServer.faults.add((await import('@kmslab/dns')).parseFaultRule('_vlmcs._tcp.lab.test/SRV=servfail', Date.now()));
+    expect(await lab.activate({ product: 'windows-10-pro' })).toMatchObject({ licensed: false, errorCode: '0x8007232A' });
+    expect(lab.dnsServer.queryLog!.find({ name: '_vlmcs._tcp.lab.test' }).at(-1)).toMatchObject({ rcode: 'SERVFAIL', fault: { action: 'servfail' } });
+  });
+
+  test('every port is released after dispose, a failing test still disposes, and two labs in one process do not collide', async () => {
+    let ports: Array<{ port: number; udp?: boolean }> = [];
+    await expect(
+      (async () => {
+        await using lab = await startLab({ hosts: [{ name: 'kms1' }, { name: 'kms2' }] });
+        await using other = await startLab({ hosts: [{ name: 'kms1' }] });
+        ports = [...portsOf(lab), ...portsOf(other)];
+        expect(new Set(ports.map((p) => `${p.udp ? 'u' : 't'}${p.port}`)).size).toBe(ports.length);
+        expect((await lab.activate({ product: 'windows-10-pro' })).count).toBe(1);
+        expect((await other.activate({ product: 'windows-10-pro' })).count).toBe(1);
+        throw new Error('the test failed');
+      })(),
+    ).rejects.toThrow('the test failed');
+    expect(ports).toHaveLength(6 + 4);
+    for (const p of ports) expect(await free(p), `${p.udp ? 'UDP' : 'TCP'} ${p.port}`).toBe(true);
+  });
+
+  test('a Redis store: the hosts count in a real redis-server; the environment for a program under test names the DNS, the zone and the hosts', async () => {
+    await using redis = await redisForTest();
+    await using lab = await startLab({ store: { redisUrl: redis.url }, hosts: [{ name: `kms-fixture-${process.pid}` }] });
+    expect(await lab.activate({ product: 'windows-10-pro' })).toMatchObject({ count: 1 });
+    expect((await lab.hosts[0]!.status()).store).toMatchObject({ kind: 'redis', healthy: true });
+    const env = labEnvironment(lab);
+    expect(env).toEqual({ KMSLAB_DNS: `127.0.0.1:${lab.dns.port}`, KMSLAB_DOMAIN: 'lab.test', KMSLAB_HOSTS: `kms-fixture-${process.pid}=127.0.0.1:${lab.hosts[0]!.address.port}`, KMSLAB_ADMIN_URLS: lab.hosts[0]!.adminUrl });
+    // A program that is not Node: dig, told only the environment.
+    const [server, port] = env.KMSLAB_DNS!.split(':');
+    expect((await dig('dig', server!, Number(port), [`_vlmcs._tcp.${env.KMSLAB_DOMAIN}`, 'SRV', '+short'])).raw).toMatch(new RegExp(`0 0 ${lab.hosts[0]!.address.port} kms-fixture`));
+  });
+});
