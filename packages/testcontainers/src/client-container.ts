@@ -25,8 +25,9 @@ export class KmsLabClientContainer extends GenericContainer {
   ) {
     super(image);
     // An idle machine, no kmslab server in it: the image's HEALTHCHECK (a host or a DNS server) does not
-    // apply, and testcontainers 12 would wait for it by default.
-    this.withEntrypoint(['sleep']).withCommand(['infinity']).withWaitStrategy(Wait.forListeningPorts());
+    // apply, and testcontainers 12 would wait for it by default. A shell that leaves on SIGTERM (a bare
+    // `sleep` as PID 1 ignores it, so every stop waited for Docker's kill).
+    this.withEntrypoint(['sh', '-c', 'trap "exit 0" TERM; sleep infinity & wait']).withCommand([]).withWaitStrategy(Wait.forListeningPorts());
   }
 
   override async start(): Promise<StartedKmsLabClientContainer> {

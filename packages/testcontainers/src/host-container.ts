@@ -71,7 +71,8 @@ export class KmsLabHostContainer extends GenericContainer {
   override async start(): Promise<StartedKmsLabHostContainer> {
     this.withCommand(['host', 'start', '--listen', '0.0.0.0', '--port', '1688', '--admin', '0.0.0.0:9688', '--log-format', 'json', ...this.#args]);
     this.withEnvironment({ KMSLAB_ADMIN_TOKEN: this.#adminToken });
-    this.withWaitStrategy(Wait.forHttp('/healthz', 9688).withHeaders({ Authorization: `Bearer ${this.#adminToken}` }).forStatusCode(200));
+    // Asked every 100 ms (testcontainers' default read timeout, 1 s, is also its polling interval: up to a second lost per host).
+    this.withWaitStrategy(Wait.forHttp('/healthz', 9688).withHeaders({ Authorization: `Bearer ${this.#adminToken}` }).forStatusCode(200).withReadTimeout(100));
     return new StartedKmsLabHostContainer(await super.start(), this.#adminToken);
   }
 }
