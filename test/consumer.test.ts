@@ -44,7 +44,7 @@ describe('kmslab as users install it (packed tarballs, a fresh npm project)', ()
       name: 'kmslab-consumer', private: true, type: 'module',
       // Each package's own @kmslab dependencies resolve to these tarballs too (nothing is published).
       dependencies: { ...kmslab, testcontainers: onNode22 ? '^12.0.0' : '^11.14.0' },
-      devDependencies: { '@types/node': '^20.19.0', vitest: '^4.1.0' },
+      devDependencies: { '@types/node': '^20.19.0', vitest: '^4.1.0', jest: '^30.0.0' },
       overrides: kmslab,
     }, null, 2));
     const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, encoding: 'utf8', timeout: 240_000 });
@@ -95,6 +95,15 @@ describe('kmslab as users install it (packed tarballs, a fresh npm project)', ()
     const r = spawnSync(process.execPath, [TSC, '--noEmit', '-p', config, ...(options === null ? ['--types', 'node'] : [])], { cwd: project, encoding: 'utf8' });
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
   });
+
+  test('@kmslab/testing under vitest (globalSetup with vitestGlobalSetup, inject, a lab per test) and under jest (jestGlobalSetup/Teardown, ESM): the lab found through KMSLAB_DNS', () => {
+    const vitest = spawnSync(join(project, 'node_modules', '.bin', 'vitest'), ['run', '--config', 'fixture.vitest.config.mjs'], { cwd: project, encoding: 'utf8', timeout: 120_000, env: { ...process.env, CI: 'true' } });
+    expect(vitest.status, `${vitest.stdout}${vitest.stderr}`.slice(-3000)).toBe(0);
+    expect(vitest.stdout).toMatch(/2 passed/);
+    const jest = spawnSync(process.execPath, ['--experimental-vm-modules', join(project, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci'], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+    expect(jest.status, `${jest.stdout}${jest.stderr}`.slice(-3000)).toBe(0);
+    expect(jest.stderr).toMatch(/Tests:\s+1 passed/);
+  }, 240_000);
 
   test(`a vitest test in that project starts a lab with @kmslab/testcontainers on the real Docker engine (testcontainers ${onNode22 ? 12 : 11}), resolves _vlmcs._tcp and activates a client in a container`, () => {
     requireDockerAndImage();

@@ -2,10 +2,30 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KmsConnection } from '@kmslab/core';
 import { startKmsLab, type KmsLab } from '@kmslab/testcontainers';
+import { startLab } from '@kmslab/testing';
 import { requireDockerAndImage } from './support/docker.js';
 
 const WIN7 = 'windows-7-professional';
 const SERVER = 'windows-server-2008-r2-enterprise';
+
+/** The documented example's requests against one host: [count, licensed] after each (kms-reference.md "Counting"). */
+async function walkthrough(kms: { host: string; port: number }): Promise<Array<[number, boolean]>> {
+  const conn = await KmsConnection.connect(kms);
+  const activate = async (productId: string, cmid = randomUUID()): Promise<[number, boolean]> => {
+    const r = await conn.activate({ cmid, productId, fqdn: `${cmid.slice(0, 8)}.lab.test`, clientTime: Date.now(), kind: 'activation', licenseStatus: 'initial-grace' });
+    return [r.count, r.licensed];
+  };
+  try {
+    const counts = [await activate(WIN7), await activate(WIN7)];
+    const server = randomUUID();
+    counts.push(await activate(SERVER, server));
+    for (let i = 0; i < 10; i++) counts.push(await activate(WIN7));
+    counts.push(await activate(SERVER, server));
+    return counts;
+  } finally {
+    conn.close();
+  }
+}
 
 /** Real containers (testcontainers): DNS, Redis, two hosts publishing themselves, client machines on the lab network. */
 describe('@kmslab/testcontainers', () => {
@@ -34,22 +54,12 @@ describe('@kmslab/testcontainers', () => {
     expect(status.store).toMatchObject({ kind: 'redis', healthy: true });
   });
 
-  test('the reference walkthrough through the host container: 2, 3, 13, the server licensed at its next contact', { timeout: 60_000 }, async () => {
-    const conn = await KmsConnection.connect(lab.hosts[0]!.kms);
-    const activate = (productId: string, cmid = randomUUID()) =>
-      conn.activate({ cmid, productId, fqdn: `${cmid.slice(0, 8)}.lab.test`, clientTime: Date.now(), kind: 'activation', licenseStatus: 'initial-grace' });
-    try {
-      await activate(WIN7);
-      expect(await activate(WIN7)).toMatchObject({ count: 2, licensed: false });
-      const server = randomUUID();
-      expect(await activate(SERVER, server)).toMatchObject({ count: 3, licensed: false });
-      let last;
-      for (let i = 0; i < 10; i++) last = await activate(WIN7);
-      expect(last).toMatchObject({ count: 13, licensed: false });
-      expect(await activate(SERVER, server)).toMatchObject({ count: 13, licensed: true });
-    } finally {
-      conn.close();
-    }
+  test('the reference walkthrough through the host container: 2, 3, 13, the server licensed at its next contact — the same counts as the in-process lab of @kmslab/testing', { timeout: 60_000 }, async () => {
+    const inContainer = await walkthrough(lab.hosts[0]!.kms);
+    expect(inContainer.slice(1, 3)).toEqual([[2, false], [3, false]]);
+    expect(inContainer.slice(-2)).toEqual([[13, false], [13, true]]);
+    await using inProcess = await startLab({ hosts: [{ name: 'kms1', keyGroup: 'windows-server-2008-r2-b' }] });
+    expect(await walkthrough(inProcess.hosts[0]!.address)).toEqual(inContainer);
   });
 
   test("the DNS container's test harness: a SERVFAIL fault reaches a client container as 0x8007232A, the query log holds its lookup; cleared, it activates", { timeout: 180_000 }, async () => {

@@ -7,6 +7,8 @@ import { KmsHost, MemoryStore, type HostStatus } from '@kmslab/host';
 import { activateOnce, newClientState, type ActivationOutcome } from '@kmslab/client';
 import { parseScenario, type ScenarioFile } from '@kmslab/lab';
 import { startKmsLab, type KmsLab } from '@kmslab/testcontainers';
+import { startLab, labEnvironment, type Lab } from '@kmslab/testing';
+import { DashboardServer } from '@kmslab/dashboard';
 
 export async function useEverything(): Promise<void> {
   const products: Product[] = Catalog.load().products();
@@ -23,6 +25,13 @@ export async function useEverything(): Promise<void> {
   const outcome: ActivationOutcome = await activateOnce({ state: newClientState(), productId: 'windows-10-pro', clock: { now: () => Date.now() }, dns: { host: '127.0.0.1', port: dns.port }, domains: ['lab.test'], random: Math.random });
   const scenario: ScenarioFile = parseScenario('name: x\nhosts:\n  - name: a\n', 'x.yaml');
   const lab: KmsLab | null = process.env.DOCKER ? await startKmsLab({ zone: 'lab.test' }) : null;
+  const inProcess: Lab = await startLab({ hosts: [{ name: 'kms1' }, { name: 'kms2', priority: 10 }], clock: 'virtual' });
+  inProcess.clock.advance('7d');
+  const env: Record<string, string> = labEnvironment(inProcess);
+  const page = await DashboardServer.start({ hosts: inProcess.hosts.map((h) => ({ url: h.adminUrl ?? '' })), listen: '127.0.0.1:0' });
+  await page.close();
+  await inProcess.stop();
+  console.log(env.KMSLAB_DNS);
   await host.close();
   await dns.close();
   await lab?.stop();

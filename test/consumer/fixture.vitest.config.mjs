@@ -1,0 +1,1 @@
+export default { test: { include: ['fixture.test.mjs'], globalSetup: ['./kmslab-setup.mjs'] } };

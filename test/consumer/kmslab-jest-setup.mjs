@@ -1,0 +1,3 @@
+import { jestGlobalSetup } from '@kmslab/testing';
+
+export default jestGlobalSetup({ hosts: [{ name: 'kms1' }] });

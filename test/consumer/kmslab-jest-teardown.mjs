@@ -1,0 +1,3 @@
+import { jestGlobalTeardown } from '@kmslab/testing';
+
+export default jestGlobalTeardown();
