@@ -194,6 +194,8 @@ describe('the dashboard behind a token, and read-only', () => {
     const { page } = await open(`${base}/`);
     await page.locator('#dns-h').waitFor();
     expect(await page.locator('form.add-fault').count()).toBe(0);
+    // Paths that are not the page's files are a 404, however they are spelled.
+    for (const path of ['/assets/nothing.js', '/assets/%2e%2e/%2e%2e/package.json', '/assets/../../../etc/passwd', '/index.html%00.js']) expect((await fetch(`${base}${path}`)).status, path).toBe(404);
   });
 
   test('a dashboard reachable beyond loopback makes up a token and prints the URL that carries it, once, on stderr and not in the log', async () => {

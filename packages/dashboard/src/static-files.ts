@@ -29,13 +29,17 @@ export interface PageFile {
   immutable: boolean;
 }
 
-const read = new Map<string, PageFile | null>();
+/** The files found, read and compressed once; only files that exist (a bounded set: the build's output), not every path asked for. */
+const read = new Map<string, PageFile>();
 
-/** A file of the built page, or null (none, or a path that leaves the page's folder); read and compressed once. */
+/** A file of the built page, or null (none, or a path that leaves the page's folder). */
 export async function pageFile(dir: string, path: string): Promise<PageFile | null> {
   const key = `${dir}\0${path}`;
-  if (!read.has(key)) read.set(key, await loadPageFile(dir, path));
-  return read.get(key)!;
+  const known = read.get(key);
+  if (known) return known;
+  const file = await loadPageFile(dir, path);
+  if (file) read.set(key, file);
+  return file;
 }
 
 async function loadPageFile(dir: string, path: string): Promise<PageFile | null> {
