@@ -6,8 +6,8 @@ import { pageDirectory, pageFile } from './static-files.js';
 
 /** What the page shows and who may change things. */
 export interface DashboardPageOptions {
-  /** The hosts: admin listeners (their `/status`) or, in the same process, a function giving the same. */
-  hosts: readonly HostSource[];
+  /** The hosts: admin listeners (their `/status`) or, in the same process, functions giving the same; a function for a list that changes. */
+  hosts: readonly HostSource[] | (() => readonly HostSource[]);
   /** The DNS server's admin listener: its zones, query log and faults. */
   dns?: AdminSource | null | undefined;
   /** A lab in this process (`kmslab up`): its clock (pause, speed, jumps) and its simulated clients. */

@@ -98,7 +98,7 @@ const HISTORY = 1200;
  * counts over time for the chart.
  */
 export class LabSources {
-  readonly #hosts: readonly HostSource[];
+  readonly #hosts: readonly HostSource[] | (() => readonly HostSource[]);
   readonly #dns: AdminSource | null;
   readonly #lab: LabSource | null;
   readonly #catalog = Catalog.load();
@@ -108,7 +108,7 @@ export class LabSources {
   readonly #newest = new Map<string, string>();
   #changes: LabState = this.#state;
 
-  constructor(hosts: readonly HostSource[], dns: AdminSource | null, lab: LabSource | null = null) {
+  constructor(hosts: readonly HostSource[] | (() => readonly HostSource[]), dns: AdminSource | null, lab: LabSource | null = null) {
     this.#hosts = hosts;
     this.#dns = dns;
     this.#lab = lab;
@@ -129,7 +129,8 @@ export class LabSources {
 
   /** Reads every source once (each within 2 s) and records a chart point. */
   async refresh(): Promise<LabState> {
-    const [hosts, dns] = await Promise.all([Promise.all(this.#hosts.map((h) => this.#readHost(h))), this.#dns ? this.#readDns(this.#dns) : null]);
+    const sources = typeof this.#hosts === 'function' ? this.#hosts() : this.#hosts;
+    const [hosts, dns] = await Promise.all([Promise.all(sources.map((h) => this.#readHost(h))), this.#dns ? this.#readDns(this.#dns) : null]);
     const lab = this.labView();
     this.#state = { time: new Date().toISOString(), hosts, dns, ...(lab && { lab }) };
     this.#changes = {

@@ -27,6 +27,8 @@ export interface LabHost {
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): Promise<HostStatus>;
+  /** What the host saw lately (`GET /clients`, `GET /requests`), for the dashboard; null while it is stopped. */
+  activity(): Promise<{ clients: unknown; requests: unknown } | null>;
   /** Live hosts: tells the process the lab time before a client contacts it. */
   syncClock(labNow: number): Promise<void>;
   /** Stops the host for good and removes what it left on disk. */
@@ -75,6 +77,10 @@ export class InProcessHost implements LabHost {
   status(): Promise<HostStatus> {
     if (!this.#running) throw new Error(`host ${this.name} is not running`);
     return this.#running.status();
+  }
+
+  async activity(): Promise<{ clients: unknown; requests: unknown } | null> {
+    return this.#running ? { clients: this.#running.clients(), requests: this.#running.requests() } : null;
   }
 
   async syncClock(): Promise<void> {}
@@ -140,6 +146,13 @@ export class ProcessHost implements LabHost {
   async status(): Promise<HostStatus> {
     if (!this.#proc) throw new Error(`host ${this.name} is not running`);
     return (await fetch(`${this.#proc.adminUrl}/status`)).json() as Promise<HostStatus>;
+  }
+
+  async activity(): Promise<{ clients: unknown; requests: unknown } | null> {
+    if (!this.#proc) return null;
+    const get = async (path: string) => (await fetch(`${this.#proc!.adminUrl}${path}`)).json() as Promise<unknown>;
+    const [clients, requests] = await Promise.all([get('/clients'), get('/requests')]);
+    return { clients, requests };
   }
 
   async close(): Promise<void> {

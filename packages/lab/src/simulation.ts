@@ -55,6 +55,12 @@ export interface SimulationOptions {
    * e.g. [process.execPath, '…/packages/cli/dist/bin.js'].
    */
   live?: { kmslab: readonly string[] };
+  /**
+   * Waits until lab time may reach `at` (ms) before each contact: a run
+   * watched on the dashboard (`lab run --dashboard`) is paced by a LabClock
+   * (speed, pause, jumps). None: contacts follow each other at once.
+   */
+  pace?: (at: number) => Promise<void>;
 }
 
 /**
@@ -267,12 +273,29 @@ export class Simulation implements AsyncDisposable {
         if (at <= until && (!next || at < next.at)) next = { client: c, at };
       }
       if (!next) break;
+      await this.#options.pace?.(next.at);
       this.#sampleStates(next.at - 1);
       this.clock.set(Math.max(this.clock.now(), next.at));
       await this.#contact(next.client);
     }
+    await this.#options.pace?.(until);
     this.#sampleStates(until);
     this.clock.set(Math.max(this.clock.now(), until));
+  }
+
+  /** The hosts started so far (running or not), in order. */
+  get hosts(): readonly LabHost[] {
+    return this.#hosts;
+  }
+
+  /** Each client's license state now, counted (the dashboard's fleet view). */
+  fleet(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const c of this.#clients) {
+      const s = c.state.installedAt ? c.state.licenseStatus : 'not joined';
+      counts[s] = (counts[s] ?? 0) + 1;
+    }
+    return counts;
   }
 
   /**

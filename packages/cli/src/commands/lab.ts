@@ -54,16 +54,31 @@ export function labCommand(): Command {
       .option('--report <file.html>', 'write an HTML report (SVG charts, opens offline) and its JSON summary beside it (.json)')
       .option('--seed <n>', 'seed for SRV weighting and the fleet', intOption('--seed', 0, 2 ** 31))
       .option('--live', 'run hosts and DNS as kmslab processes on loopback with a redis-server of their own (needs redis-server on PATH)')
-      .action(async (name: string, o: ReportOptions & { seed?: number; live?: boolean }) => {
+      .option('--dashboard <host:port>', 'watch the run on the dashboard there, paced by a lab clock (pause, speed, jumps); it stays up after the run until Ctrl-C')
+      .option('--speed <x>', 'with --dashboard: lab time runs this many times faster than real time', numberOption('--speed', 1, 1_000_000), 720)
+      .action(async (name: string, o: ReportOptions & { seed?: number; live?: boolean; dashboard?: string; speed: number }) => {
         const { SCENARIOS, loadScenarioFile, runScenarioFile } = await import('@kmslab/lab');
         const isFile = /\.ya?ml$/i.test(name) || existsSync(name);
         const scenario = SCENARIOS[name];
         if (!scenario && !isFile) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `No scenario "${name}"; kmslab lab list shows them, or give a .yaml file`);
         if (o.live && name === 'fleet') throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'The fleet is a model, not processes: run it without --live');
-        await runAndReport(name.replace(/^.*\//, ''), o, (onProgress) => {
-          const options = { seed: o.seed, live: o.live ? { kmslab: KMSLAB } : undefined, onProgress };
-          return scenario ? scenario.run(options) : runScenarioFile(loadScenarioFile(name), options);
-        });
+        if (o.dashboard && name === 'fleet') throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'The fleet is a model: its report shows it (--report); --dashboard watches scenarios and kmslab up');
+        const watched = o.dashboard ? (await import('./lab-dashboard.js')).runDashboard(o.dashboard, o.speed) : null;
+        try {
+          await runAndReport(name.replace(/^.*\//, ''), o, (onProgress) => {
+            const options = { seed: o.seed, live: o.live ? { kmslab: KMSLAB } : undefined, onProgress, ...(watched && { pace: watched.pace, onSimulation: watched.onSimulation }) };
+            return scenario ? scenario.run(options) : runScenarioFile(loadScenarioFile(name), options);
+          });
+          if (watched) {
+            process.stderr.write('kmslab: the run is over; the dashboard stays up until Ctrl-C\n');
+            await new Promise<void>((resolve) => {
+              process.once('SIGINT', () => resolve());
+              process.once('SIGTERM', () => resolve());
+            });
+          }
+        } finally {
+          await watched?.close();
+        }
       }),
   );
   lab.addCommand(

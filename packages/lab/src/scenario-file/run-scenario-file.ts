@@ -7,7 +7,8 @@ import type { ScenarioFile } from './load-scenario.js';
 
 /** Runs a scenario file on the virtual clock: hosts, clients joining and leaving, events and expectations in time order. */
 export async function runScenarioFile(s: ScenarioFile, options: RunOptions = {}): Promise<ScenarioResult> {
-  await using sim = new Simulation({ seed: options.seed, live: options.live, store: s.store });
+  await using sim = new Simulation({ seed: options.seed, live: options.live, store: s.store, pace: options.pace });
+  options.onSimulation?.(sim);
   const removedSrv: ResourceRecord[] = [];
   if (s.dns) await sim.useDns(s.dns.zone);
   for (const h of s.hosts) await sim.startHost(h);

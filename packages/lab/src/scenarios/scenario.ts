@@ -30,6 +30,10 @@ export interface RunOptions {
   live?: SimulationOptions['live'];
   /** Called with the share of the run done (long runs show a progress bar). */
   onProgress?: (done: number) => void;
+  /** Paces the run (SimulationOptions.pace): `lab run --dashboard`. */
+  pace?: SimulationOptions['pace'];
+  /** Told the simulation before it runs (the dashboard reads its hosts, clients and timeline). */
+  onSimulation?: (sim: Simulation) => void;
 }
 
 /**
@@ -43,7 +47,8 @@ export async function runScenario(
   body: (sim: Simulation, check: CheckFn) => Promise<void>,
   simulation: Omit<SimulationOptions, 'seed' | 'live'> = {},
 ): Promise<ScenarioResult> {
-  await using sim = new Simulation({ ...simulation, seed: options.seed, live: options.live });
+  await using sim = new Simulation({ ...simulation, seed: options.seed, live: options.live, pace: options.pace });
+  options.onSimulation?.(sim);
   const checks: Check[] = [];
   await body(sim, (name, passed, detail) => checks.push({ name, passed, detail }));
   checks.push(await sim.acknowledgedCheck());
