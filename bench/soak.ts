@@ -157,6 +157,8 @@ const growth = (key: string, what: string) => ({ ...drift(key, what), target: '<
 const rows: Row[] = [
   drift('perSecond', 'throughput /s'),
   drift('p99Ms', 'p99 ms'),
+  // Context, not the verdict: the same drift over the machine's own (the CPU anchor's), which a noisy host moves too.
+  { ...drift('p99Ms', 'p99 ms over the CPU anchor\'s drift'), ratio: drift('p99Ms', '').ratio / drift('cpuProbeMs', '').ratio, target: 'context' },
   flat('perSecond', 'throughput /s (±%)'),
   flat('p99Ms', 'p99 ms (±%)'),
   flat('fsyncMs', 'anchor: fsync of the AOF disk, ms (±%)'),
