@@ -1,8 +1,8 @@
-import type { LabView as ServerLabView } from '@kmslab/dashboard';
+import type { CountPoint, LabView as ServerLabView } from '@kmslab/dashboard';
 import type { ClientView, RequestView } from '@kmslab/host';
 import type { LabAttempt } from '@kmslab/lab';
 
-export type { ClientView, LabAttempt, RequestView };
+export type { ClientView, CountPoint, LabAttempt, RequestView };
 
 /** The lab as the server sends it, its attempts typed as the lab makes them. */
 export type LabView = Omit<ServerLabView, 'attempts'> & { attempts: LabAttempt[] };
@@ -63,13 +63,6 @@ export interface LoggedQuery {
   answers: number;
   latencyMs: number;
   fault?: { id: string; action: string } | null;
-}
-
-export interface CountPoint {
-  at: number;
-  counts: Record<string, Record<string, number>>;
-  labTime?: number;
-  fleet?: Record<string, number>;
 }
 
 export interface LabState {
