@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { admitted, changeRefused, listenAdmin, readBody, send, sendError, type SettableClock } from '@kmslab/core';
+import { admitted, changeRefused, listenAdmin, readBody, send, sendError, sendJson, type SettableClock } from '@kmslab/core';
 import type { AdminPage } from './host-options.js';
 
 export interface AdminHandlers {
@@ -55,24 +55,28 @@ export class AdminServer {
     const path = url.pathname;
     if (!admitted(req, res, url, this.#h.token ?? null)) return;
     if (path === '/lab/clock' && this.#h.clockControl) return this.#setClock(req, res, this.#h.clockControl);
-    if (this.#h.page && !['/status', '/clients', '/requests', '/metrics', '/healthz'].includes(path) && (await this.#h.page.handle(req, res, url))) return;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
-    switch (path) {
-      case '/status':
-        return send(res, 200, 'application/json', `${JSON.stringify(await this.#h.status(), null, 2)}\n`);
-      case '/clients':
-        if (this.#h.clients) return send(res, 200, 'application/json', `${JSON.stringify(this.#h.clients(), null, 2)}\n`);
-        break;
-      case '/requests':
-        if (this.#h.requests) return send(res, 200, 'application/json', `${JSON.stringify(this.#h.requests(), null, 2)}\n`);
-        break;
-      case '/metrics':
-        return send(res, 200, this.#h.registry.contentType, await this.#h.registry.metrics());
-      case '/healthz': {
-        const ok = await this.#h.healthy();
-        return send(res, ok ? 200 : 503, 'application/json', `${JSON.stringify({ ok })}\n`);
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    if (get) {
+      switch (path) {
+        case '/status':
+          return sendJson(res, 200, await this.#h.status());
+        case '/clients':
+          if (this.#h.clients) return sendJson(res, 200, this.#h.clients());
+          break;
+        case '/requests':
+          if (this.#h.requests) return sendJson(res, 200, this.#h.requests());
+          break;
+        case '/metrics':
+          return send(res, 200, this.#h.registry.contentType, await this.#h.registry.metrics());
+        case '/healthz': {
+          const ok = await this.#h.healthy();
+          return send(res, ok ? 200 : 503, 'application/json', `${JSON.stringify({ ok })}\n`);
+        }
       }
     }
+    // Then the page's routes (it answers only its own paths), then what nobody serves.
+    if (this.#h.page && (await this.#h.page.handle(req, res, url))) return;
+    if (!get) return send(res, 405, 'text/plain', 'GET only\n');
     return send(res, 404, 'text/plain', 'Try /status, /clients, /requests, /metrics or /healthz\n');
   }
 
