@@ -12,7 +12,7 @@ describe('admin listener', () => {
     await c.activate('windows-8.1-pro');
     await c.activate('office-2010-standard');
     const res = await fetch(`${h.adminUrl}/status`);
-    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const s = (await res.json()) as HostStatus;
     expect(s).toMatchObject({
       hostId: 'adm',
@@ -124,7 +124,7 @@ describe('admin listener beyond loopback needs a token (DEVELOPERS.md "Secure by
     expect(withToken.stdout).toContain('Key Management Service is enabled');
   });
 
-  test('a clock that is not a finite number or is over 100 years away is a 400 with one line; the host keeps answering', async () => {
+  test('a clock that is not a finite number or is over 100 years away is a 400, a body over 1 KiB a 413, a POST to /status a 405, each one line; the host keeps answering', async () => {
     await using dir = tempDir();
     await using host = await startCliHost(['--lab-clock', labStart, '--data-dir', join(dir.path, 'data')]);
     for (const body of ['{"now":1e300}', '{"now":"5"}', '{"now":null}', 'not json', JSON.stringify({ now: Date.now() + 101 * 365.25 * 86_400_000 })]) {
@@ -132,6 +132,11 @@ describe('admin listener beyond loopback needs a token (DEVELOPERS.md "Secure by
       expect(res.status, body).toBe(400);
       expect((await res.text()).trim().split('\n'), body).toHaveLength(1);
     }
+    const oversized = await fetch(`${host.adminUrl}/lab/clock`, { method: 'PUT', body: JSON.stringify({ now: Date.now(), pad: 'x'.repeat(2048) }) });
+    expect(oversized.status).toBe(413);
+    expect(await oversized.text()).toMatch(/^Send \{"now".*at most 1024 bytes\)\n$/);
+    const post = await fetch(`${host.adminUrl}/status`, { method: 'POST', body: '{}' });
+    expect([post.status, await post.text()]).toEqual([405, 'POST is not served here. Try /status, /clients, /requests, /metrics or /healthz\n']);
     expect(await (await fetch(`${host.adminUrl}/lab/clock`)).json()).toEqual({ now: Date.parse(labStart) });
     expect((await fetch(`${host.adminUrl}/status`)).status).toBe(200);
   });

@@ -75,7 +75,7 @@ describe('kmslab up --clients 30 --time-scale 720: the lab on one page (Chromium
   test('the lab clock refuses what it cannot do with a 400 and one line, and a change from another site with a 403', async () => {
     const base = String(up.ready.dashboard).replace(/\/$/, '');
     const post = (body: unknown, headers: Record<string, string> = {}) => fetch(`${base}/api/lab/clock`, { method: 'POST', headers, body: JSON.stringify(body) });
-    for (const body of [{ action: 'jump', days: -1 }, { action: 'speed', speed: 0 }, { action: 'rewind' }, 'pause']) {
+    for (const body of [{ action: 'jump', days: -1 }, { action: 'jump' }, { action: 'speed', speed: 0 }, { action: 'speed', speed: '720' }, { action: 'rewind' }, 'pause']) {
       const r = await post(body);
       expect(r.status).toBe(400);
       expect((await r.text()).trim().split('\n')).toHaveLength(1);

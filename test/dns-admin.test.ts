@@ -54,7 +54,7 @@ describe('the DNS admin listener and its CLI (kmslab dns queries, kmslab dns fau
     expect(after[0]!.serial).toBeGreaterThan(before[0]!.serial);
   });
 
-  test('faults switched on and off at run time through the CLI: add, list (matched/applied), remove, clear; a bad rule is a 400 with one line', async () => {
+  test('faults switched on and off at run time through the CLI: add, list (matched/applied), remove, clear; a bad rule is a 400, a body that is no JSON object a 400, over 16 KiB a 413, each one line', async () => {
     await using dns = await startCliProcess(['dns', 'start', '--data-dir', dataDir(), '--admin', '127.0.0.1:0']);
     const admin = String(dns.ready.admin);
     const added = await runCli(['dns', 'fault', 'add', '--admin', admin, '--name', SRV, '--type', 'SRV', '--action', 'servfail']);
@@ -70,6 +70,13 @@ describe('the DNS admin listener and its CLI (kmslab dns queries, kmslab dns fau
     const bad = await fetch(`${admin}/faults`, { method: 'POST', body: JSON.stringify({ name: SRV, action: 'servfail', every: 0 }) });
     expect(bad.status).toBe(400);
     expect((await bad.text()).trim()).toMatch(/^Fault rule ".*": every "0" must be a whole number of at least 1 \(docs\/dns-faults\.md\)$/);
+    for (const [body, status] of [['[1]', 400], ['not json', 400], [JSON.stringify({ name: SRV, action: 'servfail', pad: 'x'.repeat(17 * 1024) }), 413]] as const) {
+      const refused = await fetch(`${admin}/faults`, { method: 'POST', body });
+      expect(refused.status, body.slice(0, 20)).toBe(status);
+      expect(await refused.text(), body.slice(0, 20)).toMatch(/^Send one rule as a JSON object of at most 16 KiB: [^\n]*\n$/);
+    }
+    expect(await (await fetch(`${admin}/faults`)).json()).toEqual([]);
+    expect((await fetch(`${admin}/faults/1`)).status).toBe(405);
     const byText = await fetch(`${admin}/faults`, { method: 'POST', body: JSON.stringify({ rule: `${SRV}/SRV=refused,count=1` }) });
     expect(byText.status).toBe(201);
     expect((await dig('dig', '127.0.0.1', dns.port, [SRV, 'SRV'])).status).toBe('REFUSED');

@@ -17,5 +17,3 @@ export { TcpConnections, type TcpConnectionLimits } from './net/tcp-connections.
 export { adminTokenFor, bearerMatches, checkAdminToken, generateAdminToken, isLoopbackAddress } from './admin-token.js';
 export { parseDurationMs } from './duration.js';
 export { waitFor } from './wait-for.js';
-export { authorized, listenAdmin, readBody, send, sendError, sendJson } from './http/admin-http.js';
-export { admitted, changeRefused, sameOrigin, sessionCookie } from './http/admin-access.js';

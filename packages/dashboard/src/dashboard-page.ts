@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { changeRefused, readBody, send, sendError, sendJson } from '@kmslab/core';
+import type { ServerResponse } from 'node:http';
+import { methodNotAllowed, openEventStream, sendJson, sendLine, type AdminApp, type AdminReply, type AdminRequest } from '@kmslab/core/admin-app';
 import { authHeaders, LabSources, type AdminSource, type HostSource, type LabSource } from './lab-sources.js';
 import { QueryRelay } from './query-relay.js';
 import { pageDirectory, pageFile } from './static-files.js';
@@ -18,8 +18,30 @@ export interface DashboardPageOptions {
   intervalMs?: number | undefined;
 }
 
-/** Nothing the page sends may be larger. */
-const MAX_BODY = 16 * 1024;
+const CLOCK_USAGE = 'Send {"action": "pause"}, {"action": "resume"}, {"action": "speed", "speed": 720} or {"action": "jump", "days": 7} (speed 0 < N ≤ 1,000,000; days 0 < N ≤ 3650)';
+
+/** What `POST /api/lab/clock` takes, checked before the route runs. */
+const CLOCK_BODY = {
+  type: 'object',
+  required: ['action'],
+  properties: {
+    action: { enum: ['pause', 'resume', 'speed', 'jump'] },
+    speed: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+    days: { type: 'number', exclusiveMinimum: 0, maximum: 3650 },
+  },
+  allOf: [
+    { if: { properties: { action: { const: 'speed' } } }, then: { required: ['speed'] } },
+    { if: { properties: { action: { const: 'jump' } } }, then: { required: ['days'] } },
+  ],
+} as const;
+
+const FAULT_USAGE = 'Send one rule as a JSON object of at most 16 KiB: {"name": "_vlmcs._tcp.lab.test", "type": "SRV", "action": "servfail"}';
+
+interface ClockChange {
+  action: 'pause' | 'resume' | 'speed' | 'jump';
+  speed?: number;
+  days?: number;
+}
 
 /**
  * The page and its API, for any listener to serve (docs/admin-api.md
@@ -55,23 +77,33 @@ export class DashboardPage {
     for (const p of this.#pages) p.end();
   }
 
-  /** Answers a request for the page or its API; false when the path is none of them (the listener answers it). */
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
-    const method = req.method ?? 'GET';
-    if (url.pathname.startsWith('/api/dns/faults')) {
-      await this.#change(req, res, url, method);
-      return true;
-    }
-    if (url.pathname === '/api/lab/clock') {
-      await this.#labClock(req, res, method);
-      return true;
-    }
-    if (method !== 'GET' && method !== 'HEAD') return false;
-    if (url.pathname === '/api/state') sendJson(res, 200, this.#fullState());
-    else if (url.pathname === '/api/events') this.#events(res);
-    else if (url.pathname === '/' || url.pathname.startsWith('/assets/')) await this.#page(req, res, url.pathname);
-    else return false;
-    return true;
+  /** Adds the page and its API to a listener, behind the listener's token and change rules. */
+  routes(app: AdminApp): void {
+    DashboardPage.routes(app, () => this);
+  }
+
+  /**
+   * The same routes for a page made after its listener (`kmslab up` makes it
+   * once the lab runs, and the lab's first host serves it): 503 until then.
+   */
+  static routes(app: AdminApp, current: () => DashboardPage | null): void {
+    type Handler<T> = (page: DashboardPage, req: AdminRequest & T, reply: AdminReply) => unknown;
+    const on = <T = object>(handler: Handler<T>) => async (req: AdminRequest, reply: AdminReply) => {
+      const page = current();
+      return page ? handler(page, req as AdminRequest & T, reply) : sendLine(reply, 503, 'The lab is starting: try again in a moment');
+    };
+    app.get('/api/state', on((p, _req, reply) => sendJson(reply, 200, p.#fullState())));
+    app.get('/api/events', on((p, _req, reply) => p.#events(reply)));
+    app.get('/', on((p, req, reply) => p.#page(req, reply, '/')));
+    app.get('/assets/*', on<{ params: { '*': string } }>((p, req, reply) => p.#page(req, reply, `/assets/${req.params['*']}`)));
+    app.get('/api/lab/clock', on((p, _req, reply) => (p.#o.lab ? sendJson(reply, 200, p.#sources.labView()) : p.#noLab(reply))));
+    app.post('/api/lab/clock', { bodyLimit: 1024, config: { usage: CLOCK_USAGE }, schema: { body: CLOCK_BODY } }, on<{ body: ClockChange }>((p, req, reply) => p.#labClock(req.body, reply)));
+    app.route({ method: ['PUT', 'PATCH', 'DELETE'], url: '/api/lab/clock', handler: methodNotAllowed('GET or POST /api/lab/clock') });
+    app.post('/api/dns/faults', { config: { usage: FAULT_USAGE }, schema: { body: { type: 'object' } } }, on((p, req, reply) => p.#change(reply, 'POST', '/faults', req.body)));
+    app.delete('/api/dns/faults/:id', on<{ params: { id: string } }>((p, req, reply) => p.#change(reply, 'DELETE', `/faults/${encodeURIComponent(req.params.id)}`, undefined)));
+    const faultMethods = methodNotAllowed('POST /api/dns/faults or DELETE /api/dns/faults/ID');
+    app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url: '/api/dns/faults', handler: faultMethods });
+    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH'], url: '/api/dns/faults/:id', handler: faultMethods });
   }
 
   #tick(): void {
@@ -97,12 +129,13 @@ export class DashboardPage {
     return { ...this.#sources.state, history: this.#sources.history, queries: this.#relay?.recent ?? [], readOnly: this.#o.readOnly === true };
   }
 
-  async #page(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (!this.#pageDir) return sendError(res, 503, 'The page is not built: run pnpm build (it bundles packages/dashboard/src/page)');
+  /** The built page's files, each read and gzipped once (static-files.ts): the first load is what the page's size means. */
+  async #page(req: AdminRequest, reply: AdminReply, path: string): Promise<AdminReply> {
+    if (!this.#pageDir) return sendLine(reply, 503, 'The page is not built: run pnpm build (it bundles packages/dashboard/src/page)');
     const file = await pageFile(this.#pageDir, path);
-    if (!file) return sendError(res, 404, 'Try /, /api/state or /api/events');
+    if (!file) return sendLine(reply, 404, 'Try /, /api/state or /api/events');
     const gzip = file.gzipped !== null && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    res.writeHead(200, {
+    return reply.code(200).headers({
       'content-type': file.type,
       vary: 'accept-encoding',
       ...(gzip && { 'content-encoding': 'gzip' }),
@@ -110,67 +143,53 @@ export class DashboardPage {
       // Everything the page needs comes from here: no CDN, fonts or scripts from elsewhere.
       'content-security-policy': "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
       'x-content-type-options': 'nosniff',
-    });
-    res.end(gzip ? file.gzipped : file.body);
+    }).send(gzip ? file.gzipped : file.body);
   }
 
-  #events(res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    this.#event(res, 'state', this.#fullState());
-    this.#pages.add(res);
-    const off = this.#relay?.subscribe((batch) => this.#event(res, 'queries', batch));
-    const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000).unref();
-    res.on('close', () => {
+  #events(reply: AdminReply): void {
+    let off: (() => void) | undefined;
+    const res = openEventStream(reply, () => {
       off?.();
-      clearInterval(beat);
       this.#pages.delete(res);
     });
+    this.#event(res, 'state', this.#fullState());
+    this.#pages.add(res);
+    off = this.#relay?.subscribe((batch) => this.#event(res, 'queries', batch));
+  }
+
+  #noLab(reply: AdminReply): AdminReply {
+    return sendLine(reply, 404, 'This page has no lab clock (kmslab up has one)');
   }
 
   /**
    * `POST /api/lab/clock` with `{"action": "pause" | "resume"}`, `{"action": "speed", "speed": N}` or
-   * `{"action": "jump", "days": N}`: answers with the lab as the page shows it.
+   * `{"action": "jump", "days": N}` (CLOCK_BODY): answers with the lab as the page shows it.
    */
-  async #labClock(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+  #labClock(change: ClockChange, reply: AdminReply): AdminReply {
     const lab = this.#o.lab;
-    if (!lab) return sendError(res, 404, 'This page has no lab clock (kmslab up has one)');
-    if (method === 'GET') return sendJson(res, 200, this.#sources.labView());
-    if (method !== 'POST') return sendError(res, 405, 'GET or POST /api/lab/clock');
-    if (changeRefused(req, res, this.#o.readOnly === true)) return;
-    const body = await readBody(req, 1024);
-    const input = (() => { try { return JSON.parse(body ?? '') as { action?: unknown; speed?: unknown; days?: unknown }; } catch { return null; } })();
-    const usage = 'Send {"action": "pause"}, {"action": "resume"}, {"action": "speed", "speed": 720} or {"action": "jump", "days": 7}';
-    if (!input || typeof input !== 'object') return sendError(res, 400, usage);
-    const number = (v: unknown, max: number) => (typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= max ? v : null);
-    if (input.action === 'pause') lab.clock.pause();
-    else if (input.action === 'resume') lab.clock.resume();
-    else if (input.action === 'speed' && number(input.speed, 1_000_000) !== null) lab.clock.setSpeed(input.speed as number);
-    else if (input.action === 'jump' && number(input.days, 3650) !== null) lab.clock.jump((input.days as number) * 86_400_000);
-    else return sendError(res, 400, `${usage} (speed 0 < N ≤ 1,000,000; days 0 < N ≤ 3650)`);
+    if (!lab) return this.#noLab(reply);
+    if (change.action === 'pause') lab.clock.pause();
+    else if (change.action === 'resume') lab.clock.resume();
+    else if (change.action === 'speed') lab.clock.setSpeed(change.speed!);
+    else lab.clock.jump(change.days! * 86_400_000);
     const view = this.#sources.labView();
     for (const p of this.#pages) this.#event(p, 'lab', view);
-    return sendJson(res, 200, view);
+    return sendJson(reply, 200, view);
   }
 
-  /** Changes go to the DNS admin listener with its token; refused when read-only or sent from another site. */
-  async #change(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
-    const faultId = /^\/api\/dns\/faults\/([^/]+)$/.exec(url.pathname)?.[1];
-    const path = url.pathname === '/api/dns/faults' && method === 'POST' ? '/faults' : faultId !== undefined && method === 'DELETE' ? `/faults/${faultId}` : null;
-    if (path === null) return sendError(res, 405, 'POST /api/dns/faults or DELETE /api/dns/faults/ID');
-    if (changeRefused(req, res, this.#o.readOnly === true)) return;
+  /** Changes go to the DNS admin listener with its token (the listener already refused them when read-only or sent from another site). */
+  async #change(reply: AdminReply, method: 'POST' | 'DELETE', path: string, body: unknown): Promise<AdminReply> {
     const dns = this.#o.dns;
-    if (!dns) return sendError(res, 404, 'This page has no DNS server (kmslab dashboard --dns-admin URL gives it one)');
-    const body = method === 'POST' ? await readBody(req, MAX_BODY) : undefined;
-    if (body === null) return sendError(res, 413, 'A fault rule is at most 16 KiB');
+    if (!dns) return sendLine(reply, 404, 'This page has no DNS server (kmslab dashboard --dns-admin URL gives it one)');
     const upstream = await fetch(`${dns.url}${path}`, {
       method,
       headers: { ...authHeaders(dns), ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body,
+      body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(5000),
     }).catch((err: Error) => err);
-    if (upstream instanceof Error) return sendError(res, 502, `The DNS admin listener ${dns.url} does not answer (${upstream.message})`);
+    if (upstream instanceof Error) return sendLine(reply, 502, `The DNS admin listener ${dns.url} does not answer (${upstream.message})`);
     const text = await upstream.text();
     if (upstream.ok) void this.#sources.refresh().then(() => { for (const p of this.#pages) this.#event(p, 'state', this.#sources.changes); });
-    return send(res, upstream.status, upstream.headers.get('content-type') ?? 'text/plain', text);
+    return reply.code(upstream.status).type(upstream.headers.get('content-type') ?? 'text/plain').header('cache-control', 'no-store').send(text);
   }
 }

@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import { admitted, listenAdmin, sendError, sendJson } from '@kmslab/core';
+import { createAdminApp, listenAdmin, sendJson, type AdminApp } from '@kmslab/core/admin-app';
 import { DashboardPage, type DashboardPageOptions } from './dashboard-page.js';
 
 /** The page's sources and rules, where it listens, and its token. */
@@ -12,28 +11,22 @@ export interface DashboardOptions extends DashboardPageOptions {
 
 /** `kmslab dashboard`: the page on a listener of its own, for hosts and a DNS server in other processes. */
 export class DashboardServer {
-  readonly #server: Server;
+  readonly #app: AdminApp;
   readonly #page: DashboardPage;
   #url = '';
 
   private constructor(o: DashboardOptions) {
     this.#page = new DashboardPage(o);
-    this.#server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://dashboard');
-      if (!admitted(req, res, url, o.token ?? null)) return;
-      if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
-      this.#page
-        .handle(req, res, url)
-        .then((done) => done || sendError(res, 404, 'Try /, /api/state or /api/events'))
-        .catch((err) => (res.headersSent ? res.destroy() : sendError(res, 500, (err as Error).message)));
-    });
+    this.#app = createAdminApp({ token: o.token, readOnly: o.readOnly, notFound: 'Try /, /api/state or /api/events' });
+    this.#app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { ok: true }));
+    this.#page.routes(this.#app);
   }
 
   static async start(options: DashboardOptions): Promise<DashboardServer> {
     const d = new DashboardServer(options);
     await d.#page.start();
     try {
-      d.#url = await listenAdmin(d.#server, options.listen ?? '127.0.0.1:9690', 'dashboard listener');
+      d.#url = await listenAdmin(d.#app, options.listen ?? '127.0.0.1:9690', 'dashboard listener');
     } catch (err) {
       d.#page.close();
       throw err;
@@ -47,8 +40,7 @@ export class DashboardServer {
 
   async close(): Promise<void> {
     this.#page.close();
-    this.#server.closeAllConnections();
-    await new Promise((r) => this.#server.close(() => r(undefined)));
+    await this.#app.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { admitted, changeRefused, listenAdmin, readBody, send, sendError, sendJson, type SettableClock } from '@kmslab/core';
+import type { SettableClock } from '@kmslab/core';
+import { createAdminApp, listenAdmin, sendJson, sendLine, type AdminApp } from '@kmslab/core/admin-app';
 import type { AdminPage } from './host-options.js';
 
 export interface AdminHandlers {
@@ -18,12 +18,14 @@ export interface AdminHandlers {
   realNow?: (() => number) | undefined;
   /** Refuse every change (`PUT /lab/clock`) with 403. */
   readOnly?: boolean | undefined;
-  /** Routes after these (the dashboard page at `/`). */
+  /** More routes: the dashboard page at `/`. */
   page?: AdminPage | null | undefined;
 }
 
 /** A lab clock may be set this far from the real time, no further. */
 const MAX_CLOCK_OFFSET_MS = 100 * 365.25 * 24 * 3_600_000;
+
+const CLOCK_USAGE = 'Send {"now": <ms since the epoch>}, a finite number, in at most 1 KiB';
 
 /**
  * The admin listener: `/status` (JSON), `/metrics` (Prometheus), `/healthz`,
@@ -31,66 +33,48 @@ const MAX_CLOCK_OFFSET_MS = 100 * 365.25 * 24 * 3_600_000;
  * (docs/admin-api.md). With a token every route needs it.
  */
 export class AdminServer {
-  readonly #server: Server;
-  readonly #h: AdminHandlers;
+  readonly #app: AdminApp;
 
-  constructor(handlers: AdminHandlers) {
-    this.#h = handlers;
-    this.#server = createServer((req, res) => {
-      this.#route(req, res).catch((err) => sendError(res, 500, (err as Error).message));
+  constructor(h: AdminHandlers) {
+    const app = createAdminApp({ token: h.token, readOnly: h.readOnly, notFound: 'Try /status, /clients, /requests, /metrics or /healthz' });
+    app.get('/status', async (_req, reply) => sendJson(reply, 200, await h.status()));
+    if (h.clients) app.get('/clients', async (_req, reply) => sendJson(reply, 200, h.clients!()));
+    if (h.requests) app.get('/requests', async (_req, reply) => sendJson(reply, 200, h.requests!()));
+    app.get('/metrics', async (_req, reply) => reply.type(h.registry.contentType).header('cache-control', 'no-store').send(await h.registry.metrics()));
+    app.get('/healthz', async (_req, reply) => {
+      const ok = await h.healthy();
+      return sendJson(reply, ok ? 200 : 503, { ok });
     });
+    if (h.clockControl) this.#clockRoutes(app, h.clockControl, h.realNow ?? Date.now);
+    h.page?.routes(app);
+    this.#app = app;
   }
 
   listen(hostPort: string): Promise<string> {
-    return listenAdmin(this.#server, hostPort, 'admin listener');
+    return listenAdmin(this.#app, hostPort, 'admin listener');
   }
 
   close(): Promise<void> {
-    this.#server.closeAllConnections();
-    return new Promise((r) => this.#server.close(() => r()));
+    return this.#app.close();
   }
 
-  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    const path = url.pathname;
-    if (!admitted(req, res, url, this.#h.token ?? null)) return;
-    if (path === '/lab/clock' && this.#h.clockControl) return this.#setClock(req, res, this.#h.clockControl);
-    const get = req.method === 'GET' || req.method === 'HEAD';
-    if (get) {
-      switch (path) {
-        case '/status':
-          return sendJson(res, 200, await this.#h.status());
-        case '/clients':
-          if (this.#h.clients) return sendJson(res, 200, this.#h.clients());
-          break;
-        case '/requests':
-          if (this.#h.requests) return sendJson(res, 200, this.#h.requests());
-          break;
-        case '/metrics':
-          return send(res, 200, this.#h.registry.contentType, await this.#h.registry.metrics());
-        case '/healthz': {
-          const ok = await this.#h.healthy();
-          return send(res, ok ? 200 : 503, 'application/json', `${JSON.stringify({ ok })}\n`);
-        }
-      }
-    }
-    // Then the page's routes (it answers only its own paths), then what nobody serves.
-    if (this.#h.page && (await this.#h.page.handle(req, res, url))) return;
-    if (!get) return send(res, 405, 'text/plain', 'GET only\n');
-    return send(res, 404, 'text/plain', 'Try /status, /clients, /requests, /metrics or /healthz\n');
-  }
-
-  async #setClock(req: IncomingMessage, res: ServerResponse, clock: SettableClock): Promise<void> {
-    if (req.method === 'PUT') {
-      if (changeRefused(req, res, this.#h.readOnly === true)) return;
-      const body = await readBody(req, 1024);
-      if (body === null) return sendError(res, 413, 'Send {"now": <ms since the epoch>}: at most 1 KiB');
-      const now = (() => { try { return (JSON.parse(body) as { now?: unknown }).now; } catch { return undefined; } })();
-      if (typeof now !== 'number' || !Number.isFinite(now)) return send(res, 400, 'text/plain', 'Send {"now": <ms since the epoch>}: a finite number\n');
-      const real = (this.#h.realNow ?? Date.now)();
-      if (Math.abs(now - real) > MAX_CLOCK_OFFSET_MS) return send(res, 400, 'text/plain', 'The lab clock must stay within 100 years of the real time\n');
-      clock.set(now);
-    }
-    return send(res, 200, 'application/json', `${JSON.stringify({ now: clock.now() })}\n`);
+  /** `GET /lab/clock` reads the host's lab time, `PUT` sets it. */
+  #clockRoutes(app: AdminApp, clock: SettableClock, realNow: () => number): void {
+    app.get('/lab/clock', async (_req, reply) => sendJson(reply, 200, { now: clock.now() }));
+    app.put<{ Body: { now: number } }>(
+      '/lab/clock',
+      {
+        bodyLimit: 1024,
+        config: { usage: CLOCK_USAGE },
+        schema: { body: { type: 'object', required: ['now'], properties: { now: { type: 'number' } } } },
+      },
+      async (req, reply) => {
+        const { now } = req.body;
+        if (!Number.isFinite(now)) return sendLine(reply, 400, CLOCK_USAGE);
+        if (Math.abs(now - realNow()) > MAX_CLOCK_OFFSET_MS) return sendLine(reply, 400, 'The lab clock must stay within 100 years of the real time');
+        clock.set(now);
+        return sendJson(reply, 200, { now: clock.now() });
+      },
+    );
   }
 }

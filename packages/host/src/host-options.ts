@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AdminApp } from '@kmslab/core/admin-app';
 import {
   Catalog,
   DEFAULT_ACTIVATION_INTERVAL_MIN,
@@ -72,9 +72,10 @@ export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin' 
   publisher: DnsPublisher | null;
 };
 
-/** Routes an admin listener hands on after its own (and after the token check): true when answered. */
+/** More routes for an admin listener (the dashboard page): added beside its own, behind the same token and change rules. */
 export interface AdminPage {
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+  /** Adds its routes to the listener's app before it listens. */
+  routes(app: AdminApp): void;
 }
 
 const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

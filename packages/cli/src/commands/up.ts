@@ -42,7 +42,7 @@ export function upCommand(): Command {
       const logger = createLogger(o.logLevel, o.logFormat);
       // The page is made once the lab runs (it reads the hosts, the DNS admin listener and the lab clock); the first host serves it.
       let page: InstanceType<typeof DashboardPage> | null = null;
-      const adminPage = { handle: (...a: Parameters<InstanceType<typeof DashboardPage>['handle']>) => (page ? page.handle(...a) : Promise.resolve(false)) };
+      const adminPage = { routes: (app: Parameters<typeof DashboardPage.routes>[0]) => DashboardPage.routes(app, () => page) };
       const lab = await startTrainingLab({ ...o, dnsPort: o.dnsPort, kmsPort: o.port, logger, dnsAdmin: o.dnsAdmin === 'off' ? null : o.dnsAdmin, ...(o.dashboard !== false && { adminPage }) });
       if (o.dashboard !== false) {
         page = new DashboardPage({

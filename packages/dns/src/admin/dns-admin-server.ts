@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { KMS_SRV_LABELS, KmsLabError, admitted, changeRefused, listenAdmin, readBody, send, sendError, sendJson } from '@kmslab/core';
+import { KMS_SRV_LABELS, KmsLabError } from '@kmslab/core';
+import { createAdminApp, listenAdmin, methodNotAllowed, openEventStream, sendJson, sendLine, type AdminApp, type AdminReply } from '@kmslab/core/admin-app';
 import { TYPE, type RData } from '@kmslab/dns-wire';
 import type { DnsServer } from '../dns-server.js';
 import { actionText, parseFaultRule, toFaultRule, type FaultRuleInput } from '../harness/fault-rule.js';
@@ -52,8 +52,8 @@ function zoneViews(dns: DnsServer): ZoneView[] {
 }
 
 /** `?name=&type=&since=&limit=`: since is ms or an ISO time. */
-function filterOf(url: URL): QueryFilter {
-  const p = url.searchParams;
+function filterOf(query: string): QueryFilter {
+  const p = new URLSearchParams(query);
   const since = p.get('since');
   const sinceMs = since === null ? undefined : /^\d+$/.test(since) ? Number(since) : Date.parse(since);
   if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `since "${since}" must be ms since the epoch or an ISO time`);
@@ -70,115 +70,71 @@ function matches(e: QueryLogEntry, f: QueryFilter): boolean {
   return !f.type || e.qtype === f.type.toUpperCase();
 }
 
+/** `?name=&type=&since=&limit=` as the request gave it. */
+const queryString = (url: string) => url.slice(url.indexOf('?') + 1 || url.length);
+
+const FAULT_USAGE = 'Send one rule as a JSON object of at most 16 KiB: {"name": "_vlmcs._tcp.lab.test", "type": "SRV", "action": "servfail"} or {"rule": "NAME[/TYPE]=ACTION"}';
+
 /**
  * The DNS server's admin listener (docs/dns-faults.md): `/queries` (JSON),
  * `/queries/stream` (server-sent events), `/faults` (GET, POST, DELETE), `/zones`,
  * `/metrics`, `/healthz`. Same rules as the host's: a token, when set, on every route.
  */
 export class DnsAdminServer {
-  readonly #server: Server;
+  readonly #app: AdminApp;
   readonly #dns: DnsServer;
-  readonly #token: string | null;
-  readonly #readOnly: boolean;
-  readonly #streams = new Set<ServerResponse>();
 
   constructor(dns: DnsServer, options: { token?: string | null | undefined; readOnly?: boolean | undefined } = {}) {
     this.#dns = dns;
-    this.#token = options.token ?? null;
-    this.#readOnly = options.readOnly === true;
-    this.#server = createServer((req, res) => {
-      this.#route(req, res).catch((err) => {
-        const e = err instanceof KmsLabError ? err : null;
-        if (!res.headersSent) sendError(res, e?.code === 'KMSLAB_INVALID_ARGUMENT' ? 400 : 500, (err as Error).message);
-      });
+    const app = createAdminApp({ ...options, notFound: 'Try /queries, /queries/stream, /faults, /zones, /metrics or /healthz' });
+    app.get('/faults', async (_req, reply) => sendJson(reply, 200, dns.faults.list().map(faultView)));
+    app.post<{ Body: FaultRuleInput & { rule?: string } }>('/faults', { config: { usage: FAULT_USAGE }, schema: { body: { type: 'object' } } }, async (req, reply) => {
+      const text = req.body.rule;
+      const rule = typeof text === 'string' ? parseFaultRule(text, Date.now()) : toFaultRule(req.body, Date.now());
+      return sendJson(reply, 201, faultView(dns.faults.add(rule)));
     });
+    app.delete('/faults', async (_req, reply) => {
+      dns.faults.clear();
+      return reply.code(204).send();
+    });
+    app.route({ method: ['PUT', 'PATCH'], url: '/faults', handler: methodNotAllowed('GET, POST or DELETE /faults') });
+    app.delete<{ Params: { id: string } }>('/faults/:id', async (req, reply) => {
+      if (!dns.faults.remove(req.params.id)) return sendLine(reply, 404, `No fault ${req.params.id}; GET /faults lists them`);
+      return reply.code(204).send();
+    });
+    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH'], url: '/faults/:id', handler: methodNotAllowed('DELETE /faults/ID') });
+    app.get('/queries', async (req, reply) => {
+      const log = dns.queryLog;
+      if (!log) return sendLine(reply, 404, 'The query log is off');
+      return sendJson(reply, 200, log.find(filterOf(queryString(req.url))).map(withIsoTime));
+    });
+    app.get('/queries/stream', async (req, reply) => this.#stream(queryString(req.url), reply));
+    app.get('/zones', async (_req, reply) => sendJson(reply, 200, zoneViews(dns)));
+    app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store').send(dns.stats.prometheus()));
+    app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { ok: true }));
+    this.#app = app;
   }
 
   listen(hostPort: string): Promise<string> {
-    return listenAdmin(this.#server, hostPort, 'DNS admin listener');
+    return listenAdmin(this.#app, hostPort, 'DNS admin listener');
   }
 
   close(): Promise<void> {
-    for (const s of this.#streams) s.end();
-    this.#server.closeAllConnections();
-    return new Promise((r) => this.#server.close(() => r()));
+    return this.#app.close();
   }
 
-  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    if (!admitted(req, res, url, this.#token)) return;
-    const method = req.method ?? 'GET';
-    if (method !== 'GET' && method !== 'HEAD' && changeRefused(req, res, this.#readOnly)) return;
-    const faultId = /^\/faults\/([^/]+)$/.exec(url.pathname)?.[1];
-    if (url.pathname === '/faults') {
-      if (method === 'GET') return sendJson(res, 200, this.#dns.faults.list().map(faultView));
-      if (method === 'POST') return this.#addFault(req, res);
-      if (method === 'DELETE') {
-        this.#dns.faults.clear();
-        res.writeHead(204).end();
-        return;
-      }
-      return sendError(res, 405, 'GET, POST or DELETE /faults');
-    }
-    if (faultId !== undefined) {
-      if (method !== 'DELETE') return sendError(res, 405, 'DELETE /faults/ID');
-      if (!this.#dns.faults.remove(decodeURIComponent(faultId))) return sendError(res, 404, `No fault ${faultId}; GET /faults lists them`);
-      res.writeHead(204).end();
-      return;
-    }
-    if (method !== 'GET' && method !== 'HEAD') return sendError(res, 405, 'GET only');
-    switch (url.pathname) {
-      case '/queries': {
-        const log = this.#dns.queryLog;
-        if (!log) return sendError(res, 404, 'The query log is off');
-        return sendJson(res, 200, log.find(filterOf(url)).map(withIsoTime));
-      }
-      case '/zones':
-        return sendJson(res, 200, zoneViews(this.#dns));
-      case '/queries/stream':
-        return this.#stream(url, res);
-      case '/metrics':
-        return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', this.#dns.stats.prometheus());
-      case '/healthz':
-        return sendJson(res, 200, { ok: true });
-      default:
-        return sendError(res, 404, 'Try /queries, /queries/stream, /faults, /zones, /metrics or /healthz');
-    }
-  }
-
-  /** POST /faults: the rule's fields as JSON (`{"name", "type", "action", …}`), or `{"rule": "NAME[/TYPE]=ACTION,…"}`. */
-  async #addFault(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req, 16 * 1024);
-    if (body === null) return sendError(res, 413, 'A fault rule is at most 16 KiB');
-    let input: unknown;
-    try {
-      input = JSON.parse(body);
-    } catch {
-      return sendError(res, 400, 'Send the rule as JSON: {"name": "_vlmcs._tcp.lab.test", "type": "SRV", "action": "servfail"} or {"rule": "NAME[/TYPE]=ACTION"}');
-    }
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) return sendError(res, 400, 'Send one rule as a JSON object');
-    const text = (input as { rule?: unknown }).rule;
-    const rule = typeof text === 'string' ? parseFaultRule(text, Date.now()) : toFaultRule(input as FaultRuleInput, Date.now());
-    return sendJson(res, 201, faultView(this.#dns.faults.add(rule)));
-  }
-
-  /** Server-sent events: one `data:` line of JSON per query from now on (filtered like /queries), a comment every 15 s to keep proxies open. */
-  #stream(url: URL, res: ServerResponse): void {
+  /** Server-sent events: one `data:` line of JSON per query from now on (filtered like /queries). */
+  #stream(query: string, reply: AdminReply): AdminReply | undefined {
     const log = this.#dns.queryLog;
-    if (!log) return sendError(res, 404, 'The query log is off');
-    const filter = filterOf(url);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    if (!log) return sendLine(reply, 404, 'The query log is off');
+    const filter = filterOf(query);
+    let off = () => {};
+    const res = openEventStream(reply, () => off());
     res.write(': kmslab DNS query stream\n\n');
-    this.#streams.add(res);
-    const off = log.subscribe((e) => {
+    off = log.subscribe((e) => {
       // A reader that does not keep up loses entries rather than growing our memory.
       if (matches(e, filter) && res.writableLength < 1024 * 1024) res.write(`data: ${JSON.stringify(withIsoTime(e))}\n\n`);
     });
-    const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000).unref();
-    res.on('close', () => {
-      off();
-      clearInterval(beat);
-      this.#streams.delete(res);
-    });
+    return undefined;
   }
 }

@@ -1,0 +1,127 @@
+import type { ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { KmsLabError } from '../errors.js';
+import { formatHostPort, parseHostPort } from '../host-port.js';
+import { listenFailed } from '../listen-error.js';
+import { UNAUTHORIZED, admission, changeRefusal } from './admin-access.js';
+
+export type { FastifyInstance as AdminApp, FastifyReply as AdminReply, FastifyRequest as AdminRequest } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The one line a request to this route gets when its body is not JSON, too large, or not what the route's schema says: what to send. */
+    usage?: string;
+  }
+}
+
+export interface AdminAppOptions {
+  /** When set, every route needs it (401 otherwise, and nothing is done). */
+  token?: string | null | undefined;
+  /** Refuse every request that is not GET or HEAD with 403. */
+  readOnly?: boolean | undefined;
+  /** The one line a GET for a path nobody serves gets: the paths to try. */
+  notFound: string;
+}
+
+/**
+ * Every kmslab admin listener (host, DNS, dashboard) is one of these: a
+ * fastify app whose hooks apply the token and change rules before any route
+ * runs, whose bodies are JSON of at most 16 KiB unless a route says less,
+ * and whose every error is one line of text with its status. Routes are the
+ * listener's own (docs/admin-api.md).
+ */
+export function createAdminApp(o: AdminAppOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    // Closing (Ctrl-C, a test's dispose) does not wait for keep-alive connections or open event streams.
+    forceCloseConnections: true,
+    return503OnClosing: false,
+    bodyLimit: 16 * 1024,
+    // A schema checks what was sent: "5" is not a number and unknown fields are not dropped silently.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  });
+
+  // Any content type (scripts send none, browsers text/plain): the body is JSON or nothing.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('The body is not JSON'), { statusCode: 400 }), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const url = new URL(req.url, 'http://admin');
+    const a = admission({ method: req.method, url, port: req.socket.localPort ?? 0, authorization: req.headers.authorization, cookie: req.headers.cookie }, o.token ?? null);
+    if (a.kind === 'redirect') return reply.code(303).headers({ location: a.location, 'set-cookie': a.cookie, 'cache-control': 'no-store' }).send();
+    if (a.kind === 'out') return sendLine(reply.header('www-authenticate', 'Bearer realm="kmslab admin"'), 401, UNAUTHORIZED);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const refused = changeRefusal(req.headers, o.readOnly === true);
+      if (refused) return sendLine(reply, 403, refused);
+    }
+    return undefined;
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (reply.sent || reply.raw.headersSent) return reply.raw.destroy();
+    const usage = req.routeOptions.config.usage;
+    if (err instanceof KmsLabError) return sendLine(reply, err.code === 'KMSLAB_INVALID_ARGUMENT' ? 400 : 500, err.message);
+    const status = err.statusCode ?? 500;
+    if (status === 413) return sendLine(reply, 413, `${usage ?? 'Too large'} (at most ${req.routeOptions.bodyLimit ?? 16 * 1024} bytes)`);
+    if (status === 400 && usage) return sendLine(reply, 400, usage);
+    return sendLine(reply, status, err.message);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return sendLine(reply, 404, o.notFound);
+    return sendLine(reply, 405, `${req.method} is not served here. ${o.notFound}`);
+  });
+  return app;
+}
+
+/** One line for the user, as every kmslab error is. */
+export function sendLine(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply.code(status).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`${message.replace(/\s*\n\s*/g, ' ')}\n`);
+}
+
+/** Pretty-printed JSON, never cached. */
+export function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
+  return reply.code(status).type('application/json').header('cache-control', 'no-store').send(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A route that answers `405` with what it does serve, for the methods a path does not take. */
+export function methodNotAllowed(allowed: string): (req: unknown, reply: FastifyReply) => FastifyReply {
+  return (_req: unknown, reply: FastifyReply) => sendLine(reply, 405, allowed);
+}
+
+/**
+ * Takes the response over for server-sent events: fastify hands the socket
+ * to the caller, who writes `event:`/`data:` lines until the client goes. A
+ * comment every 15 s keeps proxies from closing a quiet stream.
+ */
+export function openEventStream(reply: FastifyReply, onClose: () => void): ServerResponse {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000).unref();
+  res.on('close', () => {
+    clearInterval(beat);
+    onClose();
+  });
+  return res;
+}
+
+/** Listens on `HOST:PORT` (port 0 picks one) and returns the listener's URL. */
+export async function listenAdmin(app: FastifyInstance, hostPort: string, what: string): Promise<string> {
+  const { host, port } = parseHostPort(hostPort, { allowPortZero: true, what: 'The admin address' });
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    throw listenFailed(what, host, port, err as NodeJS.ErrnoException);
+  }
+  const a = app.server.address() as AddressInfo;
+  return `http://${formatHostPort(a.address, a.port)}`;
+}
