@@ -77,6 +77,13 @@ const hosts: KmslabProcess[] = [];
 for (const id of ['soak-a', 'soak-b']) {
   hosts.push(await startKmslabProcess([process.execPath, KMSLAB_BIN], ['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', '127.0.0.1:0', '--store', 'redis', '--redis-cluster', cluster.seeds, '--host-id', id, '--log-level', 'warn']));
 }
+// Stopped early (Ctrl-C, a killed job): the hosts and the Redis nodes go with it, rather than serving on unseen.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const h of hosts) h.proc.kill('SIGKILL');
+    void cluster[Symbol.asyncDispose]().finally(() => process.exit(130));
+  });
+}
 const cmids = Array.from({ length: 300 }, () => randomUUID());
 let latencies: number[] = [];
 let errors = 0;

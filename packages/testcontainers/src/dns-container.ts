@@ -40,13 +40,13 @@ export interface LoggedQuery {
 /**
  * `kmslab dns start` in a container: authoritative for `zone`, dynamic update
  * with TSIG keys, and the test harness (query log, faults) on its admin
- * listener, reached through a random token.
+ * listener, reached through a token (random unless `withAdminToken`).
  */
 export class KmsLabDnsContainer extends GenericContainer {
   #zone = 'lab.test';
   readonly #keys: string[] = [];
   readonly #faults: string[] = [];
-  readonly #adminToken = randomBytes(24).toString('base64url');
+  #adminToken = randomBytes(24).toString('base64url');
 
   constructor(image = KMSLAB_IMAGE) {
     super(image);
@@ -63,6 +63,12 @@ export class KmsLabDnsContainer extends GenericContainer {
   /** `NAME:ALG:SECRET[:GRANTS]`, as `kmslab dns start --tsig-key` takes it; repeatable. */
   withTsigKey(key: string): this {
     this.#keys.push(key);
+    return this;
+  }
+
+  /** The admin listener's bearer token (at least 16 characters; default: a random one). */
+  withAdminToken(token: string): this {
+    this.#adminToken = token;
     return this;
   }
 

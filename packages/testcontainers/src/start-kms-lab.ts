@@ -1,9 +1,10 @@
-import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer, Network, Wait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { TYPE, generateTsigSecret, query } from '@kmslab/dns-wire';
 import { KmsLabClientContainer, type StartedKmsLabClientContainer } from './client-container.js';
 import { KmsLabDnsContainer, type StartedKmsLabDnsContainer } from './dns-container.js';
 import { KmsLabHostContainer, type StartedKmsLabHostContainer } from './host-container.js';
 import { KMSLAB_IMAGE, REDIS_IMAGE } from './images.js';
+import { REUSE_LABEL, reuseSecrets, reusedNetwork } from './reuse.js';
 import { kmsSrvName, waitFor } from '@kmslab/core';
 
 /** The zone, hosts, Redis and images of a lab in containers. */
@@ -15,6 +16,15 @@ export interface KmsLabOptions {
   /** Keep the hosts' counts in a Redis container (default: each host's memory store). */
   redis?: boolean;
   images?: { kmslab?: string; redis?: string };
+  /**
+   * Share one lab between test files (testcontainers' `withReuse`): the first
+   * file to ask for this name starts it, later files (and later runs) get the
+   * same containers while their options are the same; `stop()` leaves it
+   * running and `removeReusedLab(name)` removes it (a global teardown).
+   * Counts, faults and the query log carry over from file to file
+   * (docs/testing.md "Reuse").
+   */
+  reuse?: string;
 }
 
 /** One SRV record as the lab DNS serves it. */
@@ -78,37 +88,48 @@ export async function startKmsLab(options: KmsLabOptions = {}): Promise<KmsLab> 
   const zone = (options.zone ?? 'lab.test').replace(/\.$/, '');
   const hostSpecs = options.hosts ?? [{ name: 'kms1' }];
   const kmslabImage = options.images?.kmslab ?? KMSLAB_IMAGE;
-  const network = await new Network().start();
+  const reuse = options.reuse;
+  const secrets = reuse === undefined ? null : reuseSecrets(reuse);
+  const network = reuse === undefined ? await new Network().start() : await reusedNetwork(reuse);
+  // A reused lab's containers outlive this file: they are made reusable and labelled, and stop() leaves them (client machines go).
+  const shared = <C extends GenericContainer>(c: C): C => (reuse === undefined ? c : c.withReuse().withLabels({ [REUSE_LABEL]: reuse }));
   const started: StartedTestContainer[] = [];
   // A fixture's containers hold nothing a test still needs once it stops them (their counts and Redis go
-  // with them): all at once, killed without the graceful drain a real host gets (a host would first try to
-  // tell a DNS server that is stopping too, and wait for it).
+  // with them): all at once, each killed and removed in one call (docker rm -f), without the graceful drain
+  // a real host gets (a host would first try to tell a DNS server that is stopping too, and wait for it).
   const stop = async () => {
-    await Promise.all(started.splice(0).map((c) => c.stop({ timeout: 0 }).catch(() => {})));
-    await network.stop().catch(() => {});
+    const docker = await getContainerRuntimeClient();
+    await Promise.all(started.splice(0).map((c) => docker.container.getById(c.getId()).remove({ force: true, v: true }).catch(() => c.stop({ timeout: 0 }).catch(() => {}))));
+    if (reuse === undefined) await network.stop().catch(() => {});
+  };
+  const keep = (c: StartedTestContainer) => {
+    if (reuse === undefined) started.push(c);
+    return c;
   };
   try {
-    const keys = hostSpecs.map((h) => ({ h, key: `${h.name}:hmac-sha256:${generateTsigSecret()}` }));
-    const dnsContainer = new KmsLabDnsContainer(kmslabImage).withNetwork(network).withNetworkAliases('dns').withZone(zone);
+    const keys = hostSpecs.map((h) => ({ h, key: `${h.name}:hmac-sha256:${secrets ? secrets.tsig(h.name) : generateTsigSecret()}` }));
+    const dnsContainer = shared(new KmsLabDnsContainer(kmslabImage)).withNetwork(network).withNetworkAliases('dns').withZone(zone);
+    if (secrets) dnsContainer.withAdminToken(secrets.token('dns'));
     for (const { h, key } of keys) dnsContainer.withTsigKey(`${key}:host=${h.name}.${zone}`);
     // The DNS and Redis need nothing of each other: they start together, and then every host at once.
     const [dns, redis] = await Promise.all([
-      dnsContainer.start().then((c) => (started.push(c), c)),
+      dnsContainer.start().then((c) => (keep(c), c)),
       options.redis
-        ? new GenericContainer(options.images?.redis ?? REDIS_IMAGE).withNetwork(network).withNetworkAliases('redis').withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start().then((c) => (started.push(c), c))
+        ? shared(new GenericContainer(options.images?.redis ?? REDIS_IMAGE)).withNetwork(network).withNetworkAliases('redis').withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start().then((c) => (keep(c), c))
         : null,
     ]);
     const dnsIp = dns.getIpAddress(network.getName());
 
     const hosts = await Promise.all(keys.map(async ({ h, key }): Promise<KmsLabHost> => {
       const fqdn = `${h.name}.${zone}`;
-      const c = new KmsLabHostContainer(kmslabImage).withNetwork(network).withNetworkAliases(h.name).withHostId(h.name)
+      const c = shared(new KmsLabHostContainer(kmslabImage)).withNetwork(network).withNetworkAliases(h.name).withHostId(h.name)
         .withPublish({ dns: `${dnsIp}:53`, tsigKey: key, fqdn, domains: [`${zone},${h.priority ?? 0},${h.weight ?? 0}`] });
       if (h.keyGroup) c.withKeyGroup(h.keyGroup);
       for (const p of h.licensePacks ?? []) c.withLicensePack(p);
       if (redis) c.withRedis('redis://redis:6379');
+      if (secrets) c.withAdminToken(secrets.token(h.name));
       const host = await c.start();
-      started.push(host);
+      keep(host);
       return { name: h.name, fqdn, kms: host.kms, adminUrl: host.adminUrl, adminHeaders: host.adminHeaders, ip: host.getIpAddress(network.getName()), container: host };
     }));
     const resolveSrv = async (): Promise<SrvRecord[]> => {
