@@ -5,6 +5,12 @@
  * the same _vlmcs._tcp data, one after another, measured by the same dnsperf
  * command. Prints qps, average and p99 latency, lost queries and ratios.
  *
+ * Beside the saturated throughput, where the load generator and the kernel
+ * share the two cores with the server, the CPU time each answered query
+ * costs kmslab and the ceiling at one fixed rate (20,000 q/s, /proc
+ * utime+stime): the server's own cost per query, which a noisy or
+ * generator-bound run does not compress.
+ *
  * Options: --seconds N (per server, default 10), --clients N (default 4),
  * --outstanding N (default 200).
  */
@@ -47,11 +53,13 @@ export interface DnsResult {
   p99Ms: number;
   lostPct: number;
   codes: string;
+  /** CPU microseconds per answered query at FIXED_RATE, for the servers that measure it. */
+  cpuUsPerQuery?: number;
 }
 
-function runDnsperf(port: number, runSeconds: number, verbose: boolean): Promise<string> {
+function runDnsperf(port: number, runSeconds: number, verbose: boolean, rate?: number): Promise<string> {
   requireTool('dnsperf');
-  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', join(dir, 'queries.txt'), '-l', String(runSeconds), '-c', String(o.clients), '-T', '1', '-q', String(o.outstanding), '-t', '2'];
+  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', join(dir, 'queries.txt'), '-l', String(runSeconds), '-c', String(o.clients), '-T', '1', '-q', String(o.outstanding), '-t', '2', ...(rate ? ['-Q', String(rate)] : [])];
   return new Promise((resolve, reject) => {
     const p = spawn('dnsperf', verbose ? [...args, '-v'] : args, { stdio: ['ignore', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
@@ -82,6 +90,20 @@ async function dnsperf(server: string, port: number): Promise<DnsResult> {
     lostPct: num(/Queries lost:\s+\d+ \(([\d.]+)%\)/),
     codes: /Response codes:\s+(.*)/.exec(text)?.[1] ?? '?',
   };
+}
+
+const FIXED_RATE = 20_000;
+/** utime + stime of a process, in clock ticks (USER_HZ, 100 on Linux). */
+const cpuTicks = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+};
+/** CPU microseconds the server process spends per answered query at FIXED_RATE. */
+async function cpuPerQuery(pid: number, port: number): Promise<number> {
+  const before = cpuTicks(pid);
+  const text = await runDnsperf(port, 6, false, FIXED_RATE);
+  const answered = Number(/Queries completed:\s+(\d+)/.exec(text)?.[1] ?? NaN);
+  return ((cpuTicks(pid) - before) * 10_000) / answered;
 }
 
 async function sanity(port: number, name: string): Promise<void> {
@@ -134,7 +156,9 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
   ] as const) {
     await using kmslab = await startCliProcess(['dns', 'start', '--zone-file', join(dir, 'lab.test.db'), '--data-dir', join(dir, `kmslab-data-${results.length}`), '--log-level', 'warn', ...extra]);
     await sanity(kmslab.port, label);
-    results.push(await dnsperf(label, kmslab.port));
+    const result = await dnsperf(label, kmslab.port);
+    if (results.length === 0) result.cpuUsPerQuery = await cpuPerQuery(kmslab.proc.pid!, kmslab.port);
+    results.push(result);
   }
   {
     mkdirSync(join(dir, 'bind'), { recursive: true });
@@ -156,7 +180,9 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
     const port = await freePort();
     const ceilingProcess = await startCeiling(port);
     try {
-      results.push(await dnsperf('bare Node ceiling', port));
+      const result = await dnsperf('bare Node ceiling', port);
+      result.cpuUsPerQuery = await cpuPerQuery(ceilingProcess.pid!, port);
+      results.push(result);
     } finally {
       ceilingProcess.kill();
     }
@@ -169,6 +195,7 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
   const rows: Row[] = [
     { measure: 'dns: query log on + faults for other names', kmslab: kmslab.qps, anchor: plain.qps, anchorName: 'log and faults off', ratio: kmslab.qps / plain.qps, target: '≥ 0.9' },
     { measure: 'dns: SRV queries/s (dnsperf)', kmslab: kmslab.qps, anchor: ceiling.qps, anchorName: 'bare Node ceiling', ratio: kmslab.qps / ceiling.qps, target: '≥ 0.85' },
+    { measure: `dns: CPU µs per answered query at ${FIXED_RATE / 1000}k q/s`, kmslab: +kmslab.cpuUsPerQuery!.toFixed(1), anchor: +ceiling.cpuUsPerQuery!.toFixed(1), anchorName: 'bare Node ceiling', ratio: kmslab.cpuUsPerQuery! / ceiling.cpuUsPerQuery!, target: '(context)' },
     { measure: 'dns: SRV queries/s (dnsperf)', kmslab: kmslab.qps, anchor: bind.qps, anchorName: 'BIND named -n 1', ratio: kmslab.qps / bind.qps, target: 'stretch ≥ 1.0' },
     { measure: 'dns: SRV queries/s (dnsperf)', kmslab: kmslab.qps, anchor: dnsmasq.qps, anchorName: 'dnsmasq', ratio: kmslab.qps / dnsmasq.qps, target: '(context)' },
     { measure: 'dns: queries lost (%)', kmslab: kmslab.lostPct, anchor: bind.lostPct, anchorName: 'BIND named -n 1', ratio: Number.NaN, target: '≤ 0.1 %' },
@@ -179,12 +206,15 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
 function printServers(results: DnsResult[]): void {
   const bind = results.find((r) => r.server.startsWith('BIND'))!;
   const ceiling = results.find((r) => r.server.startsWith('bare'))!;
+  const cpu: string[] = [];
   const rows = [['server', 'qps', 'avg ms', 'p99 ms (-v run)', 'lost %', '× BIND', '× ceiling', 'responses']];
   for (const r of results) {
+    if (r.cpuUsPerQuery !== undefined) cpu.push(`${r.server} ${r.cpuUsPerQuery.toFixed(1)} µs`);
     rows.push([r.server, Math.round(r.qps).toLocaleString('en-US'), r.avgMs.toFixed(3), r.p99Ms.toFixed(3), r.lostPct.toFixed(2), (r.qps / bind.qps).toFixed(2), (r.qps / ceiling.qps).toFixed(2), r.codes]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  console.log(`CPU per answered query at ${FIXED_RATE.toLocaleString('en-US')} q/s: ${cpu.join(', ')}`);
   console.log('target: kmslab ≥ 0.85 × the bare Node ceiling with ≤ 0.1 % lost (stretch ≥ 1.0 × BIND)');
 }
 

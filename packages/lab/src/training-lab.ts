@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, LICENSE_STATUS_NAMES, LabClock, TIME, adminTokenFor, formatHostPort, parseHostPort, realClock, seededRandom, type LicenseStatus } from '@kmslab/core';
 import { activateOnce, newClientState, runAgent, type ClientState } from '@kmslab/client';
-import { DnsAdminServer, DnsServer, ZoneSet, defaultZone, parseKeyPolicy } from '@kmslab/dns';
+import { DnsAdminServer, DnsServer, ZoneSet, defaultZone, parseFaultRule, parseKeyPolicy } from '@kmslab/dns';
 import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
 import { DnsPublisher, KmsHost, MemoryStore, type AdminPage } from '@kmslab/host';
 import type { Logger } from 'pino';
@@ -26,6 +26,8 @@ export interface TrainingLabOptions {
   seed?: number;
   /** The lab DNS server's admin listener (query log, faults; docs/admin-api.md); null: none. Default 127.0.0.1:8054. */
   dnsAdmin?: string | null;
+  /** DNS fault rules on from the start (docs/dns-faults.md), before any client's first lookup. */
+  faults?: readonly string[];
   /** Its token (beyond loopback one is made up when none is given). */
   adminToken?: string;
   /** More routes on the first host's admin listener: the dashboard page for the whole lab (`kmslab up`). */
@@ -91,6 +93,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
   try {
     const dns = await DnsServer.start({ zones, listen: o.listen, port: o.dnsPort ?? 8053, logger: o.logger, keys: keys.map((k, i) => parseKeyPolicy(`${k}:host=kms${i + 1}.${zoneName}`)) });
     closers.push(() => dns.close());
+    for (const rule of o.faults ?? []) dns.faults.add(parseFaultRule(rule, Date.now()));
     let dnsAdmin: TrainingLab['dnsAdmin'] = null;
     const adminAddress = o.dnsAdmin === undefined ? '127.0.0.1:8054' : o.dnsAdmin;
     if (adminAddress !== null) {

@@ -111,27 +111,32 @@ export async function startKmsLab(options: KmsLabOptions = {}): Promise<KmsLab> 
     const dnsContainer = shared(new KmsLabDnsContainer(kmslabImage)).withNetwork(network).withNetworkAliases('dns').withZone(zone);
     if (secrets) dnsContainer.withAdminToken(secrets.token('dns'));
     for (const { h, key } of keys) dnsContainer.withTsigKey(`${key}:host=${h.name}.${zone}`);
-    // The DNS and Redis need nothing of each other: they start together, and then every host at once.
-    const [dns, redis] = await Promise.all([
-      dnsContainer.start().then((c) => (keep(c), c)),
-      options.redis
-        ? shared(new GenericContainer(options.images?.redis ?? REDIS_IMAGE)).withNetwork(network).withNetworkAliases('redis').withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start().then((c) => (keep(c), c))
-        : null,
-    ]);
-    const dnsIp = dns.getIpAddress(network.getName());
-
-    const hosts = await Promise.all(keys.map(async ({ h, key }): Promise<KmsLabHost> => {
+    // Everything starts at once, except that hosts on Redis wait for Redis (a Redis store must reach it to
+    // open). Hosts publish to the DNS container by its network alias: one that is not up yet refuses them at
+    // once, and they try again a quarter second later (the publisher's backoff), so nobody waits for it here.
+    const dnsStarted = dnsContainer.start().then((c) => (keep(c), c));
+    const redisStarted = options.redis
+      ? shared(new GenericContainer(options.images?.redis ?? REDIS_IMAGE)).withNetwork(network).withNetworkAliases('redis').withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start().then((c) => (keep(c), c))
+      : Promise.resolve(null);
+    const hostsStarted = Promise.all(keys.map(async ({ h, key }): Promise<KmsLabHost> => {
       const fqdn = `${h.name}.${zone}`;
       const c = shared(new KmsLabHostContainer(kmslabImage)).withNetwork(network).withNetworkAliases(h.name).withHostId(h.name)
-        .withPublish({ dns: `${dnsIp}:53`, tsigKey: key, fqdn, domains: [`${zone},${h.priority ?? 0},${h.weight ?? 0}`] });
+        .withPublish({ dns: 'dns:53', tsigKey: key, fqdn, domains: [`${zone},${h.priority ?? 0},${h.weight ?? 0}`] });
       if (h.keyGroup) c.withKeyGroup(h.keyGroup);
       for (const p of h.licensePacks ?? []) c.withLicensePack(p);
-      if (redis) c.withRedis('redis://redis:6379');
+      if (await redisStarted) c.withRedis('redis://redis:6379');
       if (secrets) c.withAdminToken(secrets.token(h.name));
       const host = await c.start();
       keep(host);
       return { name: h.name, fqdn, kms: host.kms, adminUrl: host.adminUrl, adminHeaders: host.adminHeaders, ip: host.getIpAddress(network.getName()), container: host };
     }));
+    const [dns, redis, hosts] = await Promise.all([dnsStarted, redisStarted, hostsStarted]).catch(async (err: unknown) => {
+      // A container is in `started` once its start resolves: let every start settle before stop() runs.
+      await Promise.allSettled([dnsStarted, redisStarted, hostsStarted]);
+      throw err;
+    });
+    const dnsIp = dns.getIpAddress(network.getName());
+
     const resolveSrv = async (): Promise<SrvRecord[]> => {
       const { answer } = await query(dns.target, kmsSrvName(zone), TYPE.SRV, { transport: 'tcp' });
       return answer.answers.flatMap((rr) => (rr.data?.type === 'SRV' ? [{ priority: rr.data.priority, weight: rr.data.weight, port: rr.data.port, target: rr.data.target.replace(/\.$/, '') }] : []));

@@ -40,17 +40,31 @@ export interface PublishState {
   nextRefresh: string | null;
 }
 
-const RETRY_AFTER_FAILURE_MS = 60_000;
+/**
+ * After a failure: soon at first (a DNS server starting beside the host, as
+ * in a compose or container lab, is up within a second or two), then
+ * doubling up to a minute, so a server that stays away is not hammered.
+ */
+const FIRST_RETRY_MS = 250;
+const RETRY_CAP_MS = 60_000;
+export function retryDelayMs(failures: number): number {
+  return Math.min(RETRY_CAP_MS, FIRST_RETRY_MS * 2 ** Math.max(0, failures - 2));
+}
 
 /**
  * Registers a KMS host in DNS by RFC 2136 dynamic update signed with TSIG, as
  * a KMS host's DNS publishing does: `_vlmcs._tcp.<domain> SRV priority weight
  * 1688 <fqdn>` in every domain of the publish list, plus the host's A/AAAA.
- * It only ever changes records that point at its own name.
+ * It only ever changes records that point at its own name. Its lookups go
+ * over TCP like its updates (which need TCP anyway): a server that is not up
+ * yet refuses the connection at once, where a UDP question would wait out
+ * its timeout.
  */
 export class DnsPublisher {
   readonly #o: PublisherOptions;
   #timer: NodeJS.Timeout | null = null;
+  #failures = 0;
+  #stopped = false;
   #state: PublishState;
 
   constructor(options: PublisherOptions) {
@@ -62,11 +76,11 @@ export class DnsPublisher {
     return { ...this.#state };
   }
 
-  /** Publishes now, then keeps refreshing (every refresh interval; a minute after a failure). */
+  /** Publishes now, then keeps refreshing (every refresh interval; after a failure, again soon, backing off to a minute). */
   async start(port?: number): Promise<void> {
     if (port !== undefined) this.#o.port = port;
-    const ok = await this.publish().then(() => true, () => false);
-    this.#schedule(ok ? (this.#o.refreshMs ?? TIME.DAY_MS) : RETRY_AFTER_FAILURE_MS);
+    this.#stopped = false;
+    await this.#attempt();
   }
 
   async publish(): Promise<void> {
@@ -85,6 +99,7 @@ export class DnsPublisher {
 
   /** Stops refreshing; with `deregister`, removes this host's SRV and address records. */
   async stop(options: { deregister?: boolean } = {}): Promise<void> {
+    this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#state.nextRefresh = null;
@@ -100,14 +115,17 @@ export class DnsPublisher {
     this.#o.logger?.info({ event: 'dns-deregistered', fqdn: this.#o.fqdn }, `removed ${this.#o.fqdn} from DNS`);
   }
 
+  async #attempt(): Promise<void> {
+    const ok = await this.publish().then(() => true, () => false);
+    this.#failures = ok ? 0 : this.#failures + 1;
+    this.#schedule(ok ? (this.#o.refreshMs ?? TIME.DAY_MS) : retryDelayMs(this.#failures));
+  }
+
   #schedule(ms: number): void {
+    // A publish still in flight when the host stopped schedules nothing more.
+    if (this.#stopped) return;
     this.#state.nextRefresh = new Date(this.#o.clock.now() + ms).toISOString();
-    this.#timer = setTimeout(() => {
-      this.publish().then(
-        () => this.#schedule(this.#o.refreshMs ?? TIME.DAY_MS),
-        () => this.#schedule(RETRY_AFTER_FAILURE_MS),
-      );
-    }, ms);
+    this.#timer = setTimeout(() => void this.#attempt(), ms);
     this.#timer.unref();
   }
 
@@ -143,13 +161,13 @@ export class DnsPublisher {
   }
 
   async #currentSrv(name: string): Promise<ResourceRecord[]> {
-    const { answer } = await query(this.#o.dns, name, TYPE.SRV);
+    const { answer } = await query(this.#o.dns, name, TYPE.SRV, { transport: 'tcp' });
     return answer.answers.filter((rr) => rr.type === TYPE.SRV && canonicalName(rr.name) === name);
   }
 
   /** The zone a name belongs to, the way nsupdate finds it: the SOA in the answer or authority section. */
   async #zoneOf(name: string): Promise<string> {
-    const { answer } = await query(this.#o.dns, name, TYPE.SOA);
+    const { answer } = await query(this.#o.dns, name, TYPE.SOA, { transport: 'tcp' });
     const soa = [...answer.answers, ...answer.authorities].find((rr) => rr.type === TYPE.SOA);
     if (!soa) {
       throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `No zone for ${name} at DNS server ${this.#o.dns.host}:${this.#o.dns.port} (${rcodeName(answer.rcode)}, no SOA)`);
