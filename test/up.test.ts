@@ -37,6 +37,12 @@ describe('kmslab up (training mode)', () => {
     expect(await lab.exited).toBe(0);
   });
 
+  test('--fault: a malformed rule is one line naming the part that is wrong, and no lab starts', async () => {
+    const r = await runCli(['up', '--listen', '127.0.0.1', '--dns-port', '0', '--port', '0', '--admin', '127.0.0.1:0', '--dns-admin', 'off', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-up-')), '--fault', '_vlmcs._tcp.lab.test/SRV=servfail,probability=7']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^kmslab: Fault rule ".*": probability "7" must be a number from 0 to 1 \(docs\/dns-faults\.md\) \(KMSLAB_INVALID_ARGUMENT\)\n$/);
+  });
+
   test("the README's `pnpm start -- --clients 30 --time-scale 720` form: pnpm's `--` reaches kmslab up, which takes the flags after it", async () => {
     const viaExecpath = process.env.npm_execpath?.includes('pnpm');
     const command = viaExecpath ? [process.execPath, process.env.npm_execpath!] : ['pnpm'];
