@@ -12,15 +12,19 @@ import { waitFor } from '@kmslab/core';
 export class RedisCluster implements AsyncDisposable {
   private constructor(readonly nodes: RedisServer[]) {}
 
-  /** `durable: false` (benchmarks): no append-only file. One primary without replicas is allowed too (all slots on one node). */
-  static async start(options: { primaries?: number; replicas?: number; nodeTimeoutMs?: number; durable?: boolean } = {}): Promise<RedisCluster> {
+  /**
+   * `durable: false` (benchmarks): no append-only file; `parentDir`: where the
+   * nodes' data dirs are made (see RedisServer.start). One primary without
+   * replicas is allowed too (all slots on one node).
+   */
+  static async start(options: { primaries?: number; replicas?: number; nodeTimeoutMs?: number; durable?: boolean; parentDir?: string } = {}): Promise<RedisCluster> {
     const primaries = options.primaries ?? 3;
     const replicas = options.replicas ?? 1;
     const total = primaries * (1 + replicas);
     const nodes: RedisServer[] = [];
     try {
       for (let i = 0; i < total; i++) {
-        nodes.push(await RedisServer.start({ durable: options.durable, args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1500), '--cluster-announce-ip', '127.0.0.1'] }));
+        nodes.push(await RedisServer.start({ durable: options.durable, parentDir: options.parentDir, args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1500), '--cluster-announce-ip', '127.0.0.1'] }));
       }
       if (primaries === 1 && replicas === 0) {
         // redis-cli --cluster create wants three primaries; one node takes every slot itself.

@@ -46,11 +46,13 @@ export class RedisServer {
    * `durable: false` (benchmarks): no append-only file, Redis's speed without
    * fsync. `args`: more redis-server arguments (cluster mode, replicaof…);
    * `config`: a config file's text written to the data dir and read first
-   * (Sentinel needs one it can rewrite).
+   * (Sentinel needs one it can rewrite); `parentDir`: where its temp data
+   * dir is made (the OS temp dir by default; a soak puts it on a tmpfs so
+   * the disk's fsync latency is not what it measures).
    */
-  static async start(options: { durable?: boolean; args?: readonly string[]; config?: string } = {}): Promise<RedisServer> {
+  static async start(options: { durable?: boolean; args?: readonly string[]; config?: string; parentDir?: string } = {}): Promise<RedisServer> {
     requireRedisServer();
-    const dir = mkdtempSync(join(tmpdir(), 'kmslab-redis-'));
+    const dir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'kmslab-redis-'));
     const configFile = options.config === undefined ? null : join(dir, 'redis.conf');
     if (configFile) writeFileSync(configFile, options.config!);
     const server = new RedisServer(await freePort(), dir, options.durable ?? true, configFile, options.args ?? []);
