@@ -193,7 +193,7 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
   // arriving v4-mapped on an IPv6 socket), is measured too, for context.
   const onLoopback = ['--listen', '127.0.0.1'];
   const kmslabDns = (n: number, extra: readonly string[]) =>
-    startCliProcess(['dns', 'start', '--zone-file', join(dir, 'lab.test.db'), '--data-dir', join(dir, `kmslab-data-${n}`), '--log-level', 'warn', ...extra]);
+    startCliProcess(['dns', 'start', '--port', '0', '--zone-file', join(dir, 'lab.test.db'), '--data-dir', join(dir, `kmslab-data-${n}`), '--log-level', 'warn', ...extra]);
   {
     await using on = await kmslabDns(0, [...onLoopback, ...otherFaults.flatMap((f) => ['--fault', f])]);
     await using off = await kmslabDns(1, [...onLoopback, '--query-log-size', '0']);
