@@ -15,11 +15,10 @@ import { freePort } from '@kmslab/lab';
 import { KMSLAB_BIN, startCliHost } from '../test/support/cli.js';
 import { NamedServer } from '../test/support/named.js';
 import { requireTool } from '../test/support/dns-tools.js';
-import { printTable, stamp, writeResults, type Row } from './report.js';
+import { median, printTable, stamp, writeResults, type Row } from './report.js';
 
 requireTool('hyperfine');
 const dir = mkdtempSync(join(tmpdir(), 'kmslab-bench-cli-'));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function startup(): Promise<Array<{ command: string; mean: number }>> {
   await using host = await startCliHost(['--data-dir', join(dir, 'host')]);

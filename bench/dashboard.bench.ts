@@ -20,11 +20,10 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../test/support/chromium.js';
 import { startCliHost, startCliProcess } from '../test/support/cli.js';
-import { printTable, stamp, writeResults, type Row } from './report.js';
+import { median, printTable, stamp, writeResults, type Row } from './report.js';
 
 const RUNS = 15;
 const dir = mkdtempSync(join(tmpdir(), 'kmslab-bench-dashboard-'));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Milliseconds from navigation start to the page's `kmslab:first-render` mark (made once `selector` is drawn), and bytes transferred. */
 async function firstLoad(browser: Browser, url: string, selector: string): Promise<{ ms: number; bytes: number }> {

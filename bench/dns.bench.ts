@@ -32,7 +32,7 @@ import { startCliProcess } from '../test/support/cli.js';
 import { NamedServer } from '../test/support/named.js';
 import { requireTool, run } from '../test/support/dns-tools.js';
 import { freePort } from '@kmslab/lab';
-import { isMain, stamp, writeResults, type Row } from './report.js';
+import { isMain, median, stamp, writeResults, type Row } from './report.js';
 
 export interface DnsBenchOptions {
   seconds: number;
@@ -107,7 +107,6 @@ async function summarise(server: string, text: string, port: number): Promise<Dn
 }
 
 const qpsOf = (text: string) => Number(/Queries per second:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * Servers measured in interleaved rounds (each round all of them, in an order

@@ -14,10 +14,9 @@ import { parseArgs } from 'node:util';
 import { GenericContainer, Network, Wait, getContainerRuntimeClient } from 'testcontainers';
 import { startLab } from '@kmslab/testing';
 import { KMSLAB_IMAGE, REDIS_IMAGE, removeReusedLab, startKmsLab } from '@kmslab/testcontainers';
-import { printTable, stamp, writeResults, type Row } from './report.js';
+import { median, printTable, stamp, writeResults, type Row } from './report.js';
 
 const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { runs: { type: 'string', default: '20' }, 'container-runs': { type: 'string', default: '3' } } });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
   const t = performance.now();
   const v = await f();

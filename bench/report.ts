@@ -35,3 +35,6 @@ export function writeResults(name: string, data: unknown): string {
 
 /** A time stamp for result file names. */
 export const stamp = () => new Date().toISOString().slice(0, 19).replace(/:/g, '');
+
+/** The middle value (the upper one of an even count): what every bench reports of repeated runs. */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

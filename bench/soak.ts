@@ -25,7 +25,7 @@ import { KmsConnection } from '@kmslab/core';
 import { startKmslabProcess, type KmslabProcess } from '@kmslab/lab';
 import { RedisCluster } from '@kmslab/test-redis';
 import { KMSLAB_BIN } from '../test/support/cli.js';
-import { printTable, stamp, writeResults, type Row } from './report.js';
+import { median, printTable, stamp, writeResults, type Row } from './report.js';
 
 const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { minutes: { type: 'string', default: '30' }, 'aof-dir': { type: 'string' } } });
 const MINUTES = Math.max(1, Number(values.minutes));
@@ -150,7 +150,6 @@ for (const dir of [aofProbeDir, diskProbeDir]) rmSync(dir, { recursive: true, fo
 const totalErrors = minutes.reduce((s, m) => s + m.errors!, 0);
 // Flatness after warm-up (the first 5 minutes, or the first fifth of a short run): each minute against the median.
 const steady = minutes.slice(Math.min(5, Math.floor(minutes.length / 5)));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const spread = (key: string) => {
   const values = steady.map((m) => m[key]!);
   const mid = median(values);
