@@ -202,14 +202,13 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
       await sanity(on.port, 'kmslab dns');
       await sanity(off.port, 'kmslab dns, log and faults off');
       await sanity(ceilingPort, 'bare Node ceiling');
-      const measured = await dnsperfRounds([
-        { server: 'kmslab dns', port: on.port },
-        { server: 'kmslab dns, log and faults off', port: off.port },
-        { server: 'bare Node ceiling', port: ceilingPort },
-      ], Math.max(1, o.rounds ?? 3));
-      const pids = [on.proc.pid!, off.proc.pid!, ceilingProcess.pid!];
-      const ports = [on.port, off.port, ceilingPort];
-      for (const [i, r] of measured.entries()) r.cpuUsPerQuery = await cpuPerQuery(pids[i]!, ports[i]!);
+      const servers = [
+        { server: 'kmslab dns', port: on.port, pid: on.proc.pid! },
+        { server: 'kmslab dns, log and faults off', port: off.port, pid: off.proc.pid! },
+        { server: 'bare Node ceiling', port: ceilingPort, pid: ceilingProcess.pid! },
+      ];
+      const measured = await dnsperfRounds(servers, Math.max(1, o.rounds ?? 3));
+      for (const [i, { pid, port }] of servers.entries()) measured[i]!.cpuUsPerQuery = await cpuPerQuery(pid, port);
       results.push(...measured);
     } finally {
       ceilingProcess.kill();

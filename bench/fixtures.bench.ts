@@ -6,9 +6,10 @@
  * stopped the same way, and what a later test file pays for a reused
  * container lab (`reuse`), and Docker's own floor for the lab's stop: the
  * same images, network and published ports, running `sleep`, removed the
- * same way (what no fixture of this shape can beat on this daemon). Medians of --runs N (default 20 in process, 3 in
- * containers). Issue "Test fixtures": in process ready ≤ 100 ms, stopped
- * ≤ 50 ms; containers ready ≤ 3 s, stopped ≤ 1 s, activate ≤ 0.5 s.
+ * same way (what no fixture of this shape can beat on this daemon).
+ * Medians of --runs N (default 20 in process, 3 in containers). Issue
+ * "Test fixtures": in process ready ≤ 100 ms, stopped ≤ 50 ms; containers
+ * ready ≤ 3 s, stopped ≤ 1 s, activate ≤ 0.5 s.
  */
 import { parseArgs } from 'node:util';
 import { GenericContainer, Network, Wait, getContainerRuntimeClient } from 'testcontainers';
