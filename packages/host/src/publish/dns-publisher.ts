@@ -65,6 +65,7 @@ export class DnsPublisher {
   #timer: NodeJS.Timeout | null = null;
   #failures = 0;
   #stopped = false;
+  #inFlight: Promise<void> | null = null;
   #state: PublishState;
 
   constructor(options: PublisherOptions) {
@@ -103,6 +104,8 @@ export class DnsPublisher {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#state.nextRefresh = null;
+    // A refresh still on the wire would otherwise land after the deregistration and bring the records back.
+    await this.#inFlight;
     if (!options.deregister) return;
     for (const d of this.#o.domains) {
       const name = kmsSrvName(canonicalName(d.domain));
@@ -115,10 +118,14 @@ export class DnsPublisher {
     this.#o.logger?.info({ event: 'dns-deregistered', fqdn: this.#o.fqdn }, `removed ${this.#o.fqdn} from DNS`);
   }
 
-  async #attempt(): Promise<void> {
-    const ok = await this.publish().then(() => true, () => false);
-    this.#failures = ok ? 0 : this.#failures + 1;
-    this.#schedule(ok ? (this.#o.refreshMs ?? TIME.DAY_MS) : retryDelayMs(this.#failures));
+  #attempt(): Promise<void> {
+    const attempt = this.publish().then(() => true, () => false).then((ok) => {
+      this.#failures = ok ? 0 : this.#failures + 1;
+      this.#inFlight = null;
+      this.#schedule(ok ? (this.#o.refreshMs ?? TIME.DAY_MS) : retryDelayMs(this.#failures));
+    });
+    this.#inFlight = attempt;
+    return attempt;
   }
 
   #schedule(ms: number): void {
