@@ -15,7 +15,7 @@ const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8
 const seconds = Number(values.seconds);
 const started = Date.now();
 const host = await benchHost({ seconds, connections: 50 });
-const dns = await benchDns({ seconds: seconds + 2, clients: 4, outstanding: 200 });
+const dns = await benchDns({ seconds: seconds + 2, clients: 4, outstanding: 200, rounds: 7 });
 const lab = await benchLab();
 const rows = [...host.rows, ...dns.rows, ...lab.rows];
 console.log('');

@@ -12,14 +12,20 @@
  * generator-bound run does not compress.
  *
  * The two ratios the issue names (log and faults on against off, kmslab
- * against the ceiling) are taken from --rounds N (default 3) interleaved
- * rounds: the three servers run side by side, idle but for the one under
- * load, each round measures all three in a rotated order, and each ratio is
- * the median of its per-round ratios; run one after another, a minute of a
- * noisy neighbour had swung the on/off ratio between 0.84 and 1.10.
+ * against the ceiling) are taken from --rounds N (default 15) interleaved
+ * rounds of --round-seconds N (default 2): the three servers run side by
+ * side, idle but for the one under load, each round measures all three in a
+ * rotated order, and each ratio is the median of its per-round ratios. Run
+ * one after another, a minute of a noisy neighbour had swung the on/off
+ * ratio between 0.84 and 1.10; three 5 s rounds still swung 0.84–1.00 on a
+ * neighbour-loaded machine, where fifteen 2 s rounds agree within a few %.
  *
- * Options: --seconds N (per server and round, default 10), --clients N
- * (default 4), --outstanding N (default 200), --rounds N (default 3).
+ * A second ceiling skips dgram's dns.lookup before each send, as kmslab's
+ * sockets do (worth ~6 % at saturation): against it, the ratio is kmslab's
+ * own per-query work alone (context).
+ *
+ * Options: --seconds N (each of the other servers, default 10), --clients N
+ * (default 4), --outstanding N (default 200), --rounds N, --round-seconds N.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +45,7 @@ export interface DnsBenchOptions {
   clients: number;
   outstanding: number;
   rounds?: number;
+  roundSeconds?: number;
 }
 
 let o: DnsBenchOptions = { seconds: 10, clients: 4, outstanding: 200 };
@@ -119,7 +126,7 @@ async function dnsperfRounds(servers: ReadonlyArray<{ server: string; port: numb
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < servers.length; k++) {
       const i = (r + k) % servers.length;
-      texts[i]!.push(await runDnsperf(servers[i]!.port, o.seconds, false));
+      texts[i]!.push(await runDnsperf(servers[i]!.port, o.roundSeconds ?? 2, false));
     }
   }
   const results: DnsResult[] = [];
@@ -153,7 +160,7 @@ async function sanity(port: number, name: string): Promise<void> {
   if (r.stdout.trim().split('\n').length !== 2) throw new Error(`${name} does not answer the SRV query: ${r.stdout}${r.stderr}`);
 }
 
-async function startCeiling(port: number): Promise<ChildProcess> {
+async function startCeiling(port: number, mode: 'plain' | 'literal'): Promise<ChildProcess> {
   const q = emptyMessage(0);
   q.questions = [{ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: CLASS.IN }];
   const answer = decodeMessage(encodeMessage(q));
@@ -161,7 +168,7 @@ async function startCeiling(port: number): Promise<ChildProcess> {
   answer.aa = true;
   answer.answers = [0, 10].map((priority, i) => ({ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV' as const, priority, weight: 0, port: 1688, target: `kms${i + 1}.lab.test` } }));
   const script = fileURLToPath(new URL('./dns-ceiling.mjs', import.meta.url));
-  const p = spawn(process.execPath, [script, String(port), encodeMessage(answer).toString('hex')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, [script, String(port), encodeMessage(answer).toString('hex'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve) => p.stdout!.once('data', resolve));
   return p;
 }
@@ -184,7 +191,7 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
   // What clients ask: the SRV lookup, mostly, and the hosts' addresses.
   writeFileSync(join(dir, 'queries.txt'), ['_vlmcs._tcp.lab.test SRV', '_vlmcs._tcp.lab.test SRV', '_vlmcs._tcp.lab.test SRV', 'kms1.lab.test A'].join('\n') + '\n');
   const results: DnsResult[] = [];
-  console.error(`bench:dns — dnsperf ${o.seconds} s per server and round (${o.rounds ?? 3} rounds for kmslab and the ceiling), ${o.clients} clients, ${o.outstanding} outstanding, Node ${process.version}`);
+  console.error(`bench:dns — dnsperf: kmslab and the ceiling in ${o.rounds ?? 15} interleaved rounds of ${o.roundSeconds ?? 2} s, the others ${o.seconds} s; ${o.clients} clients, ${o.outstanding} outstanding, Node ${process.version}`);
   // The harness must cost the fast path little: the same server with the query log on and faults set for
   // other names (the default set-up of a test), and with both off.
   const otherFaults = ['gone.lab.test=nxdomain', '*.other.test=servfail,probability=0.5', 'kms9.lab.test/A=delay:100', 'ns.lab.test/AAAA=drop', 'lab.test=update-refused'];
@@ -197,21 +204,27 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
     await using on = await kmslabDns(0, [...onLoopback, ...otherFaults.flatMap((f) => ['--fault', f])]);
     await using off = await kmslabDns(1, [...onLoopback, '--query-log-size', '0']);
     const ceilingPort = await freePort();
-    const ceilingProcess = await startCeiling(ceilingPort);
+    const ceilingProcess = await startCeiling(ceilingPort, 'plain');
+    // kmslab's sockets skip dgram's lookup before each send; a ceiling that does the same shows what is left.
+    const literalPort = await freePort();
+    const literalProcess = await startCeiling(literalPort, 'literal');
     try {
       await sanity(on.port, 'kmslab dns');
       await sanity(off.port, 'kmslab dns, log and faults off');
       await sanity(ceilingPort, 'bare Node ceiling');
+      await sanity(literalPort, 'bare Node ceiling, no lookup per send');
       const servers = [
         { server: 'kmslab dns', port: on.port, pid: on.proc.pid! },
         { server: 'kmslab dns, log and faults off', port: off.port, pid: off.proc.pid! },
         { server: 'bare Node ceiling', port: ceilingPort, pid: ceilingProcess.pid! },
+        { server: 'bare Node ceiling, no lookup per send', port: literalPort, pid: literalProcess.pid! },
       ];
-      const measured = await dnsperfRounds(servers, Math.max(1, o.rounds ?? 3));
+      const measured = await dnsperfRounds(servers, Math.max(1, o.rounds ?? 15));
       for (const [i, { pid, port }] of servers.entries()) measured[i]!.cpuUsPerQuery = await cpuPerQuery(pid, port);
       results.push(...measured);
     } finally {
       ceilingProcess.kill();
+      literalProcess.kill();
     }
   }
   {
@@ -240,9 +253,11 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
   const by = (name: string) => results.find((r) => r.server.startsWith(name))!;
   const [kmslab, bind, dnsmasq, ceiling] = [by('kmslab dns'), by('BIND'), by('dnsmasq'), by('bare')];
   const plain = by('kmslab dns, log and faults off');
+  const literal = by('bare Node ceiling, no lookup per send');
   const rows: Row[] = [
     { measure: 'dns: query log on + faults for other names (median of rounds)', kmslab: kmslab.qps, anchor: plain.qps, anchorName: 'log and faults off', ratio: roundRatio(kmslab, plain), target: '≥ 0.9' },
     { measure: 'dns: SRV queries/s (dnsperf, median of rounds)', kmslab: kmslab.qps, anchor: ceiling.qps, anchorName: 'bare Node ceiling', ratio: roundRatio(kmslab, ceiling), target: '≥ 0.85' },
+    { measure: 'dns: SRV queries/s (median of rounds, context)', kmslab: kmslab.qps, anchor: literal.qps, anchorName: 'ceiling with kmslab\'s send path', ratio: roundRatio(kmslab, literal), target: '(context)' },
     { measure: `dns: CPU µs per answered query at ${FIXED_RATE / 1000}k q/s`, kmslab: +kmslab.cpuUsPerQuery!.toFixed(1), anchor: +ceiling.cpuUsPerQuery!.toFixed(1), anchorName: 'bare Node ceiling', ratio: kmslab.cpuUsPerQuery! / ceiling.cpuUsPerQuery!, target: '(context)' },
     { measure: `dns: CPU µs per answered query at ${FIXED_RATE / 1000}k q/s, log and faults on`, kmslab: +kmslab.cpuUsPerQuery!.toFixed(1), anchor: +plain.cpuUsPerQuery!.toFixed(1), anchorName: 'log and faults off', ratio: kmslab.cpuUsPerQuery! / plain.cpuUsPerQuery!, target: '(context)' },
     { measure: 'dns: SRV queries/s (dnsperf)', kmslab: kmslab.qps, anchor: bind.qps, anchorName: 'BIND named -n 1', ratio: kmslab.qps / bind.qps, target: 'stretch ≥ 1.0' },
@@ -268,8 +283,8 @@ function printServers(results: DnsResult[]): void {
 }
 
 if (isMain(import.meta.url)) {
-  const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' }, rounds: { type: 'string', default: '3' } } });
-  const options = { seconds: Number(values.seconds), clients: Number(values.clients), outstanding: Number(values.outstanding), rounds: Number(values.rounds) };
+  const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' }, rounds: { type: 'string', default: '15' }, 'round-seconds': { type: 'string', default: '2' } } });
+  const options = { seconds: Number(values.seconds), clients: Number(values.clients), outstanding: Number(values.outstanding), rounds: Number(values.rounds), roundSeconds: Number(values['round-seconds']) };
   const { results } = await benchDns(options);
   printServers(results);
   writeResults(`dns-${stamp()}`, { node: process.version, ...options, results });

@@ -1,5 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type Server, type Socket } from 'node:net';
+import { lookup, type LookupOneOptions } from 'node:dns';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { TcpConnections, listenFailed, seededRandom, type KmsLabError } from '@kmslab/core';
 import type { Logger } from 'pino';
 import { AnswerCache } from './answer-cache.js';
@@ -39,6 +40,19 @@ export interface DnsServerOptions {
   seed?: number;
 }
 
+
+/**
+ * The UDP sockets only ever answer the address a query came from, an IP
+ * literal: handing it straight back spares dgram's per-send `dns.lookup`
+ * (a nextTick before every send), about 6 % of a saturated
+ * server's throughput (pnpm bench:dns).
+ */
+function literalAddress(address: string, options: LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const literal = isIP(address);
+  // A name (a `--listen` host name, at bind time) still goes to the resolver.
+  if (literal) callback(null, address, literal);
+  else lookup(address, options, callback);
+}
 
 /** DNS over UDP and TCP (RFC 1035 §4.2; TCP pipelining, RFC 7766) for a set of zones. */
 export class DnsServer {
@@ -159,7 +173,7 @@ export class DnsServer {
     tcp.removeAllListeners('error');
     tcp.on('error', (err) => this.#o.logger?.error({ err }, 'DNS TCP listener error'));
     this.#tcp.push(tcp);
-    const udp = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false });
+    const udp = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false, lookup: literalAddress });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', (err) => reject(listenFailed('DNS server (UDP)', address, tcpPort, err)));
       udp.bind({ address, port: tcpPort }, () => resolve());
