@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { redisForTest } from './support/redis-server.js';
+import { RedisServer, redisForTest } from './support/redis-server.js';
 import { runCli, startCliHost, startCliProcess } from './support/cli.js';
 import { dig } from './support/dns-tools.js';
 import { tempDir } from './support/kms-host.js';
@@ -140,6 +140,22 @@ describe('host start failures', () => {
     const r = await runCli(['host', 'start', '--store', 'redis', '--redis-url', 'redis://127.0.0.1:1', '--port', '0', '--admin', 'off']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^kmslab: Cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\); start Redis, or use the embedded store/);
+  });
+
+  test('--redis-wait: a host started before its Redis keeps trying and serves once Redis is up', async () => {
+    await using redis = await RedisServer.start({ durable: false });
+    await redis.stop(); // its port is known and nothing listens there yet
+    const starting = startCliHost(['--store', 'redis', '--redis-url', redis.url, '--redis-wait', '20s', '--host-id', `wait-${process.pid}`]);
+    let ready = false;
+    void starting.then(() => (ready = true), () => {});
+    await new Promise((r) => setTimeout(r, 800));
+    expect(ready).toBe(false);
+    await redis.resume();
+    await using host = await starting;
+    const r = await runCli(['activate', '--host', `127.0.0.1:${host.port}`, '--product', 'windows-10-pro', '--json']);
+    expect(JSON.parse(r.stdout), r.stderr).toMatchObject({ count: 1, licensed: false });
+    const bad = await runCli(['host', 'start', '--store', 'redis', '--redis-wait', 'soon', '--admin', 'off']);
+    expect(bad.stderr).toBe('kmslab: --redis-wait must be a duration such as 30s, 2m or 1h (got "soon") (KMSLAB_INVALID_ARGUMENT)\n');
   });
 
   test('a port in use is reported, not a stack trace', async () => {

@@ -1,4 +1,4 @@
-import { KmsLabError } from '@kmslab/core';
+import { KmsLabError, parseDurationMs } from '@kmslab/core';
 
 /** Commander collector for repeatable options. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -12,6 +12,15 @@ export function intOption(name: string, min: number, max: number) {
       throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${name} must be a whole number from ${min} to ${max} (got "${value}")`);
     }
     return n;
+  };
+}
+
+/** "30s", "2m", "1h30m" (parseDurationMs) in milliseconds. */
+export function durationOption(name: string) {
+  return (value: string): number => {
+    const ms = parseDurationMs(value);
+    if (ms === null) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${name} must be a duration such as 30s, 2m or 1h (got "${value}")`);
+    return ms;
   };
 }
 

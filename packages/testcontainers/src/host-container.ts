@@ -44,9 +44,13 @@ export class KmsLabHostContainer extends GenericContainer {
     return this;
   }
 
-  /** Counts in Redis (the URL as the container reaches it); the default is the embedded memory store. */
+  /**
+   * Counts in Redis (the URL as the container reaches it); the default is the
+   * embedded memory store. The host keeps trying for 30 s, so it can start
+   * beside a Redis container that is still starting.
+   */
   withRedis(url: string): this {
-    this.#args.push('--store', 'redis', '--redis-url', url);
+    this.#args.push('--store', 'redis', '--redis-url', url, '--redis-wait', '30s');
     return this;
   }
 

@@ -111,9 +111,9 @@ export async function startKmsLab(options: KmsLabOptions = {}): Promise<KmsLab> 
     const dnsContainer = shared(new KmsLabDnsContainer(kmslabImage)).withNetwork(network).withNetworkAliases('dns').withZone(zone);
     if (secrets) dnsContainer.withAdminToken(secrets.token('dns'));
     for (const { h, key } of keys) dnsContainer.withTsigKey(`${key}:host=${h.name}.${zone}`);
-    // Everything starts at once, except that hosts on Redis wait for Redis (a Redis store must reach it to
-    // open). Hosts publish to the DNS container by its network alias: one that is not up yet refuses them at
-    // once, and they try again a quarter second later (the publisher's backoff), so nobody waits for it here.
+    // Everything starts at once. A host on Redis keeps trying to reach it while it starts (--redis-wait), and
+    // hosts publish to the DNS container by its network alias: one that is not up yet refuses them at once,
+    // and they try again a quarter second later (the publisher's backoff), so nobody waits for another here.
     const dnsStarted = dnsContainer.start().then((c) => (keep(c), c));
     const redisStarted = options.redis
       ? shared(new GenericContainer(options.images?.redis ?? REDIS_IMAGE)).withNetwork(network).withNetworkAliases('redis').withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start().then((c) => (keep(c), c))
@@ -124,7 +124,7 @@ export async function startKmsLab(options: KmsLabOptions = {}): Promise<KmsLab> 
         .withPublish({ dns: 'dns:53', tsigKey: key, fqdn, domains: [`${zone},${h.priority ?? 0},${h.weight ?? 0}`] });
       if (h.keyGroup) c.withKeyGroup(h.keyGroup);
       for (const p of h.licensePacks ?? []) c.withLicensePack(p);
-      if (await redisStarted) c.withRedis('redis://redis:6379');
+      if (options.redis) c.withRedis('redis://redis:6379');
       if (secrets) c.withAdminToken(secrets.token(h.name));
       const host = await c.start();
       keep(host);

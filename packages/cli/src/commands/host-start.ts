@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, SettableClock, realClock, parseHostPort } from '@kmslab/core';
 import type { RedisTopology, StoreConfig } from '@kmslab/host';
 import type { LogFormat } from '../logger.js';
-import { collect, intOption } from '../options.js';
+import { collect, durationOption, intOption } from '../options.js';
 import { adminTokenFrom, printGeneratedToken } from '../admin-token.js';
 import { withEnvironment } from '../help/layout.js';
 
@@ -17,6 +17,7 @@ interface StartOptions {
   redisCluster?: string;
   redisSentinels?: string;
   redisMasterName?: string;
+  redisWait?: number;
   durability: 'primary' | 'replica';
   dataDir?: string;
   hostId: string;
@@ -120,6 +121,7 @@ export function hostStartCommand(): Command {
     .option('--redis-cluster <host:port,...>', 'a Redis Cluster for --store redis (seed nodes) instead of --redis-url')
     .option('--redis-sentinels <host:port,...>', 'Sentinels for --store redis, with --redis-master-name, instead of --redis-url')
     .option('--redis-master-name <name>', 'the Sentinel master name (with --redis-sentinels)')
+    .option('--redis-wait <duration>', 'keep trying to reach Redis this long at start-up, e.g. 30s (default: give up at the first refusal)', durationOption('--redis-wait'))
     .addOption(new Option('--durability <when>', 'acknowledge after the Redis primary applied the write, or only after WAIT saw a replica take it').choices(['primary', 'replica']).default('primary'))
     .option('--data-dir <dir>', 'folder for the memory store snapshot and journal (default: .kmslab/<host-id>)')
     .option('--host-id <id>', 'logical host id; replicas with the same id share one count', defaultHostId())
@@ -151,7 +153,7 @@ export function hostStartCommand(): Command {
       const catalog = Catalog.load(o.catalog ?? []);
       const storeConfig: StoreConfig =
         o.store === 'redis'
-          ? { kind: 'redis', url: o.redisUrl, topology: redisTopology(o), hostId: o.hostId, durability: o.durability }
+          ? { kind: 'redis', url: o.redisUrl, topology: redisTopology(o), hostId: o.hostId, durability: o.durability, startupWaitMs: o.redisWait }
           : {
               kind: 'memory',
               dataDir: o.dataDir ?? process.env.KMSLAB_DATA_DIR ?? join('.kmslab', o.hostId),

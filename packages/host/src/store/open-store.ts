@@ -6,7 +6,7 @@ import type { ActivationStore } from './store.js';
 /** A store to open: memory (with a data dir) or Redis. */
 export type StoreConfig =
   | { kind: 'memory'; dataDir?: string; onWarning?: (message: string) => void }
-  | { kind: 'redis'; url?: string; topology?: RedisTopology; hostId: string; durability?: Durability; commandTimeoutMs?: number; retryBudgetMs?: number };
+  | { kind: 'redis'; url?: string; topology?: RedisTopology; hostId: string; durability?: Durability; commandTimeoutMs?: number; retryBudgetMs?: number; startupWaitMs?: number };
 
 /** Opens the store a host was configured with. */
 export function openStore(config: StoreConfig): Promise<ActivationStore> {

@@ -30,8 +30,14 @@ export interface RedisStoreOptions {
   durability?: Durability;
   /** Longest wait for one Redis command. */
   commandTimeoutMs?: number;
-  /** How long start-up waits for Redis before it gives up. */
+  /** How long one connection attempt at start-up waits for Redis to answer. */
   connectTimeoutMs?: number;
+  /**
+   * How long start-up keeps trying when Redis refuses or its name does not
+   * resolve yet (a host started beside its Redis, as in a container lab);
+   * default 0: the first failure is the answer.
+   */
+  startupWaitMs?: number;
   /**
    * How long a request keeps retrying through a failover (connection lost,
    * CLUSTERDOWN, TRYAGAIN, READONLY…) before the client is told "host
@@ -39,6 +45,22 @@ export interface RedisStoreOptions {
    * failover is coming and clients should hear at once (they retry anyway).
    */
   retryBudgetMs?: number;
+}
+
+/** Between start-up attempts while `startupWaitMs` lasts. */
+const STARTUP_RETRY_MS = 100;
+
+/** One connection attempt: connected and past the ready check, or an error. */
+async function connectOnce(redis: Redis | Cluster, timeoutMs: number): Promise<void> {
+  await redis.connect();
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 type RecordCommands = {
@@ -138,23 +160,21 @@ export class RedisStore implements ActivationStore {
     redis.defineCommand('kmslabMak', { numberOfKeys: 1, lua: MAK_LUA });
     let lastError: Error | undefined;
     redis.on('error', (err: Error) => (lastError = err)); // later errors show in healthy() and per request; ioredis reconnects
-    try {
-      await redis.connect();
-      if (redis.status !== 'ready') {
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`not ready within ${connectTimeoutMs} ms`)), connectTimeoutMs);
-          redis.once('ready', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+    const giveUpAt = Date.now() + (options.startupWaitMs ?? 0);
+    for (;;) {
+      try {
+        await connectOnce(redis, connectTimeoutMs);
+        return new RedisStore(redis, options, topology);
+      } catch (err) {
+        redis.disconnect();
+        if (Date.now() + STARTUP_RETRY_MS < giveUpAt) {
+          await new Promise((r) => setTimeout(r, STARTUP_RETRY_MS));
+          continue;
+        }
+        const why = (lastError ?? (err as Error)).message;
+        throw new KmsLabError('KMSLAB_HOST_UNAVAILABLE', `Cannot reach ${where} (${why}); start Redis, or use the embedded store (--store memory)`, { cause: err });
       }
-    } catch (err) {
-      redis.disconnect();
-      const why = (lastError ?? (err as Error)).message;
-      throw new KmsLabError('KMSLAB_HOST_UNAVAILABLE', `Cannot reach ${where} (${why}); start Redis, or use the embedded store (--store memory)`, { cause: err });
     }
-    return new RedisStore(redis, options, topology);
   }
 
   keys(family: Family): { clients: string; stats: string } {
