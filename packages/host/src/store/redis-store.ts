@@ -55,11 +55,15 @@ async function connectOnce(redis: Redis | Cluster, timeoutMs: number): Promise<v
   await redis.connect();
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs);
-    redis.once('ready', () => {
+    const ready = () => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    const timer = setTimeout(() => {
+      redis.off('ready', ready);
+      reject(new Error(`not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    redis.once('ready', ready);
   });
 }
 
