@@ -138,29 +138,30 @@ export class KmsListener {
    * frames costs one buffer, not thousands.
    */
   #onData(socket: Socket, decoder: FrameDecoder, peer: string, chunk: Buffer): void {
-    let frames: Buffer[];
+    let completed: number;
     try {
-      frames = decoder.push(chunk);
+      completed = decoder.write(chunk);
     } catch (err) {
       return this.#reject(socket, peer, toKmsLabError(err, 'KMSLAB_MALFORMED_FRAME'), 0);
     }
-    this.#connections.received(socket, frames.length, decoder.buffered > 0);
-    this.#answerFrames(socket, peer, frames, 0);
+    this.#connections.received(socket, completed, decoder.buffered > 0);
+    this.#answerFrames(socket, peer, decoder, completed, true);
   }
 
   /**
    * Works through a chunk's frames a slice per turn of the event loop, not
    * reading more meanwhile (order is kept): one connection's 5,000 pipelined
-   * frames cannot keep every other client waiting.
+   * frames cannot keep every other client waiting. Each frame is taken from
+   * the decoder as it is answered, so a flood's frames die young.
    */
-  #answerFrames(socket: Socket, peer: string, frames: Buffer[], from: number): void {
-    const until = Math.min(frames.length, from + FRAMES_PER_TURN);
+  #answerFrames(socket: Socket, peer: string, decoder: FrameDecoder, remaining: number, first: boolean): void {
+    const slice = Math.min(remaining, FRAMES_PER_TURN);
     const ready: Buffer[] = [];
     const flush = () => {
       if (ready.length > 0) this.#write(socket, ready.length === 1 ? ready[0]! : Buffer.concat(ready));
     };
-    for (let i = from; i < until; i++) {
-      const raw = frames[i]!;
+    for (let i = 0; i < slice; i++) {
+      const raw = decoder.next()!;
       let frame;
       try {
         frame = decodeFrame(raw);
@@ -190,13 +191,13 @@ export class KmsListener {
       }
     }
     flush();
-    if (until === frames.length) {
-      if (from > 0) this.#connections.release(socket);
+    if (slice === remaining) {
+      if (!first) this.#connections.release(socket);
       return;
     }
-    if (from === 0) this.#connections.hold(socket);
+    if (first) this.#connections.hold(socket);
     setImmediate(() => {
-      if (!socket.destroyed) this.#answerFrames(socket, peer, frames, until);
+      if (!socket.destroyed) this.#answerFrames(socket, peer, decoder, remaining - slice, false);
     });
   }
 
