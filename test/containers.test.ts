@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KmsConnection } from '@kmslab/core';
 import { startKmsLab, type KmsLab } from '@kmslab/testcontainers';
 import { startLab } from '@kmslab/testing';
-import { requireDockerAndImage } from './support/docker.js';
+import { requireDockerAndImage, sh } from './support/docker.js';
 
 const WIN7 = 'windows-7-professional';
 const SERVER = 'windows-server-2008-r2-enterprise';
@@ -52,6 +52,15 @@ describe('@kmslab/testcontainers', () => {
     expect(srv.map((r) => [r.target, r.priority, r.port]).sort()).toEqual([['kms1.lab.test', 0, 1688], ['kms2.lab.test', 10, 1688]]);
     const status = (await (await fetch(`${lab.hosts[0]!.adminUrl}/status`, { headers: lab.hosts[0]!.adminHeaders })).json()) as { store: { kind: string; healthy: boolean }; publishing?: unknown };
     expect(status.store).toMatchObject({ kind: 'redis', healthy: true });
+  });
+
+  test('with a local daemon every port the lab publishes (DNS, admin listeners, KMS, password-less Redis) listens on 127.0.0.1 only', () => {
+    const ids = sh('docker', ['ps', '-q', '--filter', `network=${lab.network.getName()}`]).trim().split('\n');
+    expect(ids).toHaveLength(4);
+    const ports = (JSON.parse(sh('docker', ['inspect', ...ids])) as Array<{ NetworkSettings: { Ports: Record<string, Array<{ HostIp: string }> | null> } }>).map((c) => c.NetworkSettings.Ports);
+    const bindings = ports.flatMap((p) => Object.entries(p).flatMap(([port, b]) => (b ?? []).map((x) => `${port} ${x.HostIp}`)));
+    expect(bindings).toHaveLength(7);
+    expect(bindings.filter((b) => !b.endsWith(' 127.0.0.1'))).toEqual([]);
   });
 
   test('the reference walkthrough through the host container: 2, 3, 13, the server licensed at its next contact — the same counts as the in-process lab of @kmslab/testing', { timeout: 60_000 }, async () => {

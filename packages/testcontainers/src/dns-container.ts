@@ -3,6 +3,7 @@ import { AbstractStartedContainer, GenericContainer, type StartedTestContainer }
 import { waitFor } from '@kmslab/core';
 import { DnsAnswerWaitStrategy } from './dns-answer-wait.js';
 import { KMSLAB_IMAGE } from './images.js';
+import { publishOnLoopbackWhenLocal } from './loopback-ports.js';
 
 /** The admin listener's port inside the container (queries, faults). */
 const ADMIN_PORT = 8054;
@@ -40,7 +41,8 @@ export interface LoggedQuery {
 /**
  * `kmslab dns start` in a container: authoritative for `zone`, dynamic update
  * with TSIG keys, and the test harness (query log, faults) on its admin
- * listener, reached through a token (random unless `withAdminToken`).
+ * listener, reached through a token (random unless `withAdminToken`). With a
+ * local Docker daemon the ports are published on 127.0.0.1 only.
  */
 export class KmsLabDnsContainer extends GenericContainer {
   #zone = 'lab.test';
@@ -85,6 +87,7 @@ export class KmsLabDnsContainer extends GenericContainer {
     ]);
     this.withEnvironment({ KMSLAB_ADMIN_TOKEN: this.#adminToken });
     this.withWaitStrategy(new DnsAnswerWaitStrategy(this.#zone));
+    await publishOnLoopbackWhenLocal(this.hostConfig);
     return new StartedKmsLabDnsContainer(await super.start(), this.#zone, this.#adminToken);
   }
 }

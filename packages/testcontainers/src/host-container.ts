@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { KMSLAB_IMAGE } from './images.js';
+import { publishOnLoopbackWhenLocal } from './loopback-ports.js';
 
 /** How a host container publishes itself. */
 export interface PublishOptions {
@@ -18,7 +19,8 @@ export interface PublishOptions {
  * `kmslab host start` in a container: KMS on 1688, admin on 9688; memory
  * store, or Redis. The admin listener is reachable beyond the container's
  * loopback, so it gets a token (random unless `withAdminToken`), passed as
- * KMSLAB_ADMIN_TOKEN so the image's HEALTHCHECK can use it too.
+ * KMSLAB_ADMIN_TOKEN so the image's HEALTHCHECK can use it too. With a local
+ * Docker daemon the ports are published on 127.0.0.1 only.
  */
 export class KmsLabHostContainer extends GenericContainer {
   #args: string[] = [];
@@ -77,6 +79,7 @@ export class KmsLabHostContainer extends GenericContainer {
     this.withEnvironment({ KMSLAB_ADMIN_TOKEN: this.#adminToken });
     // Asked every 100 ms (testcontainers' default read timeout, 1 s, is also its polling interval: up to a second lost per host).
     this.withWaitStrategy(Wait.forHttp('/healthz', 9688).withHeaders({ Authorization: `Bearer ${this.#adminToken}` }).forStatusCode(200).withReadTimeout(100));
+    await publishOnLoopbackWhenLocal(this.hostConfig);
     return new StartedKmsLabHostContainer(await super.start(), this.#adminToken);
   }
 }

@@ -4,6 +4,7 @@ import { KmsLabClientContainer, type StartedKmsLabClientContainer } from './clie
 import { KmsLabDnsContainer, type StartedKmsLabDnsContainer } from './dns-container.js';
 import { KmsLabHostContainer, type StartedKmsLabHostContainer } from './host-container.js';
 import { KMSLAB_IMAGE, REDIS_IMAGE } from './images.js';
+import { LoopbackPublishedContainer } from './loopback-ports.js';
 import { REUSE_LABEL, reuseSecrets, reusedNetwork } from './reuse.js';
 import { kmsSrvName, waitFor } from '@kmslab/core';
 
@@ -116,7 +117,7 @@ export async function startKmsLab(options: KmsLabOptions = {}): Promise<KmsLab> 
     // and they try again a quarter second later (the publisher's backoff), so nobody waits for another here.
     const dnsStarted = dnsContainer.start().then((c) => (keep(c), c));
     const redisStarted = options.redis
-      ? shared(new GenericContainer(options.images?.redis ?? REDIS_IMAGE)).withNetwork(network).withNetworkAliases('redis').withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start().then((c) => (keep(c), c))
+      ? shared(new LoopbackPublishedContainer(options.images?.redis ?? REDIS_IMAGE)).withNetwork(network).withNetworkAliases('redis').withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start().then((c) => (keep(c), c))
       : Promise.resolve(null);
     const hostsStarted = Promise.all(keys.map(async ({ h, key }): Promise<KmsLabHost> => {
       const fqdn = `${h.name}.${zone}`;

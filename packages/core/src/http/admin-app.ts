@@ -15,6 +15,7 @@ declare module 'fastify' {
   }
 }
 
+/** What makes one admin listener differ from another: its token, whether it refuses changes, its 404 line. */
 export interface AdminAppOptions {
   /** When set, every route needs it (401 otherwise, and nothing is done). */
   token?: string | null | undefined;
