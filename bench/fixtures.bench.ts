@@ -61,11 +61,19 @@ for (let i = 0; i < Number(values['container-runs']); i++) {
 // tearing down that many endpoints and port mappings, which the container lab's stop() pays too.
 const floor: number[] = [];
 const floorStart: number[] = [];
+/** A floor container published like the lab's on a local daemon: on 127.0.0.1 only (one mapping per port, not one per address family). */
+class LoopbackSleeper extends GenericContainer {
+  override start() {
+    const bindings = Object.values(this.hostConfig.PortBindings ?? {}) as Array<Array<{ HostIp?: string }>>;
+    for (const b of bindings.flat()) b.HostIp = '127.0.0.1';
+    return super.start();
+  }
+}
 const docker = await getContainerRuntimeClient();
 for (let i = 0; i < Number(values['container-runs']); i++) {
   const network = await new Network().start();
   const shapes: Array<[string, number[]]> = [[KMSLAB_IMAGE, [53, 8054]], [KMSLAB_IMAGE, [1688, 9688]], [KMSLAB_IMAGE, [1688, 9688]], [REDIS_IMAGE, [6379]]];
-  const [started, start] = await timed(() => Promise.all(shapes.map(([image, ports], n) => new GenericContainer(image).withEntrypoint(['sleep', 'infinity']).withCommand([]).withNetwork(network).withNetworkAliases(`c${n}`).withExposedPorts(...ports).withWaitStrategy(Wait.forSuccessfulCommand('true')).start())));
+  const [started, start] = await timed(() => Promise.all(shapes.map(([image, ports], n) => new LoopbackSleeper(image).withEntrypoint(['sleep', 'infinity']).withCommand([]).withNetwork(network).withNetworkAliases(`c${n}`).withExposedPorts(...ports).withWaitStrategy(Wait.forSuccessfulCommand('true')).start())));
   floorStart.push(start);
   const [, stop] = await timed(async () => {
     await Promise.all(started.map((c) => docker.container.getById(c.getId()).remove({ force: true, v: true })));
