@@ -98,12 +98,12 @@ export class DashboardPage {
     app.get('/assets/*', on<{ params: { '*': string } }>((p, req, reply) => p.#page(req, reply, `/assets/${req.params['*']}`)));
     app.get('/api/lab/clock', on((p, _req, reply) => (p.#o.lab ? sendJson(reply, 200, p.#sources.labView()) : p.#noLab(reply))));
     app.post('/api/lab/clock', { bodyLimit: 1024, config: { usage: CLOCK_USAGE }, schema: { body: CLOCK_BODY } }, on<{ body: ClockChange }>((p, req, reply) => p.#labClock(req.body, reply)));
-    app.route({ method: ['PUT', 'PATCH', 'DELETE'], url: '/api/lab/clock', handler: methodNotAllowed('GET or POST /api/lab/clock') });
+    app.route({ method: ['PUT', 'PATCH', 'DELETE'], url: '/api/lab/clock', handler: methodNotAllowed(['GET', 'HEAD', 'POST'], 'GET or POST /api/lab/clock') });
     app.post('/api/dns/faults', { config: { usage: FAULT_USAGE }, schema: { body: { type: 'object' } } }, on((p, req, reply) => p.#change(reply, 'POST', '/faults', req.body)));
     app.delete('/api/dns/faults/:id', on<{ params: { id: string } }>((p, req, reply) => p.#change(reply, 'DELETE', `/faults/${encodeURIComponent(req.params.id)}`, undefined)));
-    const faultMethods = methodNotAllowed('POST /api/dns/faults or DELETE /api/dns/faults/ID');
-    app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url: '/api/dns/faults', handler: faultMethods });
-    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH'], url: '/api/dns/faults/:id', handler: faultMethods });
+    const faultLine = 'POST /api/dns/faults or DELETE /api/dns/faults/ID';
+    app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url: '/api/dns/faults', handler: methodNotAllowed(['POST'], faultLine) });
+    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH'], url: '/api/dns/faults/:id', handler: methodNotAllowed(['DELETE'], faultLine) });
   }
 
   #tick(): void {
@@ -150,8 +150,9 @@ export class DashboardPage {
     let off: (() => void) | undefined;
     const res = openEventStream(reply, () => {
       off?.();
-      this.#pages.delete(res);
+      this.#pages.delete(res!);
     });
+    if (!res) return;
     this.#event(res, 'state', this.#fullState());
     this.#pages.add(res);
     off = this.#relay?.subscribe((batch) => this.#event(res, 'queries', batch));

@@ -7,6 +7,8 @@ export interface DashboardOptions extends DashboardPageOptions {
   listen?: string;
   /** The token the page and its API need (beyond loopback there must be one). */
   token?: string | null | undefined;
+  /** Names besides IP addresses and `localhost` requests may address the page by. */
+  allowedHosts?: readonly string[] | undefined;
 }
 
 /** `kmslab dashboard`: the page on a listener of its own, for hosts and a DNS server in other processes. */
@@ -17,7 +19,7 @@ export class DashboardServer {
 
   private constructor(o: DashboardOptions) {
     this.#page = new DashboardPage(o);
-    this.#app = createAdminApp({ token: o.token, readOnly: o.readOnly, notFound: 'Try /, /api/state or /api/events' });
+    this.#app = createAdminApp({ token: o.token, readOnly: o.readOnly, allowedHosts: o.allowedHosts, notFound: 'Try /, /api/state or /api/events' });
     this.#app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { ok: true }));
     this.#page.routes(this.#app);
   }

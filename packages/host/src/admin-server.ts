@@ -18,6 +18,8 @@ export interface AdminHandlers {
   realNow?: (() => number) | undefined;
   /** Refuse every change (`PUT /lab/clock`) with 403. */
   readOnly?: boolean | undefined;
+  /** Names besides IP addresses and `localhost` requests may address it by. */
+  allowedHosts?: readonly string[] | undefined;
   /** More routes: the dashboard page at `/`. */
   page?: AdminPage | null | undefined;
 }
@@ -36,7 +38,7 @@ export class AdminServer {
   readonly #app: AdminApp;
 
   constructor(h: AdminHandlers) {
-    const app = createAdminApp({ token: h.token, readOnly: h.readOnly, notFound: 'Try /status, /clients, /requests, /metrics or /healthz' });
+    const app = createAdminApp({ token: h.token, readOnly: h.readOnly, allowedHosts: h.allowedHosts, notFound: 'Try /status, /clients, /requests, /metrics or /healthz' });
     app.get('/status', async (_req, reply) => sendJson(reply, 200, await h.status()));
     if (h.clients) app.get('/clients', async (_req, reply) => sendJson(reply, 200, h.clients!()));
     if (h.requests) app.get('/requests', async (_req, reply) => sendJson(reply, 200, h.requests!()));

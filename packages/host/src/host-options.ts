@@ -44,6 +44,8 @@ export interface HostOptions {
   adminToken?: string;
   /** Refuse every change on the admin listener (`PUT /lab/clock`) with 403. */
   adminReadOnly?: boolean;
+  /** Names besides IP addresses and `localhost` that requests may address the admin listener by (a container's name, a proxy's). */
+  adminAllowedHosts?: readonly string[];
   /** More routes for the admin listener: the dashboard page (`kmslab host start` serves it at `/`). */
   adminPage?: AdminPage | null;
   activationIntervalMin?: number;
@@ -107,6 +109,7 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
     admin,
     adminToken,
     adminReadOnly: o.adminReadOnly ?? false,
+    adminAllowedHosts: o.adminAllowedHosts ?? [],
     adminPage: o.adminPage ?? null,
     activationIntervalMin,
     renewalIntervalMin,

@@ -51,7 +51,7 @@ export class KmsHost {
     this.#service = new ActivationService(o, this.#metrics);
     this.#listener = new KmsListener(o, this.#service, this.#metrics);
     this.#admin =
-      o.admin === null ? null : new AdminServer({ status: () => this.status(), clients: () => this.clients(), requests: () => this.requests(), healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl, token: o.adminToken?.value, readOnly: o.adminReadOnly, page: o.adminPage });
+      o.admin === null ? null : new AdminServer({ status: () => this.status(), clients: () => this.clients(), requests: () => this.requests(), healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl, token: o.adminToken?.value, readOnly: o.adminReadOnly, allowedHosts: o.adminAllowedHosts, page: o.adminPage });
   }
 
   /** Starts listening. The store is the caller's; `close()` closes it too. */

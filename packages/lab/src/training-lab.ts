@@ -30,6 +30,8 @@ export interface TrainingLabOptions {
   faults?: readonly string[];
   /** Its token (beyond loopback one is made up when none is given). */
   adminToken?: string;
+  /** Names besides IP addresses and `localhost` that requests may address the admin listeners by. */
+  adminAllowedHosts?: readonly string[];
   /** More routes on the first host's admin listener: the dashboard page for the whole lab (`kmslab up`). */
   adminPage?: AdminPage;
   logger?: Logger;
@@ -98,7 +100,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
     const adminAddress = o.dnsAdmin === undefined ? '127.0.0.1:8054' : o.dnsAdmin;
     if (adminAddress !== null) {
       const token = adminTokenFor(adminAddress, o.adminToken);
-      const server = new DnsAdminServer(dns, { token: token?.value });
+      const server = new DnsAdminServer(dns, { token: token?.value, allowedHosts: o.adminAllowedHosts });
       const url = await server.listen(adminAddress);
       closers.push(() => server.close());
       dnsAdmin = { url, token: token?.value ?? null, generated: token?.generated ?? false };
@@ -118,7 +120,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
         clock, logger: o.logger, listen: o.listen,
         port: (o.kmsPort ?? DEFAULT_KMS_PORT) === 0 ? 0 : (o.kmsPort ?? DEFAULT_KMS_PORT) + i,
         admin: formatHostPort(admin.host, admin.port === 0 ? 0 : admin.port + i),
-        publisher, deregisterOnClose: true,
+        publisher, deregisterOnClose: true, adminAllowedHosts: o.adminAllowedHosts,
         ...(i === 0 && o.adminPage && { adminPage: o.adminPage }),
         // Lab time runs faster, pauses and jumps (the dashboard): a client on real time (a real machine, the CLI)
         // would be hours "off" and the 4-hour rule would refuse it, so a classroom lab does not check.

@@ -11,6 +11,7 @@ interface DashboardCommandOptions {
   listen: string;
   adminToken?: string;
   adminReadOnly?: boolean;
+  adminAllowedHost?: string[];
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -24,6 +25,7 @@ export function dashboardCommand(): Command {
     .option('--listen <host:port>', 'where to serve the page (loopback unless told otherwise)', '127.0.0.1:9690')
     .option('--admin-token <token>', 'the token of the admin listeners, and the one the page needs (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated and printed once)')
     .option('--admin-read-only', 'refuse every change from the page (faults)')
+    .option('--admin-allowed-host <name>', 'a name requests may address the page by, besides IP addresses and localhost (a container or proxy name), repeatable', collect)
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: DashboardCommandOptions) => {
@@ -38,6 +40,7 @@ export function dashboardCommand(): Command {
         listen: o.listen,
         token: token?.value,
         readOnly: o.adminReadOnly === true,
+        allowedHosts: o.adminAllowedHost,
       });
       // A token made up here rides on this one URL, printed once on stderr, never in the logs: the page swaps it for a cookie.
       if (token?.generated) process.stderr.write(`kmslab: open the dashboard at ${dashboard.url}/?token=${encodeURIComponent(token.value)}\n`);

@@ -23,6 +23,7 @@ interface DnsStartOptions {
   admin?: string;
   adminToken?: string;
   adminReadOnly?: boolean;
+  adminAllowedHost?: string[];
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -47,6 +48,7 @@ function dnsStartCommand(): Command {
     .option('--admin <host:port>', 'admin HTTP listener: /queries, /queries/stream, /faults, /metrics, /healthz (loopback unless told otherwise)')
     .option('--admin-token <token>', 'bearer token the admin listener requires (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated and printed once)')
     .option('--admin-read-only', 'the admin listener refuses every change (faults) with 403')
+    .option('--admin-allowed-host <name>', 'a name requests may address the admin listener by, besides IP addresses and localhost (a container or proxy name), repeatable', collect)
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: DnsStartOptions) => {
@@ -99,7 +101,7 @@ function dnsStartCommand(): Command {
       let adminUrl: string | null = null;
       if (o.admin) {
         const token = adminTokenFor(o.admin, adminTokenFrom(o.adminToken));
-        admin = new DnsAdminServer(server, { token: token?.value, readOnly: o.adminReadOnly === true });
+        admin = new DnsAdminServer(server, { token: token?.value, readOnly: o.adminReadOnly === true, allowedHosts: o.adminAllowedHost });
         try {
           adminUrl = await admin.listen(o.admin);
         } catch (err) {

@@ -26,6 +26,7 @@ interface StartOptions {
   admin: string;
   adminToken?: string;
   adminReadOnly?: boolean;
+  adminAllowedHost?: string[];
   dashboard?: boolean;
   catalog?: string[];
   activationInterval?: number;
@@ -129,6 +130,7 @@ export function hostStartCommand(): Command {
     .option('--license-pack <id>', 'installed license pack, repeatable (e.g. office-2013)', collect)
     .option('--admin <host:port>', 'admin HTTP listener for /status, /metrics, /healthz ("off" to disable)', DEFAULT_ADMIN_ADDRESS)
     .option('--admin-read-only', 'the admin listener refuses every change (the lab clock) with 403')
+    .option('--admin-allowed-host <name>', 'a name requests may address the admin listener by, besides IP addresses and localhost (a container or proxy name), repeatable', collect)
     .option('--no-dashboard', 'do not serve the dashboard page at / on the admin listener')
     .option('--admin-token <token>', 'bearer token the admin listener requires (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated and printed once when none is given)')
     .option('--catalog <file>', 'extra product catalog (JSON), repeatable', collect)
@@ -191,6 +193,7 @@ export function hostStartCommand(): Command {
       const host = await KmsHost.start({
         adminPage: page,
         adminReadOnly: o.adminReadOnly === true,
+        adminAllowedHosts: o.adminAllowedHost,
         clockControl: labStart === null ? undefined : new SettableClock(labStart),
         publisher,
         deregisterOnClose: o.deregisterOnStop,

@@ -17,6 +17,7 @@ interface UpOptions {
   dnsAdmin: string;
   fault?: string[];
   dashboard?: boolean;
+  adminAllowedHost?: string[];
   logLevel: string;
   logFormat?: 'json' | 'pretty';
 }
@@ -36,6 +37,7 @@ export function upCommand(): Command {
     .option('--seed <n>', 'seed for client timing and SRV weighting', intOption('--seed', 0, 2 ** 31))
     .option('--dns-admin <host:port>', 'admin listener of the lab DNS: query log, faults ("off" to disable)', '127.0.0.1:8054')
     .option('--fault <rule>', 'a lab DNS fault on from the start, before any client looks up, repeatable: NAME[/TYPE]=ACTION[,OPTION=VALUE…] (docs/dns-faults.md)', collect)
+    .option('--admin-allowed-host <name>', 'a name requests may address the admin listeners by, besides IP addresses and localhost, repeatable', collect)
     .option('--no-dashboard', "do not serve the lab's dashboard page on the first host's admin listener")
     .option('--log-level <level>', 'log level', 'warn')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
@@ -45,7 +47,7 @@ export function upCommand(): Command {
       // The page is made once the lab runs (it reads the hosts, the DNS admin listener and the lab clock); the first host serves it.
       let page: InstanceType<typeof DashboardPage> | null = null;
       const adminPage = { routes: (app: Parameters<typeof DashboardPage.routes>[0]) => DashboardPage.routes(app, () => page) };
-      const lab = await startTrainingLab({ ...o, dnsPort: o.dnsPort, kmsPort: o.port, logger, dnsAdmin: o.dnsAdmin === 'off' ? null : o.dnsAdmin, faults: o.fault, ...(o.dashboard !== false && { adminPage }) });
+      const lab = await startTrainingLab({ ...o, dnsPort: o.dnsPort, kmsPort: o.port, logger, dnsAdmin: o.dnsAdmin === 'off' ? null : o.dnsAdmin, faults: o.fault, adminAllowedHosts: o.adminAllowedHost, ...(o.dashboard !== false && { adminPage }) });
       if (o.dashboard !== false) {
         page = new DashboardPage({
           hosts: lab.hosts.map((h) => ({ url: h.adminUrl ?? '', status: () => h.status(), clients: () => h.clients(), requests: () => h.requests() })),

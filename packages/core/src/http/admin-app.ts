@@ -1,10 +1,11 @@
-import type { ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { KmsLabError } from '../errors.js';
 import { formatHostPort, parseHostPort } from '../host-port.js';
 import { listenFailed } from '../listen-error.js';
-import { UNAUTHORIZED, admission, changeRefusal } from './admin-access.js';
+import { UNAUTHORIZED, admission, allowedHostName, changeRefusal, hostAllowed, misdirected } from './admin-access.js';
+import { AdminSessions } from './admin-sessions.js';
 
 export type { FastifyInstance as AdminApp, FastifyReply as AdminReply, FastifyRequest as AdminRequest } from 'fastify';
 
@@ -23,18 +24,43 @@ export interface AdminAppOptions {
   readOnly?: boolean | undefined;
   /** The one line a GET for a path nobody serves gets: the paths to try. */
   notFound: string;
+  /** Names besides IP addresses and `localhost` that requests may address the listener by (`--admin-allowed-host`). */
+  allowedHosts?: readonly string[] | undefined;
+  /** The clock browser sessions end by (default the real one). */
+  now?: (() => number) | undefined;
+  /** A request must arrive whole (headers and body) within this time (default 10 s). */
+  requestTimeoutMs?: number | undefined;
+}
+
+/** A request must arrive whole (headers and body) within this time; a sender that stalls loses the connection. Bodies are at most 16 KiB. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** Checks `--admin-allowed-host` names; a bad one is the caller's one-line error. */
+export function allowedHosts(names: readonly string[] | undefined): string[] {
+  return (names ?? []).map((name) => {
+    const n = allowedHostName(name);
+    if (n === null) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--admin-allowed-host "${name}" must be a DNS name such as kms1 or lab.example.com (IP addresses and localhost are always allowed)`);
+    return n;
+  });
 }
 
 /**
  * Every kmslab admin listener (host, DNS, dashboard) is one of these: a
- * fastify app whose hooks apply the token and change rules before any route
- * runs, whose bodies are JSON of at most 16 KiB unless a route says less,
+ * fastify app whose hooks apply the Host, token and change rules before any
+ * route runs, whose bodies are JSON of at most 16 KiB unless a route says less,
  * and whose every error is one line of text with its status. Routes are the
  * listener's own (docs/admin-api.md).
  */
 export function createAdminApp(o: AdminAppOptions): FastifyInstance {
+  const allowed = new Set(allowedHosts(o.allowedHosts));
+  const sessions = new AdminSessions(o.now);
   const app = Fastify({
     logger: false,
+    // A request must arrive whole in time, checked every second (Node checks every 30 s by default): a body that stalls does not hold its connection.
+    serverFactory: (handler) => {
+      const timeout = o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+      return createServer({ requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout) }, handler);
+    },
     // Closing (Ctrl-C, a test's dispose) does not wait for keep-alive connections or open event streams.
     forceCloseConnections: true,
     return503OnClosing: false,
@@ -55,12 +81,14 @@ export function createAdminApp(o: AdminAppOptions): FastifyInstance {
   });
 
   app.addHook('onRequest', async (req, reply) => {
+    // First: a request addressed by a name the listener does not know (DNS rebinding) gets nothing, not even a 401.
+    if (!hostAllowed(req.headers.host, allowed)) return sendLine(reply, 421, misdirected(req.headers.host));
     const url = new URL(req.url, 'http://admin');
-    const a = admission({ method: req.method, url, port: req.socket.localPort ?? 0, authorization: req.headers.authorization, cookie: req.headers.cookie }, o.token ?? null);
+    const a = admission({ method: req.method, url, port: req.socket.localPort ?? 0, authorization: req.headers.authorization, cookie: req.headers.cookie }, o.token ?? null, sessions);
     if (a.kind === 'redirect') return reply.code(303).headers({ location: a.location, 'set-cookie': a.cookie, 'cache-control': 'no-store' }).send();
     if (a.kind === 'out') return sendLine(reply.header('www-authenticate', 'Bearer realm="kmslab admin"'), 401, UNAUTHORIZED);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const refused = changeRefusal(req.headers, o.readOnly === true);
+      const refused = changeRefusal(req.headers, o.readOnly === true, allowed);
       if (refused) return sendLine(reply, 403, refused);
     }
     return undefined;
@@ -78,7 +106,7 @@ export function createAdminApp(o: AdminAppOptions): FastifyInstance {
 
   app.setNotFoundHandler((req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD') return sendLine(reply, 404, o.notFound);
-    return sendLine(reply, 405, `${req.method} is not served here. ${o.notFound}`);
+    return sendLine(reply.header('allow', 'GET, HEAD'), 405, `${req.method} is not served here. ${o.notFound}`);
   });
   return app;
 }
@@ -93,20 +121,26 @@ export function sendJson(reply: FastifyReply, status: number, value: unknown): F
   return reply.code(status).type('application/json').header('cache-control', 'no-store').send(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** A route that answers `405` with what it does serve, for the methods a path does not take. */
-export function methodNotAllowed(allowed: string): (req: unknown, reply: FastifyReply) => FastifyReply {
-  return (_req: unknown, reply: FastifyReply) => sendLine(reply, 405, allowed);
+/** A route that answers `405` for the methods a path does not take: `Allow` lists the ones it does (RFC 9110 §15.5.6), the line says where. */
+export function methodNotAllowed(allow: readonly string[], line: string): (req: unknown, reply: FastifyReply) => FastifyReply {
+  return (_req: unknown, reply: FastifyReply) => sendLine(reply.header('allow', allow.join(', ')), 405, line);
 }
 
 /**
  * Takes the response over for server-sent events: fastify hands the socket
  * to the caller, who writes `event:`/`data:` lines until the client goes. A
- * comment every 15 s keeps proxies from closing a quiet stream.
+ * comment every 15 s keeps proxies from closing a quiet stream. A HEAD gets
+ * the headers and the end (null: nothing to write).
  */
-export function openEventStream(reply: FastifyReply, onClose: () => void): ServerResponse {
+export function openEventStream(reply: FastifyReply, onClose: () => void): ServerResponse | null {
+  const head = { 'content-type': 'text/event-stream', 'cache-control': 'no-store' };
+  if (reply.request.method === 'HEAD') {
+    reply.code(200).headers(head).send();
+    return null;
+  }
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  res.writeHead(200, { ...head, connection: 'keep-alive' });
   const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000).unref();
   res.on('close', () => {
     clearInterval(beat);

@@ -84,7 +84,7 @@ export class DnsAdminServer {
   readonly #app: AdminApp;
   readonly #dns: DnsServer;
 
-  constructor(dns: DnsServer, options: { token?: string | null | undefined; readOnly?: boolean | undefined } = {}) {
+  constructor(dns: DnsServer, options: { token?: string | null | undefined; readOnly?: boolean | undefined; allowedHosts?: readonly string[] | undefined } = {}) {
     this.#dns = dns;
     const app = createAdminApp({ ...options, notFound: 'Try /queries, /queries/stream, /faults, /zones, /metrics or /healthz' });
     app.get('/faults', async (_req, reply) => sendJson(reply, 200, dns.faults.list().map(faultView)));
@@ -97,12 +97,12 @@ export class DnsAdminServer {
       dns.faults.clear();
       return reply.code(204).send();
     });
-    app.route({ method: ['PUT', 'PATCH'], url: '/faults', handler: methodNotAllowed('GET, POST or DELETE /faults') });
+    app.route({ method: ['PUT', 'PATCH'], url: '/faults', handler: methodNotAllowed(['GET', 'HEAD', 'POST', 'DELETE'], 'GET, POST or DELETE /faults') });
     app.delete<{ Params: { id: string } }>('/faults/:id', async (req, reply) => {
       if (!dns.faults.remove(req.params.id)) return sendLine(reply, 404, `No fault ${req.params.id}; GET /faults lists them`);
       return reply.code(204).send();
     });
-    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH'], url: '/faults/:id', handler: methodNotAllowed('DELETE /faults/ID') });
+    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH'], url: '/faults/:id', handler: methodNotAllowed(['DELETE'], 'DELETE /faults/ID') });
     app.get('/queries', async (req, reply) => {
       const log = dns.queryLog;
       if (!log) return sendLine(reply, 404, 'The query log is off');
@@ -130,6 +130,7 @@ export class DnsAdminServer {
     const filter = filterOf(query);
     let off = () => {};
     const res = openEventStream(reply, () => off());
+    if (!res) return undefined;
     res.write(': kmslab DNS query stream\n\n');
     off = log.subscribe((e) => {
       // A reader that does not keep up loses entries rather than growing our memory.
