@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
@@ -52,5 +52,5 @@ test('reuse: NAME: the next test file (another process) gets the same containers
   }
   expect(labelled()).toBe('');
   expect(sh('docker', ['network', 'ls', '-q', '--filter', `name=kmslab-reuse-${name}`]).trim()).toBe('');
-  expect(existsSync(join(tmpdir(), `kmslab-reuse-${name}.secret`))).toBe(false);
+  expect(existsSync(join(process.env.XDG_RUNTIME_DIR || process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kmslab', `reuse-${name}.secret`))).toBe(false);
 });

@@ -63,6 +63,17 @@ describe('@kmslab/testcontainers', () => {
     expect(bindings.filter((b) => !b.endsWith(' 127.0.0.1'))).toEqual([]);
   });
 
+  test("no secret is on a container's command line (the Docker host's ps shows it to every user): TSIG keys and admin tokens go in the environment", () => {
+    const ids = sh('docker', ['ps', '-q', '--filter', `network=${lab.network.getName()}`]).trim().split('\n');
+    const configs = (JSON.parse(sh('docker', ['inspect', ...ids])) as Array<{ Config: { Cmd: string[] | null; Env: string[] } }>).map((c) => c.Config);
+    const commands = configs.map((c) => (c.Cmd ?? []).join(' ')).join('\n');
+    expect(commands).toMatch(/dns start/);
+    expect(commands).not.toMatch(/--tsig-key|--admin-token|hmac-sha256/);
+    const env = configs.flatMap((c) => c.Env);
+    expect(env.filter((e) => e.startsWith('KMSLAB_TSIG_KEY=')).length).toBe(3);
+    expect(env.some((e) => e === `KMSLAB_ADMIN_TOKEN=${lab.hosts[0]!.container.adminToken}`)).toBe(true);
+  });
+
   test('the reference walkthrough through the host container: 2, 3, 13, the server licensed at its next contact — the same counts as the in-process lab of @kmslab/testing', { timeout: 60_000 }, async () => {
     const inContainer = await walkthrough(lab.hosts[0]!.kms);
     expect(inContainer.slice(1, 3)).toEqual([[2, false], [3, false]]);

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { KmsLabError } from '@kmslab/core';
+import { CLASS, OPCODE, RCODE, TYPE, emptyMessage, parseTsigKey, rcodeName, sendUpdate } from '@kmslab/dns-wire';
 import type { HostStatus } from '@kmslab/host';
-import { startCliHost } from './support/cli.js';
+import { startCliHost, startCliProcess } from './support/cli.js';
+import { dig } from './support/dns-tools.js';
 import { TestClient } from './support/kms-host.js';
 import { tinyDisk } from './support/tiny-disk.js';
 
@@ -90,5 +92,97 @@ describe('memory store on a full disk (a real 64 KiB tmpfs)', () => {
     lines.splice(1, 0, '{"q":2,"t":"r","f":"wi');
     writeFileSync(path, lines.join('\n'));
     await expect(startCliHost(['--data-dir', dataDir])).rejects.toThrow(/journal\.ndjson line 2 is not valid JSON/);
+  });
+});
+
+describe('DNS server on a full disk (a real tmpfs)', () => {
+  const SECRET = Buffer.from('full-disk-dns-test-secret-32-by').toString('base64');
+  const key = parseTsigKey(`admin:hmac-sha256:${SECRET}`);
+  const addTxt = (port: number, i: number) => {
+    const update = emptyMessage();
+    update.opcode = OPCODE.UPDATE;
+    update.questions = [{ name: 'lab.test', type: TYPE.SOA, class: CLASS.IN }];
+    // Records of about 200 bytes in the zone file, so a 4 KiB page fills in about 20 updates.
+    update.authorities = [{ name: `r${i}.lab.test`, type: TYPE.TXT, class: CLASS.IN, ttl: 60, data: { type: 'TXT', texts: ['x'.repeat(180)] } }];
+    return sendUpdate({ host: '127.0.0.1', port }, update, key, Date.now());
+  };
+  const txt = async (port: number, i: number) => (await dig('dig', '127.0.0.1', port, [`r${i}.lab.test`, 'TXT'])).status;
+
+  test('RFC 2136 §3.5: an update is answered NOERROR only once the zone file holds it whole; when the disk is full it is SERVFAIL, served as before, logged as an error, /healthz 503 until space returns; a restart serves every acknowledged record', async () => {
+    await using disk = tinyDisk('64k');
+    const dataDir = join(disk.path, 'dns');
+    const filler = join(disk.path, 'filler');
+    writeFileSync(filler, Buffer.alloc(52 * 1024, 1));
+    const start = () => startCliProcess(['dns', 'start', '--zone', 'lab.test', '--data-dir', dataDir, '--admin', '127.0.0.1:0', '--tsig-key', `admin:hmac-sha256:${SECRET}`]);
+    const acknowledged: number[] = [];
+    let refusedAt = -1;
+    {
+      await using dns = await start();
+      for (let i = 0; i < 200 && refusedAt < 0; i++) {
+        const answer = await addTxt(dns.port, i);
+        if (answer.rcode === RCODE.NOERROR) acknowledged.push(i);
+        else {
+          expect(rcodeName(answer.rcode)).toBe('SERVFAIL');
+          refusedAt = i;
+        }
+      }
+      expect(refusedAt).toBeGreaterThan(3);
+      // The refused record is not served; the acknowledged ones are.
+      expect(await txt(dns.port, refusedAt)).toBe('NXDOMAIN');
+      expect(await txt(dns.port, acknowledged.at(-1)!)).toBe('NOERROR');
+      // The same update again: still refused while the disk is full (it was not kept in memory meanwhile).
+      expect(rcodeName((await addTxt(dns.port, refusedAt)).rcode)).toBe('SERVFAIL');
+      const failing = await fetch(`${dns.adminUrl}/healthz`);
+      expect(failing.status).toBe(503);
+      expect(await failing.json()).toMatchObject({ ok: false, status: 'failing', problems: [expect.stringMatching(/^zone lab\.test cannot be saved \(ENOSPC\)/)] });
+      // JSON logs are written in batches: the line is there within the second.
+      await expect.poll(() => dns.logs()).toContain('"event":"zone-save-failed"');
+      expect(JSON.parse(dns.logs().split('\n').find((l) => l.includes('"event":"zone-save-failed"'))!)).toMatchObject({ level: 50, zone: 'lab.test', error: 'ENOSPC' });
+      expect(await (await fetch(`${dns.adminUrl}/metrics`)).text()).toMatch(/^kmslab_dns_zone_save_failures_total 2$/m);
+      // The file on disk is whole, and holds the last acknowledged record (the torn temporary file is gone).
+      const saved = readFileSync(join(dataDir, 'lab.test.zone'), 'utf8');
+      expect(saved).toContain(`r${acknowledged.at(-1)}.lab.test`);
+      expect(saved).not.toContain(`r${refusedAt}.lab.test`);
+      expect(readdirSync(dataDir)).toEqual(['lab.test.zone']);
+
+      rmSync(filler);
+      expect((await fetch(`${dns.adminUrl}/healthz`)).status).toBe(200);
+      expect(rcodeName((await addTxt(dns.port, refusedAt)).rcode)).toBe('NOERROR');
+      acknowledged.push(refusedAt);
+      dns.proc.kill('SIGKILL');
+      await dns.exited;
+    }
+    // A temporary file a crash left behind does not stop the start.
+    writeFileSync(join(dataDir, 'lab.test.zone.tmp'), '; torn\n_vlmcs 60 IN SRV 0 0 16');
+    await using again = await start();
+    for (const i of [acknowledged[0]!, acknowledged.at(-2)!, acknowledged.at(-1)!]) expect(await txt(again.port, i), `r${i}`).toBe('NOERROR');
+  });
+
+  test('--query-log on a full disk: lines lost are counted in /metrics, told once, /healthz degraded; the file keeps whole lines and goes on once there is room', async () => {
+    await using disk = tinyDisk('64k');
+    const file = join(disk.path, 'queries.jsonl');
+    const filler = join(disk.path, 'filler');
+    writeFileSync(filler, Buffer.alloc(40 * 1024, 1));
+    // A torn last line a crash left: cut off at start.
+    writeFileSync(file, '{"seq":1}\n{"seq":2,"ti');
+    await using dns = await startCliProcess(['dns', 'start', '--zone', 'lab.test', '--data-dir', join(disk.path, 'dns'), '--admin', '127.0.0.1:0', '--query-log', file]);
+    expect(dns.logs()).toMatch(/"event":"query-log-file".*cut off 12 bytes of a last line/);
+    const metric = async () => Number(/^kmslab_dns_query_log_lines_dropped_total (\d+)$/m.exec(await (await fetch(`${dns.adminUrl}/metrics`)).text())![1]);
+    for (let i = 0; i < 300 && (await metric()) === 0; i++) await dig('dig', '127.0.0.1', dns.port, [`q${i}.lab.test`, 'A']);
+    expect(await metric()).toBeGreaterThan(0);
+    const degraded = await fetch(`${dns.adminUrl}/healthz`);
+    expect(degraded.status).toBe(200);
+    expect(await degraded.json()).toMatchObject({ ok: true, status: 'degraded', problems: [expect.stringContaining(`the query log file ${file} cannot be written (ENOSPC)`)] });
+    await expect.poll(() => dns.logs().split('\n').filter((l) => l.includes('cannot be written (ENOSPC)')).length).toBe(1);
+    // DNS kept answering all along.
+    expect((await dig('dig', '127.0.0.1', dns.port, ['lab.test', 'SOA'])).status).toBe('NOERROR');
+
+    rmSync(filler);
+    await dig('dig', '127.0.0.1', dns.port, ['after.lab.test', 'A']);
+    await expect.poll(() => readFileSync(file, 'utf8')).toContain('"qname":"after.lab.test"');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    for (const line of lines) expect(() => JSON.parse(line), line.slice(0, 80)).not.toThrow();
+    await expect.poll(async () => (await (await fetch(`${dns.adminUrl}/healthz`)).json()) as { status: string }).toMatchObject({ status: 'ok' });
   });
 });

@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CATALOG_LIMITS } from '@kmslab/core';
-import { runCli, startCliHost } from './support/cli.js';
+import { runCli, startCliHost, startCliProcess } from './support/cli.js';
 import { tinyDisk } from './support/tiny-disk.js';
 import { startDns } from './support/dns-server.js';
-import { tempDir } from './support/kms-host.js';
+import { TestClient, tempDir } from './support/kms-host.js';
 
 /** One line, kmslab's own form, exit 1: what a user error looks like (no stack trace). */
 function expectOneLineError(r: { code: number; stderr: string }, code: string, pattern: RegExp): void {
@@ -96,5 +96,33 @@ describe('files users name on the command line (docs/errors.md "File limits")', 
     }
     const status = (await (await fetch(`${host.adminUrl}/status`)).json()) as { families: Record<string, { currentCount: number; totalRequests: number }> };
     expect(status.families.windows).toMatchObject({ currentCount: 1, totalRequests: 1 });
+  });
+});
+
+describe('links planted in a data dir (another user, or a mistake)', () => {
+  test('snapshot.json.tmp and lab.test.zone.tmp pointing at a file: kmslab replaces the link, never writes through it', async () => {
+    await using dir = tempDir();
+    const victim = join(dir.path, 'bashrc');
+    writeFileSync(victim, 'export PS1=victim\n');
+    const hostDir = join(dir.path, 'host');
+    const dnsDir = join(dir.path, 'dns');
+    mkdirSync(hostDir);
+    mkdirSync(dnsDir);
+    symlinkSync(victim, join(hostDir, 'snapshot.json.tmp'));
+    symlinkSync(victim, join(dnsDir, 'lab.test.zone.tmp'));
+    const secret = Buffer.from('planted-links-test-secret-32-byt').toString('base64');
+    {
+      await using dns = await startCliProcess(['dns', 'start', '--zone', 'lab.test', '--data-dir', dnsDir, '--tsig-key', `kms1:hmac-sha256:${secret}`]);
+      // A host that publishes: the DNS server saves the zone after the update.
+      await using host = await startCliHost(['--data-dir', hostDir, '--publish', '--dns', `127.0.0.1:${dns.port}`, '--tsig-key', `kms1:hmac-sha256:${secret}`, '--fqdn', 'kms1.lab.test', '--advertise-address', '127.0.0.1']);
+      await using c = await TestClient.connect(host.port);
+      await c.activate('windows-10-enterprise');
+      await expect.poll(() => existsSync(join(dnsDir, 'lab.test.zone'))).toBe(true);
+      // A clean stop compacts the journal into snapshot.json.
+      await host.stop();
+    }
+    expect(readFileSync(victim, 'utf8')).toBe('export PS1=victim\n');
+    expect(JSON.parse(readFileSync(join(hostDir, 'snapshot.json'), 'utf8'))).toMatchObject({ seq: 1 });
+    expect(readFileSync(join(dnsDir, 'lab.test.zone'), 'utf8')).toContain('kms1.lab.test');
   });
 });

@@ -1,4 +1,5 @@
 import { formatHostPort, parseHostPort } from '@kmslab/core';
+import { secretFrom } from './secrets.js';
 
 /**
  * `--admin` as a URL (`http://127.0.0.1:9688`) or `HOST:PORT`, for every
@@ -20,16 +21,33 @@ export function adminUnreachable(base: string, err: unknown): string {
   return `No kmslab admin listener answers at ${base} (${why}); start a host with \`kmslab host start\`, or pass --admin for the one you started`;
 }
 
-/** `--admin-token`, else KMSLAB_ADMIN_TOKEN (an empty variable counts as unset). */
-export function adminTokenFrom(flag: string | undefined): string | undefined {
-  return flag ?? (process.env.KMSLAB_ADMIN_TOKEN || undefined);
+/** The flags every command that takes an admin token has. */
+export interface AdminTokenFlags {
+  adminToken?: string | undefined;
+  adminTokenFile?: string | undefined;
+}
+
+/**
+ * `--admin-token`, `--admin-token-file`, KMSLAB_ADMIN_TOKEN or
+ * KMSLAB_ADMIN_TOKEN_FILE (an empty variable counts as unset). The file and
+ * variable forms keep the token out of `ps`, which every user of the machine
+ * can read.
+ */
+export function adminTokenFrom(o: AdminTokenFlags): string | undefined {
+  return secretFrom({ flag: o.adminToken, file: o.adminTokenFile, option: '--admin-token', variable: 'KMSLAB_ADMIN_TOKEN', what: 'admin token' });
 }
 
 /** `Authorization` for admin requests when a token is known. */
-export function adminHeaders(flag: string | undefined): Record<string, string> {
-  const token = adminTokenFrom(flag);
+export function adminHeaders(o: AdminTokenFlags): Record<string, string> {
+  const token = adminTokenFrom(o);
   return token ? { authorization: `Bearer ${token}` } : {};
 }
+
+/** The help lines of the token's flags and variables. */
+export const ADMIN_TOKEN_ENV = {
+  KMSLAB_ADMIN_TOKEN: 'the admin token when neither --admin-token nor --admin-token-file is given',
+  KMSLAB_ADMIN_TOKEN_FILE: 'a file holding it (as --admin-token-file)',
+};
 
 /**
  * A generated token is shown once, on stderr and outside the log stream:
@@ -38,6 +56,6 @@ export function adminHeaders(flag: string | undefined): Record<string, string> {
 export function printGeneratedToken(adminUrl: string, token: string): void {
   process.stderr.write(
     `kmslab: the admin listener ${adminUrl} is reachable beyond loopback, so it needs this token: Authorization: Bearer ${token}\n` +
-      'kmslab: it is shown only now; choose your own with --admin-token or KMSLAB_ADMIN_TOKEN\n',
+      'kmslab: it is shown only now; choose your own with --admin-token-file FILE or KMSLAB_ADMIN_TOKEN\n',
   );
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KmsLabError, parseUserJson, type LicenseStatus } from '@kmslab/core';
+import { KmsLabError, parseUserJson, replaceFileSync, type LicenseStatus } from '@kmslab/core';
 
 /** What a KMS client keeps between runs (what `slmgr /dli` shows). */
 export interface ClientState {
@@ -60,8 +60,8 @@ export function saveClientState(dir: string, state: ClientState): void {
   const path = join(dir, FILE);
   try {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-    renameSync(`${path}.tmp`, path);
+    // Whole or not at all, and never through a link planted at the temporary name (durable-file.ts).
+    replaceFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { durable: false });
   } catch (err) {
     throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `The client state folder ${dir} cannot be written (${(err as NodeJS.ErrnoException).code ?? 'write failed'}); pass --state-dir DIR or set KMSLAB_CLIENT_STATE`, { cause: err });
   }

@@ -13,6 +13,7 @@ export * from './protocol/codec.js';
 export { FrameDecoder, looksLikeDceRpcBind } from './protocol/frame-decoder.js';
 export { KmsConnection, type KmsConnectionOptions } from './protocol/connection.js';
 export { parseUserJson, readUserFile } from './user-file.js';
+export { replaceFile, replaceFileSync } from './durable-file.js';
 export { TcpConnections, type TcpConnectionLimits } from './net/tcp-connections.js';
 export { adminTokenFor, bearerMatches, checkAdminToken, generateAdminToken, isLoopbackAddress } from './admin-token.js';
 export { parseDurationMs } from './duration.js';

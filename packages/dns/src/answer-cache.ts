@@ -36,15 +36,6 @@ const FNV_PRIME = 0x01000193;
 /** ASCII upper case to lower case, for a byte of a name (DNS names compare case-insensitively, RFC 4343). */
 const lower = (b: number) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
 
-/** `\x03lab\x04test\x00` (the wire labels as one latin1 string, already lower case) → `lab.test`. */
-export function dottedName(wire: string): string {
-  let name = '';
-  for (let o = 0, len = wire.charCodeAt(0); len > 0; o += 1 + len, len = wire.charCodeAt(o)) {
-    name += (o === 0 ? '' : '.') + wire.slice(o + 1, o + 1 + len);
-  }
-  return name;
-}
-
 /**
  * Pre-encoded answers, the server's fast path: a plain query (one question,
  * no records but an optional OPT, no TSIG) is recognised from its bytes, and

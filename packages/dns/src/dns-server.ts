@@ -21,8 +21,12 @@ export interface DnsServerOptions {
   keys?: readonly KeyPolicy[];
   /** Time for TSIG checks (ms since the epoch). */
   now?: () => number;
-  /** Called after a dynamic update changed a zone. */
-  onChange?: (zone: Zone) => void;
+  /**
+   * Keeps a zone as a dynamic update leaves it (the zone journal), before the
+   * update is answered and the change served; throws when it cannot, and the
+   * update is SERVFAIL (RFC 2136 §3.5).
+   */
+  saveZone?: (zone: Zone) => void;
   /** Addresses to listen on (UDP and TCP); default dual-stack `::`. */
   listen?: readonly string[];
   /** 0 picks a free port shared by UDP and TCP. Default 53. */
@@ -54,6 +58,20 @@ function literalAddress(address: string, options: LookupOneOptions, callback: (e
   else lookup(address, options, callback);
 }
 
+/** `/healthz` of the DNS admin listener (docs/admin-api.md). */
+export interface DnsHealth {
+  ok: boolean;
+  status: 'ok' | 'degraded' | 'failing';
+  /** One line each: what is wrong and what it costs. */
+  problems: string[];
+}
+
+/** Answers a `delay` fault may hold at once, and their bytes (request and answer): past either, a delayed answer is dropped and counted. */
+const MAX_DELAYED = 10_000;
+const MAX_DELAYED_BYTES = 16 * 1024 * 1024;
+
+const errorCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
 /** DNS over UDP and TCP (RFC 1035 §4.2; TCP pipelining, RFC 7766) for a set of zones. */
 export class DnsServer {
   readonly #o: { listen: readonly string[]; port: number; maxTcpConnections: number; tcpIdleTimeoutMs: number; logger?: Logger };
@@ -73,6 +91,13 @@ export class DnsServer {
   /** Read once: `performance.timeOrigin` is a getter, and the log's times add it to every query's clock reading. */
   readonly #timeOrigin = performance.timeOrigin;
   #port = 0;
+  /** Answers held by a delay fault: cancelled by close(), bounded in count and bytes. */
+  readonly #delayed = new Set<NodeJS.Timeout>();
+  #delayedBytes = 0;
+  #closed = false;
+  /** The zone whose last save failed, until a save works again. */
+  #saveFailure: { zone: string } | null = null;
+  readonly #saveZone: ((zone: Zone) => void) | undefined;
 
   private constructor(o: DnsServerOptions) {
     this.#o = {
@@ -91,13 +116,14 @@ export class DnsServer {
     });
     this.#log = o.queryLog === undefined ? new QueryLog() : o.queryLog;
     this.#clock = o.now;
+    this.#saveZone = o.saveZone;
     this.faults = o.faults ?? new FaultSet({ random: o.seed === undefined ? Math.random : seededRandom(o.seed), now: o.now ?? Date.now });
     this.#ctx = {
       faults: this.faults,
       zones: o.zones,
       keys: new Map((o.keys ?? []).map((k) => [k.key.name, k])),
       now: o.now ?? Date.now,
-      onChange: o.onChange,
+      saveZone: o.saveZone && ((zone) => this.#save(o.saveZone!, zone)),
       onEvent: (e) => o.logger?.info(e, String(e.event)),
       cache: o.cache === false ? undefined : new AnswerCache(),
       replays: new ReplayGuard(),
@@ -119,9 +145,43 @@ export class DnsServer {
     return this.#port;
   }
 
+  /**
+   * What `/healthz` reports: `failing` while updates cannot be saved (until a
+   * save works again: asked here, by saving what is served, so health comes
+   * back by itself once there is room), `degraded` while the query log file
+   * loses lines, else `ok`.
+   */
+  health(): DnsHealth {
+    const problems: string[] = [];
+    let status: DnsHealth['status'] = 'ok';
+    const failed = this.#saveFailure;
+    if (failed) {
+      const zone = this.#ctx.zones.get(failed.zone);
+      try {
+        if (zone) this.#saveZone!(zone);
+        this.#saveFailure = null;
+      } catch (err) {
+        status = 'failing';
+        problems.push(`zone ${failed.zone} cannot be saved (${errorCode(err)}): dynamic updates are refused with SERVFAIL`);
+      }
+    }
+    const log = this.#log?.fileProblem();
+    if (log) {
+      if (status === 'ok') status = 'degraded';
+      problems.push(log);
+    }
+    return { ok: status !== 'failing', status, problems };
+  }
+
   /** The zones it answers for (what the admin API's `/zones` shows). */
   get zones(): ZoneSet {
     return this.#ctx.zones;
+  }
+
+  /** Prometheus text for `/metrics` (docs/metrics.md "DNS server"). */
+  metrics(): string {
+    const log = this.#log;
+    return this.stats.prometheus(log && { linesDropped: log.fileDropped, followers: log.followers.size, followersDropped: log.followers.dropped });
   }
 
   /** What the server received and answered (null when the log is off). */
@@ -133,7 +193,24 @@ export class DnsServer {
     return this.#udp.map((s) => s.address().address);
   }
 
+  #save(save: (zone: Zone) => void, zone: Zone): void {
+    try {
+      save(zone);
+      this.#saveFailure = null;
+    } catch (err) {
+      this.#saveFailure = { zone: zone.origin };
+      this.stats.zoneSaveFailures++;
+      this.#o.logger?.error({ event: 'zone-save-failed', zone: zone.origin, error: errorCode(err) }, `cannot save zone ${zone.origin} (${errorCode(err)}): the update is refused (SERVFAIL) and the zone served as it was`);
+      throw err;
+    }
+  }
+
   async close(): Promise<void> {
+    this.#closed = true;
+    // What a delay fault still holds is never sent: the sockets are going.
+    for (const t of this.#delayed) clearTimeout(t);
+    this.#delayed.clear();
+    this.#delayedBytes = 0;
     for (const s of this.#udp) s.close();
     for (const c of this.#connections) c.destroy();
     this.#tcpRules.close();
@@ -184,7 +261,7 @@ export class DnsServer {
       const started = performance.now();
       const out = handleMessage(msg, 'udp', this.#ctx, rinfo);
       // No closure on the fast path: only a delayed answer needs one.
-      if (out.delayMs) setTimeout(() => this.#sendUdp(udp, msg, out, rinfo, started), out.delayMs).unref();
+      if (out.delayMs) this.#later(() => this.#sendUdp(udp, msg, out, rinfo, started), out.delayMs, msg, out, 'udp', rinfo, started);
       else this.#sendUdp(udp, msg, out, rinfo, started);
     });
     this.#udp.push(udp);
@@ -192,8 +269,27 @@ export class DnsServer {
   }
 
   #sendUdp(udp: UdpSocket, msg: Buffer, out: Handled, rinfo: Client, started: number): void {
+    if (this.#closed) return;
     if (Buffer.isBuffer(out.bytes)) udp.send(out.bytes, rinfo.port, rinfo.address);
     this.#record(msg, out, 'udp', rinfo, started);
+  }
+
+  /** Sends a delayed answer after `ms`; beyond MAX_DELAYED (or its bytes) it is dropped, counted and logged as such. */
+  #later(send: () => void, ms: number, raw: Buffer, out: Handled, transport: 'udp' | 'tcp', client: Client, started: number): void {
+    const bytes = raw.length + (Buffer.isBuffer(out.bytes) ? out.bytes.length : 0);
+    if (this.#delayed.size >= MAX_DELAYED || this.#delayedBytes + bytes > MAX_DELAYED_BYTES) {
+      this.stats.delayedDropped++;
+      this.#record(raw, { ...out, bytes: null, rcode: null, kind: 'dropped' }, transport, client, started);
+      return;
+    }
+    this.#delayedBytes += bytes;
+    const timer = setTimeout(() => {
+      this.#delayed.delete(timer);
+      this.#delayedBytes -= bytes;
+      send();
+    }, ms);
+    timer.unref();
+    this.#delayed.add(timer);
   }
 
   #record(raw: Buffer, out: Handled, transport: 'udp' | 'tcp', client: Client, started: number): void {
@@ -232,6 +328,8 @@ export class DnsServer {
           socket.destroy();
           return;
         }
+        // A delayed answer keeps its own copy of the request, not the whole chunk it came in.
+        const request = out.delayMs ? Buffer.from(raw) : raw;
         const send = () => {
           for (const message of Array.isArray(out.bytes) ? out.bytes : out.bytes ? [out.bytes] : []) {
             const framed = Buffer.allocUnsafe(2 + message.length);
@@ -239,10 +337,10 @@ export class DnsServer {
             message.copy(framed, 2);
             if (!socket.destroyed) socket.write(framed);
           }
-          this.#record(raw, out, 'tcp', client, started);
+          this.#record(request, out, 'tcp', client, started);
         };
         // A delayed answer leaves later; pipelined answers after it need not wait (RFC 7766 §6.2.1.1: matched by id).
-        if (out.delayMs) setTimeout(send, out.delayMs).unref();
+        if (out.delayMs) this.#later(send, out.delayMs, request, out, 'tcp', client, started);
         else send();
       }
       if (o < buf.length) pending = Buffer.from(buf.subarray(o));

@@ -1,5 +1,6 @@
 import { CLASSIC_UDP_SIZE, OPCODE, RCODE, TYPE, canonicalName, decodeMessage, emptyMessage, encodeMessage, rcodeName, signResponse, type Message, type Verified, verifyRequest } from '@kmslab/dns-wire';
-import { AnswerCache, dottedName } from './answer-cache.js';
+import { AnswerCache } from './answer-cache.js';
+import { dottedName } from './wire-name.js';
 import { answerQuery, responseTo } from './answer-query.js';
 import { mayTransfer, type KeyPolicy } from './update/policy.js';
 import type { ReplayGuard } from './update/replay-guard.js';
@@ -21,8 +22,12 @@ export interface ServerContext {
   zones: ZoneSet;
   keys: ReadonlyMap<string, KeyPolicy>;
   now(): number;
-  /** Called after a dynamic update changed a zone (journal it). */
-  onChange?(zone: Zone): void;
+  /**
+   * Keeps a zone as a dynamic update leaves it, before it is served (the
+   * zone journal); throws when it cannot (a full disk): the update is then
+   * answered SERVFAIL and changes nothing.
+   */
+  saveZone?(zone: Zone): void;
   /** Told about every dynamic update and refused transfer, for the log. */
   onEvent?(event: Record<string, unknown>): void;
   /** Pre-encoded answers for plain queries (the fast path); none: every query is answered in full. */
@@ -141,7 +146,16 @@ function handle(raw: Buffer, transport: Transport, ctx: ServerContext, client: C
       return { bytes: reply(responseTo(req, RCODE.REFUSED)), rcode: RCODE.REFUSED, kind: 'update', ...asked, reason: 'replay' };
     }
     const outcome = applyUpdate(req, ctx.zones, policy.grants);
-    if (outcome.changed && outcome.zone) ctx.onChange?.(outcome.zone);
+    if (outcome.changed && outcome.zone) {
+      // RFC 2136 §3.5: a change is answered only once it is stable. The changed copy is served only once saved.
+      try {
+        ctx.saveZone?.(outcome.zone);
+      } catch (err) {
+        ctx.onEvent?.({ event: 'update-not-saved', zone: outcome.zone.origin, key: good.key.name, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+        return { bytes: reply(responseTo(req, RCODE.SERVFAIL)), rcode: RCODE.SERVFAIL, kind: 'update', ...asked, reason: 'not-saved' };
+      }
+      ctx.zones.get(outcome.zone.origin)!.takeOver(outcome.zone);
+    }
     ctx.onEvent?.({ event: 'update', zone: outcome.zone?.origin, key: good.key.name, rcode: rcodeName(outcome.rcode), changed: outcome.changed, serial: outcome.zone?.serial, reason: outcome.reason });
     return { bytes: reply(responseTo(req, outcome.rcode)), rcode: outcome.rcode, kind: 'update', ...asked, reason: outcome.rcode === RCODE.NOERROR ? undefined : (outcome.reason ?? rcodeName(outcome.rcode)) };
   }

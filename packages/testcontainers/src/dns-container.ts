@@ -3,7 +3,7 @@ import { AbstractStartedContainer, GenericContainer, type StartedTestContainer }
 import { waitFor } from '@kmslab/core';
 import { DnsAnswerWaitStrategy } from './dns-answer-wait.js';
 import { KMSLAB_IMAGE } from './images.js';
-import { publishOnLoopbackWhenLocal } from './loopback-ports.js';
+import { dockerHostNames, publishOnLoopbackWhenLocal } from './loopback-ports.js';
 
 /** The admin listener's port inside the container (queries, faults). */
 const ADMIN_PORT = 8054;
@@ -83,9 +83,10 @@ export class KmsLabDnsContainer extends GenericContainer {
   override async start(): Promise<StartedKmsLabDnsContainer> {
     this.withCommand([
       'dns', 'start', '--listen', '0.0.0.0', '--port', '53', '--zone', this.#zone, '--admin', `0.0.0.0:${ADMIN_PORT}`, '--log-format', 'json',
-      ...this.#keys.flatMap((k) => ['--tsig-key', k]), ...this.#faults.flatMap((f) => ['--fault', f]),
+      ...(await dockerHostNames()), ...this.#faults.flatMap((f) => ['--fault', f]),
     ]);
-    this.withEnvironment({ KMSLAB_ADMIN_TOKEN: this.#adminToken });
+    // Secrets in the environment, not the command line, which the Docker host's `ps` shows every user.
+    this.withEnvironment({ KMSLAB_ADMIN_TOKEN: this.#adminToken, ...(this.#keys.length && { KMSLAB_TSIG_KEY: this.#keys.join('\n') }) });
     this.withWaitStrategy(new DnsAnswerWaitStrategy(this.#zone));
     await publishOnLoopbackWhenLocal(this.hostConfig);
     return new StartedKmsLabDnsContainer(await super.start(), this.#zone, this.#adminToken);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { KMSLAB_IMAGE } from './images.js';
-import { publishOnLoopbackWhenLocal } from './loopback-ports.js';
+import { dockerHostNames, publishOnLoopbackWhenLocal } from './loopback-ports.js';
 
 /** How a host container publishes itself. */
 export interface PublishOptions {
@@ -24,6 +24,8 @@ export interface PublishOptions {
  */
 export class KmsLabHostContainer extends GenericContainer {
   #args: string[] = [];
+  /** Passed as KMSLAB_TSIG_KEY, never as a flag: a container's command line is in the Docker host's `ps`. */
+  #tsigKey: string | null = null;
   #adminToken = randomBytes(24).toString('base64url');
 
   constructor(image = KMSLAB_IMAGE) {
@@ -58,7 +60,8 @@ export class KmsLabHostContainer extends GenericContainer {
 
   /** Registers the host in DNS (RFC 2136 + TSIG) with the container's own address. */
   withPublish(p: PublishOptions): this {
-    this.#args.push('--publish', '--dns', p.dns, '--tsig-key', p.tsigKey, '--fqdn', p.fqdn, ...(p.domains ?? []).flatMap((d) => ['--publish-domain', d]));
+    this.#tsigKey = p.tsigKey;
+    this.#args.push('--publish', '--dns', p.dns, '--fqdn', p.fqdn, ...(p.domains ?? []).flatMap((d) => ['--publish-domain', d]));
     return this;
   }
 
@@ -75,8 +78,8 @@ export class KmsLabHostContainer extends GenericContainer {
   }
 
   override async start(): Promise<StartedKmsLabHostContainer> {
-    this.withCommand(['host', 'start', '--listen', '0.0.0.0', '--port', '1688', '--admin', '0.0.0.0:9688', '--log-format', 'json', ...this.#args]);
-    this.withEnvironment({ KMSLAB_ADMIN_TOKEN: this.#adminToken });
+    this.withCommand(['host', 'start', '--listen', '0.0.0.0', '--port', '1688', '--admin', '0.0.0.0:9688', '--log-format', 'json', ...(await dockerHostNames()), ...this.#args]);
+    this.withEnvironment({ KMSLAB_ADMIN_TOKEN: this.#adminToken, ...(this.#tsigKey && { KMSLAB_TSIG_KEY: this.#tsigKey }) });
     // Asked every 100 ms (testcontainers' default read timeout, 1 s, is also its polling interval: up to a second lost per host).
     this.withWaitStrategy(Wait.forHttp('/healthz', 9688).withHeaders({ Authorization: `Bearer ${this.#adminToken}` }).forStatusCode(200).withReadTimeout(100));
     await publishOnLoopbackWhenLocal(this.hostConfig);

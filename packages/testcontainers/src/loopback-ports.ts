@@ -34,3 +34,14 @@ export class LoopbackPublishedContainer extends GenericContainer {
     return super.start();
   }
 }
+
+/**
+ * `--admin-allowed-host` for the name the tests reach the Docker host by
+ * (a remote daemon's `docker-host.example`): an admin listener answers only
+ * requests addressed to an IP address, localhost or a name it was given
+ * (docs/admin-api.md "Who may ask").
+ */
+export async function dockerHostNames(): Promise<string[]> {
+  const { host } = (await getContainerRuntimeClient()).info.containerRuntime;
+  return isIP(host) === 0 && host !== 'localhost' ? ['--admin-allowed-host', host] : [];
+}

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { StartedNetwork, getContainerRuntimeClient } from 'testcontainers';
 import { KmsLabError } from '@kmslab/core';
@@ -14,7 +14,44 @@ function checkName(name: string): void {
   if (!NAME.test(name)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `reuse name "${name}" must be 1-63 lower-case letters, digits, dots, dashes or underscores`);
 }
 
-const secretFile = (name: string) => join(tmpdir(), `kmslab-reuse-${name}.secret`);
+/**
+ * Where reused labs keep their secrets: a folder only this user can enter
+ * ($XDG_RUNTIME_DIR/kmslab, else ~/.cache/kmslab, mode 0700). Not /tmp, where
+ * another user could make the file first and so choose every secret.
+ */
+export function reuseSecretDir(): string {
+  const base = process.env.XDG_RUNTIME_DIR || process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const dir = join(base, 'kmslab');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || !ownedByMe(st.uid) || (st.mode & 0o077) !== 0) {
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${dir} must be a folder of yours that no one else can enter (chmod 700 ${dir}) to keep reused labs' secrets`);
+  }
+  return dir;
+}
+
+const secretFile = (name: string) => join(reuseSecretDir(), `reuse-${name}.secret`);
+const ownedByMe = (uid: number) => typeof process.getuid !== 'function' || uid === process.getuid();
+
+/** The secret in `file`, read without following a link; a file someone else owns, or others may read, is refused. */
+function readSecret(file: string, name: string): string {
+  const untrusted = () => new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${file} is not a file of yours that only you can read: its secret cannot be trusted; remove it (removeReusedLab("${name}") does)`);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw untrusted();
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || !ownedByMe(st.uid) || (st.mode & 0o077) !== 0) throw untrusted();
+    const buf = Buffer.alloc(64);
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0)).trim();
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * A reused lab's secrets: testcontainers reuses a container only when it
@@ -28,12 +65,17 @@ export function reuseSecrets(name: string): { tsig(host: string): string; token(
   const file = secretFile(name);
   let secret = randomBytes(32).toString('base64url');
   try {
-    writeFileSync(file, secret, { flag: 'wx', mode: 0o600 });
+    const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, secret);
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     // Another file made it a moment ago: wait for its few bytes (43 characters) rather than read it half written.
     const until = Date.now() + 2000;
-    do secret = readFileSync(file, 'utf8').trim();
+    do secret = readSecret(file, name);
     while (secret.length < 43 && Date.now() < until);
     if (secret.length < 43) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${file} does not hold a reused lab's secret: remove it (removeReusedLab("${name}") does)`);
   }

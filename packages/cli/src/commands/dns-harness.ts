@@ -1,14 +1,13 @@
 import { Command, Option } from 'commander';
 import { KmsLabError } from '@kmslab/core';
 import type { QueryLogEntry } from '@kmslab/dns';
-import { adminBase, adminHeaders, adminUnreachable } from '../admin-token.js';
+import { ADMIN_TOKEN_ENV, adminBase, adminHeaders, adminUnreachable, type AdminTokenFlags } from '../admin-token.js';
 import { withEnvironment } from '../help/layout.js';
 import { intOption } from '../options.js';
 import { printJson, table } from '../output.js';
 
-interface AdminFlags {
+interface AdminFlags extends AdminTokenFlags {
   admin: string;
-  adminToken?: string;
   json?: boolean;
 }
 
@@ -17,7 +16,7 @@ async function call(o: AdminFlags, path: string, init: RequestInit = {}): Promis
   const base = adminBase(o.admin);
   let res: Response;
   try {
-    res = await fetch(`${base}${path}`, { ...init, headers: { ...adminHeaders(o.adminToken), ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+    res = await fetch(`${base}${path}`, { ...init, headers: { ...adminHeaders(o), ...(init.body ? { 'content-type': 'application/json' } : {}) } });
   } catch (err) {
     throw new KmsLabError('KMSLAB_CONNECTION_FAILED', adminUnreachable(base, err).replace('kmslab host start', 'kmslab dns start --admin HOST:PORT'));
   }
@@ -28,8 +27,12 @@ async function call(o: AdminFlags, path: string, init: RequestInit = {}): Promis
 
 const adminOptions = (c: Command) =>
   withEnvironment(
-    c.requiredOption('--admin <url|host:port>', "the DNS server's admin listener (kmslab dns start --admin)").option('--admin-token <token>', "the admin listener's token").option('--json', 'print JSON'),
-    { KMSLAB_ADMIN_TOKEN: 'the admin token when --admin-token is not given' },
+    c
+      .requiredOption('--admin <url|host:port>', "the DNS server's admin listener (kmslab dns start --admin)")
+      .option('--admin-token <token>', "the admin listener's token")
+      .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps)')
+      .option('--json', 'print JSON'),
+    ADMIN_TOKEN_ENV,
   );
 
 /** A query log entry as the admin API sends it (JSON, with its ISO time). */
@@ -43,7 +46,7 @@ export function dnsQueriesCommand(): Command {
   return adminOptions(new Command('queries').description("show the DNS server's query log (with --follow, new queries as they arrive)"))
     .option('--name <name>', 'only this name, or *.suffix')
     .option('--type <type>', 'only this query type')
-    .option('--limit <n>', 'the newest N', intOption('--limit', 1, 10_000_000), 100)
+    .option('--limit <n>', 'the newest N (at most 10000: the API pages with before=SEQ)', intOption('--limit', 1, 10_000), 100)
     .option('--follow', 'keep printing queries as they arrive (Ctrl-C stops)')
     .action(async (o: AdminFlags & { name?: string; type?: string; limit: number; follow?: boolean }) => {
       const params = new URLSearchParams({ ...(o.name && { name: o.name }), ...(o.type && { type: o.type }) });

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { KmsLabError, adminTokenFor, parseHostPort } from '@kmslab/core';
-import { adminTokenFrom, printGeneratedToken } from '../admin-token.js';
+import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-token.js';
+import { secretsFrom } from '../secrets.js';
 import { dnsFaultCommand, dnsQueriesCommand } from './dns-harness.js';
 import type { LogFormat } from '../logger.js';
 import { collect, intOption } from '../options.js';
@@ -14,14 +15,17 @@ interface DnsStartOptions {
   zone?: string[];
   zoneFile?: string[];
   tsigKey?: string[];
+  tsigKeyFile?: string[];
   dataDir?: string;
   config?: string;
   fault?: string[];
   seed?: number;
   queryLog?: string;
   queryLogSize: number;
+  queryLogFollowers: number;
   admin?: string;
   adminToken?: string;
+  adminTokenFile?: string;
   adminReadOnly?: boolean;
   adminAllowedHost?: string[];
   logLevel: string;
@@ -31,23 +35,28 @@ interface DnsStartOptions {
 function dnsStartCommand(): Command {
   return withEnvironment(new Command('start'), {
     KMSLAB_DNS_DATA_DIR: 'the data dir when --data-dir is not given',
-    KMSLAB_ADMIN_TOKEN: 'the admin token when --admin-token is not given',
+    ...ADMIN_TOKEN_ENV,
+    KMSLAB_TSIG_KEY: 'more TSIG keys (NAME:ALG:SECRET[:GRANTS]), separated by spaces or new lines',
+    KMSLAB_TSIG_KEY_FILE: 'a file of more keys, one a line (as --tsig-key-file)',
   })
     .description('start the authoritative DNS server (UDP and TCP) for the lab zones')
     .option('--listen <addr>', 'address to listen on, repeatable (default: dual-stack ::)', collect)
     .option('--port <n>', 'DNS port (0 picks a free one; default 53)', intOption('--port', 0, 65535))
     .option('--zone <name>', 'serve a new zone with only SOA, NS and the name server address, repeatable (default: lab.test)', collect)
     .option('--zone-file <file>', 'serve a zone from a master file, repeatable', collect)
-    .option('--tsig-key <name:alg:secret[:grants]>', 'TSIG key for dynamic updates and transfers, repeatable; grants: zone (default), host=FQDN, name=FQDN, subdomain=FQDN', collect)
+    .option('--tsig-key <name:alg:secret[:grants]>', 'TSIG key for dynamic updates and transfers, repeatable; grants: zone (default), host=FQDN, name=FQDN, subdomain=FQDN (visible in ps: prefer --tsig-key-file or KMSLAB_TSIG_KEY)', collect)
+    .option('--tsig-key-file <file>', 'read TSIG keys from FILE, one a line (# comments), repeatable', collect)
     .option('--config <file>', 'structured config (JSON): listen, port, dataDir, zones (file or records), keys with grants; flags add to it')
     .option('--data-dir <dir>', 'keep dynamically updated zones here, so a restart keeps them (default: .kmslab/dns)')
     .option('--fault <rule>', 'a fault on from the start, repeatable: NAME[/TYPE]=ACTION[,OPTION=VALUE…] with options probability, every, count, from, transport, until (docs/dns-faults.md)', collect)
     .option('--seed <n>', 'seed for fault probabilities (repeatable runs)', intOption('--seed', 0, 2 ** 31))
     .option('--query-log <file>', 'also append every query and update to FILE as JSON lines')
     .option('--query-log-size <n>', 'queries kept in memory for the query log (0: no query log)', intOption('--query-log-size', 0, 10_000_000), 10_000)
+    .option('--query-log-followers <n>', 'followers of /queries/stream at once (more are refused with 503)', intOption('--query-log-followers', 0, 10_000), 16)
     .option('--admin <host:port>', 'admin HTTP listener: /queries, /queries/stream, /faults, /metrics, /healthz (loopback unless told otherwise)')
     .option('--admin-token <token>', 'bearer token the admin listener requires (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated and printed once)')
     .option('--admin-read-only', 'the admin listener refuses every change (faults) with 403')
+    .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)')
     .option('--admin-allowed-host <name>', 'a name requests may address the admin listener by, besides IP addresses and localhost (a container or proxy name), repeatable', collect)
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
@@ -56,7 +65,7 @@ function dnsStartCommand(): Command {
       // Checked before anything listens: a bad rule is a one-line error naming the part that is wrong.
       const faultRules = (o.fault ?? []).map((rule) => parseFaultRule(rule, Date.now()));
       const config = o.config ? loadDnsConfig(o.config) : undefined;
-      const keys = [...(config?.keys ?? []), ...(o.tsigKey ?? []).map(parseKeyPolicy)];
+      const keys = [...(config?.keys ?? []), ...secretsFrom({ flags: o.tsigKey, files: o.tsigKeyFile, variable: 'KMSLAB_TSIG_KEY', what: 'TSIG key' }).map(parseKeyPolicy)];
       const journal = new ZoneJournal(o.dataDir ?? config?.dataDir ?? process.env.KMSLAB_DNS_DATA_DIR ?? join('.kmslab', 'dns'));
       const logger = createLogger(o.logLevel, o.logFormat);
       const zones = new ZoneSet();
@@ -91,8 +100,11 @@ function dnsStartCommand(): Command {
         zones.add(restored);
         logger.info({ event: 'zone-restored', zone: zone.origin, serial: restored.serial, file: journal.path(zone.origin) }, 'zone restored from the data dir');
       }
-      const queryLog = o.queryLogSize === 0 ? null : new QueryLog({ capacity: o.queryLogSize, file: o.queryLog });
-      const server = await DnsServer.start({ zones, keys, listen: o.listen ?? config?.listen, port: o.port ?? config?.port ?? 53, logger, onChange: (zone) => journal.save(zone), queryLog, seed: o.seed });
+      const queryLog = o.queryLogSize === 0 ? null : new QueryLog({
+        capacity: o.queryLogSize, file: o.queryLog, followers: { max: o.queryLogFollowers },
+        onFileProblem: (message) => logger.warn({ event: 'query-log-file' }, message),
+      });
+      const server = await DnsServer.start({ zones, keys, listen: o.listen ?? config?.listen, port: o.port ?? config?.port ?? 53, logger, saveZone: (zone) => journal.save(zone), queryLog, seed: o.seed });
       for (const rule of [...(config?.faults ?? []), ...faultRules]) {
         const fault = server.faults.add(rule);
         logger.info({ event: 'fault-added', id: fault.id, rule: fault.text }, `fault ${fault.id}: ${fault.text}`);
@@ -100,7 +112,7 @@ function dnsStartCommand(): Command {
       let admin: InstanceType<typeof DnsAdminServer> | null = null;
       let adminUrl: string | null = null;
       if (o.admin) {
-        const token = adminTokenFor(o.admin, adminTokenFrom(o.adminToken));
+        const token = adminTokenFor(o.admin, adminTokenFrom(o));
         admin = new DnsAdminServer(server, { token: token?.value, readOnly: o.adminReadOnly === true, allowedHosts: o.adminAllowedHost });
         try {
           adminUrl = await admin.listen(o.admin);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { DEFAULT_ADMIN_ADDRESS, parseHostPort } from '@kmslab/core';
-import { adminBase, adminHeaders } from '../admin-token.js';
+import { ADMIN_TOKEN_ENV, adminBase, adminHeaders, type AdminTokenFlags } from '../admin-token.js';
 import { withEnvironment } from '../help/layout.js';
 
 /**
@@ -9,13 +9,14 @@ import { withEnvironment } from '../help/layout.js';
  * server answers a query over TCP at all. Exit 0 healthy, 1 not.
  */
 export function healthcheckCommand(): Command {
-  return withEnvironment(new Command('healthcheck'), { KMSLAB_ADMIN_TOKEN: 'the admin token when --admin-token is not given' })
+  return withEnvironment(new Command('healthcheck'), ADMIN_TOKEN_ENV)
     .description('exit 0 when the kmslab host (admin /healthz) or DNS server in this container is healthy')
     .option('--admin <url|host:port>', 'the host admin listener to ask', DEFAULT_ADMIN_ADDRESS)
     .option('--admin-token <token>', "the admin listener's token (env KMSLAB_ADMIN_TOKEN)")
+    .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)')
     .option('--dns <host:port>', 'the DNS server to ask when no host runs', '127.0.0.1:53')
-    .action(async (o: { admin: string; adminToken?: string; dns: string }) => {
-      const admin = await fetch(`${adminBase(o.admin)}/healthz`, { headers: adminHeaders(o.adminToken), signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => null);
+    .action(async (o: AdminTokenFlags & { admin: string; dns: string }) => {
+      const admin = await fetch(`${adminBase(o.admin)}/healthz`, { headers: adminHeaders(o), signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => null);
       if (admin === 401) {
         // The listener serves, but the store's health needs the token; a generated one only the host's own output shows.
         process.stdout.write('host admin /healthz: 401 (alive; set KMSLAB_ADMIN_TOKEN for the store health)\n');

@@ -6,7 +6,8 @@ import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, Settable
 import type { RedisTopology, StoreConfig } from '@kmslab/host';
 import type { LogFormat } from '../logger.js';
 import { collect, durationOption, intOption } from '../options.js';
-import { adminTokenFrom, printGeneratedToken } from '../admin-token.js';
+import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-token.js';
+import { secretFrom } from '../secrets.js';
 import { withEnvironment } from '../help/layout.js';
 
 interface StartOptions {
@@ -25,6 +26,7 @@ interface StartOptions {
   licensePack?: string[];
   admin: string;
   adminToken?: string;
+  adminTokenFile?: string;
   adminReadOnly?: boolean;
   adminAllowedHost?: string[];
   dashboard?: boolean;
@@ -36,6 +38,7 @@ interface StartOptions {
   publish?: boolean;
   dns?: string;
   tsigKey?: string;
+  tsigKeyFile?: string;
   fqdn?: string;
   advertiseAddress?: string[];
   publishDomain?: string[];
@@ -111,7 +114,9 @@ export function hostStartCommand(): Command {
   withEnvironment(start, {
     KMSLAB_DATA_DIR: 'memory store folder when --data-dir is not given',
     REDIS_URL: 'default of --redis-url',
-    KMSLAB_ADMIN_TOKEN: 'the admin token when --admin-token is not given',
+    ...ADMIN_TOKEN_ENV,
+    KMSLAB_TSIG_KEY: 'the TSIG key for --publish when neither --tsig-key nor --tsig-key-file is given',
+    KMSLAB_TSIG_KEY_FILE: 'a file holding it (as --tsig-key-file)',
   });
   return start
     .description('start a KMS host on TCP 1688 (embedded memory store by default)')
@@ -133,12 +138,14 @@ export function hostStartCommand(): Command {
     .option('--admin-allowed-host <name>', 'a name requests may address the admin listener by, besides IP addresses and localhost (a container or proxy name), repeatable', collect)
     .option('--no-dashboard', 'do not serve the dashboard page at / on the admin listener')
     .option('--admin-token <token>', 'bearer token the admin listener requires (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated and printed once when none is given)')
+.option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)')
     .option('--catalog <file>', 'extra product catalog (JSON), repeatable', collect)
     .option('--activation-interval <min>', 'retry interval clients are told to use', intOption('--activation-interval', 15, 43_200))
     .option('--renewal-interval <min>', 'renewal interval clients are told to use', intOption('--renewal-interval', 15, 43_200))
     .option('--publish', 'register the host in DNS (_vlmcs._tcp SRV and its address) by RFC 2136 update with TSIG')
     .option('--dns <host:port>', 'DNS server that takes the updates (with --publish)')
-    .option('--tsig-key <name:alg:secret>', 'TSIG key for the updates (with --publish)')
+    .option('--tsig-key <name:alg:secret>', 'TSIG key for the updates (with --publish; visible in ps: prefer --tsig-key-file or KMSLAB_TSIG_KEY)')
+    .option('--tsig-key-file <file>', 'read the TSIG key (NAME:ALG:SECRET) from FILE')
     .option('--fqdn <name>', "the host's DNS name, the SRV target (default: hostname in the first publish domain)")
     .option('--advertise-address <ip>', 'address published for --fqdn, repeatable (default: the listen address, else the local address that reaches --dns, else the first non-loopback IPv4)', collect)
     .option('--publish-domain <domain[,priority,weight]>', 'domain to publish in, repeatable (default: the domain of --fqdn, priority 0, weight 0)', collect)
@@ -164,7 +171,8 @@ export function hostStartCommand(): Command {
       const store = await openStore(storeConfig);
       let publisher = null;
       if (o.publish) {
-        if (!o.dns || !o.tsigKey) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', '--publish needs --dns HOST:PORT and --tsig-key NAME:ALG:SECRET');
+        const tsigKey = secretFrom({ flag: o.tsigKey, file: o.tsigKeyFile, option: '--tsig-key', variable: 'KMSLAB_TSIG_KEY', what: 'TSIG key' });
+        if (!o.dns || !tsigKey) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', '--publish needs --dns HOST:PORT and a TSIG key (--tsig-key-file FILE, KMSLAB_TSIG_KEY or --tsig-key NAME:ALG:SECRET)');
         const [{ DnsPublisher }, { parseTsigKey }] = await Promise.all([import('@kmslab/host'), import('@kmslab/dns-wire')]);
         const domains = (o.publishDomain ?? []).map(parsePublishDomain);
         const short = hostname().split('.')[0]!.toLowerCase();
@@ -173,7 +181,7 @@ export function hostStartCommand(): Command {
         const dns = parseHostPort(o.dns, { defaultPort: 53, what: '--dns' });
         publisher = new DnsPublisher({
           dns,
-          key: parseTsigKey(o.tsigKey),
+          key: parseTsigKey(tsigKey),
           fqdn,
           addresses: o.advertiseAddress ?? (await defaultAdvertiseAddresses(o.listen, dns)),
           domains,
@@ -207,7 +215,7 @@ export function hostStartCommand(): Command {
         listen: o.listen,
         port: o.port,
         admin: o.admin === 'off' ? null : o.admin,
-        adminToken: adminTokenFrom(o.adminToken),
+        adminToken: adminTokenFrom(o),
         activationIntervalMin: o.activationInterval,
         renewalIntervalMin: o.renewalInterval,
       });

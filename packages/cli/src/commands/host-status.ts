@@ -3,7 +3,7 @@ import { DEFAULT_ADMIN_ADDRESS, KmsLabError, LICENSE_STATUS_NAMES } from '@kmsla
 import type { HostStatus } from '@kmslab/host';
 import { printJson } from '../output.js';
 import { withEnvironment } from '../help/layout.js';
-import { adminBase, adminHeaders, adminUnreachable } from '../admin-token.js';
+import { ADMIN_TOKEN_ENV, adminBase, adminHeaders, adminUnreachable, type AdminTokenFlags } from '../admin-token.js';
 
 const STATUS_LABELS: Record<string, string> = {
   unlicensed: 'Unlicensed',
@@ -45,16 +45,17 @@ export function formatStatus(s: HostStatus): string {
 }
 
 export function hostStatusCommand(): Command {
-  return withEnvironment(new Command('status'), { KMSLAB_ADMIN_TOKEN: 'the admin token when --admin-token is not given' })
+  return withEnvironment(new Command('status'), ADMIN_TOKEN_ENV)
     .description("show a running host's counts and statistics, like slmgr /dlv")
     .option('--admin <url|host:port>', "the host's admin listener", `http://${DEFAULT_ADMIN_ADDRESS}`)
     .option('--admin-token <token>', "the admin listener's token (env KMSLAB_ADMIN_TOKEN)")
+    .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)')
     .option('--json', 'print the /status JSON')
-    .action(async (o: { admin: string; adminToken?: string; json?: boolean }) => {
+    .action(async (o: AdminTokenFlags & { admin: string; json?: boolean }) => {
       const base = adminBase(o.admin);
       let status: HostStatus;
       try {
-        const res = await fetch(new URL('/status', base), { headers: adminHeaders(o.adminToken), signal: AbortSignal.timeout(5000) });
+        const res = await fetch(new URL('/status', base), { headers: adminHeaders(o), signal: AbortSignal.timeout(5000) });
         if (res.status === 401) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${base} needs its admin token: pass --admin-token TOKEN or set KMSLAB_ADMIN_TOKEN`);
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         status = (await res.json()) as HostStatus;

@@ -4,7 +4,7 @@ import { TYPE, type RData } from '@kmslab/dns-wire';
 import type { DnsServer } from '../dns-server.js';
 import { actionText, parseFaultRule, toFaultRule, type FaultRuleInput } from '../harness/fault-rule.js';
 import type { ActiveFault } from '../harness/fault-set.js';
-import { withIsoTime, type QueryFilter, type QueryLogEntry } from '../harness/query-log.js';
+import { MAX_PAGE, withIsoTime, type QueryFilter } from '../harness/query-log.js';
 
 /** A fault as the API and `kmslab dns fault list` show it. */
 export interface FaultView {
@@ -51,23 +51,19 @@ function zoneViews(dns: DnsServer): ZoneView[] {
   });
 }
 
-/** `?name=&type=&since=&limit=`: since is ms or an ISO time. */
+/** `?name=&type=&since=&before=&after=&limit=`: since is ms or an ISO time; before and after are entries' `seq`. */
 function filterOf(query: string): QueryFilter {
   const p = new URLSearchParams(query);
   const since = p.get('since');
   const sinceMs = since === null ? undefined : /^\d+$/.test(since) ? Number(since) : Date.parse(since);
   if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `since "${since}" must be ms since the epoch or an ISO time`);
-  const limit = p.get('limit');
-  if (limit !== null && !/^\d{1,7}$/.test(limit)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `limit "${limit}" must be a whole number`);
-  return { ...(p.get('name') && { name: p.get('name')! }), ...(p.get('type') && { type: p.get('type')! }), ...(sinceMs !== undefined && { since: sinceMs }), ...(limit !== null && { limit: Number(limit) }) };
-}
-
-function matches(e: QueryLogEntry, f: QueryFilter): boolean {
-  const q = e.qname ?? '';
-  if (f.name) {
-    if (f.name.startsWith('*.') ? !q.endsWith(f.name.slice(1).toLowerCase()) : q !== f.name.toLowerCase().replace(/\.$/, '')) return false;
-  }
-  return !f.type || e.qtype === f.type.toUpperCase();
+  const whole = (key: 'limit' | 'before' | 'after') => {
+    const v = p.get(key);
+    if (v === null) return {};
+    if (!/^\d{1,15}$/.test(v)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${key} "${v.slice(0, 20)}" must be a whole number${key === 'limit' ? ` from 1 to ${MAX_PAGE}` : ' (an entry\'s seq)'}`);
+    return { [key]: Number(v) };
+  };
+  return { ...(p.get('name') && { name: p.get('name')! }), ...(p.get('type') && { type: p.get('type')! }), ...(sinceMs !== undefined && { since: sinceMs }), ...whole('limit'), ...whole('before'), ...whole('after') };
 }
 
 /** `?name=&type=&since=&limit=` as the request gave it. */
@@ -106,12 +102,15 @@ export class DnsAdminServer {
     app.get('/queries', async (req, reply) => {
       const log = dns.queryLog;
       if (!log) return sendLine(reply, 404, 'The query log is off');
-      return sendJson(reply, 200, log.find(filterOf(queryString(req.url))).map(withIsoTime));
+      return sendJson(reply, 200, (await log.read(filterOf(queryString(req.url)))).map(withIsoTime));
     });
     app.get('/queries/stream', async (req, reply) => this.#stream(queryString(req.url), reply));
     app.get('/zones', async (_req, reply) => sendJson(reply, 200, zoneViews(dns)));
-    app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store').send(dns.stats.prometheus()));
-    app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { ok: true }));
+    app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store').send(dns.metrics()));
+    app.get('/healthz', async (_req, reply) => {
+      const health = dns.health();
+      return sendJson(reply, health.ok ? 200 : 503, health);
+    });
     this.#app = app;
   }
 
@@ -123,19 +122,27 @@ export class DnsAdminServer {
     return this.#app.close();
   }
 
-  /** Server-sent events: one `data:` line of JSON per query from now on (filtered like /queries). */
+  /**
+   * Server-sent events: one `data:` line of JSON per query from now on
+   * (filtered like /queries); with `after=SEQ`, first the entries the log
+   * still holds after that one (at most MAX_PAGE), so a follower that
+   * reconnects misses nothing. Followers beyond the cap are refused (503), and
+   * one that does not keep up is disconnected (query-followers.ts).
+   */
   #stream(query: string, reply: AdminReply): AdminReply | undefined {
     const log = this.#dns.queryLog;
     if (!log) return sendLine(reply, 404, 'The query log is off');
     const filter = filterOf(query);
-    let off = () => {};
-    const res = openEventStream(reply, () => off());
+    if (log.followers.size >= log.followers.max) {
+      return sendLine(reply.header('retry-after', '10'), 503, `${log.followers.max} followers of /queries/stream already (--query-log-followers): try again later, or read /queries`);
+    }
+    const backlog = filter.after === undefined ? [] : log.find({ ...filter, limit: MAX_PAGE });
+    let off: (() => void) | null = null;
+    const res = openEventStream(reply, () => off?.());
     if (!res) return undefined;
-    res.write(': kmslab DNS query stream\n\n');
-    off = log.subscribe((e) => {
-      // A reader that does not keep up loses entries rather than growing our memory.
-      if (matches(e, filter) && res.writableLength < 1024 * 1024) res.write(`data: ${JSON.stringify(withIsoTime(e))}\n\n`);
-    });
+    res.write(`: kmslab DNS query stream\n\n${backlog.map((e) => `data: ${JSON.stringify(withIsoTime(e))}\n\n`).join('')}`);
+    off = log.follow(filter, res);
+    if (!off) res.destroy();
     return undefined;
   }
 }

@@ -18,6 +18,10 @@ export class DnsStats {
   readonly latencyBuckets: number[] = LATENCY_BUCKETS_MS.map(() => 0);
   latencyCount = 0;
   latencySumMs = 0;
+  /** Updates answered SERVFAIL because the zone could not be saved. */
+  zoneSaveFailures = 0;
+  /** Delayed answers let go because too many were waiting (delay faults under a flood). */
+  delayedDropped = 0;
 
   count(out: Handled, transport: 'udp' | 'tcp', latencyMs: number): void {
     if (out.kind === 'update' || (out.kind === 'notauth' && out.reason === 'tsig')) {
@@ -38,8 +42,8 @@ export class DnsStats {
     }
   }
 
-  /** Prometheus text (the counters above, with their labels; docs/metrics.md "DNS server"). */
-  prometheus(): string {
+  /** Prometheus text (the counters above, with their labels, and the query log's; docs/metrics.md "DNS server"). */
+  prometheus(log: { linesDropped: number; followers: number; followersDropped: number } | null = null): string {
     const out: string[] = [];
     const family = (name: string, help: string, type: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     family('kmslab_dns_queries_total', 'Queries answered (or dropped), by query type, rcode and transport', 'counter');
@@ -64,6 +68,18 @@ export class DnsStats {
     });
     out.push(`kmslab_dns_latency_seconds_bucket{le="+Inf"} ${this.latencyCount}`);
     out.push(`kmslab_dns_latency_seconds_sum ${this.latencySumMs / 1000}`, `kmslab_dns_latency_seconds_count ${this.latencyCount}`);
+    family('kmslab_dns_zone_save_failures_total', 'Dynamic updates refused (SERVFAIL) because the changed zone could not be saved', 'counter');
+    out.push(`kmslab_dns_zone_save_failures_total ${this.zoneSaveFailures}`);
+    family('kmslab_dns_delayed_answers_dropped_total', 'Answers held by a delay fault that were let go because too many were waiting', 'counter');
+    out.push(`kmslab_dns_delayed_answers_dropped_total ${this.delayedDropped}`);
+    if (log) {
+      family('kmslab_dns_query_log_lines_dropped_total', 'Query log lines the --query-log file could not take (a full disk)', 'counter');
+      out.push(`kmslab_dns_query_log_lines_dropped_total ${log.linesDropped}`);
+      family('kmslab_dns_query_log_followers', 'Followers of /queries/stream now', 'gauge');
+      out.push(`kmslab_dns_query_log_followers ${log.followers}`);
+      family('kmslab_dns_query_log_followers_dropped_total', 'Followers of /queries/stream disconnected for falling behind', 'counter');
+      out.push(`kmslab_dns_query_log_followers_dropped_total ${log.followersDropped}`);
+    }
     return `${out.join('\n')}\n`;
   }
 }

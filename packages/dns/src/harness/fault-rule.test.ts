@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { seededRandom } from '@kmslab/core';
 import { TYPE } from '@kmslab/dns-wire';
 import { parseFaultRule, ruleText, toFaultRule } from './fault-rule.js';
-import { FaultSet, type FaultQuery } from './fault-set.js';
+import { FaultSet, MAX_FAULTS, type FaultQuery } from './fault-set.js';
 
 const NOW = Date.UTC(2026, 11, 1);
 const srv = (extra: Partial<FaultQuery> = {}): FaultQuery => ({ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, address: '127.0.0.1', transport: 'udp', update: false, ...extra });
@@ -23,7 +23,19 @@ describe('fault rules (docs/dns-faults.md)', () => {
       ['x.test=explode', /action "explode" is not one of servfail/],
       ['x.test=delay:abc', /action "delay:abc" needs delay:N/],
       ['x.test=servfail,probability=2', /probability "2" must be a number from 0 to 1/],
-      ['x.test=servfail,every=0', /every "0" must be a whole number of at least 1/],
+      ['x.test=servfail,every=0', /every "0" must be a whole number from 1 to/],
+      ['x.test=servfail,every=1e3', /every "1e3" must be a whole number/],
+      ['x.test=servfail,probability=0x1', /probability "0x1" must be a number from 0 to 1/],
+      ['x.test=servfail,from=127.0.0.0/', /from "127.0.0.0\/" must be an address or a prefix/],
+      ['x.test=servfail,from=fe80::1%eth0', /from "fe80::1%eth0" must be an address/],
+      ['x.test=servfail,until=999999999w', /until "999999999w" must be an ISO time or a duration of at most 3650d/],
+      ['x.test=servfail,until=5', /until "5" must be an ISO time/],
+      ['.=servfail', /name "." must be a DNS name/],
+      ['*.=servfail', /name "\*." must be a DNS name/],
+      [`${'a'.repeat(64)}.test=servfail`, /must be a DNS name/],
+      [`${'abcdefghi.'.repeat(30)}test=servfail`, /must be a DNS name/],
+      ['a b.test=servfail', /must be a DNS name/],
+      ['a.*.test=servfail', /must be a DNS name/],
       ['x.test=servfail,from=10.0.0.0/33', /from "10.0.0.0\/33" must be an address or a prefix/],
       ['x.test=servfail,transport=quic', /transport "quic" must be udp or tcp/],
       ['x.test=servfail,colour=red', /option "colour=red" is not one of/],
@@ -39,6 +51,29 @@ describe('fault rules (docs/dns-faults.md)', () => {
       }
     }
     expect(() => toFaultRule({ name: '', action: 'drop' }, NOW)).toThrow(/name is missing/);
+  });
+
+  test('the API form checks every field for its type: a number, array or object where a string belongs is one line, and unknown fields are refused', () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ name: 'x.test', action: 'drop', from: 127 }, /from "127" must be an address/],
+      [{ name: 'x.test', action: 'drop', from: ['127.0.0.1'] }, /from "\["127.0.0.1"\]" must be an address/],
+      [{ name: 'x.test', action: 'drop', from: { a: 1 } }, /from "\{"a":1\}" must be an address/],
+      [{ name: 'x.test', action: 'drop', until: 5 }, /until "5" must be an ISO time/],
+      [{ name: 'x.test', action: 'drop', until: '999999999w' }, /until "999999999w"/],
+      [{ name: 'x.test', action: 'drop', probability: '0x1' }, /probability "0x1"/],
+      [{ name: 'x.test', action: 'drop', type: ['A'] }, /type "\["A"\]" is not one of/],
+      [{ name: 'x.test', action: 7 }, /action is missing/],
+      [{ name: 42, action: 'drop' }, /name is missing/],
+      [{ name: 'x\u0000y.test', action: 'drop' }, /must be a DNS name/],
+      [{ name: 'x\ny.test', action: 'drop' }, /must be a DNS name/],
+      [{ name: 'x.test', action: 'drop', probabilty: 0.5 }, /field "probabilty" is not one of name, type, action/],
+    ];
+    for (const [input, message] of cases) {
+      const tried = () => toFaultRule(input as never, NOW);
+      expect(tried, JSON.stringify(input)).toThrow(message);
+      expect(() => tried()).toThrow(expect.objectContaining({ code: 'KMSLAB_INVALID_ARGUMENT', message: expect.not.stringMatching(/[\n\x00]/) }));
+    }
+    expect(toFaultRule({ name: 'x.test', action: 'drop', until: '2027-01-01T00:00:00Z', probability: 0.25, every: '2' as unknown as number }, NOW)).toMatchObject({ until: Date.UTC(2027, 0, 1), probability: 0.25, every: 2 });
   });
 });
 
@@ -93,6 +128,34 @@ describe('FaultSet', () => {
     s.add(parseFaultRule('lab.test=update-refused', NOW));
     expect(s.match(srv({ name: 'lab.test', type: TYPE.SOA, update: true }))?.action).toEqual({ kind: 'update-refused' });
     expect(s.match(srv({ name: 'lab.test', type: TYPE.SOA }))).toBeNull();
+  });
+
+  test('10,000 rules: at most MAX_FAULTS; matching finds the one rule whose network holds the client among 9,999 that cannot apply; spent rules stop matching', () => {
+    const s = set();
+    for (let i = 0; i < MAX_FAULTS - 1; i++) s.add(parseFaultRule(`_vlmcs._tcp.lab.test=servfail,from=10.${(i >> 8) & 255}.${i & 255}.0/24`, NOW));
+    const last = s.add(parseFaultRule('_vlmcs._tcp.lab.test=refused,from=192.0.2.0/24,count=2', NOW));
+    expect(() => s.add(parseFaultRule('x.test=drop', NOW))).toThrow(/At most 10000 fault rules at once/);
+    expect(s.match(srv({ address: '127.0.0.1' }))).toBeNull();
+    expect(s.match(srv({ address: '10.0.7.9' }))?.id).toBe('8');
+    expect(s.match(srv({ address: '::ffff:192.0.2.77' }))).toEqual({ id: last.id, action: { kind: 'refused' } });
+    expect(s.match(srv({ address: '192.0.2.77' }))?.id).toBe(last.id);
+    expect(s.match(srv({ address: '192.0.2.77' }))).toBeNull();
+    expect(s.list().at(-1)).toMatchObject({ applied: 2, matched: 2 });
+    expect(s.remove(last.id)).toBe(true);
+    expect(s.remove(last.id)).toBe(false);
+    expect(s.size).toBe(MAX_FAULTS - 1);
+  });
+
+  test('rules on a name and on its suffixes apply in the order they were added', () => {
+    const s = set();
+    s.add(parseFaultRule('*.lab.test=nxdomain', NOW));
+    s.add(parseFaultRule('_vlmcs._tcp.lab.test=servfail', NOW));
+    expect(s.match(srv())?.action.kind).toBe('nxdomain');
+    s.remove('1');
+    expect(s.match(srv())?.action.kind).toBe('servfail');
+    for (let i = 0; i < 20; i++) s.add(parseFaultRule(`*.zone${i}.test=drop`, NOW));
+    const wire = (n: string) => `${n.split('.').map((l) => String.fromCharCode(l.length) + l).join('')}\x00`;
+    expect([s.mayMatchWire(wire('a.zone7.test')), s.mayMatchWire(wire('zone7.test')), s.mayMatch('b.zone19.test'), s.mayMatch('zone19.test')]).toEqual([true, false, true, false]);
   });
 
   test('mayMatchWire lets through, without building anything, only names a rule could match (strictly below a *.suffix)', () => {

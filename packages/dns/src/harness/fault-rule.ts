@@ -1,6 +1,6 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { KmsLabError, parseDurationMs } from '@kmslab/core';
-import { TYPE, canonicalName, typeName } from '@kmslab/dns-wire';
+import { TYPE, canonicalName, ipv6Bytes, typeName } from '@kmslab/dns-wire';
 
 /** What a fault does to a matching query (or, for `update-*`, to a dynamic update). docs/dns-faults.md */
 export type FaultAction =
@@ -36,9 +36,23 @@ export interface FaultRule {
   from: string | null;
   transport: 'udp' | 'tcp' | null;
   until: number | null;
-  /** The CIDR as a matcher (built once). */
-  readonly fromMatcher: BlockList | null;
+  /** `from` as a network: IPv4 or IPv6, its bytes and prefix length (what fault-set.ts indexes rules by). */
+  readonly fromNet: FaultNet | null;
 }
+
+/** A client prefix: `family` 4 or 6, the address bytes (4 or 16) and the prefix length. */
+export interface FaultNet {
+  family: 4 | 6;
+  bytes: Buffer;
+  prefix: number;
+}
+
+/** The fields a rule may have (a JSON body with another field is refused: a typo must not turn an option off). */
+const FIELDS = new Set(['name', 'type', 'action', 'probability', 'every', 'count', 'from', 'transport', 'until']);
+/** The furthest a relative `until` may reach. */
+const MAX_UNTIL_MS = 3650 * 86_400_000;
+/** A DNS name a rule may target: 1-63 character labels of printable ASCII (no dot, space or control), 253 in all; `*.` only in front. */
+const LABEL = /^[\x21-\x2d\x2f-\x7e]{1,63}$/;
 
 const bad = (rule: string, part: string, why: string): KmsLabError =>
   new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Fault rule "${rule}": ${part} ${why} (docs/dns-faults.md)`);
@@ -59,55 +73,102 @@ function parseAction(text: string, rule: string): FaultAction {
   return { kind: kind as (typeof PLAIN_ACTIONS)[number] };
 }
 
-function parseCidr(text: string, rule: string): BlockList {
-  const [address, prefixText, ...rest] = text.split('/');
-  const family = isIP(address ?? '');
-  const max = family === 6 ? 128 : 32;
-  const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (rest.length > 0 || family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
-    throw bad(rule, `from "${text}"`, 'must be an address or a prefix such as 127.0.0.0/8 or ::1/128');
-  }
-  const list = new BlockList();
-  list.addSubnet(address!, prefix, family === 6 ? 'ipv6' : 'ipv4');
-  return list;
+/** The address bytes of an IPv4 or IPv6 literal (IPv4-mapped IPv6 as IPv4), or null. */
+export function addressBytes(address: string): { family: 4 | 6; bytes: Buffer } | null {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  // A scope (`fe80::1%eth0`) is no part of a prefix.
+  const a = (mapped ?? address).replace(/%.*$/, '');
+  const family = isIP(a);
+  if (family === 4) return { family: 4, bytes: Buffer.from(a.split('.').map(Number)) };
+  if (family === 6) return { family: 6, bytes: ipv6Bytes(a) };
+  return null;
 }
 
+function parseCidr(text: unknown, rule: string): FaultNet {
+  const fail = () => bad(rule, `from "${shown(text)}"`, 'must be an address or a prefix such as 127.0.0.0/8 or ::1/128');
+  if (typeof text !== 'string') throw fail();
+  const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(text.trim());
+  const parsed = m && !m[1]!.includes('%') ? addressBytes(m[1]!) : null;
+  if (!m || m[1]!.includes('%') || !parsed) throw fail();
+  const max = parsed.family === 6 ? 128 : 32;
+  const prefix = m[2] === undefined ? max : Number(m[2]);
+  if (prefix > max) throw fail();
+  return { ...parsed, bytes: maskBytes(parsed.bytes, prefix), prefix };
+}
+
+/** `bytes` with every bit past `prefix` cleared. */
+export function maskBytes(bytes: Buffer, prefix: number): Buffer {
+  const out = Buffer.from(bytes);
+  for (let bit = prefix; bit < out.length * 8; bit++) out[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  return out;
+}
+
+/** A value as an error line may show it: short, and without control characters. */
+const shown = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(v)).slice(0, 60).replace(/[\x00-\x1f\x7f]/g, '?');
+
+/** A whole number: a JSON number, or a string of digits only ("1e3", "0x10" and " 5" are not). */
 function whole(value: unknown, part: string, rule: string, min: number): number | null {
   if (value === undefined || value === null) return null;
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > 2 ** 31) throw bad(rule, `${part} "${String(value)}"`, `must be a whole number of at least ${min}`);
+  const n = typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > 2 ** 31) throw bad(rule, `${part} "${shown(value)}"`, `must be a whole number from ${min} to ${2 ** 31}`);
   return n;
 }
 
-/** Validates a rule from any source; `now` turns a relative `until` into a time. */
-export function toFaultRule(input: FaultRuleInput, now: number, source = describeRule(input)): FaultRule {
-  if (typeof input.name !== 'string' || input.name.trim() === '') throw bad(source, 'name', 'is missing');
-  const wildcard = input.name.startsWith('*.');
-  const name = (wildcard ? '*.' : '') + canonicalName(wildcard ? input.name.slice(2) : input.name);
+/** The rule's name: `*.suffix` or a name, each label 1-63 printable characters, 253 in all; the root alone is no target. */
+function checkName(input: unknown, rule: string): string {
+  if (typeof input !== 'string' || input.trim() === '') throw bad(rule, 'name', 'is missing');
+  const wildcard = input.startsWith('*.');
+  const name = canonicalName(wildcard ? input.slice(2) : input);
+  const labels = name.split('.');
+  if (name === '' || name.length > 253 || !labels.every((l) => LABEL.test(l)) || labels.includes('*')) {
+    throw bad(rule, `name "${shown(input)}"`, 'must be a DNS name (labels of 1 to 63 printable characters, 253 in all) or *.SUFFIX');
+  }
+  return (wildcard ? '*.' : '') + name;
+}
+
+/** `until`: an ISO time, or a duration from `now` of at most 10 years. */
+function checkUntil(value: unknown, now: number, rule: string): number | null {
+  if (value === undefined || value === null || value === '') return null;
+  const fail = () => bad(rule, `until "${shown(value)}"`, 'must be an ISO time or a duration of at most 3650d, such as 10m or 6h');
+  if (typeof value !== 'string') throw fail();
+  const relative = parseDurationMs(value);
+  if (relative !== null) {
+    if (relative > MAX_UNTIL_MS) throw fail();
+    return now + relative;
+  }
+  const absolute = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(absolute) || absolute > Date.UTC(9999, 11, 31)) throw fail();
+  return absolute;
+}
+
+/**
+ * Validates a rule from any source (flag, config file, admin API), every
+ * field for its type and range; `now` turns a relative `until` into a time.
+ * Anything wrong is one line, KMSLAB_INVALID_ARGUMENT (400 on the API).
+ */
+export function toFaultRule(input: FaultRuleInput, now: number, source = safeDescription(input)): FaultRule {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw bad(source, 'the rule', 'must be an object');
+  const unknown = Object.keys(input).find((k) => !FIELDS.has(k));
+  if (unknown !== undefined) throw bad(source, `field "${shown(unknown)}"`, `is not one of ${[...FIELDS].join(', ')}`);
+  const name = checkName(input.name, source);
   let type: number | null = null;
   if (input.type !== undefined && input.type !== null && input.type !== '') {
-    const t = (TYPE as Record<string, number>)[String(input.type).toUpperCase()];
-    if (t === undefined) throw bad(source, `type "${input.type}"`, `is not one of ${Object.keys(TYPE).join(' ')}`);
+    const t = typeof input.type === 'string' && /^[A-Za-z]{1,10}$/.test(input.type) ? (TYPE as Record<string, number>)[input.type.toUpperCase()] : undefined;
+    if (t === undefined) throw bad(source, `type "${shown(input.type)}"`, `is not one of ${Object.keys(TYPE).join(' ')}`);
     type = t;
   }
-  if (typeof input.action !== 'string') throw bad(source, 'action', 'is missing');
+  if (typeof input.action !== 'string' || input.action.trim() === '') throw bad(source, 'action', 'is missing');
   const action = parseAction(input.action, source);
   let probability: number | null = null;
   if (input.probability !== undefined && input.probability !== null) {
-    const p = typeof input.probability === 'string' ? Number(input.probability) : input.probability;
-    if (typeof p !== 'number' || !Number.isFinite(p) || p < 0 || p > 1) throw bad(source, `probability "${String(input.probability)}"`, 'must be a number from 0 to 1');
+    const raw: unknown = input.probability;
+    const p = typeof raw === 'string' && /^(0|1)?(\.\d{1,15})?$/.test(raw) && raw !== '' ? Number(raw) : raw;
+    if (typeof p !== 'number' || !Number.isFinite(p) || p < 0 || p > 1) throw bad(source, `probability "${shown(raw)}"`, 'must be a number from 0 to 1');
     probability = p;
   }
-  const transport = input.transport ?? null;
-  if (transport !== null && transport !== 'udp' && transport !== 'tcp') throw bad(source, `transport "${String(transport)}"`, 'must be udp or tcp');
-  let until: number | null = null;
-  if (input.until !== undefined && input.until !== null && input.until !== '') {
-    const relative = parseDurationMs(String(input.until));
-    const absolute = Date.parse(String(input.until));
-    if (relative === null && Number.isNaN(absolute)) throw bad(source, `until "${input.until}"`, 'must be an ISO time or a duration such as 10m or 6h');
-    until = relative !== null ? now + relative : absolute;
-  }
-  const from = input.from ?? null;
+  const transport: unknown = input.transport ?? null;
+  if (transport !== null && transport !== 'udp' && transport !== 'tcp') throw bad(source, `transport "${shown(transport)}"`, 'must be udp or tcp');
+  const fromNet = input.from === undefined || input.from === null ? null : parseCidr(input.from, source);
   return {
     name,
     type,
@@ -115,11 +176,20 @@ export function toFaultRule(input: FaultRuleInput, now: number, source = describ
     probability,
     every: whole(input.every, 'every', source, 1),
     count: whole(input.count, 'count', source, 1),
-    from,
+    from: fromNet === null ? null : (input.from as string).trim(),
     transport,
-    until,
-    fromMatcher: from === null ? null : parseCidr(from, source),
+    until: checkUntil(input.until, now, source),
+    fromNet,
   };
+}
+
+/** A rule's own description for its error lines, whatever its fields hold (a JSON body may hold anything). */
+function safeDescription(input: FaultRuleInput): string {
+  try {
+    return shown(describeRule(input)).slice(0, 120);
+  } catch {
+    return 'the rule';
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
-import { isIPv4 } from 'node:net';
-import { ruleText, type FaultAction, type FaultRule } from './fault-rule.js';
+import { KmsLabError } from '@kmslab/core';
+import { wireName } from '../wire-name.js';
+import { addressBytes, maskBytes, ruleText, type FaultAction, type FaultRule } from './fault-rule.js';
 
 /** What a query (or an update) looks like to the fault rules. */
 export interface FaultQuery {
@@ -29,21 +30,97 @@ export interface AppliedFault {
   action: FaultAction;
 }
 
+/** Rules switched on at once, at most (docs/dns-faults.md "Limits"). */
+export const MAX_FAULTS = 10_000;
+
 const UPDATE_ACTIONS = new Set(['update-refused', 'update-notauth']);
+
+/** Where a fault sits in the index: its order, and the rule. */
+interface Indexed {
+  /** Added order (ids are given in that order): the first that matches and fires wins. */
+  order: number;
+  fault: ActiveFault;
+}
+
+/**
+ * The rules for one name (an exact name, or a `*.suffix`) and one kind
+ * (queries or updates): those without `from`, and those with one, by their
+ * network, so a query looks only at rules whose prefix holds its client.
+ */
+class Bucket {
+  readonly any = new Map<number, Indexed>();
+  /** `4/8/7f000000` → the rules with that network. */
+  readonly byNet = new Map<string, Map<number, Indexed>>();
+  /** Prefix lengths in use per address family, with how many rules use each. */
+  readonly prefixes = { 4: new Map<number, number>(), 6: new Map<number, number>() };
+
+  /** Empty when it holds no rule (each network set holds at least one). */
+  get empty(): boolean {
+    return this.any.size === 0 && this.byNet.size === 0;
+  }
+
+  add(i: Indexed): void {
+    const net = i.fault.rule.fromNet;
+    if (!net) return void this.any.set(i.order, i);
+    const key = netKey(net.family, net.prefix, net.bytes);
+    let set = this.byNet.get(key);
+    if (!set) this.byNet.set(key, (set = new Map()));
+    set.set(i.order, i);
+    const lengths = this.prefixes[net.family];
+    lengths.set(net.prefix, (lengths.get(net.prefix) ?? 0) + 1);
+  }
+
+  /** False when it was not here (it left the index earlier). */
+  delete(i: Indexed): boolean {
+    const net = i.fault.rule.fromNet;
+    if (!net) return this.any.delete(i.order);
+    const key = netKey(net.family, net.prefix, net.bytes);
+    const set = this.byNet.get(key);
+    if (!set?.delete(i.order)) return false;
+    if (set.size === 0) this.byNet.delete(key);
+    const lengths = this.prefixes[net.family];
+    const left = (lengths.get(net.prefix) ?? 1) - 1;
+    if (left === 0) lengths.delete(net.prefix);
+    else lengths.set(net.prefix, left);
+    return true;
+  }
+
+  /** The rules that may apply to a client at `address`, into `out`. */
+  collect(address: string, out: Indexed[]): void {
+    for (const i of this.any.values()) out.push(i);
+    if (this.byNet.size === 0) return;
+    const client = addressBytes(address);
+    if (!client) return;
+    for (const prefix of this.prefixes[client.family].keys()) {
+      const set = this.byNet.get(netKey(client.family, prefix, maskBytes(client.bytes, prefix)));
+      if (set) for (const i of set.values()) out.push(i);
+    }
+  }
+}
+
+const netKey = (family: number, prefix: number, bytes: Buffer) => `${family}/${prefix}/${bytes.toString('hex')}`;
+
+/** A suffix count up to which the fast path's test scans them; beyond it, it walks the name's labels. */
+const SCAN_SUFFIXES = 16;
 
 /**
  * The faults switched on at run time, checked in the order they were added;
- * the first that matches and fires is applied. Randomness is passed in, so a
- * seeded run fails the same queries every time.
+ * the first that matches and fires is applied. Rules are indexed by name
+ * (exact, or `*.suffix`), kind and client network, so matching looks only at
+ * rules that could apply, and adding or removing one costs O(1); a rule
+ * that can fire no more (its count spent, its `until` past) leaves the index
+ * the first time it is met. Randomness is passed in, so a seeded run fails
+ * the same queries every time.
  */
 export class FaultSet {
-  readonly #faults = new Map<string, ActiveFault>();
-  /** Exact names and `*.suffix` tails of the rules, so most queries are let through without building anything. */
-  #exact = new Set<string>();
-  #suffixes: string[] = [];
-  /** The same in wire form (`\x03lab\x04test\x00`), for the fast path that has the name only so. */
-  #exactWire = new Set<string>();
-  #suffixesWire: string[] = [];
+  readonly #faults = new Map<string, Indexed>();
+  /** `exact:NAME` or `suffix:.SUFFIX`, then `q` or `u` (query or update): the rules for it. */
+  readonly #buckets = new Map<string, Bucket>();
+  /** Rules per exact name and per suffix, in wire form too, for the fast path's test without a dotted name. */
+  readonly #exact = new Map<string, number>();
+  readonly #exactWire = new Map<string, number>();
+  readonly #suffixes = new Map<string, number>();
+  readonly #suffixesWire = new Map<string, number>();
   readonly #random: () => number;
   readonly #now: () => number;
   #nextId = 1;
@@ -58,64 +135,71 @@ export class FaultSet {
   }
 
   add(rule: FaultRule): ActiveFault {
-    const fault: ActiveFault = { id: String(this.#nextId++), rule, text: ruleText(rule), matched: 0, applied: 0 };
-    this.#faults.set(fault.id, fault);
-    this.#reindex();
+    if (this.#faults.size >= MAX_FAULTS) {
+      throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `At most ${MAX_FAULTS} fault rules at once (docs/dns-faults.md "Limits"): remove some first (DELETE /faults/ID, or DELETE /faults for all)`);
+    }
+    const order = this.#nextId++;
+    const fault: ActiveFault = { id: String(order), rule, text: ruleText(rule), matched: 0, applied: 0 };
+    const i = { order, fault };
+    this.#faults.set(fault.id, i);
+    this.#index(i, +1);
     return fault;
   }
 
   remove(id: string): boolean {
-    const removed = this.#faults.delete(id);
-    this.#reindex();
-    return removed;
+    const i = this.#faults.get(id);
+    if (!i) return false;
+    this.#faults.delete(id);
+    this.#index(i, -1);
+    return true;
   }
 
   clear(): void {
     this.#faults.clear();
-    this.#reindex();
+    this.#buckets.clear();
+    for (const m of [this.#exact, this.#exactWire, this.#suffixes, this.#suffixesWire]) m.clear();
   }
 
-  /** Could a rule match this (canonical) name? Cheap, allocation-free: the hot path asks before `match`. */
+  list(): ActiveFault[] {
+    return [...this.#faults.values()].map((i) => i.fault);
+  }
+
+  /** Could a rule match this (canonical) name? Cheap, allocation-free while few suffixes are in use: the hot path asks before `match`. */
   mayMatch(name: string): boolean {
-    if (this.#exact.has(name)) return true;
-    for (const s of this.#suffixes) if (name.endsWith(s)) return true;
-    return false;
+    return this.#exact.has(name) || hasSuffix(this.#suffixes, name, '.');
   }
 
   /** `mayMatch` for a name in wire form (lower case), without making it dotted. */
   mayMatchWire(wire: string): boolean {
-    if (this.#exactWire.has(wire)) return true;
-    for (const s of this.#suffixesWire) if (wire.length > s.length && wire.endsWith(s)) return true;
-    return false;
-  }
-
-  #reindex(): void {
-    const rules = [...this.#faults.values()].map((f) => f.rule.name);
-    this.#exact = new Set(rules.filter((n) => !n.startsWith('*.')));
-    this.#suffixes = [...new Set(rules.filter((n) => n.startsWith('*.')).map((n) => n.slice(1)))];
-    this.#exactWire = new Set([...this.#exact].map(toWire));
-    this.#suffixesWire = this.#suffixes.map((s) => toWire(s.slice(1)));
-  }
-
-  list(): ActiveFault[] {
-    return [...this.#faults.values()];
+    return this.#exactWire.has(wire) || hasSuffix(this.#suffixesWire, wire, null);
   }
 
   /** The fault to apply to this query, if any (and counts it). */
   match(q: FaultQuery): AppliedFault | null {
     if (this.#faults.size === 0) return null;
     const name = q.name.endsWith('.') ? q.name.slice(0, -1).toLowerCase() : q.name.toLowerCase();
+    const kind = q.update ? 'u' : 'q';
+    const candidates: Indexed[] = [];
+    this.#buckets.get(`exact:${name}|${kind}`)?.collect(q.address, candidates);
+    if (this.#suffixes.size > 0) {
+      for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
+        this.#buckets.get(`suffix:${name.slice(dot)}|${kind}`)?.collect(q.address, candidates);
+      }
+    }
+    if (candidates.length === 0) return null;
+    // Several buckets (a name and its suffixes): back in the order the rules were added.
+    if (candidates.length > 1) candidates.sort((a, b) => a.order - b.order);
     let now: number | undefined;
-    for (const f of this.#faults.values()) {
+    for (const i of candidates) {
+      const f = i.fault;
       const r = f.rule;
-      // The name first: for most queries most rules fail there, and it is the cheapest test.
-      if (!nameMatches(r.name, name)) continue;
-      if (UPDATE_ACTIONS.has(r.action.kind) !== q.update) continue;
-      if (r.until !== null && (now ??= this.#now()) > r.until) continue;
-      if (r.count !== null && f.applied >= r.count) continue;
+      if ((r.until !== null && (now ??= this.#now()) > r.until) || (r.count !== null && f.applied >= r.count)) {
+        // It can fire no more: it stays in the list (GET /faults) but leaves the index.
+        this.#index(i, -1);
+        continue;
+      }
       if (r.type !== null && r.type !== q.type) continue;
       if (r.transport !== null && r.transport !== q.transport) continue;
-      if (r.fromMatcher && !addressIn(r.fromMatcher, q.address)) continue;
       f.matched++;
       if (r.every !== null && f.matched % r.every !== 0) continue;
       if (r.probability !== null && !(this.#random() < r.probability)) continue;
@@ -124,21 +208,51 @@ export class FaultSet {
     }
     return null;
   }
+
+  /** Puts a rule into (+1) or takes it out of (-1) its bucket and the name counts. */
+  #index(i: Indexed, delta: 1 | -1): void {
+    const r = i.fault.rule;
+    const wildcard = r.name.startsWith('*.');
+    const name = wildcard ? r.name.slice(1) : r.name;
+    const key = `${wildcard ? 'suffix' : 'exact'}:${name}|${UPDATE_ACTIONS.has(r.action.kind) ? 'u' : 'q'}`;
+    let bucket = this.#buckets.get(key);
+    if (delta > 0) {
+      if (!bucket) this.#buckets.set(key, (bucket = new Bucket()));
+      bucket.add(i);
+    } else {
+      // Not there: it left the index earlier (spent or past its until).
+      if (!bucket?.delete(i)) return;
+      if (bucket.empty) this.#buckets.delete(key);
+    }
+    // The wire form of `.lab.test` is that of `lab.test`: a longer name in wire form ends with it.
+    const [names, wires] = wildcard ? [this.#suffixes, this.#suffixesWire] : [this.#exact, this.#exactWire];
+    count(names, name, delta);
+    count(wires, wireName(wildcard ? name.slice(1) : name), delta);
+  }
 }
 
-/** `lab.test` → `\x03lab\x04test\x00`, the labels as the wire has them. */
-function toWire(name: string): string {
-  return `${name === '' ? '' : name.split('.').map((l) => String.fromCharCode(l.length) + l).join('')}\x00`;
+function count(m: Map<string, number>, key: string, delta: number): void {
+  const n = (m.get(key) ?? 0) + delta;
+  if (n <= 0) m.delete(key);
+  else m.set(key, n);
 }
 
-/** `name` is canonical (lower case, no trailing dot). */
-function nameMatches(rule: string, name: string): boolean {
-  return rule.charCodeAt(0) === 42 /* * */ && rule.charCodeAt(1) === 46 /* . */ ? name.endsWith(rule.slice(1)) : name === rule;
-}
-
-/** A client on an IPv4 address reaches a dual-stack socket as `::ffff:a.b.c.d`. */
-function addressIn(list: import('node:net').BlockList, address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  const v4 = mapped ?? (isIPv4(address) ? address : null);
-  return v4 ? list.check(v4, 'ipv4') : list.check(address, 'ipv6');
+/**
+ * Does `name` end with one of `suffixes` (and is longer)? Few suffixes: a
+ * scan with endsWith, no allocation. Many: each of the name's own suffixes
+ * looked up, at its label boundaries (`sep` '.' for dotted names, the label
+ * lengths for wire form).
+ */
+function hasSuffix(suffixes: Map<string, number>, name: string, sep: '.' | null): boolean {
+  if (suffixes.size === 0) return false;
+  if (suffixes.size <= SCAN_SUFFIXES) {
+    for (const s of suffixes.keys()) if (name.length > s.length && name.endsWith(s)) return true;
+    return false;
+  }
+  if (sep === '.') {
+    for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) if (suffixes.has(name.slice(dot))) return true;
+    return false;
+  }
+  for (let o = name.charCodeAt(0) + 1; o < name.length; o += name.charCodeAt(o) + 1) if (suffixes.has(name.slice(o))) return true;
+  return false;
 }

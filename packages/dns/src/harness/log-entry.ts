@@ -2,7 +2,7 @@ import { rcodeName, typeName } from '@kmslab/dns-wire';
 import type { Client, Handled } from '../handle-message.js';
 import { actionText, type FaultAction } from './fault-rule.js';
 import type { QueryLogEntry } from './query-log.js';
-import { dottedName } from '../answer-cache.js';
+import { dottedName } from '../wire-name.js';
 
 /**
  * One request, flat, with numbers where the entry shows names: what the
@@ -65,9 +65,10 @@ export function fillRecord(r: LogRecord, raw: Buffer, out: Handled, transport: '
   return r;
 }
 
-/** The public form of a record (the query log API, the stream, the file). */
-export function toEntry(r: LogRecord): QueryLogEntry {
+/** The public form of a record (the query log API, the stream, the file); `seq` is its place in the log. */
+export function toEntry(r: LogRecord, seq: number): QueryLogEntry {
   return {
+    seq,
     at: r.at,
     client: { address: r.address, port: r.port },
     transport: r.tcp ? 'tcp' : 'udp',

@@ -1,11 +1,16 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { TYPE } from '@kmslab/dns-wire';
+import { KmsLabError } from '@kmslab/core';
 import { toEntry, type LogRecord } from './log-entry.js';
+import { compileFilter, nameMatches, type CompiledFilter, type QueryFilter } from './query-filter.js';
+import { QueryFollowers, type FollowerLimits, type FollowerSink } from './query-followers.js';
+import { QueryLogFile } from './query-log-file.js';
 import { QueryRing } from './query-ring.js';
-import { dottedName } from '../answer-cache.js';
+
+export type { QueryFilter } from './query-filter.js';
 
 /** One query or update as the server received and answered it. */
 export interface QueryLogEntry {
+  /** Its place in the log since the server started (1, 2, …): `before=` and `after=` page by it. */
+  seq: number;
   /** When it arrived (ms since the epoch); JSON forms add `time` as ISO. */
   at: number;
   client: { address: string; port: number };
@@ -27,118 +32,140 @@ export interface QueryLogEntry {
   key: string | null;
 }
 
-/** Which logged queries to return. */
-export interface QueryFilter {
-  /** Exact name, or `*.suffix`. */
-  name?: string;
-  type?: string;
-  /** Entries at or after this time (ms). */
-  since?: number;
-  /** The newest `limit` matches (default 100, at most the log's size). */
-  limit?: number;
-}
-
 /** An entry as JSON shows it: `time` (ISO) first, then the rest. */
 export function withIsoTime(e: QueryLogEntry): QueryLogEntry & { time: string } {
   return { time: new Date(e.at).toISOString(), ...e };
 }
 
-/** Lines waiting for the file beyond this are dropped (and counted) rather than held: a slow disk must not grow memory. */
-const MAX_PENDING_LINES = 10_000;
+/** The most entries one read returns (`limit`); older ones are a further read with `before=`. docs/dns-faults.md "Query log" */
+export const MAX_PAGE = 10_000;
+
+/** Records a read looks at before it lets the server answer queries again: a read of a 10-million ring never holds the loop for long. */
+const SCAN_SLICE = 50_000;
+
+/** What a QueryLog keeps and where it writes. */
+export interface QueryLogOptions {
+  /** Entries kept in memory (default 10,000). */
+  capacity?: number;
+  /** Also append every entry to this file as a JSON line. */
+  file?: string | undefined;
+  /** How many may follow `/queries/stream`, and how far one may fall behind. */
+  followers?: FollowerLimits;
+  /** Told once when the file first loses lines, or when a torn last line was cut off at start (for the log). */
+  onFileProblem?: (message: string) => void;
+}
 
 /**
- * The last `capacity` queries in a ring, with live subscribers (server-sent
- * events) and an optional JSON-lines file written once per event-loop turn.
- * Recording copies a query into columns and allocates nothing; nothing is
- * formatted unless someone reads it, follows it, or a file is set.
+ * The last `capacity` queries in a ring, with live followers (server-sent
+ * events), in-process subscribers and an optional JSON-lines file. Recording
+ * copies a query into columns and allocates nothing; nothing is formatted
+ * unless someone reads it, follows it, or a file is set — and then each entry
+ * is made into JSON once for all of them.
  */
 export class QueryLog {
   readonly capacity: number;
   readonly #ring: QueryRing;
-  #total = 0;
   readonly #listeners = new Set<(e: QueryLogEntry) => void>();
-  readonly #fd: number | null;
-  #pending: string[] = [];
-  #flushScheduled = false;
-  /** Lines the file did not get (disk errors, or more than MAX_PENDING_LINES waiting). */
-  fileDropped = 0;
+  readonly #file: QueryLogFile | null;
+  readonly followers: QueryFollowers;
 
-  constructor(options: { capacity?: number; file?: string | undefined } = {}) {
+  constructor(options: QueryLogOptions = {}) {
     this.capacity = options.capacity ?? 10_000;
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new RangeError('QueryLog capacity must be a whole number of at least 1');
     this.#ring = new QueryRing(this.capacity);
-    this.#fd = options.file ? openSync(options.file, 'a') : null;
+    this.#file = options.file ? new QueryLogFile(options.file, options.onFileProblem) : null;
+    this.followers = new QueryFollowers(options.followers);
   }
 
-  /** Queries recorded since the start (the ring holds the last `capacity`). */
+  /** Queries recorded since the start (the ring holds the last `capacity`); the newest one's `seq`. */
   get total(): number {
-    return this.#total;
+    return this.#ring.total;
+  }
+
+  /** Lines the file could not take, since the start. */
+  get fileDropped(): number {
+    return this.#file?.dropped ?? 0;
+  }
+
+  /** Why the file loses lines now, or null. */
+  fileProblem(): string | null {
+    return this.#file?.problem() ?? null;
   }
 
   /** Copies `r` into the ring (it may be reused by the caller right after). */
   record(r: LogRecord): void {
     this.#ring.push(r);
-    this.#total++;
-    if (this.#listeners.size === 0 && this.#fd === null) return;
-    const entry = toEntry(r);
+    if (this.#listeners.size === 0 && this.#file === null && this.followers.size === 0) return;
+    const entry = toEntry(r, this.#ring.total);
     for (const l of this.#listeners) l(entry);
-    if (this.#fd !== null) this.#toFile(entry);
+    if (this.#file === null && this.followers.size === 0) return;
+    const json = JSON.stringify(withIsoTime(entry));
+    this.#file?.add(json);
+    if (this.followers.size > 0) this.followers.offer(r.qname ?? r.qnameWire, r.qname === undefined && r.qnameWire !== undefined, r.qtype, json);
   }
 
-  /** Matching entries, oldest first. */
+  /** Matching entries, oldest first: the newest `limit` (at most MAX_PAGE) of those the filter passes. */
   find(filter: QueryFilter = {}): QueryLogEntry[] {
-    const limit = Math.min(filter.limit ?? 100, this.capacity);
-    const wildcard = filter.name?.startsWith('*.') ? filter.name.slice(1).toLowerCase() : null;
-    const exact = wildcard === null && filter.name ? filter.name.toLowerCase().replace(/\.$/, '') : null;
-    const type = filter.type ? ((TYPE as Record<string, number>)[filter.type.toUpperCase()] ?? -1) : undefined;
-    const out: QueryLogEntry[] = [];
-    // Newest first, so `limit` keeps the most recent; reversed at the end.
-    for (let back = 0; back < this.#ring.size && out.length < limit; back++) {
-      if (filter.since !== undefined && this.#ring.atOf(back) < filter.since) break;
-      const e = this.#ring.get(back);
-      const q = (e.qname ?? (e.qnameWire === undefined ? '' : dottedName(e.qnameWire))).toLowerCase();
-      if (exact !== null && q !== exact) continue;
-      if (wildcard !== null && !q.endsWith(wildcard)) continue;
-      if (type !== undefined && e.qtype !== type) continue;
-      out.push(toEntry(e));
-    }
-    return out.reverse();
+    const scan = this.#scan(filter);
+    while (!scan.next().done);
+    return scan.result();
   }
 
-  /** Calls `listener` with every entry from now on; returns the unsubscribe. */
+  /** `find`, a slice at a time, letting the server answer between slices (the admin API's reads). */
+  async read(filter: QueryFilter = {}): Promise<QueryLogEntry[]> {
+    const scan = this.#scan(filter);
+    while (!scan.next().done) await new Promise((r) => setImmediate(r));
+    return scan.result();
+  }
+
+  /** Follows the log from now on (`/queries/stream`); null when `followers.max` already follow. */
+  follow(filter: Pick<QueryFilter, 'name' | 'type'>, sink: FollowerSink): (() => void) | null {
+    return this.followers.add(compileFilter(filter), sink);
+  }
+
+  /** Calls `listener` with every entry from now on (in this process); returns the unsubscribe. */
   subscribe(listener: (e: QueryLogEntry) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
   close(): void {
-    this.#flush();
-    if (this.#fd !== null) closeSync(this.#fd);
+    this.followers.close();
+    this.#file?.close();
   }
 
-  #toFile(entry: QueryLogEntry): void {
-    if (this.#pending.length >= MAX_PENDING_LINES) {
-      this.fileDropped++;
-      return;
-    }
-    this.#pending.push(JSON.stringify(withIsoTime(entry)));
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
-    }
+  /**
+   * Newest to oldest by sequence number, a slice per `next()`. Records pushed
+   * while the scan waits are newer than it started from and not looked at;
+   * records overwritten meanwhile end it (they are gone).
+   */
+  #scan(filter: QueryFilter): { next(): { done: boolean }; result(): QueryLogEntry[] } {
+    const limit = checkLimit(filter.limit);
+    const compiled: CompiledFilter = compileFilter(filter);
+    const ring = this.#ring;
+    const out: QueryLogEntry[] = [];
+    let seq = Math.min(ring.total, filter.before === undefined ? Infinity : filter.before - 1);
+    const stopAt = Math.max(filter.after ?? 0, 0);
+    let done = false;
+    return {
+      next: () => {
+        for (let n = 0; n < SCAN_SLICE && !done; n++, seq--) {
+          if (seq <= stopAt || seq < ring.oldest || out.length >= limit) done = true;
+          else if (filter.since !== undefined && ring.timeOf(seq) < filter.since) done = true;
+          else if (compiled.type !== undefined && ring.qtypeOf(seq) !== compiled.type) continue;
+          else if (nameMatches(compiled, ring.nameOf(seq), ring.isWire(seq))) out.push(toEntry(ring.bySeq(seq), seq));
+        }
+        return { done };
+      },
+      result: () => out.reverse(),
+    };
   }
+}
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    if (this.#fd === null || this.#pending.length === 0) return;
-    const lines = this.#pending;
-    this.#pending = [];
-    const bytes = Buffer.from(`${lines.join('\n')}\n`);
-    try {
-      for (let done = 0; done < bytes.length; ) done += writeSync(this.#fd, bytes, done, bytes.length - done);
-    } catch {
-      // The log is a test aid: a full disk loses log lines, never answers.
-      this.fileDropped += lines.length;
-    }
+function checkLimit(limit: number | undefined): number {
+  if (limit === undefined) return 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `limit must be a whole number from 1 to ${MAX_PAGE}; read older entries with before=SEQ (the seq of the oldest you have)`);
   }
+  return limit;
 }

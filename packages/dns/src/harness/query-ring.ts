@@ -33,6 +33,8 @@ export class QueryRing {
   readonly #faultAction: Array<FaultAction | undefined>;
   #next = 0;
   #size = 0;
+  /** Records pushed since the start: the newest one's sequence number (the first is 1). */
+  #total = 0;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -57,6 +59,16 @@ export class QueryRing {
     return this.#size;
   }
 
+  /** The sequence number of the newest record (0 when none). */
+  get total(): number {
+    return this.#total;
+  }
+
+  /** The oldest sequence number still held. */
+  get oldest(): number {
+    return this.#total - this.#size + 1;
+  }
+
   push(r: LogRecord): void {
     const i = this.#next;
     this.#at[i] = r.at;
@@ -77,11 +89,37 @@ export class QueryRing {
     this.#faultAction[i] = r.faultAction;
     this.#next = (i + 1) % this.capacity;
     if (this.#size < this.capacity) this.#size++;
+    this.#total++;
   }
 
-  /** The record `back` places before the newest (0: the newest). */
-  get(back: number): LogRecord {
-    const i = (this.#next - 1 - back + 2 * this.capacity) % this.capacity;
+  /** Where record `seq` lives (the caller checks it is still held: `oldest` ≤ seq ≤ `total`). */
+  #slot(seq: number): number {
+    return (seq - 1) % this.capacity;
+  }
+
+  /** The record with this sequence number. */
+  bySeq(seq: number): LogRecord {
+    return this.#read(this.#slot(seq));
+  }
+
+  /** Its name column, and whether that is the wire form, without building the record (for filters). */
+  nameOf(seq: number): string | undefined {
+    return this.#qname[this.#slot(seq)];
+  }
+
+  isWire(seq: number): boolean {
+    return (this.#bits[this.#slot(seq)]! & WIRE) !== 0;
+  }
+
+  qtypeOf(seq: number): number {
+    return this.#qtype[this.#slot(seq)]!;
+  }
+
+  timeOf(seq: number): number {
+    return this.#at[this.#slot(seq)]!;
+  }
+
+  #read(i: number): LogRecord {
     const bits = this.#bits[i]!;
     const qtype = this.#qtype[i]!;
     const rcode = this.#rcode[i]!;
@@ -92,10 +130,5 @@ export class QueryRing {
       rcode: rcode < 0 ? null : rcode, answers: this.#answers[i]!, tc: (bits & TC) !== 0, latencyMs: this.#latency[i]!,
       faultId: this.#faultId[i], faultAction: this.#faultAction[i], key: this.#key[i],
     };
-  }
-
-  /** The time and name of an older record without building it (for filters). */
-  atOf(back: number): number {
-    return this.#at[(this.#next - 1 - back + 2 * this.capacity) % this.capacity]!;
   }
 }

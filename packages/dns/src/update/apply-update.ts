@@ -5,8 +5,9 @@ import { allowed, type Grant } from './policy.js';
 
 export interface UpdateOutcome {
   rcode: number;
+  /** The zone the update named; when `changed`, a changed copy that is not served yet (the caller saves it, then the served zone takes it over). */
   zone: Zone | null;
-  /** True when the zone changed (its serial went up once). */
+  /** True when the update changed the zone (the copy's serial went up once). */
   changed: boolean;
   reason?: string;
 }
@@ -16,30 +17,34 @@ const META_TYPES = new Set([TYPE.ANY, TYPE.AXFR, TYPE.IXFR, TYPE.OPT, TYPE.TSIG,
 /**
  * RFC 2136 dynamic update: zone section, prerequisites (§3.2), a prescan of
  * every update record and the key's policy (§3.4.1), then all changes at once
- * with one serial step (§3.4.2, §3.6). Anything refused changes nothing.
+ * with one serial step (§3.4.2, §3.6), made to a copy of the zone: the served
+ * zone changes only when the caller has saved the copy (§3.5: the update is
+ * answered only once it is stable), so anything refused, or not saved,
+ * changes nothing.
  */
 export function applyUpdate(req: Message, zones: ZoneSet, grants: readonly Grant[]): UpdateOutcome {
   const fail = (rcode: number, reason: string, zone: Zone | null = null): UpdateOutcome => ({ rcode, zone, changed: false, reason });
   if (req.questions.length !== 1 || req.questions[0]!.type !== TYPE.SOA) return fail(RCODE.FORMERR, 'the zone section must hold one SOA question');
-  const zone = zones.get(req.questions[0]!.name);
-  if (!zone || zone.origin !== canonicalName(req.questions[0]!.name)) return fail(RCODE.NOTAUTH, `not authoritative for ${req.questions[0]!.name}`);
+  const served = zones.get(req.questions[0]!.name);
+  if (!served || served.origin !== canonicalName(req.questions[0]!.name)) return fail(RCODE.NOTAUTH, `not authoritative for ${req.questions[0]!.name}`);
 
-  const prereq = checkPrerequisites(req.answers, zone);
-  if (prereq) return { ...prereq, zone, changed: false };
+  const prereq = checkPrerequisites(req.answers, served);
+  if (prereq) return { ...prereq, zone: served, changed: false };
 
   for (const rr of req.authorities) {
-    if (!zone.contains(rr.name)) return fail(RCODE.NOTZONE, `${rr.name} is outside zone ${zone.origin}`, zone);
+    if (!served.contains(rr.name)) return fail(RCODE.NOTZONE, `${rr.name} is outside zone ${served.origin}`, served);
     if (rr.class === CLASS.IN) {
-      if (META_TYPES.has(rr.type) || !rr.data) return fail(RCODE.FORMERR, `cannot add a record of type ${rr.type}`, zone);
-      if (!ZONE_TYPES.has(rr.type)) return fail(RCODE.REFUSED, `this server does not hold records of type ${rr.type}`, zone);
+      if (META_TYPES.has(rr.type) || !rr.data) return fail(RCODE.FORMERR, `cannot add a record of type ${rr.type}`, served);
+      if (!ZONE_TYPES.has(rr.type)) return fail(RCODE.REFUSED, `this server does not hold records of type ${rr.type}`, served);
     } else if (rr.class === CLASS.ANY) {
-      if (rr.ttl !== 0 || rr.data || (META_TYPES.has(rr.type) && rr.type !== TYPE.ANY)) return fail(RCODE.FORMERR, 'a delete must have TTL 0 and no data', zone);
+      if (rr.ttl !== 0 || rr.data || (META_TYPES.has(rr.type) && rr.type !== TYPE.ANY)) return fail(RCODE.FORMERR, 'a delete must have TTL 0 and no data', served);
     } else if (rr.class === CLASS.NONE) {
-      if (rr.ttl !== 0 || META_TYPES.has(rr.type)) return fail(RCODE.FORMERR, 'a record delete must have TTL 0 and a real type', zone);
-    } else return fail(RCODE.FORMERR, `class ${rr.class} in the update section`, zone);
-    if (!allowed(grants, zone, rr)) return fail(RCODE.REFUSED, `the key may not change ${rr.name} (type ${rr.type})`, zone);
+      if (rr.ttl !== 0 || META_TYPES.has(rr.type)) return fail(RCODE.FORMERR, 'a record delete must have TTL 0 and a real type', served);
+    } else return fail(RCODE.FORMERR, `class ${rr.class} in the update section`, served);
+    if (!allowed(grants, served, rr)) return fail(RCODE.REFUSED, `the key may not change ${rr.name} (type ${rr.type})`, served);
   }
 
+  const zone = served.clone();
   let changed = false;
   for (const rr of req.authorities) {
     const name = canonicalName(rr.name);
@@ -60,8 +65,9 @@ export function applyUpdate(req: Message, zones: ZoneSet, grants: readonly Grant
       changed = zone.delete(name, rr.type, rr.data, { bumpSerial: false }) > 0 || changed;
     }
   }
-  if (changed) zone.bumpSerial();
-  return { rcode: RCODE.NOERROR, zone, changed };
+  if (!changed) return { rcode: RCODE.NOERROR, zone: served, changed: false };
+  zone.bumpSerial();
+  return { rcode: RCODE.NOERROR, zone, changed: true };
 }
 
 function checkPrerequisites(prereqs: readonly ResourceRecord[], zone: Zone): { rcode: number; reason: string } | null {

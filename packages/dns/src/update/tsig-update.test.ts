@@ -55,3 +55,30 @@ describe('TSIG (RFC 8945)', () => {
     expect(refused.rcode).toBe(RCODE.REFUSED);
   });
 });
+
+describe('RFC 2136 §3.5: an update is answered once it is stable', () => {
+  test('a zone that cannot be saved: SERVFAIL, the served zone unchanged; once saving works, NOERROR and served', () => {
+    const ctx = server();
+    const zone = ctx.zones.get('lab.test')!;
+    const serial = zone.serial;
+    const saved: number[] = [];
+    let disk: 'full' | 'ok' = 'full';
+    const withSave = {
+      ...ctx,
+      saveZone: (z: typeof zone) => {
+        if (disk === 'full') throw Object.assign(new Error('no space left'), { code: 'ENOSPC' });
+        saved.push(z.serial);
+      },
+    };
+    const refused = handleMessage(signRequest(update('kms1.lab.test'), policy.key, NOW).bytes, 'tcp', withSave);
+    expect(refused).toMatchObject({ rcode: RCODE.SERVFAIL, kind: 'update', reason: 'not-saved' });
+    expect([zone.serial, zone.rrset('_vlmcs._tcp.lab.test', TYPE.SRV)]).toEqual([serial, undefined]);
+    disk = 'ok';
+    const accepted = handleMessage(signRequest(update('kms1.lab.test'), policy.key, NOW + 1000).bytes, 'tcp', withSave);
+    expect(accepted.rcode).toBe(RCODE.NOERROR);
+    // The same zone object serves the change (whoever holds it sees it), with the serial that was saved.
+    expect(saved).toEqual([serial + 1]);
+    expect(zone.serial).toBe(serial + 1);
+    expect(zone.rrset('_vlmcs._tcp.lab.test', TYPE.SRV)?.records).toHaveLength(1);
+  });
+});

@@ -1,5 +1,6 @@
+import { replaceFileSync } from '@kmslab/core';
 import { type ResourceRecord } from '@kmslab/dns-wire';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readZoneFile } from './zone-file.js';
 import { presentRecord } from './presentation.js';
@@ -7,8 +8,9 @@ import type { Zone } from './zone.js';
 
 /**
  * Keeps each dynamically updated zone in the data dir as a master file
- * (`<zone>.zone`), rewritten atomically and fsynced after every update that
- * changed it, so a restart serves what the last acknowledged update left.
+ * (`<zone>.zone`), replaced whole (a new temporary file, fsync, rename, fsync
+ * of the folder) before an update that changed it is answered, so a restart
+ * serves what the last acknowledged update left and never a torn file.
  * Zones are small and updates rare (a host refreshes daily), so the whole
  * zone is the journal entry.
  */
@@ -30,14 +32,6 @@ export class ZoneJournal {
   save(zone: Zone): void {
     const path = this.path(zone.origin);
     const text = `; ${zone.origin} serial ${zone.serial}, written by kmslab after a dynamic update\n${zone.records().map(presentRecord).join('\n')}\n`;
-    const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    replaceFileSync(path, text);
   }
 }

@@ -23,13 +23,38 @@ const MAX_CHAIN = 8;
  */
 export class Zone {
   readonly origin: string;
-  readonly #nodes = new Map<string, Map<number, RRset>>();
+  #nodes = new Map<string, Map<number, RRset>>();
   /** How many names at or below each name exist: empty non-terminals answer NODATA, not NXDOMAIN (RFC 8020). */
-  readonly #below = new Map<string, number>();
+  #below = new Map<string, number>();
   #version = 0;
 
   constructor(origin: string) {
     this.origin = canonicalName(origin);
+  }
+
+  /**
+   * A copy to change while this one is served: an update is applied to a
+   * copy, which replaces this zone only once it is saved. Record data is
+   * never changed in place, so the copy shares it.
+   */
+  clone(): Zone {
+    const copy = new Zone(this.origin);
+    for (const [name, node] of this.#nodes) copy.#nodes.set(name, new Map([...node].map(([type, set]) => [type, { ttl: set.ttl, records: [...set.records] }])));
+    for (const [name, n] of this.#below) copy.#below.set(name, n);
+    copy.#version = this.#version;
+    return copy;
+  }
+
+  /**
+   * Takes a changed copy's records as this zone's own, at once (the copy is
+   * not to be used after): whoever holds this zone sees the change, and
+   * caches see a new version.
+   */
+  takeOver(copy: Zone): void {
+    if (copy.origin !== this.origin) throw new Error(`zone ${copy.origin} cannot replace ${this.origin}`);
+    this.#nodes = copy.#nodes;
+    this.#below = copy.#below;
+    this.#version = Math.max(this.#version, copy.#version) + 1;
   }
 
   /** Changes on every edit; caches compare it. */

@@ -1,7 +1,7 @@
-import { open, readFile, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { ftruncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { KmsLabError } from '@kmslab/core';
+import { KmsLabError, replaceFile } from '@kmslab/core';
 
 /** One journal entry; `q` orders entries against the snapshot. */
 export type JournalRecord =
@@ -242,14 +242,8 @@ export class Journal<S> {
   async #compactNow(): Promise<void> {
     if (!this.#takeSnapshot || !this.#fd) return;
     const state = { ...this.#takeSnapshot(), seq: this.#durableSeq };
-    const path = join(this.#dir, SNAPSHOT);
-    try {
-      await writeFile(`${path}.tmp`, JSON.stringify(state));
-      await rename(`${path}.tmp`, path);
-    } catch (err) {
-      await unlink(`${path}.tmp`).catch(() => {});
-      throw err;
-    }
+    // Whole or not at all, on disk before the journal it replaces is emptied (durable-file.ts).
+    await replaceFile(join(this.#dir, SNAPSHOT), JSON.stringify(state));
     await this.#fd.truncate(0);
     this.#size = 0;
     this.#sinceSnapshot = 0;

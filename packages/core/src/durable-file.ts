@@ -1,0 +1,81 @@
+import { closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * The temporary file is made anew, never reused: O_EXCL fails on anything
+ * already at its name, and O_NOFOLLOW on a symlink, so a link planted in a
+ * data dir (`snapshot.json.tmp -> ~/.bashrc`) makes the write fail instead of
+ * overwriting its target.
+ */
+const EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** A temporary file a crash left is not ours to keep; unlink removes a link, never what it points at. */
+function removeStale(tmp: string): void {
+  try {
+    unlinkSync(tmp);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** fsync of the folder, so the rename itself survives a power cut (POSIX leaves it in the folder's metadata). */
+function syncFolder(path: string): void {
+  const fd = openSync(dirname(path), constants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Replaces `path` with `data` whole or not at all: a new temporary file
+ * beside it, every byte written (write(2) may take part of a buffer on a
+ * nearly full disk), fsync, rename over the old file, fsync of the folder.
+ * A failure at any step leaves the old file as it was and no temporary file,
+ * and throws the system error (ENOSPC, EEXIST for a planted name…).
+ */
+export function replaceFileSync(path: string, data: string | Buffer, options: { mode?: number; durable?: boolean } = {}): void {
+  const tmp = `${path}.tmp`;
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  removeStale(tmp);
+  const fd = openSync(tmp, EXCLUSIVE, options.mode ?? 0o644);
+  try {
+    try {
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      if (options.durable !== false) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Already renamed, or never there: nothing to clean.
+    }
+    throw err;
+  }
+  if (options.durable !== false) syncFolder(path);
+}
+
+/** `replaceFileSync` off the event loop (a snapshot of many clients takes a while to write). */
+export async function replaceFile(path: string, data: string | Buffer, options: { mode?: number; durable?: boolean } = {}): Promise<void> {
+  const tmp = `${path}.tmp`;
+  removeStale(tmp);
+  const handle = await open(tmp, EXCLUSIVE, options.mode ?? 0o644);
+  try {
+    try {
+      await handle.writeFile(data);
+      if (options.durable !== false) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  if (options.durable !== false) syncFolder(path);
+}
