@@ -69,6 +69,17 @@ describe('@kmslab/testing: a lab inside the test process', () => {
     expect(lab.dnsServer.queryLog!.find({ name: '_vlmcs._tcp.lab.test' }).at(-1)).toMatchObject({ rcode: 'SERVFAIL', fault: { action: 'servfail' } });
   });
 
+  test('stop() with a delayed answer pending cancels it: no send on a closed socket later, the activation in flight ends with its DNS timeout', async () => {
+    const lab = await startLab();
+    lab.dnsServer.faults.add((await import('@kmslab/dns')).parseFaultRule('_vlmcs._tcp.lab.test/SRV=delay:300', Date.now()));
+    const inFlight = lab.activate({ product: 'windows-10-pro' });
+    await expect.poll(() => lab.dnsServer.delayedAnswers).toBe(1);
+    await lab.stop();
+    expect(lab.dnsServer.delayedAnswers).toBe(0);
+    // It outlives the 300 ms delay (its lookup times out after 2 s): an uncaught ERR_SOCKET_DGRAM_NOT_RUNNING would fail the run.
+    expect(await inFlight).toMatchObject({ licensed: false, errorCode: '0x800705B4' });
+  });
+
   test('every port is released after dispose, a failing test still disposes, and two labs in one process do not collide', async () => {
     let ports: Array<{ port: number; udp?: boolean }> = [];
     await expect(

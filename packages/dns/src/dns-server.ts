@@ -178,6 +178,11 @@ export class DnsServer {
     return this.#ctx.zones;
   }
 
+  /** Answers a `delay` fault holds now (0 once closed: close() cancels them). */
+  get delayedAnswers(): number {
+    return this.#delayed.size;
+  }
+
   /** Prometheus text for `/metrics` (docs/metrics.md "DNS server"). */
   metrics(): string {
     const log = this.#log;
