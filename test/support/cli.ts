@@ -11,9 +11,9 @@ export interface CliResult {
 }
 
 /** Runs `kmslab ARGS` as a user would, in its own process. */
-export function runCli(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: readonly string[], options: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [KMSLAB_BIN, ...args], { timeout: options.timeoutMs ?? 30_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(process.execPath, [KMSLAB_BIN, ...args], { timeout: options.timeoutMs ?? 30_000, encoding: 'utf8', cwd: options.cwd, env: options.env }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -26,11 +26,11 @@ export type CliHost = KmslabProcess;
  * `kmslab host start` in its own process on free loopback ports; resolves
  * once it logged its ready line.
  */
-export function startCliHost(args: readonly string[] = [], options: { logFile?: string } = {}): Promise<CliHost> {
+export function startCliHost(args: readonly string[] = [], options: { logFile?: string; cwd?: string } = {}): Promise<CliHost> {
   return startCliProcess(['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', '127.0.0.1:0', ...args], options);
 }
 
 /** A long-running `kmslab` command in its own process (see startKmslabProcess). */
-export function startCliProcess(args: readonly string[], options: { logFile?: string } = {}): Promise<CliHost> {
+export function startCliProcess(args: readonly string[], options: { logFile?: string; cwd?: string } = {}): Promise<CliHost> {
   return startKmslabProcess([process.execPath, KMSLAB_BIN], args, options);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KmsLabError, parseUserJson, replaceFileSync, type LicenseStatus } from '@kmslab/core';
+import { KmsLabError, makeOwnDir, parseUserJson, replaceFileSync, type LicenseStatus } from '@kmslab/core';
 
 /** What a KMS client keeps between runs (what `slmgr /dli` shows). */
 export interface ClientState {
@@ -59,7 +59,7 @@ export function loadClientState(dir: string): ClientState {
 export function saveClientState(dir: string, state: ClientState): void {
   const path = join(dir, FILE);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeOwnDir(dir);
     // Whole or not at all, and never through a link planted at the temporary name (durable-file.ts).
     replaceFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { durable: false });
   } catch (err) {

@@ -128,6 +128,10 @@ export const ERROR_CODES = {
     wire: 0x4b4c0010,
     message: 'A field of the request holds a value the protocol does not allow',
   },
+  KMSLAB_DATA_DIR_LOCKED: {
+    wire: 0x4b4c0013,
+    message: 'Another kmslab process is using this data dir',
+  },
 } as const satisfies Record<string, { wire: number; message: string }>;
 
 /** Every error code kmslab uses (docs/errors.md). */

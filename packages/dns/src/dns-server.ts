@@ -101,7 +101,7 @@ export class DnsServer {
 
   private constructor(o: DnsServerOptions) {
     this.#o = {
-      listen: o.listen?.length ? o.listen : ['::'],
+      listen: o.listen?.length ? [...new Set(o.listen)] : ['::'],
       port: o.port ?? 53,
       maxTcpConnections: o.maxTcpConnections ?? 1000,
       tcpIdleTimeoutMs: o.tcpIdleTimeoutMs ?? 30_000,

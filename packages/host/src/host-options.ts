@@ -104,7 +104,8 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
     logger: o.logger,
     keyGroup: catalog.keyGroup(o.keyGroup ?? catalog.defaultKeyGroup).id,
     licensePacks: [...new Set((o.licensePacks ?? []).map((p) => catalog.licensePack(p).id))],
-    listen: o.listen?.length ? o.listen : ['::'],
+    // The same address twice is one listener (a repeated --listen), not a clash with itself.
+    listen: o.listen?.length ? [...new Set(o.listen)] : ['::'],
     port: o.port ?? DEFAULT_KMS_PORT,
     admin,
     adminToken,

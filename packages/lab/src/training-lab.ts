@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, LICENSE_STATUS_NAMES, LabClock, TIME, adminTokenFor, formatHostPort, parseHostPort, realClock, seededRandom, type LicenseStatus } from '@kmslab/core';
+import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, DataDirLock, LICENSE_STATUS_NAMES, LabClock, TIME, adminTokenFor, formatHostPort, parseHostPort, realClock, seededRandom, type LicenseStatus } from '@kmslab/core';
 import { activateOnce, newClientState, runAgent, type ClientState } from '@kmslab/client';
 import { DnsAdminServer, DnsServer, ZoneSet, defaultZone, parseFaultRule, parseKeyPolicy } from '@kmslab/dns';
 import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
@@ -92,6 +92,10 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
   const close = async () => {
     for (const c of closers.reverse()) await c().catch(() => {});
   };
+  const dataDir = o.dataDir ?? join('.kmslab', 'up');
+  // One lab per data dir: a second `kmslab up` on it is refused before it reads or starts anything.
+  const lock = DataDirLock.acquire(dataDir, 'kmslab up', (message) => o.logger?.warn({ event: 'data-dir-lock' }, message));
+  closers.push(async () => lock.release());
   try {
     const dns = await DnsServer.start({ zones, listen: o.listen, port: o.dnsPort ?? 8053, logger: o.logger, keys: keys.map((k, i) => parseKeyPolicy(`${k}:host=kms${i + 1}.${zoneName}`)) });
     closers.push(() => dns.close());
@@ -116,7 +120,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
       });
       const host = await KmsHost.start({
         hostId: `kms${i + 1}`,
-        store: await MemoryStore.open({ dataDir: join(o.dataDir ?? join('.kmslab', 'up'), `kms${i + 1}`) }),
+        store: await MemoryStore.open({ dataDir: join(dataDir, `kms${i + 1}`) }),
         clock, logger: o.logger, listen: o.listen,
         port: (o.kmsPort ?? DEFAULT_KMS_PORT) === 0 ? 0 : (o.kmsPort ?? DEFAULT_KMS_PORT) + i,
         admin: formatHostPort(admin.host, admin.port === 0 ? 0 : admin.port + i),

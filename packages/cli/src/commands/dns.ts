@@ -61,73 +61,24 @@ function dnsStartCommand(): Command {
     .option('--log-level <level>', 'log level', 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
     .action(async (o: DnsStartOptions) => {
-      const [{ DnsAdminServer, DnsServer, QueryLog, ZoneSet, defaultZone, readZoneFile, Zone, parseFaultRule, parseKeyPolicy, ZoneJournal, loadDnsConfig }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
-      // Checked before anything listens: a bad rule is a one-line error naming the part that is wrong.
-      const faultRules = (o.fault ?? []).map((rule) => parseFaultRule(rule, Date.now()));
+      const [{ startDnsService, parseFaultRule, parseKeyPolicy, loadDnsConfig }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      // Everything a user gave is checked before anything listens: a mistake is one line naming what is wrong.
+      const faults = (o.fault ?? []).map((rule) => parseFaultRule(rule, Date.now()));
       const config = o.config ? loadDnsConfig(o.config) : undefined;
-      const keys = [...(config?.keys ?? []), ...secretsFrom({ flags: o.tsigKey, files: o.tsigKeyFile, variable: 'KMSLAB_TSIG_KEY', what: 'TSIG key' }).map(parseKeyPolicy)];
-      const journal = new ZoneJournal(o.dataDir ?? config?.dataDir ?? process.env.KMSLAB_DNS_DATA_DIR ?? join('.kmslab', 'dns'));
+      const keys = secretsFrom({ flags: o.tsigKey, files: o.tsigKeyFile, variable: 'KMSLAB_TSIG_KEY', what: 'TSIG key' }).map(parseKeyPolicy);
+      const token = o.admin ? adminTokenFor(o.admin, adminTokenFrom(o)) : null;
       const logger = createLogger(o.logLevel, o.logFormat);
-      const zones = new ZoneSet();
-      const fromFile = new Set<string>(config?.fromFile);
-      for (const zone of config?.zones ?? []) zones.add(zone);
-      for (const file of o.zoneFile ?? []) {
-        const { origin, records } = readZoneFile(file);
-        const zone = new Zone(origin);
-        for (const rr of records) zone.add(rr, { bumpSerial: false });
-        zones.add(zone);
-        fromFile.add(zone.origin);
-      }
-      const names = o.zone ?? (o.zoneFile?.length || config?.zones.length ? [] : ['lab.test']);
-      for (const name of names) {
-        const existing = zones.get(name);
-        // --zone NAME beside a file for NAME: the file serves it (the two flags name one zone).
-        if (existing && fromFile.has(existing.origin)) continue;
-        if (existing) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${name} is given twice: drop one --zone ${name} (or its entry in --config)`);
-        zones.add(defaultZone(name));
-      }
-      // A zone changed by dynamic updates before the restart comes back as it was left,
-      // unless its zone file was edited since (a higher serial, RFC 1982 order).
-      for (const zone of zones.list()) {
-        const saved = journal.load(zone.origin);
-        if (!saved) continue;
-        const restored = new Zone(zone.origin);
-        for (const rr of saved) restored.add(rr, { bumpSerial: false });
-        if (fromFile.has(zone.origin) && ((zone.serial - restored.serial) >>> 0) > 0 && ((zone.serial - restored.serial) >>> 0) < 2 ** 31) {
-          logger.info({ event: 'zone-file-newer', zone: zone.origin, serial: zone.serial }, 'the zone file is newer than the saved zone; serving the file');
-          continue;
-        }
-        zones.add(restored);
-        logger.info({ event: 'zone-restored', zone: zone.origin, serial: restored.serial, file: journal.path(zone.origin) }, 'zone restored from the data dir');
-      }
-      const queryLog = o.queryLogSize === 0 ? null : new QueryLog({
-        capacity: o.queryLogSize, file: o.queryLog, followers: { max: o.queryLogFollowers },
-        onFileProblem: (message) => logger.warn({ event: 'query-log-file' }, message),
+      const dns = await startDnsService({
+        config, zoneFiles: o.zoneFile, zones: o.zone, keys, faults, seed: o.seed, listen: o.listen, port: o.port,
+        dataDir: o.dataDir ?? config?.dataDir ?? process.env.KMSLAB_DNS_DATA_DIR ?? join('.kmslab', 'dns'),
+        queryLog: { size: o.queryLogSize, file: o.queryLog, followers: o.queryLogFollowers },
+        admin: o.admin ? { listen: o.admin, token: token?.value, readOnly: o.adminReadOnly === true, allowedHosts: o.adminAllowedHost } : null,
+        logger,
       });
-      const server = await DnsServer.start({ zones, keys, listen: o.listen ?? config?.listen, port: o.port ?? config?.port ?? 53, logger, saveZone: (zone) => journal.save(zone), queryLog, seed: o.seed });
-      for (const rule of [...(config?.faults ?? []), ...faultRules]) {
-        const fault = server.faults.add(rule);
-        logger.info({ event: 'fault-added', id: fault.id, rule: fault.text }, `fault ${fault.id}: ${fault.text}`);
-      }
-      let admin: InstanceType<typeof DnsAdminServer> | null = null;
-      let adminUrl: string | null = null;
-      if (o.admin) {
-        const token = adminTokenFor(o.admin, adminTokenFrom(o));
-        admin = new DnsAdminServer(server, { token: token?.value, readOnly: o.adminReadOnly === true, allowedHosts: o.adminAllowedHost });
-        try {
-          adminUrl = await admin.listen(o.admin);
-        } catch (err) {
-          await server.close();
-          throw err;
-        }
-        if (token?.generated) printGeneratedToken(adminUrl, token.value);
-      }
-      const zoneNames = zones.list().map((z) => z.origin);
-      logReady(logger, { port: server.port, addresses: server.addresses, zones: zoneNames, admin: adminUrl }, `DNS on port ${server.port} (UDP and TCP) for ${zoneNames.join(', ')}${adminUrl ? `, admin ${adminUrl}` : ''}`);
-      await serveUntilSignal(logger, async () => {
-        await admin?.close();
-        await server.close();
-      }, 'stopping');
+      if (token?.generated && dns.adminUrl) printGeneratedToken(dns.adminUrl, token.value);
+      const { server, adminUrl } = dns;
+      logReady(logger, { port: server.port, addresses: server.addresses, zones: dns.zones, admin: adminUrl, restored: dns.restored }, `DNS on port ${server.port} (UDP and TCP) for ${dns.zones.join(', ')}${adminUrl ? `, admin ${adminUrl}` : ''}`);
+      await serveUntilSignal(logger, () => dns.close(), 'stopping');
     });
 }
 

@@ -18,6 +18,7 @@ const TAIL_BYTES = 64 * 1024;
 export class QueryLogFile {
   readonly path: string;
   readonly #fd: number;
+  #closed = false;
   /** Bytes of whole lines in the file. */
   #size: number;
   #pending: string[] = [];
@@ -60,7 +61,7 @@ export class QueryLogFile {
 
   flush(): void {
     this.#flushScheduled = false;
-    if (this.#pending.length === 0) return;
+    if (this.#pending.length === 0 || this.#closed) return;
     const lines = this.#pending;
     this.#pending = [];
     const bytes = Buffer.from(`${lines.join('\n')}\n`);
@@ -80,7 +81,9 @@ export class QueryLogFile {
   }
 
   close(): void {
+    if (this.#closed) return;
     this.flush();
+    this.#closed = true;
     closeSync(this.#fd);
   }
 

@@ -2,6 +2,7 @@ import { CLASS, RCODE, TYPE, ZONE_TYPES, canonicalName, type Message, type Resou
 import { rdataKey, type Zone } from '../zone/zone.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 import { allowed, type Grant } from './policy.js';
+import { serialGreater } from '../zone/serial.js';
 
 export interface UpdateOutcome {
   rcode: number;
@@ -52,7 +53,7 @@ export function applyUpdate(req: Message, zones: ZoneSet, grants: readonly Grant
       if (rr.type === TYPE.SOA) {
         // §3.4.2.2: a new SOA only replaces the old one when its serial is greater.
         const serial = (rr.data as { serial: number }).serial;
-        if (name !== zone.origin || ((serial - zone.serial) >>> 0) === 0 || ((serial - zone.serial) >>> 0) >= 2 ** 31) continue;
+        if (name !== zone.origin || !serialGreater(serial, zone.serial)) continue;
       }
       const node = { cname: zone.rrset(name, TYPE.CNAME), other: [TYPE.A, TYPE.AAAA, TYPE.SRV, TYPE.TXT, TYPE.NS].some((t) => zone.rrset(name, t)) };
       // §3.4.2.2: CNAME and other data never share a name.

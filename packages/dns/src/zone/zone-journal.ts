@@ -1,6 +1,6 @@
-import { replaceFileSync } from '@kmslab/core';
+import { DataDirLock, replaceFileSync } from '@kmslab/core';
 import { type ResourceRecord } from '@kmslab/dns-wire';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readZoneFile } from './zone-file.js';
 import { presentRecord } from './presentation.js';
@@ -15,8 +15,18 @@ import type { Zone } from './zone.js';
  * zone is the journal entry.
  */
 export class ZoneJournal {
-  constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+  readonly #lock: DataDirLock;
+
+  /** Takes `dir` for this process (a second DNS server on it is KMSLAB_DATA_DIR_LOCKED); `close()` gives it back. */
+  constructor(
+    readonly dir: string,
+    options: { onWarning?: (message: string) => void } = {},
+  ) {
+    this.#lock = DataDirLock.acquire(dir, 'kmslab dns start', options.onWarning);
+  }
+
+  close(): void {
+    this.#lock.release();
   }
 
   path(origin: string): string {

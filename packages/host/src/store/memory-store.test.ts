@@ -2,14 +2,21 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { LOCK_FILE } from '@kmslab/core';
 import { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 
 const req = (cmid: string, now = 1000) => ({ family: 'windows', cmid, now, threshold: 25, licenseStatus: 'initial-grace' as const });
 const dirs: string[] = [];
 const dir = () => { const d = mkdtempSync(join(tmpdir(), 'kmslab-mem-')); dirs.push(d); return d; };
-// The tests "crash" a store by opening the next one without closing it; its file handle is closed here, once its test is over.
+// The tests "crash" a store by opening the next one without closing it: a dead process's lock is taken over, so its
+// lock file goes first (a live one is refused: the last test). Its file handle is closed here, once its test is over.
 const opened: MemoryStore[] = [];
-const openStore = async (o: MemoryStoreOptions) => { const s = await MemoryStore.open(o); opened.push(s); return s; };
+const openStore = async (o: MemoryStoreOptions) => {
+  if (o.dataDir) rmSync(join(o.dataDir, LOCK_FILE), { force: true });
+  const s = await MemoryStore.open(o);
+  opened.push(s);
+  return s;
+};
 afterEach(async () => {
   for (const s of opened.splice(0).reverse()) await s.close().catch(() => {});
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -71,5 +78,14 @@ describe('MemoryStore durability', () => {
     const b = await openStore({ dataDir: d });
     expect(await b.consumeMak('KMSLAB-MAK-X', 'c', 2)).toBeNull();
     expect(await b.consumeMak('KMSLAB-MAK-X', 'b', 2)).toBe(0);
+  });
+
+  test('a second store on a folder a running store holds is refused (KMSLAB_DATA_DIR_LOCKED); once closed, the folder is free', async () => {
+    const d = dir();
+    const a = await MemoryStore.open({ dataDir: d });
+    await expect(MemoryStore.open({ dataDir: d })).rejects.toMatchObject({ code: 'KMSLAB_DATA_DIR_LOCKED', message: expect.stringContaining(`is in use by process ${process.pid}`) });
+    await a.close();
+    const b = await openStore({ dataDir: d });
+    expect(b.kind).toBe('memory');
   });
 });

@@ -1,5 +1,4 @@
-import { mkdir } from 'node:fs/promises';
-import { LICENSE_STATUS_NAMES, type Family, type LicenseStatus } from '@kmslab/core';
+import { DataDirLock, LICENSE_STATUS_NAMES, type Family, type LicenseStatus } from '@kmslab/core';
 import { FamilyRecords } from './family-records.js';
 import { Journal, type JournalEntry } from './journal.js';
 import type { ActivationStore, CountedRequest, FamilyStats, RefusedRequest } from './store.js';
@@ -16,7 +15,7 @@ export interface MemoryStoreOptions {
   dataDir?: string;
   /** Journal entries between snapshots. */
   compactEvery?: number;
-  /** Told what recovery mended (a torn last journal line cut off), for the log. */
+  /** Told what recovery mended (a torn last journal line cut off, a stale lock taken over), for the log. */
   onWarning?: (message: string) => void;
 }
 
@@ -30,22 +29,45 @@ export class MemoryStore implements ActivationStore {
   readonly #families = new Map<Family, FamilyRecords>();
   readonly #mak = new Map<string, Set<string>>();
   readonly #journal: Journal<SnapshotState> | null;
+  readonly #lock: DataDirLock | null;
 
-  private constructor(journal: Journal<SnapshotState> | null) {
+  private constructor(journal: Journal<SnapshotState> | null, lock: DataDirLock | null) {
     this.#journal = journal;
+    this.#lock = lock;
   }
 
+  /**
+   * Opens the store; with a data dir, takes it for this process first (a
+   * second process on it is KMSLAB_DATA_DIR_LOCKED before anything is read),
+   * then restores what the journal and snapshot hold.
+   */
   static async open(options: MemoryStoreOptions = {}): Promise<MemoryStore> {
-    if (!options.dataDir) return new MemoryStore(null);
-    await mkdir(options.dataDir, { recursive: true });
-    const journal = new Journal<SnapshotState>(options.dataDir, { compactEvery: options.compactEvery });
-    const store = new MemoryStore(journal);
-    const { snapshot, entries, warnings } = await journal.recover();
-    for (const w of warnings) options.onWarning?.(w);
-    if (snapshot) store.#restore(snapshot);
-    for (const e of entries) store.#replay(e);
-    await journal.open(() => store.#serialise());
-    return store;
+    if (!options.dataDir) return new MemoryStore(null, null);
+    const lock = DataDirLock.acquire(options.dataDir, 'kmslab host (memory store)', options.onWarning);
+    try {
+      const journal = new Journal<SnapshotState>(options.dataDir, { compactEvery: options.compactEvery });
+      const store = new MemoryStore(journal, lock);
+      const { snapshot, entries, warnings } = await journal.recover();
+      for (const w of warnings) options.onWarning?.(w);
+      if (snapshot) store.#restore(snapshot);
+      for (const e of entries) store.#replay(e);
+      await journal.open(() => store.#serialise());
+      return store;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  /** What the store restored at open: clients per family and total requests (the host's start line tells it). */
+  restored(): { clients: number; requests: number } {
+    let clients = 0;
+    let requests = 0;
+    for (const f of this.#families.values()) {
+      clients += f.clients.size;
+      requests += f.totalRequests;
+    }
+    return { clients, requests };
   }
 
   // Each change is applied only once its journal entry is on file: a failed
@@ -99,7 +121,11 @@ export class MemoryStore implements ActivationStore {
   }
 
   async close(): Promise<void> {
-    await this.#journal?.close();
+    try {
+      await this.#journal?.close();
+    } finally {
+      this.#lock?.release();
+    }
   }
 
   #family(family: Family): FamilyRecords {

@@ -24,11 +24,11 @@ export interface KmslabProcess extends AsyncDisposable {
  * `[process.execPath, '…/dist/bin.js']`). Logs go to `logFile` when given
  * (benchmarks: the reader costs nothing), else to a pipe this process keeps.
  */
-export async function startKmslabProcess(command: readonly string[], args: readonly string[], options: { logFile?: string } = {}): Promise<KmslabProcess> {
+export async function startKmslabProcess(command: readonly string[], args: readonly string[], options: { logFile?: string; cwd?: string } = {}): Promise<KmslabProcess> {
   const fd = options.logFile ? openSync(options.logFile, 'w') : null;
   // Loopback and a free port unless the caller chose where to listen.
   const defaults = args.includes('--port') || args.includes('--listen') ? [] : ['--listen', '127.0.0.1', '--port', '0'];
-  const proc = spawn(command[0]!, [...command.slice(1), ...args, ...defaults, '--log-format', 'json'], { stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
+  const proc = spawn(command[0]!, [...command.slice(1), ...args, ...defaults, '--log-format', 'json'], { stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'], cwd: options.cwd });
   if (fd !== null) closeSync(fd);
   let piped = '';
   proc.stdout?.on('data', (d) => (piped += d));

@@ -1,0 +1,154 @@
+import { KmsLabError, parseHostPort } from '@kmslab/core';
+import { allowedHosts } from '@kmslab/core/admin-app';
+import type { Logger } from 'pino';
+import { DnsAdminServer } from './admin/dns-admin-server.js';
+import type { DnsConfig } from './dns-config.js';
+import { DnsServer } from './dns-server.js';
+import type { FaultRule } from './harness/fault-rule.js';
+import { QueryLog } from './harness/query-log.js';
+import type { KeyPolicy } from './update/policy.js';
+import { defaultZone } from './zone/default-zone.js';
+import { serialGreater } from './zone/serial.js';
+import { readZoneFile } from './zone/zone-file.js';
+import { ZoneJournal } from './zone/zone-journal.js';
+import { ZoneSet } from './zone/zone-set.js';
+import { Zone } from './zone/zone.js';
+
+/** Everything `kmslab dns start` is made of, checked before anything listens. */
+export interface DnsServiceOptions {
+  /** A structured config (`--config`): its zones, keys, faults, listen, port and data dir; the options below add to it. */
+  config?: DnsConfig | undefined;
+  /** Master files to serve (`--zone-file`). */
+  zoneFiles?: readonly string[] | undefined;
+  /** New zones with only SOA, NS and the name server (`--zone`); default `lab.test` when nothing else names a zone. */
+  zones?: readonly string[] | undefined;
+  keys?: readonly KeyPolicy[] | undefined;
+  /** Where dynamically updated zones are kept (taken for this process); null keeps nothing. */
+  dataDir: string | null;
+  listen?: readonly string[] | undefined;
+  port?: number | undefined;
+  faults?: readonly FaultRule[] | undefined;
+  seed?: number | undefined;
+  /** The query log: entries kept (0: none), a JSON-lines file, followers at once. */
+  queryLog?: { size: number; file?: string | undefined; followers?: number | undefined } | undefined;
+  /** The admin listener, or none. */
+  admin?: { listen: string; token?: string | null | undefined; readOnly?: boolean | undefined; allowedHosts?: readonly string[] | undefined } | null | undefined;
+  logger?: Logger | undefined;
+}
+
+/** A zone brought back from the data dir at start (`up` and `dns start` say so). */
+export interface RestoredZone {
+  zone: string;
+  serial: number;
+  file: string;
+}
+
+/** A running DNS service: the server, its admin listener, what it restored. */
+export interface DnsService extends AsyncDisposable {
+  server: DnsServer;
+  adminUrl: string | null;
+  /** The zones it serves. */
+  zones: string[];
+  restored: RestoredZone[];
+  close(): Promise<void>;
+}
+
+/**
+ * One way to start kmslab's DNS server with its data dir, query log, faults
+ * and admin listener (the CLI, `kmslab up` and tests call it). Everything a
+ * user gave is checked first — zone names and files, the admin address and
+ * names, the query log file, the data dir's lock — so a mistake is one line
+ * and nothing listens; then zones saved by dynamic updates are restored, and
+ * the server and its admin listener start. A failure after that stops what
+ * started.
+ */
+export async function startDnsService(o: DnsServiceOptions): Promise<DnsService> {
+  if (o.admin) {
+    parseHostPort(o.admin.listen, { allowPortZero: true, what: 'The admin address' });
+    allowedHosts(o.admin.allowedHosts);
+  }
+  const zones = assembleZones(o);
+  const queryLog = o.queryLog?.size === 0 ? null : new QueryLog({
+    capacity: o.queryLog?.size ?? 10_000, file: o.queryLog?.file, followers: { max: o.queryLog?.followers },
+    onFileProblem: (message) => o.logger?.warn({ event: 'query-log-file' }, message),
+  });
+  let journal: ZoneJournal | null = null;
+  let server: DnsServer | null = null;
+  let admin: DnsAdminServer | null = null;
+  const close = async () => {
+    await admin?.close();
+    await server?.close();
+    queryLog?.close();
+    journal?.close();
+  };
+  try {
+    const dataDir = o.dataDir ?? o.config?.dataDir ?? null;
+    journal = dataDir === null ? null : new ZoneJournal(dataDir, { onWarning: (message) => o.logger?.warn({ event: 'data-dir-lock' }, message) });
+    const restored = journal ? restoreZones(zones.set, zones.fromFile, journal, o.logger) : [];
+    const j = journal;
+    server = await DnsServer.start({
+      zones: zones.set, keys: [...(o.config?.keys ?? []), ...(o.keys ?? [])], listen: o.listen ?? o.config?.listen, port: o.port ?? o.config?.port ?? 53,
+      logger: o.logger, queryLog, seed: o.seed, ...(j && { saveZone: (zone: Zone) => j.save(zone) }),
+    });
+    for (const rule of [...(o.config?.faults ?? []), ...(o.faults ?? [])]) {
+      const fault = server.faults.add(rule);
+      o.logger?.info({ event: 'fault-added', id: fault.id, rule: fault.text }, `fault ${fault.id}: ${fault.text}`);
+    }
+    let adminUrl: string | null = null;
+    if (o.admin) {
+      admin = new DnsAdminServer(server, { token: o.admin.token, readOnly: o.admin.readOnly, allowedHosts: o.admin.allowedHosts });
+      adminUrl = await admin.listen(o.admin.listen);
+    }
+    return { server, adminUrl, zones: zones.set.list().map((z) => z.origin), restored, close, [Symbol.asyncDispose]: close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** The zones to serve: the config's, the zone files, then `--zone` names (default lab.test). */
+function assembleZones(o: DnsServiceOptions): { set: ZoneSet; fromFile: Set<string> } {
+  const set = new ZoneSet();
+  const fromFile = new Set<string>(o.config?.fromFile);
+  for (const zone of o.config?.zones ?? []) set.add(zone);
+  for (const file of o.zoneFiles ?? []) {
+    const { origin, records } = readZoneFile(file);
+    const zone = new Zone(origin);
+    for (const rr of records) zone.add(rr, { bumpSerial: false });
+    set.add(zone);
+    fromFile.add(zone.origin);
+  }
+  const names = o.zones ?? (o.zoneFiles?.length || o.config?.zones.length ? [] : ['lab.test']);
+  for (const name of names) {
+    const zone = defaultZone(name);
+    const existing = set.get(zone.origin);
+    // --zone NAME beside a file for NAME: the file serves it (the two flags name one zone).
+    if (existing && fromFile.has(existing.origin)) continue;
+    if (existing) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${name} is given twice: drop one --zone ${name} (or its entry in --config)`);
+    set.add(zone);
+  }
+  return { set, fromFile };
+}
+
+/**
+ * A zone changed by dynamic updates before the restart comes back as it was
+ * left, unless its zone file was edited since (a higher serial, RFC 1982).
+ */
+function restoreZones(zones: ZoneSet, fromFile: Set<string>, journal: ZoneJournal, logger: Logger | undefined): RestoredZone[] {
+  const restored: RestoredZone[] = [];
+  for (const zone of zones.list()) {
+    const saved = journal.load(zone.origin);
+    if (!saved) continue;
+    const copy = new Zone(zone.origin);
+    for (const rr of saved) copy.add(rr, { bumpSerial: false });
+    if (fromFile.has(zone.origin) && serialGreater(zone.serial, copy.serial)) {
+      logger?.info({ event: 'zone-file-newer', zone: zone.origin, serial: zone.serial }, 'the zone file is newer than the saved zone; serving the file');
+      continue;
+    }
+    zones.add(copy);
+    const file = journal.path(zone.origin);
+    restored.push({ zone: zone.origin, serial: copy.serial, file });
+    logger?.info({ event: 'zone-restored', zone: zone.origin, serial: copy.serial, file }, `zone ${zone.origin} restored from ${file} (serial ${copy.serial})`);
+  }
+  return restored;
+}
