@@ -1,8 +1,12 @@
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { FrameDecoder, decodeFrame, encodeActivationRequest, type Frame } from '@kmslab/core';
-import { startHost, TestClient } from './support/kms-host.js';
+import { startHost, tempDir, TestClient } from './support/kms-host.js';
+import { runCli, startCliProcess } from './support/cli.js';
+import { dig } from './support/dns-tools.js';
 
 /** Sends raw bytes, then reads until the host closes (or the timeout): what came back, and whether it closed. */
 function exchange(port: number, bytes: Buffer, timeoutMs = 2000): Promise<{ frames: Frame[]; closed: boolean; raw: Buffer }> {
@@ -129,5 +133,77 @@ describe('bad input on the KMS port (docs/protocol.md "Errors")', () => {
     // Some flips only changed a CMID or the FQDN and were counted; the host still answers.
     expect((await c.activate('windows-7-professional')).count).toBeGreaterThanOrEqual(1);
     expect((await h.status()).replica.connections).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('what a user types gets one line with a documented code, checked before anything starts (issue 24 item 12)', () => {
+  test('the walk: flags, files, folders, admin addresses and tokens — exit 1, one line, nothing left listening', async () => {
+    await using dir = tempDir();
+    const file = join(dir.path, 'a-file');
+    writeFileSync(file, 'not a folder\n');
+    mkdirSync(join(dir.path, 'real'));
+    symlinkSync(join(dir.path, 'real'), join(dir.path, 'link'));
+    const up = ['up', '--listen', '127.0.0.1', '--dns-port', '0', '--port', '0', '--admin', '127.0.0.1:0', '--dns-admin', 'off'];
+    const dns = ['dns', 'start', '--listen', '127.0.0.1', '--port', '0'];
+    const host = ['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', '127.0.0.1:0'];
+    const walk: Array<[string[], RegExp, Record<string, string>?]> = [
+      [[...up, '--time-scale', '-1'], /--time-scale must be a number from 0\.001 to 1000000 \(got "-1"\)/],
+      [[...up, '--time-scale', '0'], /--time-scale must be a number/],
+      [[...up, '--time-scale', 'abc'], /--time-scale must be a number/],
+      [[...up, '--time-scale', '2000000'], /--time-scale must be a number/],
+      [[...up, '--log-level', 'loud'], /argument 'loud' is invalid\. Allowed choices are trace, debug, info, warn, error, silent/],
+      [[...up, '--zone', 'bad zone!'], /The zone "bad zone!" must be a DNS name/],
+      [['lab', 'run', 'reference-walkthrough', '--report', '/missing/x.html'], /--report \/missing\/x\.html: its folder \/missing does not exist/],
+      [[...host, '--data-dir', file], /The data dir .*a-file cannot be used \(ENOTDIR: it, or a folder on its path, is a file\)/],
+      [[...host, '--data-dir', join(file, 'sub')], /The data dir .*a-file\/sub cannot be used \(ENOTDIR/],
+      [[...host, '--data-dir', '/proc/forbidden'], /The data dir \/proc\/forbidden cannot be used \(ENOENT: no folder can be made there\)/],
+      [[...dns, '--data-dir', join(dir.path, 'd1'), '--query-log', '/missing/q.jsonl'], /Cannot open the query log file \/missing\/q\.jsonl \(ENOENT\): its folder must exist/],
+      [[...dns, '--data-dir', join(dir.path, 'd2'), '--admin', 'bogus'], /The admin address must be HOST:PORT \(got "bogus"\)/],
+      [[...dns, '--data-dir', join(dir.path, 'd3'), '--admin', '127.0.0.1:0'], /The admin token must be at least 16 characters/, { KMSLAB_ADMIN_TOKEN: 'short' }],
+      [[...dns, '--data-dir', join(dir.path, 'd4'), '--admin', '127.0.0.1:0', '--admin-allowed-host', 'http://x'], /--admin-allowed-host "http:\/\/x" must be a DNS name/],
+      [[...dns, '--data-dir', join(dir.path, 'd5'), '--fault', 'x.lab.test=drop,until=999999999w'], /until "999999999w" must be an ISO time or a duration of at most 3650d/],
+      [['reset', '--dir', '.'], /\. is this folder or one above it/],
+      [['reset', '--dir', 'link/'], /link\/ is a link/],
+    ];
+    for (const [args, message, env] of walk) {
+      const r = await runCli(args, { cwd: dir.path, env: { ...process.env, ...env }, timeoutMs: 20_000 });
+      const shown = args.join(' ');
+      expect(r.code, `${shown}\n${r.stderr}`).toBe(1);
+      expect(r.stderr, shown).toMatch(/^kmslab: [^\n]* \(KMSLAB_INVALID_ARGUMENT\)\n$/);
+      expect(r.stderr, shown).toMatch(message);
+    }
+    // The real folder behind the link, and the file given as a data dir, are untouched.
+    expect(existsSync(join(dir.path, 'real'))).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('not a folder\n');
+  });
+
+  test('the admin listener walk: a malformed cookie, HEAD on the event stream, ?token= towards another site, an oversized page, fault fields of the wrong type — one line each, and DNS keeps answering', async () => {
+    await using dir = tempDir();
+    process.env.KMSLAB_ADMIN_TOKEN = 'walk-token-0123456789abcdef';
+    let dns;
+    try {
+      dns = await startCliProcess(['dns', 'start', '--zone', 'lab.test', '--data-dir', join(dir.path, 'dns'), '--admin', '127.0.0.1:0']);
+    } finally {
+      delete process.env.KMSLAB_ADMIN_TOKEN;
+    }
+    await using _dns = dns;
+    const auth = { authorization: 'Bearer walk-token-0123456789abcdef' };
+    const port = new URL(dns.adminUrl).port;
+    const cookie = await fetch(`${dns.adminUrl}/faults`, { headers: { cookie: `kmslab_admin_${port}=%E0%A4%A` } });
+    expect(cookie.status).toBe(401);
+    const head = await fetch(`${dns.adminUrl}/queries/stream`, { method: 'HEAD', headers: auth, signal: AbortSignal.timeout(5000) });
+    expect([head.status, head.headers.get('content-type')]).toEqual([200, 'text/event-stream']);
+    const redirect = await fetch(`${dns.adminUrl}/.//evil.example/x?token=walk-token-0123456789abcdef`, { redirect: 'manual' });
+    expect(redirect.headers.get('location')).toMatch(/^\/[^/\\]/);
+    const page = await fetch(`${dns.adminUrl}/queries?limit=1500000`, { headers: auth });
+    expect([page.status, await page.text()]).toEqual([400, 'limit must be a whole number from 1 to 10000; read older entries with before=SEQ (the seq of the oldest you have)\n']);
+    for (const body of [{ name: 'x.lab.test', action: 'drop', from: 127 }, { name: 'x.lab.test', action: 'drop', from: ['10.0.0.0/8'] }, { name: 'x.lab.test', action: 'drop', until: '999999999w' }, { name: '.', action: 'drop' }, { name: 'x\u0000.lab.test', action: 'drop' }]) {
+      const r = await fetch(`${dns.adminUrl}/faults`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+      const text = await r.text();
+      expect([r.status, text.split('\n').length], JSON.stringify(body)).toEqual([400, 2]);
+      expect(text).toMatch(/^Fault rule /);
+    }
+    expect(await (await fetch(`${dns.adminUrl}/faults`, { headers: auth })).json()).toEqual([]);
+    expect((await dig('dig', '127.0.0.1', dns.port, ['lab.test', 'SOA'])).status).toBe('NOERROR');
   });
 });

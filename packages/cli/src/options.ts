@@ -1,3 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Option } from 'commander';
 import { KmsLabError, parseDurationMs } from '@kmslab/core';
 
 /** Commander collector for repeatable options. */
@@ -30,4 +33,43 @@ export function numberOption(name: string, min: number, max: number) {
     if (!Number.isFinite(n) || n < min || n > max) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${name} must be a number from ${min} to ${max} (got "${value}")`);
     return n;
   };
+}
+
+/** A file to write later: its folder exists and may be written, and it is no folder itself. Checked when the flag is read. */
+export function writableFileOption(name: string) {
+  return (value: string): string => {
+    const folder = dirname(resolve(value));
+    try {
+      if (!statSync(folder).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+      accessSync(folder, constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unwritable';
+      throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${name} ${value}: its folder ${folder} ${code === 'ENOENT' ? 'does not exist' : `cannot be written (${code})`}`);
+    }
+    let isFolder = false;
+    try {
+      isFolder = statSync(value).isDirectory();
+    } catch {
+      // Not there yet: it will be made.
+    }
+    if (isFolder) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${name} ${value} is a folder: give a file name`);
+    return value;
+  };
+}
+
+/** One of `choices`, as commander's choices do, but in kmslab's own one-line form. */
+export function choiceOption(name: string, choices: readonly string[]) {
+  return (value: string): string => {
+    if (!choices.includes(value)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${name} must be one of ${choices.join(', ')} (got "${value}")`);
+    return value;
+  };
+}
+
+/** `--log-level`, the same on every long-running command (pino's levels). */
+export function logLevelOption(defaultLevel: string): Option {
+  return new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default(defaultLevel);
+}
+
+export function logFormatOption(): Option {
+  return new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']);
 }

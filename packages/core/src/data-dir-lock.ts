@@ -82,7 +82,7 @@ function holderRuns(h: LockHolder): boolean {
 /** A data dir that is no folder, or one this process may not write: one line, before anything starts. */
 function unusable(dir: string, err: unknown): KmsLabError {
   const code = (err as NodeJS.ErrnoException).code ?? 'unusable';
-  const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it, or a folder on its path, is a file' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'this user may not write there' : code;
+  const why = code === 'ENOENT' ? 'no folder can be made there' : code === 'EEXIST' || code === 'ENOTDIR' ? 'it, or a folder on its path, is a file' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'this user may not write there' : code;
   return new KmsLabError('KMSLAB_INVALID_ARGUMENT', `The data dir ${dir} cannot be used (${code}: ${why}); give --data-dir a folder kmslab may write`, { cause: err });
 }
 

@@ -186,7 +186,8 @@ export class DnsServer {
   /** Prometheus text for `/metrics` (docs/metrics.md "DNS server"). */
   metrics(): string {
     const log = this.#log;
-    return this.stats.prometheus(log && { linesDropped: log.fileDropped, followers: log.followers.size, followersDropped: log.followers.dropped });
+    const followers = log?.followers();
+    return this.stats.prometheus(log && followers ? { linesDropped: log.fileDropped, followers: followers.size, followersDropped: followers.dropped } : null);
   }
 
   /** What the server received and answered (null when the log is off). */

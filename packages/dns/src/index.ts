@@ -13,7 +13,7 @@ export { presentRecord, presentRData } from './zone/presentation.js';
 export { transferZone } from './transfer-client.js';
 export { loadDnsConfig, type DnsConfig } from './dns-config.js';
 export { MAX_PAGE, QueryLog, withIsoTime, type QueryLogEntry, type QueryFilter, type QueryLogOptions } from './harness/query-log.js';
-export type { FollowerLimits, FollowerSink, QueryFollowers } from './harness/query-followers.js';
+export type { FollowerLimits, FollowerSink } from './harness/query-followers.js';
 export { FaultSet, MAX_FAULTS, type ActiveFault, type AppliedFault, type FaultQuery } from './harness/fault-set.js';
 export { parseFaultRule, toFaultRule, ruleText, actionText, type FaultRule, type FaultRuleInput, type FaultAction, type FaultNet } from './harness/fault-rule.js';
 export { DnsAdminServer, faultView, type FaultView } from './admin/dns-admin-server.js';

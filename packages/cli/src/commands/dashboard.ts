@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { KmsLabError, adminTokenFor } from '@kmslab/core';
 import { ADMIN_TOKEN_ENV, adminBase, adminTokenFrom } from '../admin-token.js';
 import type { LogFormat } from '../logger.js';
-import { collect } from '../options.js';
+import { collect, logFormatOption, logLevelOption } from '../options.js';
 import { withEnvironment } from '../help/layout.js';
 
 interface DashboardCommandOptions {
@@ -28,8 +28,8 @@ export function dashboardCommand(): Command {
     .option('--admin-read-only', 'refuse every change from the page (faults)')
     .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)')
     .option('--admin-allowed-host <name>', 'a name requests may address the page by, besides IP addresses and localhost (a container or proxy name), repeatable', collect)
-    .option('--log-level <level>', 'log level', 'info')
-    .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
+    .addOption(logLevelOption('info'))
+    .addOption(logFormatOption())
     .action(async (o: DashboardCommandOptions) => {
       if (!o.admin?.length && !o.dnsAdmin) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'Give at least one --admin URL (a host) or --dns-admin URL');
       const [{ DashboardServer }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dashboard'), import('../logger.js')]);

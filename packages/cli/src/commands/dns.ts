@@ -5,7 +5,7 @@ import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-t
 import { secretsFrom } from '../secrets.js';
 import { dnsFaultCommand, dnsQueriesCommand } from './dns-harness.js';
 import type { LogFormat } from '../logger.js';
-import { collect, intOption } from '../options.js';
+import { collect, intOption, logFormatOption, logLevelOption } from '../options.js';
 import { printJson, table } from '../output.js';
 import { withEnvironment } from '../help/layout.js';
 
@@ -58,8 +58,8 @@ function dnsStartCommand(): Command {
     .option('--admin-read-only', 'the admin listener refuses every change (faults) with 403')
     .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)')
     .option('--admin-allowed-host <name>', 'a name requests may address the admin listener by, besides IP addresses and localhost (a container or proxy name), repeatable', collect)
-    .option('--log-level <level>', 'log level', 'info')
-    .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
+    .addOption(logLevelOption('info'))
+    .addOption(logFormatOption())
     .action(async (o: DnsStartOptions) => {
       const [{ startDnsService, parseFaultRule, parseKeyPolicy, loadDnsConfig }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
       // Everything a user gave is checked before anything listens: a mistake is one line naming what is wrong.

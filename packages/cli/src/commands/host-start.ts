@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, SettableClock, realClock, parseHostPort } from '@kmslab/core';
 import type { RedisTopology, StoreConfig } from '@kmslab/host';
 import type { LogFormat } from '../logger.js';
-import { collect, durationOption, intOption } from '../options.js';
+import { collect, durationOption, intOption, logFormatOption, logLevelOption } from '../options.js';
 import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-token.js';
 import { secretFrom } from '../secrets.js';
 import { withEnvironment } from '../help/layout.js';
@@ -153,8 +153,8 @@ export function hostStartCommand(): Command {
     .option('--deregister-on-stop', 'remove this host from DNS on a clean shutdown')
     .option('--mak-key <key:count>', 'serve as the activation authority for this lab MAK, with COUNT activations, repeatable', collect)
     .option('--lab-clock <iso-time>', 'lab runs (kmslab lab run --live): start the host clock at this time and let PUT /lab/clock on the admin listener set it')
-    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'))
-    .addOption(new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
+    .addOption(logLevelOption('info'))
+    .addOption(logFormatOption())
     .action(async (o: StartOptions) => {
       // Loaded here so that the other commands start fast.
       const [{ KmsHost, openStore }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/host'), import('../logger.js')]);

@@ -3,12 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { KmsLabError } from '@kmslab/core';
 import type { ScenarioResult } from '@kmslab/lab';
-import { intOption, numberOption } from '../options.js';
+import { intOption, numberOption, writableFileOption } from '../options.js';
 import { printJson, table } from '../output.js';
 import { progressBar } from '../progress.js';
 
 /** This kmslab, for the processes of a `--live` run. */
 const KMSLAB = [process.execPath, fileURLToPath(new URL('../bin.js', import.meta.url))];
+
+/** `--report FILE`: checked before the run (a long run must not end in "cannot write"). */
+const reportOption = writableFileOption('--report');
 
 interface ReportOptions {
   json?: boolean;
@@ -51,7 +54,7 @@ export function labCommand(): Command {
       .description('run a scenario and print its narrated timeline and checks; exit 1 when a check fails')
       .argument('<name|file>', 'a built-in scenario (kmslab lab list) or a scenario file (.yaml)')
       .option('--json', 'print JSON (timeline, checks, summary)')
-      .option('--report <file.html>', 'write an HTML report (SVG charts, opens offline) and its JSON summary beside it (.json)')
+      .option('--report <file.html>', 'write an HTML report (SVG charts, opens offline) and its JSON summary beside it (.json)', reportOption)
       .option('--seed <n>', 'seed for SRV weighting and the fleet', intOption('--seed', 0, 2 ** 31))
       .option('--live', 'run hosts and DNS as kmslab processes on loopback with a redis-server of their own (needs redis-server on PATH)')
       .option('--dashboard <host:port>', 'watch the run on the dashboard there, paced by a lab clock (pause, speed, jumps); it stays up after the run until Ctrl-C')
@@ -93,7 +96,7 @@ export function labCommand(): Command {
       .option('--no-host-caching', 'clients do not remember the host that answered')
       .option('--seed <n>', 'seed for arrivals, products and departures', intOption('--seed', 0, 2 ** 31), 1)
       .option('--json', 'print JSON (checks and summary)')
-      .option('--report <file.html>', 'write an HTML report (SVG charts) and its JSON summary beside it (.json)')
+      .option('--report <file.html>', 'write an HTML report (SVG charts) and its JSON summary beside it (.json)', reportOption)
       .action(async (o: ReportOptions & { clients: number; days: number; hosts: number; arrivalDays: number; departures: number; outage: string; hostCaching: boolean; seed: number }) => {
         const { fleetScenario } = await import('@kmslab/lab');
         const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(o.outage);

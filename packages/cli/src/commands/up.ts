@@ -1,6 +1,6 @@
 import { kmsSrvName } from '@kmslab/core';
 import { Command } from 'commander';
-import { collect, intOption } from '../options.js';
+import { collect, intOption, logFormatOption, logLevelOption, numberOption } from '../options.js';
 import { printGeneratedToken } from '../admin-token.js';
 
 interface UpOptions {
@@ -31,7 +31,7 @@ export function upCommand(): Command {
     .option('--hosts <n>', 'KMS hosts (priorities 0, 10, 20…)', intOption('--hosts', 1, 20), 1)
     .option('--admin <host:port>', 'admin listener of the first host (next hosts: +1…)', '127.0.0.1:9688')
     .option('--clients <n>', 'simulated client machines finding the hosts through the lab DNS', intOption('--clients', 0, 100_000), 0)
-    .option('--time-scale <x>', 'lab time runs this many times faster (e.g. 720: a day in 2 minutes)', (v) => Number(v), 1)
+    .option('--time-scale <x>', 'lab time runs this many times faster, 0.001 to 1000000 (e.g. 720: a day in 2 minutes)', numberOption('--time-scale', 0.001, 1_000_000), 1)
     .option('--data-dir <dir>', "where the hosts keep their counts", '.kmslab/up')
     .option('--listen <addr>', 'address to listen on, repeatable (default: dual-stack ::)', collect)
     .option('--seed <n>', 'seed for client timing and SRV weighting', intOption('--seed', 0, 2 ** 31))
@@ -39,8 +39,8 @@ export function upCommand(): Command {
     .option('--fault <rule>', 'a lab DNS fault on from the start, before any client looks up, repeatable: NAME[/TYPE]=ACTION[,OPTION=VALUE…] (docs/dns-faults.md)', collect)
     .option('--admin-allowed-host <name>', 'a name requests may address the admin listeners by, besides IP addresses and localhost, repeatable', collect)
     .option('--no-dashboard', "do not serve the lab's dashboard page on the first host's admin listener")
-    .option('--log-level <level>', 'log level', 'warn')
-    .option('--log-format <format>', 'json or pretty (default: pretty on a terminal)')
+    .addOption(logLevelOption('warn'))
+    .addOption(logFormatOption())
     .action(async (o: UpOptions) => {
       const [{ startTrainingLab }, { createLogger, logReady, serveUntilSignal }, { DashboardPage }] = await Promise.all([import('@kmslab/lab'), import('../logger.js'), import('@kmslab/dashboard')]);
       const logger = createLogger(o.logLevel, o.logFormat);

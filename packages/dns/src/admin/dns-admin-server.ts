@@ -133,8 +133,9 @@ export class DnsAdminServer {
     const log = this.#dns.queryLog;
     if (!log) return sendLine(reply, 404, 'The query log is off');
     const filter = filterOf(query);
-    if (log.followers.size >= log.followers.max) {
-      return sendLine(reply.header('retry-after', '10'), 503, `${log.followers.max} followers of /queries/stream already (--query-log-followers): try again later, or read /queries`);
+    const followers = log.followers();
+    if (followers.size >= followers.max) {
+      return sendLine(reply.header('retry-after', '10'), 503, `${followers.max} followers of /queries/stream already (--query-log-followers): try again later, or read /queries`);
     }
     const backlog = filter.after === undefined ? [] : log.find({ ...filter, limit: MAX_PAGE });
     let off: (() => void) | null = null;

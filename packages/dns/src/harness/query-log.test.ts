@@ -96,7 +96,7 @@ describe('QueryLog pages and followers (docs/dns-faults.md "Query log")', () => 
     expect(a.chunks).toHaveLength(1);
     expect(a.chunks[0]!.split('\n\n').filter(Boolean).map((f) => JSON.parse(f.slice(6)).seq)).toEqual([1]);
     expect(slow.destroyed).toBe(true);
-    expect(log.followers.dropped).toBe(1);
+    expect(log.followers().dropped).toBe(1);
     log.close();
   });
 });

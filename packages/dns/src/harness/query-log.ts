@@ -67,14 +67,14 @@ export class QueryLog {
   readonly #ring: QueryRing;
   readonly #listeners = new Set<(e: QueryLogEntry) => void>();
   readonly #file: QueryLogFile | null;
-  readonly followers: QueryFollowers;
+  readonly #followers: QueryFollowers;
 
   constructor(options: QueryLogOptions = {}) {
     this.capacity = options.capacity ?? 10_000;
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new RangeError('QueryLog capacity must be a whole number of at least 1');
     this.#ring = new QueryRing(this.capacity);
     this.#file = options.file ? new QueryLogFile(options.file, options.onFileProblem) : null;
-    this.followers = new QueryFollowers(options.followers);
+    this.#followers = new QueryFollowers(options.followers);
   }
 
   /** Queries recorded since the start (the ring holds the last `capacity`); the newest one's `seq`. */
@@ -95,13 +95,13 @@ export class QueryLog {
   /** Copies `r` into the ring (it may be reused by the caller right after). */
   record(r: LogRecord): void {
     this.#ring.push(r);
-    if (this.#listeners.size === 0 && this.#file === null && this.followers.size === 0) return;
+    if (this.#listeners.size === 0 && this.#file === null && this.#followers.size === 0) return;
     const entry = toEntry(r, this.#ring.total);
     for (const l of this.#listeners) l(entry);
-    if (this.#file === null && this.followers.size === 0) return;
+    if (this.#file === null && this.#followers.size === 0) return;
     const json = JSON.stringify(withIsoTime(entry));
     this.#file?.add(json);
-    if (this.followers.size > 0) this.followers.offer(r.qname ?? r.qnameWire, r.qname === undefined && r.qnameWire !== undefined, r.qtype, json);
+    if (this.#followers.size > 0) this.#followers.offer(r.qname ?? r.qnameWire, r.qname === undefined && r.qnameWire !== undefined, r.qtype, json);
   }
 
   /** Matching entries, oldest first: the newest `limit` (at most MAX_PAGE) of those the filter passes. */
@@ -118,9 +118,14 @@ export class QueryLog {
     return scan.result();
   }
 
-  /** Follows the log from now on (`/queries/stream`); null when `followers.max` already follow. */
+  /** Follows the log from now on (`/queries/stream`); null when `followers().max` already follow. */
   follow(filter: Pick<QueryFilter, 'name' | 'type'>, sink: FollowerSink): (() => void) | null {
-    return this.followers.add(compileFilter(filter), sink);
+    return this.#followers.add(compileFilter(filter), sink);
+  }
+
+  /** How many follow now, how many may, and how many were let go for falling behind. */
+  followers(): { size: number; max: number; dropped: number } {
+    return { size: this.#followers.size, max: this.#followers.max, dropped: this.#followers.dropped };
   }
 
   /** Calls `listener` with every entry from now on (in this process); returns the unsubscribe. */
@@ -130,7 +135,7 @@ export class QueryLog {
   }
 
   close(): void {
-    this.followers.close();
+    this.#followers.close();
     this.#file?.close();
   }
 
