@@ -236,7 +236,7 @@ describe('CLI rough edges', () => {
       spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _kmslab; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).stdout.trim();
     expect(complete(['kmslab', 'ho'])).toBe('host');
     expect(complete(['kmslab', 'host', 'st']).split(' ').sort()).toEqual(['start', 'status']);
-    expect(complete(['kmslab', 'host', 'start', '--admin-t'])).toBe('--admin-token');
+    expect(complete(['kmslab', 'host', 'start', '--admin-t']).split(' ').sort()).toEqual(['--admin-token', '--admin-token-file']);
     expect(complete(['kmslab', 'activate', '--product', 'windows-10-pro', '--js'])).toBe('--json');
     expect((await runCli(['completion', 'zsh'])).stdout).toMatch(/^#compdef kmslab/);
     expect((await runCli(['completion', 'fish'])).stdout).toContain("complete -c kmslab -n '__fish_seen_subcommand_from host' -a start");
@@ -254,7 +254,9 @@ describe('CLI rough edges', () => {
       expect(first.count).toBe(1);
     }
     const r = await runCli(['reset', '--dir', kmslab]);
-    expect(r.stdout).toMatch(/^removed .*\.kmslab \((client, kms|kms, client)\)\n$/);
+    expect(r.stdout).toMatch(/^forgot .*\.kmslab:\n/);
+    expect(r.stdout).toMatch(/^  host kms: 1 clients, 1 requests \(memory store, kms\)$/m);
+    expect(r.stdout).toMatch(/^  client machine [0-9a-f-]{36}: windows-10-pro, [a-z-]+, host set to 127\.0\.0\.1:\d+.* \(client\)$/m);
     expect((await runCli(['reset', '--dir', kmslab])).stdout).toMatch(/nothing to reset/);
     await using host = await startCliHost(hostArgs);
     // (A DNS server on loopback that is not there: the test asks nothing beyond this machine.)

@@ -43,11 +43,13 @@ describe('kmslab as users install it (packed tarballs, a fresh npm project)', ()
     writeFileSync(join(project, 'package.json'), JSON.stringify({
       name: 'kmslab-consumer', private: true, type: 'module',
       // Each package's own @kmslab dependencies resolve to these tarballs too (nothing is published).
-      dependencies: { ...kmslab, testcontainers: onNode22 ? '^12.0.0' : '^11.14.0' },
+      // As packages/testcontainers/README.md says: on Node 20 testcontainers 11 by name; on Node 22 npm adds the peer (12).
+      dependencies: { ...kmslab, ...(!onNode22 && { testcontainers: '^11.14.0' }) },
       devDependencies: { '@types/node': '^20.19.0', vitest: '^4.1.0', jest: '^30.0.0' },
       overrides: kmslab,
     }, null, 2));
-    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, encoding: 'utf8', timeout: 240_000 });
+    // --engine-strict: every package in the tree says it runs on this Node, and does (package engines are true).
+    const install = spawnSync('npm', ['install', '--engine-strict', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, encoding: 'utf8', timeout: 240_000 });
     if (install.status !== 0) throw new Error(`npm install from the tarballs failed (the npm registry must be reachable):\n${install.stdout}${install.stderr}`);
     cpSync(join(ROOT, 'test', 'consumer'), project, { recursive: true });
   }, 300_000);
@@ -56,11 +58,11 @@ describe('kmslab as users install it (packed tarballs, a fresh npm project)', ()
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('each tarball holds package.json, README, LICENSE and dist/ only; sizes printed', () => {
+  test('each tarball holds package.json, README, LICENSE and dist/ only (the CLI its bin/ too); sizes printed', () => {
     const sizes: string[] = [];
     for (const file of readdirSync(packs)) {
       const entries = execFileSync('tar', ['tzf', join(packs, file)], { encoding: 'utf8' }).trim().split('\n');
-      for (const e of entries) expect(e, file).toMatch(/^package\/(package\.json|README\.md|LICENSE|dist\/.+)$/);
+      for (const e of entries) expect(e, file).toMatch(file.startsWith('kmslab-cli-') ? /^package\/(package\.json|README\.md|LICENSE|dist\/.+|bin\/kmslab\.js)$/ : /^package\/(package\.json|README\.md|LICENSE|dist\/.+)$/);
       expect(entries.some((e) => e.endsWith('.tsbuildinfo')), file).toBe(false);
       expect(entries.some((e) => e.endsWith('.test.js') || e.includes('/src/'))).toBe(false);
       expect(entries).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/dist/index.js', 'package/dist/index.d.ts']));

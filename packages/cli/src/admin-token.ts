@@ -45,7 +45,7 @@ export function adminHeaders(o: AdminTokenFlags): Record<string, string> {
 
 /** The help lines of the token's flags and variables. */
 export const ADMIN_TOKEN_ENV = {
-  KMSLAB_ADMIN_TOKEN: 'the admin token when neither --admin-token nor --admin-token-file is given',
+  KMSLAB_ADMIN_TOKEN: 'the admin token, when no --admin-token(-file) is set',
   KMSLAB_ADMIN_TOKEN_FILE: 'a file holding it (as --admin-token-file)',
 };
 

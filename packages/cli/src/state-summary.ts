@@ -59,8 +59,9 @@ export function describeState(root: string): string[] {
 
 function clientSummary(path: string): string {
   try {
-    const s = JSON.parse(readFileSync(path, 'utf8')) as { cmid?: string; productId?: string | null; licenseStatus?: string; cachedHost?: string | null };
-    return `${s.cmid ?? '?'}: ${s.productId ?? 'no product'}, ${s.licenseStatus ?? 'unknown'}${s.cachedHost ? `, cached host ${s.cachedHost}` : ''}`;
+    const s = JSON.parse(readFileSync(path, 'utf8')) as { cmid?: string; productId?: string | null; licenseStatus?: string; cachedHost?: string | null; manualHost?: string | null; makKey?: string | null };
+    const extras = [s.manualHost && `host set to ${s.manualHost}`, s.cachedHost && `cached host ${s.cachedHost}`, s.makKey && 'a MAK set'].filter(Boolean);
+    return `${s.cmid ?? '?'}: ${s.productId ?? 'no product'}, ${s.licenseStatus ?? 'unknown'}${extras.map((e) => `, ${e}`).join('')}`;
   } catch {
     return '(unreadable state)';
   }

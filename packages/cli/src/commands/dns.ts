@@ -36,7 +36,7 @@ function dnsStartCommand(): Command {
   return withEnvironment(new Command('start'), {
     KMSLAB_DNS_DATA_DIR: 'the data dir when --data-dir is not given',
     ...ADMIN_TOKEN_ENV,
-    KMSLAB_TSIG_KEY: 'more TSIG keys (NAME:ALG:SECRET[:GRANTS]), separated by spaces or new lines',
+    KMSLAB_TSIG_KEY: 'more TSIG keys (as --tsig-key), space-separated',
     KMSLAB_TSIG_KEY_FILE: 'a file of more keys, one a line (as --tsig-key-file)',
   })
     .description('start the authoritative DNS server (UDP and TCP) for the lab zones')

@@ -115,7 +115,7 @@ export function hostStartCommand(): Command {
     KMSLAB_DATA_DIR: 'memory store folder when --data-dir is not given',
     REDIS_URL: 'default of --redis-url',
     ...ADMIN_TOKEN_ENV,
-    KMSLAB_TSIG_KEY: 'the TSIG key for --publish when neither --tsig-key nor --tsig-key-file is given',
+    KMSLAB_TSIG_KEY: 'the TSIG key for --publish, when no --tsig-key(-file)',
     KMSLAB_TSIG_KEY_FILE: 'a file holding it (as --tsig-key-file)',
   });
   return start
