@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests start real servers and child processes; two cores here.
     maxWorkers: 2,
+    // One temporary folder for the run, removed at its end (test/support/run-tmpdir.ts).
+    globalSetup: ['test/support/run-tmpdir.ts'],
   },
 });

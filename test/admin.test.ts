@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import type { HostStatus } from '@kmslab/host';
 import { readFileSync } from 'node:fs';
@@ -69,7 +70,7 @@ describe('lab clock (host start --lab-clock, for kmslab lab run --live)', () => 
   test('PUT /lab/clock sets the host time, which the 4-hour check then uses; without --lab-clock there is no such route', async () => {
     const { startCliHost } = await import('./support/cli.js');
     const start = Date.UTC(2026, 0, 5, 8);
-    await using lab = await startCliHost(['--lab-clock', new Date(start).toISOString(), '--data-dir', `/tmp/kmslab-labclock-${process.pid}`]);
+    await using lab = await startCliHost(['--lab-clock', new Date(start).toISOString(), '--data-dir', `${tmpdir()}/kmslab-labclock-${process.pid}`]);
     const put = (body: string) => fetch(`${lab.adminUrl}/lab/clock`, { method: 'PUT', body });
     expect(await (await fetch(`${lab.adminUrl}/lab/clock`)).json()).toEqual({ now: start });
     const later = start + 30 * 86_400_000;
@@ -81,7 +82,7 @@ describe('lab clock (host start --lab-clock, for kmslab lab run --live)', () => 
     await using onLabTime = await TestClient.connect(lab.port, { now: () => later });
     await expect(onLabTime.activate('windows-10-enterprise')).resolves.toMatchObject({ count: 1 });
 
-    await using plain = await startCliHost(['--data-dir', `/tmp/kmslab-plainclock-${process.pid}`]);
+    await using plain = await startCliHost(['--data-dir', `${tmpdir()}/kmslab-plainclock-${process.pid}`]);
     expect((await fetch(`${plain.adminUrl}/lab/clock`, { method: 'PUT', body: '{"now":1}' })).status).toBe(405);
   });
 });

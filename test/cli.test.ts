@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -28,7 +29,7 @@ interface Activation {
 
 describe.each(['memory', 'redis'] as const)('reference walkthrough through the CLI, %s store', (store) => {
   test('kmslab activate --json: counts 2, 3, 13; server licensed at 13; Windows 7 needs 12 more, then licensed', async () => {
-    const storeArgs = store === 'redis' ? ['--store', 'redis', '--redis-url', redis.url, '--host-id', `cli-${Date.now()}`] : ['--data-dir', `/tmp/kmslab-cli-${process.pid}-${Date.now()}`];
+    const storeArgs = store === 'redis' ? ['--store', 'redis', '--redis-url', redis.url, '--host-id', `cli-${Date.now()}`] : ['--data-dir', `${tmpdir()}/kmslab-cli-${process.pid}-${Date.now()}`];
     await using host = await startCliHost(['--key-group', 'windows-server-2008-r2-b', ...storeArgs]);
     const target = `127.0.0.1:${host.port}`;
     const activate = async (product: string, ...extra: string[]) => {
@@ -159,8 +160,8 @@ describe('host start failures', () => {
   });
 
   test('a port in use is reported, not a stack trace', async () => {
-    await using first = await startCliHost(['--data-dir', `/tmp/kmslab-port-${process.pid}`]);
-    const r = await runCli(['host', 'start', '--listen', '127.0.0.1', '--port', String(first.port), '--admin', 'off', '--data-dir', `/tmp/kmslab-port2-${process.pid}`]);
+    await using first = await startCliHost(['--data-dir', `${tmpdir()}/kmslab-port-${process.pid}`]);
+    const r = await runCli(['host', 'start', '--listen', '127.0.0.1', '--port', String(first.port), '--admin', 'off', '--data-dir', `${tmpdir()}/kmslab-port2-${process.pid}`]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/address already in use/i);

@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KMSLAB_IMAGE, REDIS_IMAGE } from '@kmslab/testcontainers';
 import type { Browser, Page } from 'playwright-core';
+import { waitFor } from '@kmslab/core';
 import { launchChromium } from './support/chromium.js';
+import { dig } from './support/dns-tools.js';
 import { requireDockerAndImage, sh } from './support/docker.js';
 
 const project = `kmslabtest${process.pid}`;
@@ -39,6 +41,13 @@ describe('compose training lab', () => {
     browser = await launchChromium();
     requireDockerAndImage();
     if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0) throw new Error('docker-compose not found: apt-get install docker-compose (Debian, 1.29), or any Compose that answers to docker-compose');
+    // The hosts first, until both SRV records are in the lab DNS (dig from here, over the lab's bridge): a client
+    // started before kms1 published would find kms2 alone and keep it (host caching), and the test asserts kms1.
+    compose('up', '-d', '--no-build', 'dns', 'redis', 'kms1', 'kms2');
+    await waitFor(
+      async () => (await dig('dig', `${env.LAB_NET}.53`, 53, ['_vlmcs._tcp.lab.test', 'SRV'])).answer.length === 2,
+      { timeoutMs: 60_000, everyMs: 250, timedOut: () => new Error(`kms1 and kms2 did not both publish in the lab DNS within 60 s:\n${compose('logs', '--no-color', '--tail', '20', 'kms1', 'kms2')}`) },
+    );
     compose('up', '-d', '--no-build');
   }, 300_000);
 
@@ -48,13 +57,13 @@ describe('compose training lab', () => {
   }, 120_000);
 
   test('every client machine finds kms1 (priority 0) through the lab DNS by SRV, and kms1 counts all three', { timeout: 120_000 }, async () => {
-    const deadline = Date.now() + 60_000;
-    let lines: AgentLine[][] = [];
-    while (Date.now() < deadline) {
-      lines = ['client1', 'client2', 'client3'].map(agentLines);
-      if (lines.every((l) => l.length > 0)) break;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    const lines = await waitFor(
+      () => {
+        const all = ['client1', 'client2', 'client3'].map(agentLines);
+        return all.every((l) => l.length > 0) ? all : undefined;
+      },
+      { timeoutMs: 60_000, everyMs: 500, timedOut: () => new Error('not every client machine logged an activation within 60 s') },
+    );
     for (const l of lines) expect(l[0]).toMatchObject({ discoveredBy: 'dns', host: 'kms1.lab.test:1688' });
     const admin = compose('port', 'kms1', '9688').trim();
     const status = (await (await fetch(`http://${admin}/status`, { headers: { authorization: `Bearer ${env.KMSLAB_ADMIN_TOKEN}` } })).json()) as { families: { windows: { currentCount: number } }; store: { kind: string } };

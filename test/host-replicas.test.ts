@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { HostStatus } from '@kmslab/host';
@@ -12,7 +13,7 @@ describe('host replicas', () => {
     await using redis = await RedisServer.start();
     const key = (name: string) => `${name}:hmac-sha256:${randomBytes(32).toString('base64')}`;
     const [k1, k2] = [key('r1'), key('r2')];
-    await using dns = await startCliProcess(['dns', 'start', '--zone', 'lab.test', '--tsig-key', `${k1}:host=r1.lab.test`, '--tsig-key', `${k2}:host=r2.lab.test`, '--data-dir', `/tmp/kmslab-replicas-${process.pid}`]);
+    await using dns = await startCliProcess(['dns', 'start', '--zone', 'lab.test', '--tsig-key', `${k1}:host=r1.lab.test`, '--tsig-key', `${k2}:host=r2.lab.test`, '--data-dir', `${tmpdir()}/kmslab-replicas-${process.pid}`]);
     const replica = (k: string, fqdn: string) =>
       startCliProcess(['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', '127.0.0.1:0', '--store', 'redis', '--redis-url', redis.url, '--host-id', 'kms-a',
         '--publish', '--dns', `127.0.0.1:${dns.port}`, '--tsig-key', k, '--fqdn', fqdn, '--advertise-address', '127.0.0.1', '--publish-domain', 'lab.test,0,50']);

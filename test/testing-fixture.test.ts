@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { describe, expect, test } from 'vitest';
@@ -44,7 +45,7 @@ describe('@kmslab/testing: a lab inside the test process', () => {
   test('lab.activate resolves to the object kmslab client activate --json prints, field for field', async () => {
     await using lab = await startLab();
     const fixture = await lab.activate({ product: 'windows-10-pro' });
-    const cli = JSON.parse((await runCli(['client', 'activate', '--product', 'windows-10-pro', '--dns', `${lab.dns.host}:${lab.dns.port}`, '--domain', lab.zone, '--state-dir', `${process.env.TMPDIR ?? '/tmp'}/kmslab-fixture-${process.pid}`, '--json'])).stdout) as Record<string, unknown>;
+    const cli = JSON.parse((await runCli(['client', 'activate', '--product', 'windows-10-pro', '--dns', `${lab.dns.host}:${lab.dns.port}`, '--domain', lab.zone, '--state-dir', `${tmpdir()}/kmslab-fixture-${process.pid}`, '--json'])).stdout) as Record<string, unknown>;
     expect(Object.keys(fixture).sort()).toEqual(Object.keys(cli).sort());
     expect(cli).toMatchObject({ count: 2, discoveredBy: 'dns', errorCode: '0xC004F038' });
   });
