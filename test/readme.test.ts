@@ -145,6 +145,9 @@ describe("the README's tour, as written", () => {
     const status = JSON.parse(spawnSync('bash', ['-c', `${PNPM}pnpm -s kmslab host status --admin 127.0.0.1:9689 --json`], { cwd: ROOT, encoding: 'utf8' }).stdout);
     expect(status.families.windows.currentCount).toBe(2);
     await stopAll();
+    // The counts stay in Redis; the README's reset line forgets them.
+    expect(run('pnpm kmslab reset --redis-url redis://127.0.0.1:6379').out).toMatch(/forgot 2 Redis keys at redis:\/\/127\.0\.0\.1:6379 \(hosts kms-a\)/);
+    await stopAll();
   });
 
   test('DNS for discovery: kmslab dns, nsupdate with a TSIG key, dig; then a host that publishes itself, a client that finds it by DNS, discover', async () => {

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, DataDirLock, LICENSE_STATUS_NAMES, LabClock, TIME, adminTokenFor, formatHostPort, parseHostPort, realClock, seededRandom, type LicenseStatus } from '@kmslab/core';
+import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, DataDirLock, LICENSE_STATUS_NAMES, LabClock, TIME, adminTokenFor, formatHostPort, parseHostPort, realClock, seededRandom, type LicenseStatus } from '@kmslab/core';
 import { activateOnce, newClientState, runAgent, type ClientState } from '@kmslab/client';
 import { DnsAdminServer, DnsServer, ZoneSet, defaultZone, parseFaultRule, parseKeyPolicy } from '@kmslab/dns';
 import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
@@ -61,6 +61,8 @@ export interface TrainingLab extends AsyncDisposable {
   clock: LabClock;
   /** The DNS admin listener's URL and token, when there is one. */
   dnsAdmin: { url: string; token: string | null; generated: boolean } | null;
+  /** What each host's store held at start (an earlier `kmslab up` in the same data dir): its count, requests and folder. */
+  restored: Array<{ host: string; count: number; requests: number; from: string }>;
   /** The simulated clients' last attempts, newest first (at most 200). */
   attempts(): LabAttempt[];
   /** How many simulated clients are in each license state now. */
@@ -110,6 +112,16 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
       dnsAdmin = { url, token: token?.value ?? null, generated: token?.generated ?? false };
     }
     const hosts: KmsHost[] = [];
+    const restored: TrainingLab['restored'] = [];
+    const catalog = Catalog.load();
+    const openStore = async (host: string) => {
+      const from = join(dataDir, host);
+      const store = await MemoryStore.open({ dataDir: from, onWarning: (message) => o.logger?.warn({ event: 'journal-repaired', host }, message) });
+      const stats = Object.values(await store.stats(catalog.families(), clock.now()));
+      const requests = stats.reduce((n, f) => n + f.totalRequests, 0);
+      if (requests > 0) restored.push({ host, count: Math.max(0, ...stats.map((f) => f.currentCount)), requests, from });
+      return store;
+    };
     const admin = parseHostPort(o.admin ?? DEFAULT_ADMIN_ADDRESS, { allowPortZero: true, what: 'The admin address' });
     for (let i = 0; i < hostCount; i++) {
       const fqdn = `kms${i + 1}.${zoneName}`;
@@ -120,7 +132,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
       });
       const host = await KmsHost.start({
         hostId: `kms${i + 1}`,
-        store: await MemoryStore.open({ dataDir: join(dataDir, `kms${i + 1}`) }),
+        store: await openStore(`kms${i + 1}`),
         clock, logger: o.logger, listen: o.listen,
         port: (o.kmsPort ?? DEFAULT_KMS_PORT) === 0 ? 0 : (o.kmsPort ?? DEFAULT_KMS_PORT) + i,
         admin: formatHostPort(admin.host, admin.port === 0 ? 0 : admin.port + i),
@@ -171,7 +183,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
       for (const c of clients) counts[c.licenseStatus]++;
       return counts;
     };
-    return { zone: zoneName, dnsPort: dns.port, hosts, clients, clock, dnsAdmin, attempts: () => attempts, fleet, close, [Symbol.asyncDispose]: close };
+    return { zone: zoneName, dnsPort: dns.port, hosts, clients, clock, dnsAdmin, restored, attempts: () => attempts, fleet, close, [Symbol.asyncDispose]: close };
   } catch (err) {
     await close();
     throw err;

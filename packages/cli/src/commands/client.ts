@@ -21,7 +21,7 @@ interface ActivateFlags extends Common {
   renew?: boolean;
 }
 
-const defaultStateDir = () => process.env.KMSLAB_CLIENT_STATE ?? join('.kmslab', 'client');
+export const defaultStateDir = () => process.env.KMSLAB_CLIENT_STATE ?? join('.kmslab', 'client');
 
 function withCommon(c: Command): Command {
   withEnvironment(c, { KMSLAB_CLIENT_STATE: 'the state folder when --state-dir is not given' });
@@ -94,6 +94,16 @@ function runCommand(): Command {
     });
 }
 
+/** The client's state after a change, one line: what it does now, and how to undo it (a change carries over to every later run). */
+export function clientStateLine(s: import('@kmslab/client').ClientState): string {
+  const how = s.makKey
+    ? `activates with the MAK ${s.makKey} (kmslab client set-key --kms goes back to KMS)`
+    : s.manualHost
+      ? `asks ${s.manualHost} only (kmslab client clear-host: find hosts by DNS again)`
+      : `finds KMS hosts by DNS in ${s.domain ?? 'the search list'}${s.hostCaching ? `, the last one that answered first${s.cachedHost ? ` (${s.cachedHostName ?? s.cachedHost})` : ''}` : ', host caching off'}`;
+  return `client ${s.cmid}: ${how}; license ${s.licenseStatus}`;
+}
+
 function stateCommand(name: string, description: string, change: (state: import('@kmslab/client').ClientState, arg: string | undefined) => void, argName?: string): Command {
   const c = withCommon(new Command(name).description(description));
   if (argName) c.argument(argName);
@@ -105,6 +115,7 @@ function stateCommand(name: string, description: string, change: (state: import(
     change(state, arg);
     saveClientState(o.stateDir, state);
     if (o.json) printJson(state);
+    else process.stdout.write(`${clientStateLine(state)}\n`);
   });
 }
 
@@ -136,16 +147,19 @@ export function clientCommand(): Command {
     s.manualHost = a!;
   }, '<host[:port]>'));
   client.addCommand(
-    withCommon(new Command('set-key').description('switch to MAK activation with a lab multiple activation key, like slmgr /ipk MAK'))
-      .requiredOption('--mak <key>', 'the MAK (KMSLAB-MAK-…); the host serving as activation authority must know it')
-      .action(async (o: Common & { mak: string }) => {
-        if (!/^KMSLAB-MAK-[A-Z0-9-]+$/.test(o.mak)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `"${o.mak}" is not a lab MAK (KMSLAB-MAK-…); kmslab never takes Microsoft keys`);
+    withCommon(new Command('set-key').description('switch to MAK activation with a lab multiple activation key (like slmgr /ipk MAK), or back to KMS (like slmgr /ipk with a KMS client key)'))
+      .option('--mak <key>', 'the MAK (KMSLAB-MAK-…); the host serving as activation authority must know it')
+      .option('--kms', 'back to KMS activation (forget the MAK)')
+      .action(async (o: Common & { mak?: string; kms?: boolean }) => {
+        if ((o.mak === undefined) === (o.kms === undefined)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'Give --mak KEY or --kms');
+        if (o.mak !== undefined && !/^KMSLAB-MAK-[A-Z0-9-]+$/.test(o.mak)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `"${o.mak}" is not a lab MAK (KMSLAB-MAK-…); kmslab never takes Microsoft keys`);
         const { loadClientState, saveClientState } = await lib();
         const state = loadClientState(o.stateDir);
-        state.makKey = o.mak;
+        state.makKey = o.mak ?? null;
         state.nextContactAt = null;
         saveClientState(o.stateDir, state);
         if (o.json) printJson(state);
+        else process.stdout.write(`${clientStateLine(state)}\n`);
       }),
   );
   client.addCommand(stateCommand('clear-host', 'go back to DNS discovery, like slmgr /ckms', (s) => (s.manualHost = null)));

@@ -109,6 +109,12 @@ function defaultHostId(): string {
   return hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'kmslab-host';
 }
 
+/** The counts a store holds at start, over every family: what an earlier run left. */
+async function carriedOver(store: import('@kmslab/host').ActivationStore, catalog: Catalog): Promise<{ count: number; requests: number }> {
+  const stats = Object.values(await store.stats(catalog.families(), Date.now()));
+  return { count: Math.max(0, ...stats.map((f) => f.currentCount)), requests: stats.reduce((n, f) => n + f.totalRequests, 0) };
+}
+
 export function hostStartCommand(): Command {
   const start = new Command('start');
   withEnvironment(start, {
@@ -169,6 +175,8 @@ export function hostStartCommand(): Command {
               onWarning: (message) => logger.warn({ event: 'journal-repaired' }, message),
             };
       const store = await openStore(storeConfig);
+      // What earlier runs left (the journal, or Redis): said at start, not only in /status the next day.
+      const carried = await carriedOver(store, catalog);
       let publisher = null;
       if (o.publish) {
         const tsigKey = secretFrom({ flag: o.tsigKey, file: o.tsigKeyFile, option: '--tsig-key', variable: 'KMSLAB_TSIG_KEY', what: 'TSIG key' });
@@ -223,8 +231,10 @@ export function hostStartCommand(): Command {
       await page?.start();
       if (host.adminTokenGenerated) printGeneratedToken(host.adminUrl!, host.adminToken!);
       // Machine-readable start line on stdout for scripts and tests that use port 0.
-      const ready = { hostId: o.hostId, port: host.port, admin: host.adminUrl, store: store.kind, dataDir: storeConfig.kind === 'memory' ? storeConfig.dataDir : undefined };
-      logReady(logger, ready, `KMS on port ${host.port}, admin ${host.adminUrl ?? 'off'}, ${store.kind} store`);
+      const from = storeConfig.kind === 'memory' ? storeConfig.dataDir : o.redisCluster ?? o.redisSentinels ?? o.redisUrl;
+      const ready = { hostId: o.hostId, port: host.port, admin: host.adminUrl, store: store.kind, dataDir: storeConfig.kind === 'memory' ? storeConfig.dataDir : undefined, restored: { ...carried, from } };
+      const restored = carried.requests > 0 ? `; restored from ${from}: count ${carried.count} (${carried.requests} requests so far; kmslab reset${store.kind === 'redis' ? ' --redis-url URL' : ''} forgets them)` : '';
+      logReady(logger, ready, `KMS on port ${host.port}, admin ${host.adminUrl ?? 'off'}, ${store.kind} store${restored}`);
       await serveUntilSignal(logger, async () => {
         page?.close();
         await host.close();

@@ -1,7 +1,10 @@
 import { kmsSrvName } from '@kmslab/core';
 import { Command } from 'commander';
 import { collect, intOption, logFormatOption, logLevelOption, numberOption } from '../options.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { printGeneratedToken } from '../admin-token.js';
+import { clientStateLine, defaultStateDir } from './client.js';
 
 interface UpOptions {
   zone: string;
@@ -60,16 +63,21 @@ export function upCommand(): Command {
       const first = lab.hosts[0]!;
       for (const h of lab.hosts) if (h.adminTokenGenerated) printGeneratedToken(h.adminUrl!, h.adminToken!);
       logReady(logger, { dnsPort: lab.dnsPort, zone: lab.zone, hosts: lab.hosts.map((h) => ({ port: h.port, admin: h.adminUrl })), clients: lab.clients.length, dnsAdmin: lab.dnsAdmin?.url ?? null, dashboard: page && first.adminUrl ? `${first.adminUrl}/` : null }, `lab ${lab.zone} up`);
+      // The Try line's client keeps its state between runs (a MAK set yesterday still applies): say so.
+      const clientDir = defaultStateDir();
+      const client = existsSync(join(clientDir, 'client.json')) ? (await import('@kmslab/client')).loadClientState(clientDir) : null;
       process.stdout.write(
         [
           `kmslab lab "${lab.zone}" is up${o.timeScale !== 1 ? ` (time × ${o.timeScale})` : ''}:`,
           `  DNS       127.0.0.1:${lab.dnsPort} (UDP+TCP)   dig @127.0.0.1 -p ${lab.dnsPort} ${kmsSrvName(lab.zone)} SRV`,
           ...lab.hosts.map((h, i) => `  KMS host  kms${i + 1}.${lab.zone}:${h.port}, admin ${h.adminUrl}   pnpm kmslab host status --admin ${h.adminUrl}`),
           `  Clients   ${lab.clients.length} simulated`,
+          ...lab.restored.map((r) => `  Restored  ${r.host}: count ${r.count}, ${r.requests} requests from ${r.from} (an earlier run; kmslab reset forgets it)`),
           ...(lab.dnsAdmin ? [`  DNS admin ${lab.dnsAdmin.url}   pnpm kmslab dns fault add --admin ${lab.dnsAdmin.url} --name ${kmsSrvName(lab.zone)} --action servfail`] : []),
           ...(page && first.adminUrl ? [`  Dashboard ${first.adminUrl}/`] : []),
           `  Try       pnpm kmslab client activate --product windows-10-pro --dns 127.0.0.1:${lab.dnsPort} --domain ${lab.zone}`,
           `            pnpm kmslab discover --dns 127.0.0.1:${lab.dnsPort} --domain ${lab.zone}`,
+          ...(client ? [`            (that client carries over from ${clientDir}: ${clientStateLine(client)})`] : []),
           'Ctrl-C stops the lab.',
           '',
         ].join('\n'),
