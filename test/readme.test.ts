@@ -144,8 +144,7 @@ describe("the README's tour, as written", () => {
     for (const port of [1688, 1689]) spawnSync('bash', ['-c', `${PNPM}pnpm -s kmslab activate --host localhost:${port} --product windows-10-pro`], { cwd: ROOT });
     const status = JSON.parse(spawnSync('bash', ['-c', `${PNPM}pnpm -s kmslab host status --admin 127.0.0.1:9689 --json`], { cwd: ROOT, encoding: 'utf8' }).stdout);
     expect(status.families.windows.currentCount).toBe(2);
-    await stopAll();
-    // The counts stay in Redis; the README's reset line forgets them.
+    // The counts stay in Redis, not in .kmslab; the README's reset line forgets them.
     expect(run('pnpm kmslab reset --redis-url redis://127.0.0.1:6379').out).toMatch(/forgot 2 Redis keys at redis:\/\/127\.0\.0\.1:6379 \(hosts kms-a\)/);
     await stopAll();
   });
