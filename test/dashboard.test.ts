@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
+import { dig } from './support/dns-tools.js';
 import { runCli, startCliHost, startCliProcess, type CliHost } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kmslab-dashboard-'));
@@ -120,6 +121,23 @@ describe('kmslab dashboard: one live page for hosts and DNS in other processes (
     expect(await activate()).toMatchObject({ count: expect.any(Number), errorCode: expect.not.stringMatching(/^0x8007/) });
     await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-dns.png'), fullPage: true });
     expect(problems).toEqual([]);
+  });
+
+  test('a page that opens shows the latest queries the DNS server already holds, at once — not only those made after it', async () => {
+    await dig('dig', '127.0.0.1', dns.port, ['before-the-page.lab.test', 'A']);
+    await using fresh = await startCliProcess(['dashboard', '--dns-admin', dnsAdmin, '--listen', '127.0.0.1:0']);
+    const abort = new AbortController();
+    const res = await fetch(`${fresh.ready.url as string}/api/events`, { signal: abort.signal });
+    let text = '';
+    try {
+      for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) {
+        text += chunk;
+        if (/event: queries\ndata: .*before-the-page\.lab\.test/.test(text)) break;
+      }
+    } finally {
+      abort.abort();
+    }
+    expect(text).toMatch(/event: queries\ndata: .*"qname":"before-the-page\.lab\.test"/);
   });
 
   test('narrow and wide windows need no sideways scrolling; the keyboard reaches the fault form; axe finds no serious or critical violation', async () => {

@@ -41,4 +41,17 @@ describe('interop with BIND', () => {
     expect(records.map((x) => x.type).sort()).toEqual(['A', 'A', 'NS', 'SOA', 'SRV']);
     expect(records.find((x) => x.type === 'SRV')).toMatchObject({ name: '_vlmcs._tcp.lab.test', data: '0 0 1688 kms1.lab.test.' });
   });
+
+  test('kmslab dns records signs its AXFR for a BIND primary that allows a key only, and verifies every signed message of a large transfer (RFC 8945 §5.3.1)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-zone-'));
+    const secret = Buffer.from('bind-axfr-tsig-test-secret-32-by').toString('base64');
+    const hosts = Array.from({ length: 2000 }, (_, i) => `h${i} A 10.0.${i >> 8}.${i & 255}`).join('\n');
+    writeFileSync(join(dir, 'lab.test.db'), `$TTL 300\n@ SOA ns hostmaster 1 3600 600 604800 300\n@ NS ns\nns A 127.0.0.1\n_vlmcs._tcp SRV 0 0 1688 kms1\nkms1 A 127.0.0.11\n${hosts}\n`);
+    await using bind = await NamedServer.start(`key "xfr" { algorithm hmac-sha256; secret "${secret}"; };\nzone "lab.test" { type primary; file "${join(dir, 'lab.test.db')}"; allow-transfer { key xfr; }; };`);
+    const r = await runCli(['dns', 'records', '--dns', `127.0.0.1:${bind.port}`, '--zone', 'lab.test', '--tsig-key', `xfr:hmac-sha256:${secret}`, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as unknown[]).length).toBe(2005);
+    const unsigned = await runCli(['dns', 'records', '--dns', `127.0.0.1:${bind.port}`, '--zone', 'lab.test']);
+    expect(unsigned.stderr).toMatch(/refused the zone transfer of lab\.test \((REFUSED|NOTAUTH)\).*\(KMSLAB_DNS_REFUSED\)\n$/);
+  });
 });

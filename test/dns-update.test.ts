@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CLASS, OPCODE, TYPE, emptyMessage, exchangeUdp, parseTsigKey, rcodeName, signRequest } from '@kmslab/dns-wire';
 import { dig, run } from './support/dns-tools.js';
-import { startCliProcess } from './support/cli.js';
+import { runCli, startCliProcess } from './support/cli.js';
 
 const secret = () => randomBytes(32).toString('base64');
 
@@ -121,6 +121,24 @@ describe('dynamic update (RFC 2136) with TSIG (RFC 8945), through real nsupdate'
     // A transfer grant changes nothing.
     expect((await nsupdate(dns.port, `hmac-sha256:secondary:${xfr}`, ['update add www.lab.test 600 IN A 127.0.0.1'])).stderr).toMatch(/REFUSED/);
     await expect.poll(() => dns.logs()).toMatch(/"event":"transfer-refused".*"reason":"no zone or transfer grant"/);
+  });
+
+  test('kmslab dns records with --tsig-key-file signs the transfer and verifies the signed answer; without a key it is KMSLAB_DNS_REFUSED saying what to give, and with a host= key too', async () => {
+    const [xfr, host] = [secret(), secret()];
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-dns-'));
+    await using dns = await startCliProcess(['dns', 'start', '--data-dir', join(dir, 'data'), '--tsig-key', `secondary:hmac-sha256:${xfr}:transfer`, '--tsig-key', `kms1:hmac-sha256:${host}:host=kms1.lab.test`]);
+    const keyFile = join(dir, 'key');
+    writeFileSync(keyFile, `secondary:hmac-sha256:${xfr}:transfer\n`, { mode: 0o600 });
+    const records = await runCli(['dns', 'records', '--dns', `127.0.0.1:${dns.port}`, '--tsig-key-file', keyFile, '--json']);
+    expect(records.code, records.stderr).toBe(0);
+    expect((JSON.parse(records.stdout) as Array<{ type: string }>).map((r) => r.type).sort()).toEqual(['A', 'NS', 'SOA']);
+    const without = await runCli(['dns', 'records', '--dns', `127.0.0.1:${dns.port}`]);
+    expect(without.stderr).toBe(`kmslab: 127.0.0.1:${dns.port} refused the zone transfer of lab.test (REFUSED): it lets only a TSIG key transfer it: give one with --tsig-key-file FILE (or KMSLAB_TSIG_KEY) (KMSLAB_DNS_REFUSED)\n`);
+    const byHost = await runCli(['dns', 'records', '--dns', `127.0.0.1:${dns.port}`, '--tsig-key', `kms1:hmac-sha256:${host}`]);
+    expect(byHost.stderr).toMatch(/refused the zone transfer of lab\.test \(REFUSED\): the key kms1 may not transfer it .*\(KMSLAB_DNS_REFUSED\)\n$/);
+    const wrongSecret = await runCli(['dns', 'records', '--dns', `127.0.0.1:${dns.port}`, '--tsig-key', `secondary:hmac-sha256:${secret()}`]);
+    expect(wrongSecret.stderr).toMatch(/refused the zone transfer of lab\.test \(NOTAUTH\).*\(KMSLAB_DNS_REFUSED\)\n$/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('a signed update replayed byte for byte within the fudge window is refused (REFUSED, logged as a replay), the zone unchanged', async () => {

@@ -132,6 +132,10 @@ export const ERROR_CODES = {
     wire: 0x4b4c0013,
     message: 'Another kmslab process is using this data dir',
   },
+  KMSLAB_DNS_REFUSED: {
+    wire: 0x4b4c0014,
+    message: 'The DNS server refused the request (REFUSED, NOTAUTH, or a TSIG error): it needs a key it accepts',
+  },
 } as const satisfies Record<string, { wire: number; message: string }>;
 
 /** Every error code kmslab uses (docs/errors.md). */

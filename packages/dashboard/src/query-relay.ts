@@ -7,6 +7,9 @@ const KEPT = 200;
  * The DNS server's live query log (`/queries/stream`), read once for every
  * open page and handed on in batches of at most one per 250 ms: a busy DNS
  * server makes thousands of entries a second, a page shows the latest few.
+ * It starts with the latest 200 the server holds (`/queries`), then follows
+ * from the last one it has (`after=SEQ`), so a page that opens shows the log
+ * at once and a reconnect misses nothing.
  */
 export class QueryRelay {
   readonly #source: AdminSource;
@@ -16,6 +19,8 @@ export class QueryRelay {
   #timer: NodeJS.Timeout | null = null;
   #abort: AbortController | null = null;
   #closed = false;
+  /** The `seq` of the newest entry relayed on this connection: where its stream goes on from. */
+  #lastSeq: number | null = null;
 
   constructor(source: AdminSource) {
     this.#source = source;
@@ -47,7 +52,14 @@ export class QueryRelay {
     const abort = (this.#abort = new AbortController());
     while (!abort.signal.aborted && !this.#closed) {
       try {
-        const res = await fetch(`${this.#source.url}/queries/stream`, { headers: authHeaders(this.#source), signal: abort.signal });
+        // Every connection starts from the server's latest (it may have restarted, its seq from 1 again).
+        const latest = await fetch(`${this.#source.url}/queries?limit=${KEPT}`, { headers: authHeaders(this.#source), signal: abort.signal });
+        if (!latest.ok) throw new Error(`HTTP ${latest.status}`);
+        this.recent.length = 0;
+        this.#lastSeq = null;
+        for (const e of (await latest.json()) as Array<{ seq?: number }>) this.#add(e);
+        this.#lastSeq ??= 0;
+        const res = await fetch(`${this.#source.url}/queries/stream?after=${this.#lastSeq}`, { headers: authHeaders(this.#source), signal: abort.signal });
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
         let text = '';
         for await (const chunk of res.body.pipeThrough(new TextDecoderStream())) {
@@ -66,7 +78,12 @@ export class QueryRelay {
     }
   }
 
-  #add(entry: unknown): void {
+  #add(entry: { seq?: number }): void {
+    if (typeof entry.seq === 'number') {
+      // A replayed entry already relayed (a reconnection's backlog overlaps what was read).
+      if (this.#lastSeq !== null && entry.seq <= this.#lastSeq) return;
+      this.#lastSeq = entry.seq;
+    }
     this.recent.push(entry);
     if (this.recent.length > KEPT) this.recent.splice(0, this.recent.length - KEPT);
     this.#batch.push(entry);

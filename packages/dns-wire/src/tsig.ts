@@ -7,6 +7,7 @@ import { canonicalName, nameLabels } from './name.js';
 
 /** TSIG error codes (RFC 8945 §5.2.x), carried in the TSIG record with rcode NOTAUTH. */
 export const TSIG_ERROR = { BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
+const TSIG_ERROR_NAME: Record<number, string> = Object.fromEntries(Object.entries(TSIG_ERROR).map(([name, n]) => [n, name]));
 
 const ALGORITHMS: Record<string, string> = {
   'hmac-sha256': 'sha256',
@@ -135,6 +136,26 @@ export function signResponse(res: Message, o: { key: TsigKey | null; keyName: st
   return { bytes: encodeMessage(res), mac: digest };
 }
 
+
+/**
+ * Verifies a signed response (RFC 8945 §5.3): its key and algorithm, and its
+ * MAC over `prior` (the request's MAC for the first message, the last signed
+ * message's after it) and the messages since: a long zone transfer may sign
+ * only every Nth message (§5.3.1), and `unsignedBefore` holds the ones
+ * between. Returns the message's MAC (the next one's `prior`); throws a
+ * one-line KmsLabError when it does not verify.
+ */
+export function verifyResponse(raw: Buffer, msg: Message, key: TsigKey, prior: Buffer, o: { subsequent: boolean; unsignedBefore?: readonly Buffer[] }): Buffer {
+  if (!msg.tsig) throw new KmsLabError('KMSLAB_DNS_MALFORMED', `the answer is not signed with the key ${key.name}`);
+  const tsig = msg.tsig.data as TsigData;
+  if (canonicalName(msg.tsig.name) !== canonicalName(key.name) || canonicalName(tsig.algorithm) !== key.algorithm) {
+    throw new KmsLabError('KMSLAB_DNS_MALFORMED', `the answer is signed with ${msg.tsig.name} (${tsig.algorithm}), not the key ${key.name}`);
+  }
+  if (tsig.error !== 0) throw new KmsLabError('KMSLAB_DNS_REFUSED', `the server did not accept the key ${key.name} (TSIG error ${TSIG_ERROR_NAME[tsig.error] ?? tsig.error})`);
+  const expected = mac(key, [u16(prior.length), prior, ...(o.unsignedBefore ?? []), unsignedBytes(raw, msg), variables(key.name, tsig, o.subsequent)]);
+  if (tsig.mac.length !== expected.length || !timingSafeEqual(tsig.mac, expected)) throw new KmsLabError('KMSLAB_DNS_MALFORMED', `the answer's signature does not verify with the key ${key.name}`);
+  return tsig.mac;
+}
 
 /** Signs a request (an update, a transfer) with a key: what `nsupdate -y` does (RFC 8945 §5.1). */
 export function signRequest(msg: Message, key: TsigKey, nowMs: number, fudge = 300): { bytes: Buffer; mac: Buffer } {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { KmsLabError, adminTokenFor, parseHostPort } from '@kmslab/core';
 import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-token.js';
-import { secretsFrom } from '../secrets.js';
+import { secretFrom, secretsFrom } from '../secrets.js';
 import { dnsFaultCommand, dnsQueriesCommand } from './dns-harness.js';
 import type { LogFormat } from '../logger.js';
 import { collect, intOption, logFormatOption, logLevelOption } from '../options.js';
@@ -83,16 +83,24 @@ function dnsStartCommand(): Command {
 }
 
 function dnsRecordsCommand(): Command {
-  return new Command('records')
+  return withEnvironment(new Command('records'), {
+    KMSLAB_TSIG_KEY: 'the TSIG key, when no --tsig-key(-file) is given',
+    KMSLAB_TSIG_KEY_FILE: 'a file holding it (as --tsig-key-file)',
+  })
     .description("list a zone's records, fetched by zone transfer (AXFR) from a DNS server")
     .option('--dns <host:port>', 'the DNS server to ask (as --dns everywhere else)', '127.0.0.1:53')
     .addOption(new Option('--server <host:port>', 'old name of --dns').hideHelp())
     .option('--zone <name>', 'the zone', 'lab.test')
+    .option('--tsig-key <name:alg:secret>', 'sign the transfer (a kmslab DNS server with keys lets only a key with a zone or transfer grant transfer)')
+    .option('--tsig-key-file <file>', 'read the TSIG key from FILE')
     .option('--json', 'print JSON')
-    .action(async (o: { dns: string; server?: string; zone: string; json?: boolean }) => {
-      const [{ transferZone, presentRData }, { typeName }] = await Promise.all([import('@kmslab/dns'), import('@kmslab/dns-wire')]);
+    .action(async (o: { dns: string; server?: string; zone: string; tsigKey?: string; tsigKeyFile?: string; json?: boolean }) => {
+      const [{ transferZone, presentRData }, { typeName, parseTsigKey }] = await Promise.all([import('@kmslab/dns'), import('@kmslab/dns-wire')]);
       const { host, port } = parseHostPort(o.server ?? o.dns, { defaultPort: 53, what: '--dns' });
-      const records = await transferZone({ host, port, zone: o.zone });
+      const keyText = secretFrom({ flag: o.tsigKey, file: o.tsigKeyFile, option: '--tsig-key', variable: 'KMSLAB_TSIG_KEY', what: 'TSIG key' });
+      // A key with grants (dns start's form) signs as NAME:ALG:SECRET.
+      const key = keyText ? parseTsigKey(keyText.split(':').slice(0, 3).join(':')) : null;
+      const records = await transferZone({ host, port, zone: o.zone, key });
       if (o.json) {
         return printJson(records.map((r) => ({ name: r.name, type: typeName(r.type), ttl: r.ttl, data: presentRData(r.data), fields: r.data })));
       }
