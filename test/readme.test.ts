@@ -132,6 +132,12 @@ describe("the README's tour, as written", () => {
     await stopAll();
   });
 
+  test('tab completion: the alias and the bash script as the README gives them complete kmslab commands', () => {
+    const complete = `shopt -s expand_aliases\n${line(`alias kmslab='pnpm -s kmslab'; eval "$(kmslab completion bash)"`)}\nCOMP_WORDS=(kmslab ho); COMP_CWORD=1; _kmslab; echo "\${COMPREPLY[*]}"; complete -p kmslab`;
+    const r = spawnSync('bash', ['-c', PNPM + complete], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout, r.stderr).toMatch(/^host\ncomplete .*-F _kmslab kmslab\n$/);
+  });
+
   test('Redis instead of the embedded store: two processes with one host id share one count', async () => {
     requireRedisServer();
     await free(6379, 1688, 1689, 9688, 9689);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import type { HostStatus } from '@kmslab/host';
 import { dig } from './support/dns-tools.js';
@@ -51,5 +52,25 @@ describe('kmslab up (training mode)', () => {
       '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-up-')),
     ]);
     expect(lab.ready).toMatchObject({ clients: 30, zone: 'lab.test' });
+  });
+
+  test('Ctrl-C on pnpm start (SIGINT to the whole process group, as a terminal sends it): kmslab up stops cleanly, says what it kept, and pnpm exits 0 with no ELIFECYCLE', async () => {
+    const viaExecpath = process.env.npm_execpath?.includes('pnpm');
+    const [cmd, ...pre] = viaExecpath ? [process.execPath, process.env.npm_execpath!] : ['pnpm'];
+    const dataDir = mkdtempSync(join(tmpdir(), 'kmslab-up-'));
+    const p = spawn(cmd!, [...pre, 'start', '--', '--listen', '127.0.0.1', '--dns-port', '0', '--port', '0', '--admin', '127.0.0.1:0', '--dns-admin', 'off', '--data-dir', dataDir], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    try {
+      await expect.poll(() => out, { timeout: 30_000 }).toContain('Ctrl-C stops the lab.');
+      process.kill(-p.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      if (p.exitCode === null) process.kill(-p.pid!, 'SIGKILL');
+    }
+    expect(out).toContain(`kmslab lab "lab.test" stopped; its hosts' counts are kept in ${dataDir} for the next kmslab up (kmslab reset forgets them)`);
+    expect(out).not.toMatch(/ELIFECYCLE|Command failed/);
   });
 });

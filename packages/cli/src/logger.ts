@@ -23,17 +23,23 @@ export function logReady(logger: Logger, fields: Record<string, unknown>, human:
 /**
  * Keeps a long-running command up until SIGTERM or SIGINT, then runs `close`
  * (drain, stop) and flushes the logs. Logs are flushed every second
- * meanwhile, since JSON logs are buffered.
+ * meanwhile, since JSON logs are buffered. A signal while stopping changes
+ * nothing: Ctrl-C under `pnpm start` reaches the process from the terminal
+ * and again from pnpm, and the second must not kill it halfway (it would end
+ * by a signal, and pnpm would call a clean stop a failure).
  */
 export async function serveUntilSignal(logger: Logger, close: () => Promise<void>, verb = 'stopping'): Promise<void> {
   const flusher = setInterval(() => logger.flush(), 1000).unref();
+  let stopping = false;
   await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
+    const onSignal = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       logger.info({ event: 'signal', signal }, `${signal}: ${verb}`);
       close().then(resolve, resolve);
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
   clearInterval(flusher);
   await new Promise<void>((resolve) => logger.flush(() => resolve()));

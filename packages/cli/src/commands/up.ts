@@ -95,5 +95,6 @@ export function upCommand(): Command {
         page?.close();
         await lab.close();
       });
+      process.stdout.write(`kmslab lab "${lab.zone}" stopped; its hosts' counts are kept in ${o.dataDir} for the next kmslab up (kmslab reset forgets them)\n`);
     });
 }
