@@ -38,7 +38,8 @@ import { startCliProcess } from '../test/support/cli.js';
 import { NamedServer } from '../test/support/named.js';
 import { requireTool, run } from '../test/support/dns-tools.js';
 import { freePort } from '@kmslab/lab';
-import { isMain, median, stamp, writeResults, type Row } from './report.js';
+import { isMain, median, printTable, stamp, writeResults, type Row } from './report.js';
+import { benchDnsHarness } from './dns-harness.bench.js';
 
 export interface DnsBenchOptions {
   seconds: number;
@@ -283,9 +284,13 @@ function printServers(results: DnsResult[]): void {
 }
 
 if (isMain(import.meta.url)) {
-  const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' }, rounds: { type: 'string', default: '15' }, 'round-seconds': { type: 'string', default: '2' } } });
+  const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' }, rounds: { type: 'string', default: '15' }, 'round-seconds': { type: 'string', default: '2' }, 'harness-only': { type: 'boolean', default: false } } });
   const options = { seconds: Number(values.seconds), clients: Number(values.clients), outstanding: Number(values.outstanding), rounds: Number(values.rounds), roundSeconds: Number(values['round-seconds']) };
-  const { results } = await benchDns(options);
-  printServers(results);
-  writeResults(`dns-${stamp()}`, { node: process.version, ...options, results });
+  const results = values['harness-only'] ? [] : (await benchDns(options)).results;
+  if (results.length) printServers(results);
+  // The test harness under stress: followers, 10,000 rules, reads of a large log (bench/dns-harness.bench.ts).
+  const harness = await benchDnsHarness({ rounds: Math.max(3, Math.round((options.rounds ?? 15) / 3)), roundSeconds: Math.max(3, options.roundSeconds ?? 2) });
+  console.log('');
+  printTable(harness.rows);
+  writeResults(`dns-${stamp()}`, { node: process.version, ...options, results, harness: harness.figures });
 }

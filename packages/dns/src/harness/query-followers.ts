@@ -16,6 +16,12 @@ export interface FollowerLimits {
   maxUnsentBytes?: number;
   /** Events are sent in batches this often (default 50 ms): one write per follower per batch, not per query. */
   batchMs?: number;
+  /**
+   * Entries streamed a second at most, for all followers (default 5,000): past
+   * it, entries are skipped (the log keeps them) and each follower is told
+   * how many, so a flood costs the server a bounded amount of formatting.
+   */
+  maxPerSecond?: number;
 }
 
 interface Group {
@@ -38,6 +44,11 @@ export class QueryFollowers {
   readonly #max: number;
   readonly #maxUnsent: number;
   readonly #batchMs: number;
+  readonly #maxPerSecond: number;
+  /** The second the budget counts in, what it let through, and what it skipped since the last batch. */
+  #second = -1;
+  #admitted = 0;
+  #skipped = 0;
   #size = 0;
   #timer: NodeJS.Timeout | null = null;
   /** Followers disconnected for falling behind, since the start. */
@@ -47,6 +58,23 @@ export class QueryFollowers {
     this.#max = limits.max ?? 16;
     this.#maxUnsent = limits.maxUnsentBytes ?? 4 * 1024 * 1024;
     this.#batchMs = limits.batchMs ?? 50;
+    this.#maxPerSecond = limits.maxPerSecond ?? 5000;
+  }
+
+  /** May an entry that arrived at `atMs` be streamed (the second's budget)? Cheap: asked before it is formatted. */
+  admit(atMs: number): boolean {
+    const second = Math.floor(atMs / 1000);
+    if (second !== this.#second) {
+      this.#second = second;
+      this.#admitted = 0;
+    }
+    if (this.#admitted < this.#maxPerSecond) {
+      this.#admitted++;
+      return true;
+    }
+    this.#skipped++;
+    this.#timer ??= setTimeout(() => this.#send(), this.#batchMs);
+    return false;
   }
 
   get size(): number {
@@ -95,9 +123,12 @@ export class QueryFollowers {
 
   #send(): void {
     this.#timer = null;
+    // An SSE comment: followers read it as nothing, a person sees how much the stream left out.
+    const skipped = this.#skipped ? `: skipped ${this.#skipped} entries (over ${this.#maxPerSecond} a second; GET /queries has them)\n\n` : '';
+    this.#skipped = 0;
     for (const g of this.#groups.values()) {
-      if (g.frames.length === 0) continue;
-      const chunk = Buffer.from(g.frames.join(''));
+      if (g.frames.length === 0 && !skipped) continue;
+      const chunk = Buffer.from(skipped + g.frames.join(''));
       g.frames = [];
       for (const sink of g.members) {
         if (sink.writableLength + chunk.length > this.#maxUnsent) {

@@ -99,4 +99,17 @@ describe('QueryLog pages and followers (docs/dns-faults.md "Query log")', () => 
     expect(log.followers().dropped).toBe(1);
     log.close();
   });
+
+  test('followers get at most maxPerSecond entries a second; past it nothing is formatted for them and each is told how many were skipped', async () => {
+    const log = new QueryLog({ capacity: 100, followers: { maxPerSecond: 3, batchMs: 1 } });
+    const chunks: string[] = [];
+    log.follow({}, { writableLength: 0, write: (c: Buffer) => chunks.push(c.toString()), destroy: () => {} });
+    for (let i = 0; i < 5; i++) log.record({ ...entry(i + 1, `h${i}.lab.test`, 'A'), at: Date.UTC(2026, 11, 1) + i });
+    await new Promise((r) => setTimeout(r, 20));
+    const text = chunks.join('');
+    expect(text.match(/^data: /gm)).toHaveLength(3);
+    expect(text).toContain(': skipped 2 entries (over 3 a second; GET /queries has them)');
+    expect(log.total).toBe(5);
+    log.close();
+  });
 });

@@ -95,13 +95,15 @@ export class QueryLog {
   /** Copies `r` into the ring (it may be reused by the caller right after). */
   record(r: LogRecord): void {
     this.#ring.push(r);
-    if (this.#listeners.size === 0 && this.#file === null && this.#followers.size === 0) return;
+    // Followers take what the second's budget admits: past it nothing is formatted for them (query-followers.ts).
+    const streamed = this.#followers.size > 0 && this.#followers.admit(r.at);
+    if (this.#listeners.size === 0 && this.#file === null && !streamed) return;
     const entry = toEntry(r, this.#ring.total);
     for (const l of this.#listeners) l(entry);
-    if (this.#file === null && this.#followers.size === 0) return;
+    if (this.#file === null && !streamed) return;
     const json = JSON.stringify(withIsoTime(entry));
     this.#file?.add(json);
-    if (this.#followers.size > 0) this.#followers.offer(r.qname ?? r.qnameWire, r.qname === undefined && r.qnameWire !== undefined, r.qtype, json);
+    if (streamed) this.#followers.offer(r.qname ?? r.qnameWire, r.qname === undefined && r.qnameWire !== undefined, r.qtype, json);
   }
 
   /** Matching entries, oldest first: the newest `limit` (at most MAX_PAGE) of those the filter passes. */
