@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireDockerAndImage } from './support/docker.js';
+import { codeBlock } from './support/code-blocks.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers'];
@@ -52,6 +53,8 @@ describe('kmslab as users install it (packed tarballs, a fresh npm project)', ()
     const install = spawnSync('npm', ['install', '--engine-strict', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, encoding: 'utf8', timeout: 240_000 });
     if (install.status !== 0) throw new Error(`npm install from the tarballs failed (the npm registry must be reachable):\n${install.stdout}${install.stderr}`);
     cpSync(join(ROOT, 'test', 'consumer'), project, { recursive: true });
+    // The @kmslab/testcontainers README's example is the project's container test, as written.
+    writeFileSync(join(project, 'lab.test.ts'), codeBlock(join(ROOT, 'packages', 'testcontainers', 'README.md'), 'ts'));
   }, 300_000);
 
   afterAll(() => {
@@ -107,11 +110,11 @@ describe('kmslab as users install it (packed tarballs, a fresh npm project)', ()
     expect(jest.stderr).toMatch(/Tests:\s+1 passed/);
   }, 240_000);
 
-  test(`a vitest test in that project starts a lab with @kmslab/testcontainers on the real Docker engine (testcontainers ${onNode22 ? 12 : 11}), resolves _vlmcs._tcp and activates a client in a container`, () => {
+  test(`the @kmslab/testcontainers README's example as a vitest test in that project, on the real Docker engine (testcontainers ${onNode22 ? 12 : 11}): both hosts by SRV, a client container on kms1, then on kms2 with kms1 stopped`, () => {
     requireDockerAndImage();
     const installed = JSON.parse(readFileSync(join(project, 'node_modules', 'testcontainers', 'package.json'), 'utf8')).version as string;
     expect(installed.split('.')[0]).toBe(onNode22 ? '12' : '11');
-    const r = spawnSync(join(project, 'node_modules', '.bin', 'vitest'), ['run', 'lab.test.mjs'], { cwd: project, encoding: 'utf8', timeout: 400_000, env: { ...process.env, CI: 'true' } });
+    const r = spawnSync(join(project, 'node_modules', '.bin', 'vitest'), ['run', 'lab.test.ts'], { cwd: project, encoding: 'utf8', timeout: 400_000, env: { ...process.env, CI: 'true' } });
     expect(r.status, `${r.stdout}${r.stderr}`.slice(-3000)).toBe(0);
     expect(r.stdout).toMatch(/1 passed/);
   }, 420_000);

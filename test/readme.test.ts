@@ -8,10 +8,10 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { requireRedisServer } from '@kmslab/lab';
 import { waitFor } from '@kmslab/core';
 import { requireTool } from './support/dns-tools.js';
-import { requireFreePorts } from './support/free-ports.js';
+import { holdFixedPorts } from './support/fixed-ports.js';
 
-/** The fixed ports the README's commands use: free before a section runs, or one line saying what holds them. */
-const free = (...ports: number[]) => requireFreePorts(ports, "the README's commands");
+/** The fixed ports the README's commands use: held (docs.test.ts uses them too) and free before a section runs, or one line saying what holds them. */
+const free = (...ports: number[]) => holdFixedPorts(ports, "the README's commands");
 
 /**
  * The README's tour, command for command as it is written (each line is
@@ -91,7 +91,7 @@ describe("the README's tour, as written", () => {
     const clone = mkdtempSync(join(tmpdir(), 'kmslab-readme-'));
     try {
       execFileSync('git', ['clone', '-q', ROOT, join(clone, 'kmslab')]);
-      await free(8053, 8054, 1688, 9688);
+      await using _ports = await free(8053, 8054, 1688, 9688);
       const p = spawn('bash', ['-c', first], { cwd: join(clone, 'kmslab'), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       running.push(p);
       let out = '';
@@ -114,7 +114,7 @@ describe("the README's tour, as written", () => {
 
   test('the walkthrough: counts 1, 2, 3, 13, the server licensed at 13, Windows 7 at 14 needs 11 more; host status; --json', async () => {
     requireTool('dig');
-    await free(1688, 9688);
+    await using _ports = await free(1688, 9688);
     expect(run('pnpm kmslab reset').code).toBe(0);
     await start('pnpm kmslab host start --key-group windows-server-2008-r2-b', 1688);
     expect(count(run('pnpm kmslab activate --host localhost --product windows-7-professional').out)).toBe(1);
@@ -140,7 +140,7 @@ describe("the README's tour, as written", () => {
 
   test('Redis instead of the embedded store: two processes with one host id share one count', async () => {
     requireRedisServer();
-    await free(6379, 1688, 1689, 9688, 9689);
+    await using _ports = await free(6379, 1688, 1689, 9688, 9689);
     const redis = spawn('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', detached: true });
     running.push(redis);
     await waitFor(() => listening(6379), { timeoutMs: 5000, everyMs: 50, timedOut: () => new Error('the redis-server the test started does not listen on 6379') });
@@ -157,7 +157,7 @@ describe("the README's tour, as written", () => {
 
   test('DNS for discovery: kmslab dns, nsupdate with a TSIG key, dig; then a host that publishes itself, a client that finds it by DNS, discover', async () => {
     requireTool('nsupdate');
-    await free(5353, 8054, 1688, 9688, 9690);
+    await using _ports = await free(5353, 8054, 1688, 9688, 9690);
     expect(run('pnpm kmslab reset').code).toBe(0);
     env.SECRET = spawnSync('bash', ['-c', line(`SECRET=$(node -p 'crypto.randomBytes(32).toString("base64")')`) + '; echo $SECRET'], { encoding: 'utf8' }).stdout.trim();
     await start('pnpm kmslab dns start --port 5353 --tsig-key kms1:hmac-sha256:$SECRET:host=kms1.lab.test --admin 127.0.0.1:8054', 5353);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
@@ -79,6 +80,30 @@ describe('@kmslab/testing: a lab inside the test process', () => {
     expect(lab.dnsServer.delayedAnswers).toBe(0);
     // It outlives the 300 ms delay (its lookup times out after 2 s): an uncaught ERR_SOCKET_DGRAM_NOT_RUNNING would fail the run.
     expect(await inFlight).toMatchObject({ licensed: false, errorCode: '0x800705B4' });
+  });
+
+  test('startLab({ worker: true }): the same lab in a thread of its own keeps answering while the test thread blocks in spawnSync (dig, as a program under test would); faults, query log, clock, hosts and stop work the same', async () => {
+    const digSync = (port: number) => spawnSync('dig', ['@127.0.0.1', '-p', String(port), '+short', '+tries=1', '+time=2', '_vlmcs._tcp.lab.test', 'SRV'], { encoding: 'utf8' }).stdout.trim();
+    await using lab = await startLab({ worker: true, hosts: [{ name: 'kms1' }, { name: 'kms2', priority: 10 }] });
+    expect(digSync(lab.dns.port).split('\n').sort()).toEqual([`0 0 ${lab.hosts[0]!.address.port} kms1.lab.test.`, `10 0 ${lab.hosts[1]!.address.port} kms2.lab.test.`]);
+    expect(await lab.activate({ product: 'windows-10-pro' })).toMatchObject({ count: 1, host: `kms1.lab.test:${lab.hosts[0]!.address.port}` });
+    const fault = lab.dnsServer.faults.add((await import('@kmslab/dns')).parseFaultRule('_vlmcs._tcp.lab.test/SRV=servfail', Date.now()));
+    expect([fault.id, lab.dnsServer.faults.size]).toEqual(['1', 1]);
+    expect(digSync(lab.dns.port)).toBe('');
+    expect(lab.dnsServer.queryLog!.find({ name: '_vlmcs._tcp.lab.test' }).at(-1)).toMatchObject({ rcode: 'SERVFAIL', fault: { id: '1' } });
+    lab.dnsServer.faults.clear();
+    const before = lab.clock.now();
+    lab.clock.advance('31d');
+    // The worker's hosts see the test's clock move: the first client falls out of the 30-day window.
+    expect(await lab.activate({ product: 'windows-10-pro' })).toMatchObject({ count: 1 });
+    expect(lab.clock.now() - before).toBe(31 * 86_400_000);
+    await lab.hosts[0]!.stop();
+    expect(lab.hosts[0]!.running).toBe(false);
+    expect(await lab.activate({ product: 'windows-10-pro' })).toMatchObject({ host: `kms2.lab.test:${lab.hosts[1]!.address.port}` });
+    await lab.hosts[0]!.start();
+    expect((await lab.hosts[0]!.status()).families.windows!.currentCount).toBe(1);
+    await lab.stop();
+    await expect(lab.activate({ product: 'windows-10-pro' })).rejects.toMatchObject({ code: 'KMSLAB_SHUTTING_DOWN' });
   });
 
   test('every port is released after dispose, a failing test still disposes, and two labs in one process do not collide', async () => {

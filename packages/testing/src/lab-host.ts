@@ -12,11 +12,28 @@ export interface LabHostOptions {
 }
 
 /**
- * One KMS host of the lab, in this process on a loopback port it keeps
- * across `stop()` and `start()` (clients cache it, as they cache a real
- * host), publishing itself in the lab DNS by signed dynamic update.
+ * One KMS host of the lab, on a loopback port it keeps across `stop()` and
+ * `start()` (clients cache it, as they cache a real host), publishing itself
+ * in the lab DNS by signed dynamic update.
  */
-export class LabHost {
+export interface LabHost {
+  readonly name: string;
+  readonly fqdn: string;
+  readonly options: LabHostOptions;
+  /** Where its KMS listener is. */
+  readonly address: { host: string; port: number };
+  readonly adminUrl: string | null;
+  readonly running: boolean;
+  /** The running KmsHost in this process (null while stopped, and always in a lab in a worker: use `status()`). */
+  readonly host: KmsHost | null;
+  start(): Promise<void>;
+  /** Stops listening; its SRV record stays, as a real host's does when it goes down (clients fail over). */
+  stop(): Promise<void>;
+  status(): Promise<HostStatus>;
+}
+
+/** A host of a lab in this process. */
+export class LocalLabHost implements LabHost {
   readonly name: string;
   readonly fqdn: string;
   #host: KmsHost | null = null;

@@ -1,9 +1,10 @@
 import { Catalog, seededRandom } from '@kmslab/core';
 import { activateOnce, activationResult, newClientState, type ActivationResult, type ClientState } from '@kmslab/client';
-import { DnsServer, ZoneSet, defaultZone, parseKeyPolicy } from '@kmslab/dns';
+import { DnsServer, ZoneSet, defaultZone, parseKeyPolicy, type FaultSet, type QueryLog } from '@kmslab/dns';
 import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
-import { LabHost, type LabHostOptions } from './lab-host.js';
+import { LocalLabHost, type LabHost, type LabHostOptions } from './lab-host.js';
 import { LabTime } from './lab-time.js';
+import { startWorkerLab } from './worker-lab.js';
 
 /** What `startLab` starts. */
 export interface LabOptions {
@@ -17,6 +18,26 @@ export interface LabOptions {
   clock?: 'virtual' | 'real';
   /** Seed for SRV weighting in the lab's clients. */
   seed?: number;
+  /**
+   * Run the lab in a worker thread of its own (default false: in this
+   * thread). The same API; the lab keeps answering while this thread blocks
+   * — a test that runs a program with `spawnSync` or `execFileSync('dig', …)`
+   * needs it, since the in-thread lab answers on the event loop those block.
+   */
+  worker?: boolean;
+}
+
+/**
+ * The lab's DNS server as a test drives it: its port, the faults switched on
+ * at run time, the query log (docs/dns-faults.md). In a lab in this thread it
+ * is the DnsServer itself; in a worker, the same calls reach it there.
+ */
+export interface LabDns {
+  readonly port: number;
+  readonly faults: Pick<FaultSet, 'add' | 'remove' | 'clear' | 'list' | 'size'>;
+  readonly queryLog: Pick<QueryLog, 'find' | 'total'> | null;
+  /** Answers a `delay` fault holds now. */
+  readonly delayedAnswers: number;
 }
 
 /** One activation by a client of the lab, as `kmslab client activate` takes it. */
@@ -34,8 +55,8 @@ export interface Lab extends AsyncDisposable {
   readonly zone: string;
   /** The lab DNS (UDP and TCP) on loopback: point the program under test here. */
   readonly dns: { host: string; port: number };
-  /** The DNS server itself: its query log and faults (docs/dns-faults.md). */
-  readonly dnsServer: DnsServer;
+  /** The DNS server: its faults and query log (docs/dns-faults.md). */
+  readonly dnsServer: LabDns;
   readonly hosts: readonly LabHost[];
   readonly clock: LabTime;
   /** A client machine of the lab finding a host through the lab DNS: the object `kmslab client activate --json` prints. */
@@ -53,8 +74,12 @@ export interface Lab extends AsyncDisposable {
  *   await using lab = await startLab({ hosts: [{ name: 'kms1' }, { name: 'kms2', priority: 10 }] });
  */
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
+  return options.worker ? startWorkerLab(options) : startLabInProcess(options, new LabTime(options.clock ?? 'virtual'));
+}
+
+/** The lab in this thread (a lab's worker starts one of these too, on a clock shared with the test's thread). */
+export async function startLabInProcess(options: LabOptions, time: LabTime): Promise<Lab & { readonly dnsServer: DnsServer }> {
   const zone = options.zone ?? 'lab.test';
-  const time = new LabTime(options.clock ?? 'virtual');
   const hostOptions = options.hosts?.length ? options.hosts : [{ name: 'kms1' }];
   const secret = generateTsigSecret();
   const zones = new ZoneSet();
@@ -66,7 +91,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   });
   const key = parseTsigKey(`kmslab-lab:hmac-sha256:${secret}`);
   const redisUrl = typeof options.store === 'object' ? options.store.redisUrl : null;
-  const hosts = hostOptions.map((h) => new LabHost(h, { zone, dnsPort: dnsServer.port, key, time, redisUrl }));
+  const hosts = hostOptions.map((h) => new LocalLabHost(h, { zone, dnsPort: dnsServer.port, key, time, redisUrl }));
   let stopped: Promise<void> | null = null;
   const stop = () =>
     (stopped ??= (async () => {

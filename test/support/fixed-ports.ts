@@ -1,0 +1,34 @@
+import { closeSync, openSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '@kmslab/core';
+import { requireFreePorts } from './free-ports.js';
+
+/**
+ * The fixed ports the documentation's commands use (1688, 5353, 9688…) are
+ * shared by the test files that run them as written (README, docs/): one of
+ * them at a time holds them, the others wait (a lock file in the run's
+ * temporary folder), and the ports must be free once held.
+ */
+export async function holdFixedPorts(ports: readonly number[], why: string): Promise<AsyncDisposable> {
+  const lock = join(tmpdir(), 'kmslab-fixed-ports.lock');
+  await waitFor(
+    () => {
+      try {
+        closeSync(openSync(lock, 'wx'));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { timeoutMs: 600_000, everyMs: 200, timedOut: () => new Error(`${lock} was held for 10 minutes: another test file did not give the fixed ports back`) },
+  );
+  const release = async () => unlinkSync(lock);
+  try {
+    await requireFreePorts(ports, why);
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  return { [Symbol.asyncDispose]: release };
+}
