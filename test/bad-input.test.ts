@@ -153,6 +153,7 @@ describe('what a user types gets one line with a documented code, checked before
       [[...up, '--time-scale', '2000000'], /--time-scale must be a number/],
       [[...up, '--log-level', 'loud'], /argument 'loud' is invalid\. Allowed choices are trace, debug, info, warn, error, silent/],
       [[...up, '--zone', 'bad zone!'], /The zone "bad zone!" must be a DNS name/],
+      [[...up, '--fault', 'x.lab.test=drop,until=999999999w'], /until "999999999w" must be an ISO time or a duration of at most 3650d/],
       [['lab', 'run', 'reference-walkthrough', '--report', '/missing/x.html'], /--report \/missing\/x\.html: its folder \/missing does not exist/],
       [[...host, '--data-dir', file], /The data dir .*a-file cannot be used \(ENOTDIR: it, or a folder on its path, is a file\)/],
       [[...host, '--data-dir', join(file, 'sub')], /The data dir .*a-file\/sub cannot be used \(ENOTDIR/],
@@ -171,6 +172,8 @@ describe('what a user types gets one line with a documented code, checked before
       expect(r.code, `${shown}\n${r.stderr}`).toBe(1);
       expect(r.stderr, shown).toMatch(/^kmslab: [^\n]* \(KMSLAB_INVALID_ARGUMENT\)\n$/);
       expect(r.stderr, shown).toMatch(message);
+      // Refused before anything started: no ready line was ever written.
+      expect(r.stdout, shown).not.toContain('"event":"ready"');
     }
     // The real folder behind the link, and the file given as a data dir, are untouched.
     expect(existsSync(join(dir.path, 'real'))).toBe(true);

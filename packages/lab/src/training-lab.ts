@@ -90,6 +90,9 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
   const keys = Array.from({ length: hostCount }, (_, i) => `kms${i + 1}:hmac-sha256:${generateTsigSecret()}`);
   const zones = new ZoneSet();
   zones.add(defaultZone(zoneName));
+  // Checked before anything starts: a bad rule is one line, and nothing listens.
+  const faults = (o.faults ?? []).map((rule) => parseFaultRule(rule, Date.now()));
+  if (o.dnsAdmin) parseHostPort(o.dnsAdmin, { allowPortZero: true, what: 'The DNS admin address' });
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch(() => {});
@@ -101,7 +104,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
   try {
     const dns = await DnsServer.start({ zones, listen: o.listen, port: o.dnsPort ?? 8053, logger: o.logger, keys: keys.map((k, i) => parseKeyPolicy(`${k}:host=kms${i + 1}.${zoneName}`)) });
     closers.push(() => dns.close());
-    for (const rule of o.faults ?? []) dns.faults.add(parseFaultRule(rule, Date.now()));
+    for (const rule of faults) dns.faults.add(rule);
     let dnsAdmin: TrainingLab['dnsAdmin'] = null;
     const adminAddress = o.dnsAdmin === undefined ? '127.0.0.1:8054' : o.dnsAdmin;
     if (adminAddress !== null) {
