@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { KmsLabError, adminTokenFor, parseHostPort } from '@kmslab/core';
+import { adminTokenFor, parseHostPort } from '@kmslab/core';
 import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-token.js';
 import { secretFrom, secretsFrom } from '../secrets.js';
 import { dnsFaultCommand, dnsQueriesCommand } from './dns-harness.js';
