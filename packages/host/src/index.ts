@@ -2,6 +2,7 @@ export { KmsHost, type HostStatus } from './host.js';
 export type { AdminPage, HostOptions } from './host-options.js';
 export type { ListenAddress } from './kms-listener.js';
 export type { ActivationStore, CountedRequest, FamilyStats, RefusedRequest } from './store/store.js';
+export { countsHeld } from './store/counts-held.js';
 export { FamilyRecords } from './store/family-records.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { RedisStore, type Durability, type RedisStoreOptions, type RedisTopology } from './store/redis-store.js';

@@ -4,7 +4,7 @@ import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, DataDirLock, LICENSE_
 import { activateOnce, newClientState, runAgent, type ClientState } from '@kmslab/client';
 import { DnsAdminServer, DnsServer, ZoneSet, defaultZone, parseFaultRule, parseKeyPolicy } from '@kmslab/dns';
 import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
-import { DnsPublisher, KmsHost, MemoryStore, type AdminPage } from '@kmslab/host';
+import { DnsPublisher, KmsHost, MemoryStore, countsHeld, type AdminPage } from '@kmslab/host';
 import type { Logger } from 'pino';
 
 /** What `kmslab up` starts. */
@@ -120,9 +120,8 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
     const openStore = async (host: string) => {
       const from = join(dataDir, host);
       const store = await MemoryStore.open({ dataDir: from, onWarning: (message) => o.logger?.warn({ event: 'journal-repaired', host }, message) });
-      const stats = Object.values(await store.stats(catalog.families(), clock.now()));
-      const requests = stats.reduce((n, f) => n + f.totalRequests, 0);
-      if (requests > 0) restored.push({ host, count: Math.max(0, ...stats.map((f) => f.currentCount)), requests, from });
+      const held = await countsHeld(store, catalog.families(), clock.now());
+      if (held.requests > 0) restored.push({ host, ...held, from });
       return store;
     };
     const admin = parseHostPort(o.admin ?? DEFAULT_ADMIN_ADDRESS, { allowPortZero: true, what: 'The admin address' });

@@ -109,12 +109,6 @@ function defaultHostId(): string {
   return hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'kmslab-host';
 }
 
-/** The counts a store holds at start, over every family: what an earlier run left. */
-async function carriedOver(store: import('@kmslab/host').ActivationStore, catalog: Catalog): Promise<{ count: number; requests: number }> {
-  const stats = Object.values(await store.stats(catalog.families(), Date.now()));
-  return { count: Math.max(0, ...stats.map((f) => f.currentCount)), requests: stats.reduce((n, f) => n + f.totalRequests, 0) };
-}
-
 export function hostStartCommand(): Command {
   const start = new Command('start');
   withEnvironment(start, {
@@ -163,7 +157,7 @@ export function hostStartCommand(): Command {
     .addOption(logFormatOption())
     .action(async (o: StartOptions) => {
       // Loaded here so that the other commands start fast.
-      const [{ KmsHost, openStore }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/host'), import('../logger.js')]);
+      const [{ KmsHost, countsHeld, openStore }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/host'), import('../logger.js')]);
       const logger = createLogger(o.logLevel, o.logFormat);
       const catalog = Catalog.load(o.catalog ?? []);
       const storeConfig: StoreConfig =
@@ -176,7 +170,7 @@ export function hostStartCommand(): Command {
             };
       const store = await openStore(storeConfig);
       // What earlier runs left (the journal, or Redis): said at start, not only in /status the next day.
-      const carried = await carriedOver(store, catalog);
+      const carried = await countsHeld(store, catalog.families(), Date.now());
       let publisher = null;
       if (o.publish) {
         const tsigKey = secretFrom({ flag: o.tsigKey, file: o.tsigKeyFile, option: '--tsig-key', variable: 'KMSLAB_TSIG_KEY', what: 'TSIG key' });

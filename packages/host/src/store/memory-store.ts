@@ -59,16 +59,6 @@ export class MemoryStore implements ActivationStore {
     }
   }
 
-  /** What the store restored at open: clients per family and total requests (the host's start line tells it). */
-  restored(): { clients: number; requests: number } {
-    let clients = 0;
-    let requests = 0;
-    for (const f of this.#families.values()) {
-      clients += f.clients.size;
-      requests += f.totalRequests;
-    }
-    return { clients, requests };
-  }
 
   // Each change is applied only once its journal entry is on file: a failed
   // write (a full disk) leaves the counts as they were (DEVELOPERS.md "no
