@@ -21,3 +21,13 @@ export function parseHostPort(value: string, options: { defaultPort?: number; al
 export function formatHostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
+
+/**
+ * A host name by RFC 1123 §2.1 (letters, digits, hyphens, labels of 1 to 63
+ * characters, 253 in all), with `_` for service labels; canonical (lower
+ * case, no trailing dot). What a lab zone and an admin listener's allowed
+ * name are.
+ */
+export function isHostName(name: string): boolean {
+  return /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(name);
+}

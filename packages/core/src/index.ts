@@ -1,7 +1,7 @@
 export * from './errors.js';
 export * from './constants.js';
 export * from './clock.js';
-export { formatHostPort, parseHostPort } from './host-port.js';
+export { formatHostPort, isHostName, parseHostPort } from './host-port.js';
 export { listenFailed } from './listen-error.js';
 export { seededRandom } from './random.js';
 export * from './license-status.js';

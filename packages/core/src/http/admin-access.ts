@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { bearerMatches } from '../admin-token.js';
+import { isHostName } from '../host-port.js';
 import { SESSION_MS, type AdminSessions } from './admin-sessions.js';
 
 /**
@@ -118,5 +119,5 @@ export function changeRefusal(headers: Parameters<typeof sameOrigin>[0], readOnl
 /** `--admin-allowed-host NAME`: a DNS name, checked when given (one line otherwise). */
 export function allowedHostName(name: string): string | null {
   const n = name.trim().toLowerCase().replace(/\.$/, '');
-  return /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(n) ? n : null;
+  return isHostName(n) ? n : null;
 }

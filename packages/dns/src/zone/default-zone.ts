@@ -1,4 +1,4 @@
-import { KmsLabError } from '@kmslab/core';
+import { KmsLabError, isHostName } from '@kmslab/core';
 import { CLASS, TYPE, canonicalName } from '@kmslab/dns-wire';
 import { Zone } from './zone.js';
 
@@ -9,8 +9,7 @@ import { Zone } from './zone.js';
  */
 export function defaultZone(origin: string, options: { nsAddress?: string; now?: Date } = {}): Zone {
   const o = canonicalName(origin);
-  // A host name's rules (RFC 1123 §2.1), with `_` for service labels: what a zone a lab serves is named by.
-  if (!/^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(o)) {
+  if (!isHostName(o)) {
     throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `The zone "${origin.slice(0, 80)}" must be a DNS name such as lab.test (letters, digits, hyphens; labels of 1 to 63 characters)`);
   }
   const zone = new Zone(o);
