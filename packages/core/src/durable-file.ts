@@ -10,6 +10,11 @@ import { dirname } from 'node:path';
  */
 const EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
+/** write(2) may take part of a buffer (a nearly full disk): go on until all of it is written, or it throws. */
+export function writeWholeSync(fd: number, bytes: Buffer): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
 /** A temporary file a crash left is not ours to keep; unlink removes a link, never what it points at. */
 function removeStale(tmp: string): void {
   try {
@@ -43,7 +48,7 @@ export function replaceFileSync(path: string, data: string | Buffer, options: { 
   const fd = openSync(tmp, EXCLUSIVE, options.mode ?? 0o644);
   try {
     try {
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      writeWholeSync(fd, bytes);
       if (options.durable !== false) fsyncSync(fd);
     } finally {
       closeSync(fd);

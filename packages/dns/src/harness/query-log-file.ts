@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { KmsLabError } from '@kmslab/core';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
+import { KmsLabError, writeWholeSync } from '@kmslab/core';
 
 /** Lines waiting for the file beyond this are dropped (and counted) rather than held: a slow disk must not grow memory. */
 const MAX_PENDING_LINES = 10_000;
@@ -66,7 +66,7 @@ export class QueryLogFile {
     this.#pending = [];
     const bytes = Buffer.from(`${lines.join('\n')}\n`);
     try {
-      for (let done = 0; done < bytes.length; ) done += writeSync(this.#fd, bytes, done, bytes.length - done);
+      writeWholeSync(this.#fd, bytes);
       this.#size += bytes.length;
       this.#failure = null;
     } catch (err) {

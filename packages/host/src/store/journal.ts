@@ -1,7 +1,7 @@
 import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
-import { ftruncateSync, writeSync } from 'node:fs';
+import { ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { KmsLabError, replaceFile } from '@kmslab/core';
+import { KmsLabError, replaceFile, writeWholeSync } from '@kmslab/core';
 
 /** One journal entry; `q` orders entries against the snapshot. */
 export type JournalRecord =
@@ -142,7 +142,7 @@ export class Journal<S> {
       if (!this.#failure || !this.#fd) return;
       try {
         // Blank lines are skipped on recovery, so even a probe a crash leaves behind is harmless.
-        this.#writeWhole(Buffer.alloc(PROBE_BYTES, 0x0a));
+        writeWholeSync(this.#fd.fd, Buffer.alloc(PROBE_BYTES, 0x0a));
         ftruncateSync(this.#fd.fd, this.#size);
         this.#failure = null;
       } catch (err) {
@@ -192,7 +192,7 @@ export class Journal<S> {
       // A synchronous write to the page cache (like Redis's appendfsync no) costs less
       // than a thread-pool round trip, and the batch is answered right after it.
       const bytes = Buffer.from(`${batch.map((p) => p.line).join('\n')}\n`);
-      this.#writeWhole(bytes);
+      writeWholeSync(this.#fd.fd, bytes);
       this.#size += bytes.length;
     } catch (err) {
       this.#cutBack(err as Error);
@@ -214,13 +214,6 @@ export class Journal<S> {
     this.#durableSeq = batch.at(-1)!.q;
     this.#sinceSnapshot += batch.length;
     if (this.#sinceSnapshot >= this.#compactEvery) await this.#compactNow().catch(() => {});
-  }
-
-  /** write(2) may take part of a buffer (a nearly full disk): go on until all of it is written or it fails. */
-  #writeWhole(buf: Buffer): void {
-    const fd = this.#fd!.fd;
-    let done = 0;
-    while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done);
   }
 
   /** After a failed write: cut the file back to its whole lines, so a torn entry never precedes the next. */
