@@ -88,8 +88,9 @@ function parseCidr(text: unknown, rule: string): FaultNet {
   const fail = () => bad(rule, `from "${shown(text)}"`, 'must be an address or a prefix such as 127.0.0.0/8 or ::1/128');
   if (typeof text !== 'string') throw fail();
   const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(text.trim());
+  // A scope (`fe80::1%eth0`) belongs to an address, never to a prefix.
   const parsed = m && !m[1]!.includes('%') ? addressBytes(m[1]!) : null;
-  if (!m || m[1]!.includes('%') || !parsed) throw fail();
+  if (!m || !parsed) throw fail();
   const max = parsed.family === 6 ? 128 : 32;
   const prefix = m[2] === undefined ? max : Number(m[2]);
   if (prefix > max) throw fail();

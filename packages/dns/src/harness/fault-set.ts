@@ -85,18 +85,21 @@ class Bucket {
     return true;
   }
 
-  /** The rules that may apply to a client at `address`, into `out`. */
-  collect(address: string, out: Indexed[]): void {
+  /** The rules that may apply to a client (its address as bytes, parsed once per query; null when not an IP), into `out`. */
+  collect(client: ClientAddress, out: Indexed[]): void {
     for (const i of this.any.values()) out.push(i);
-    if (this.byNet.size === 0) return;
-    const client = addressBytes(address);
-    if (!client) return;
-    for (const prefix of this.prefixes[client.family].keys()) {
-      const set = this.byNet.get(netKey(client.family, prefix, maskBytes(client.bytes, prefix)));
+    const address = this.byNet.size === 0 ? null : client();
+    if (!address) return;
+    const { family, bytes } = address;
+    for (const prefix of this.prefixes[family].keys()) {
+      const set = this.byNet.get(netKey(family, prefix, maskBytes(bytes, prefix)));
       if (set) for (const i of set.values()) out.push(i);
     }
   }
 }
+
+/** The client's address as bytes, parsed on first use: only a bucket with `from=` rules asks, once per query however many do. */
+type ClientAddress = () => ReturnType<typeof addressBytes>;
 
 const netKey = (family: number, prefix: number, bytes: Buffer) => `${family}/${prefix}/${bytes.toString('hex')}`;
 
@@ -180,10 +183,12 @@ export class FaultSet {
     const name = q.name.endsWith('.') ? q.name.slice(0, -1).toLowerCase() : q.name.toLowerCase();
     const kind = q.update ? 'u' : 'q';
     const candidates: Indexed[] = [];
-    this.#buckets.get(`exact:${name}|${kind}`)?.collect(q.address, candidates);
+    let parsed: ReturnType<typeof addressBytes> | undefined;
+    const client: ClientAddress = () => (parsed === undefined ? (parsed = addressBytes(q.address)) : parsed);
+    this.#buckets.get(`exact:${name}|${kind}`)?.collect(client, candidates);
     if (this.#suffixes.size > 0) {
       for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
-        this.#buckets.get(`suffix:${name.slice(dot)}|${kind}`)?.collect(q.address, candidates);
+        this.#buckets.get(`suffix:${name.slice(dot)}|${kind}`)?.collect(client, candidates);
       }
     }
     if (candidates.length === 0) return null;
