@@ -49,7 +49,8 @@ export function transferZone(o: { host: string; port: number; zone: string; key?
         if (msg.rcode !== RCODE.NOERROR) return failed(`the server answered ${rcodeName(msg.rcode)}`);
         // RFC 8945 §5.3.1: the first and the last answer are signed; those between may be, with the ones before them in the MAC.
         if (o.key && prior) {
-          const last = msg.answers.some((rr) => rr.type === TYPE.SOA) && soaSeen + msg.answers.filter((rr) => rr.type === TYPE.SOA).length >= 2;
+          // The message holding the closing SOA (the second one seen) is the last.
+          const last = soaSeen + msg.answers.filter((rr) => rr.type === TYPE.SOA).length >= 2;
           if (msg.tsig || first || last) {
             try {
               prior = verifyResponse(raw, msg, o.key, prior, { subsequent: !first, unsignedBefore: unsigned });
