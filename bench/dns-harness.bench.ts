@@ -25,16 +25,9 @@ import { parseArgs } from 'node:util';
 import { CLASS, TYPE, emptyMessage, encodeMessage } from '@kmslab/dns-wire';
 import { startCliProcess } from '../test/support/cli.js';
 import { requireTool } from '../test/support/dns-tools.js';
+import { LAB_ZONE as ZONE } from './lab-zone.js';
 import { isMain, median, printTable, stamp, writeResults, type Row } from './report.js';
 
-const ZONE = `$ORIGIN lab.test.
-$TTL 3600
-@ IN SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 604800 300
-@ IN NS ns
-ns IN A 127.0.0.1
-_vlmcs._tcp 600 IN SRV 0 0 1688 kms1
-kms1 IN A 127.0.0.11
-`;
 
 /** dnsperf's q/s over `seconds` (its other figures are bench:dns's business). */
 function qps(port: number, seconds: number, queries: string, rate?: number): Promise<number> {

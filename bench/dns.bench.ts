@@ -38,6 +38,7 @@ import { startCliProcess } from '../test/support/cli.js';
 import { NamedServer } from '../test/support/named.js';
 import { requireTool, run } from '../test/support/dns-tools.js';
 import { freePort } from '@kmslab/lab';
+import { LAB_ZONE as ZONE } from './lab-zone.js';
 import { isMain, median, printTable, stamp, writeResults, type Row } from './report.js';
 import { benchDnsHarness } from './dns-harness.bench.js';
 
@@ -52,16 +53,6 @@ export interface DnsBenchOptions {
 let o: DnsBenchOptions = { seconds: 10, clients: 4, outstanding: 200 };
 let dir = '';
 
-const ZONE = `$ORIGIN lab.test.
-$TTL 3600
-@ IN SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 604800 300
-@ IN NS ns
-ns IN A 127.0.0.1
-_vlmcs._tcp 600 IN SRV 0 0 1688 kms1
-_vlmcs._tcp 600 IN SRV 10 0 1688 kms2
-kms1 IN A 127.0.0.11
-kms2 IN A 127.0.0.12
-`;
 export interface DnsResult {
   server: string;
   qps: number;
