@@ -14,7 +14,7 @@ function readSecretFile(path: string, what: string): string {
   return readUserFile(path, `the ${what} file`, { maxBytes: MAX_SECRET_FILE });
 }
 
-/** One secret: the flag, else the file flag, else VARIABLE, else VARIABLE_FILE; both flags at once is a one-line error. */
+/** One secret: the flag, else the file flag, else the file VARIABLE_FILE names (Docker's secrets pattern wins), else VARIABLE; both flags at once is a one-line error. */
 export function secretFrom(o: { flag: string | undefined; file: string | undefined; option: string; variable: string; what: string }): string | undefined {
   if (o.flag !== undefined && o.file !== undefined) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Give the ${o.what} once: ${o.option} or ${o.option}-file, not both`);
   if (o.flag !== undefined) return o.flag;
