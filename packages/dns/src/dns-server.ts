@@ -95,8 +95,8 @@ export class DnsServer {
   readonly #delayed = new Set<NodeJS.Timeout>();
   #delayedBytes = 0;
   #closed = false;
-  /** The zone whose last save failed, until a save works again. */
-  #saveFailure: { zone: string } | null = null;
+  /** The origin of the zone whose last save failed, until a save works again. */
+  #saveFailure: string | null = null;
   readonly #saveZone: ((zone: Zone) => void) | undefined;
 
   private constructor(o: DnsServerOptions) {
@@ -123,7 +123,7 @@ export class DnsServer {
       zones: o.zones,
       keys: new Map((o.keys ?? []).map((k) => [k.key.name, k])),
       now: o.now ?? Date.now,
-      saveZone: o.saveZone && ((zone) => this.#save(o.saveZone!, zone)),
+      saveZone: o.saveZone && ((zone) => this.#save(zone)),
       onEvent: (e) => o.logger?.info(e, String(e.event)),
       cache: o.cache === false ? undefined : new AnswerCache(),
       replays: new ReplayGuard(),
@@ -156,13 +156,13 @@ export class DnsServer {
     let status: DnsHealth['status'] = 'ok';
     const failed = this.#saveFailure;
     if (failed) {
-      const zone = this.#ctx.zones.get(failed.zone);
+      const zone = this.#ctx.zones.get(failed);
       try {
         if (zone) this.#saveZone!(zone);
         this.#saveFailure = null;
       } catch (err) {
         status = 'failing';
-        problems.push(`zone ${failed.zone} cannot be saved (${errorCode(err)}): dynamic updates are refused with SERVFAIL`);
+        problems.push(`zone ${failed} cannot be saved (${errorCode(err)}): dynamic updates are refused with SERVFAIL`);
       }
     }
     const log = this.#log?.fileProblem();
@@ -199,12 +199,12 @@ export class DnsServer {
     return this.#udp.map((s) => s.address().address);
   }
 
-  #save(save: (zone: Zone) => void, zone: Zone): void {
+  #save(zone: Zone): void {
     try {
-      save(zone);
+      this.#saveZone!(zone);
       this.#saveFailure = null;
     } catch (err) {
-      this.#saveFailure = { zone: zone.origin };
+      this.#saveFailure = zone.origin;
       this.stats.zoneSaveFailures++;
       this.#o.logger?.error({ event: 'zone-save-failed', zone: zone.origin, error: errorCode(err) }, `cannot save zone ${zone.origin} (${errorCode(err)}): the update is refused (SERVFAIL) and the zone served as it was`);
       throw err;
