@@ -1,6 +1,6 @@
 /**
  * pnpm fuzz:dns — the long fuzz run (the test suite runs a short one).
- *   1. --messages N (default 1,000,000) hostile messages through handleMessage:
+ *   1. --messages N (default 1,000,000) hostile messages through DnsServer.answer:
  *      counts thrown errors (must be 0) and the slowest message.
  *   2. --packets N (default 200,000) of them over UDP and 2,000 TCP connections
  *      to a real `kmslab dns start` on loopback, then a valid query: the
@@ -11,7 +11,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultZone, handleMessage, parseKeyPolicy, ZoneSet } from '@kmslab/dns';
+import { DnsServer, defaultZone, parseKeyPolicy, ZoneSet } from '@kmslab/dns';
+import { rcodeName } from '@kmslab/dns-wire';
 import { startCliProcess } from '../test/support/cli.js';
 import { dig } from '../test/support/dns-tools.js';
 import { hostileTraffic, mutate, rng, seedMessages } from '../test/support/dns-fuzz.js';
@@ -22,7 +23,7 @@ const seeds = seedMessages();
 
 const zones = new ZoneSet();
 zones.add(defaultZone('lab.test'));
-const ctx = { zones, keys: new Map([['k', parseKeyPolicy('k:hmac-sha256:c2VjcmV0c2VjcmV0')]]), now: Date.now };
+const server = DnsServer.create({ zones, keys: [parseKeyPolicy('k:hmac-sha256:c2VjcmV0c2VjcmV0')], queryLog: null });
 let thrown = 0;
 let slowest = 0;
 const kinds: Record<string, number> = {};
@@ -32,8 +33,10 @@ for (let i = 0; i < Number(values.messages); i++) {
   const packet = mutate(next, seeds);
   const t = performance.now();
   try {
-    const out = handleMessage(packet, i % 2 ? 'udp' : 'tcp', ctx);
-    kinds[out.kind] = (kinds[out.kind] ?? 0) + 1;
+    const out = server.answer(packet, i % 2 ? 'udp' : 'tcp');
+    const first = Array.isArray(out) ? out[0] : out;
+    const kind = first ? rcodeName(first[3]! & 0xf) : 'no answer';
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
   } catch {
     thrown++;
   }

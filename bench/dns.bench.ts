@@ -25,7 +25,10 @@
  * own per-query work alone (context).
  *
  * Options: --seconds N (each of the other servers, default 10), --clients N
- * (default 4), --outstanding N (default 200), --rounds N, --round-seconds N.
+ * (default 4), --outstanding N (default 200), --rounds N, --round-seconds N,
+ * --skip-harness, --harness-only, --baseline DIR (another checkout, built: its server joins the rounds, and
+ * this tree's ratio to it is printed — `git worktree add ../base REV`, then
+ * `pnpm install && pnpm build` there).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +40,7 @@ import { CLASS, TYPE, decodeMessage, encodeMessage, emptyMessage } from '@kmslab
 import { startCliProcess } from '../test/support/cli.js';
 import { NamedServer } from '../test/support/named.js';
 import { requireTool, run } from '../test/support/dns-tools.js';
-import { freePort } from '@kmslab/lab';
+import { freePort, startKmslabProcess } from '@kmslab/lab';
 import { LAB_ZONE as ZONE } from './lab-zone.js';
 import { isMain, median, printTable, stamp, writeResults, type Row } from './report.js';
 import { benchDnsHarness } from './dns-harness.bench.js';
@@ -48,6 +51,8 @@ export interface DnsBenchOptions {
   outstanding: number;
   rounds?: number;
   roundSeconds?: number;
+  /** A checkout of another kmslab, built (`pnpm build`): its DNS server joins the rounds, log and faults on and off. */
+  baseline?: string | undefined;
 }
 
 let o: DnsBenchOptions = { seconds: 10, clients: 4, outstanding: 200 };
@@ -190,11 +195,16 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
   // On 127.0.0.1 like BIND, dnsmasq and the ceiling (an IPv4 socket each); the default, dual-stack :: (IPv4
   // arriving v4-mapped on an IPv6 socket), is measured too, for context.
   const onLoopback = ['--listen', '127.0.0.1'];
-  const kmslabDns = (n: number, extra: readonly string[]) =>
-    startCliProcess(['dns', 'start', '--port', '0', '--zone-file', join(dir, 'lab.test.db'), '--data-dir', join(dir, `kmslab-data-${n}`), '--log-level', 'warn', ...extra]);
+  const dnsArgs = (n: number, extra: readonly string[]) => ['dns', 'start', '--port', '0', '--zone-file', join(dir, 'lab.test.db'), '--data-dir', join(dir, `kmslab-data-${n}`), '--log-level', 'warn', ...extra];
+  const kmslabDns = (n: number, extra: readonly string[]) => startCliProcess(dnsArgs(n, extra));
+  // --baseline: the same two servers from another build, in the same rounds (a change's cost, measured in one run).
+  const baselineBin = o.baseline ? join(o.baseline, 'packages/cli/dist/bin.js') : null;
+  const baselineDns = (n: number, extra: readonly string[]) => startKmslabProcess([process.execPath, baselineBin!], dnsArgs(n, extra));
   {
     await using on = await kmslabDns(0, [...onLoopback, ...otherFaults.flatMap((f) => ['--fault', f])]);
     await using off = await kmslabDns(1, [...onLoopback, '--query-log-size', '0']);
+    await using baseOn = baselineBin ? await baselineDns(3, [...onLoopback, ...otherFaults.flatMap((f) => ['--fault', f])]) : null;
+    await using baseOff = baselineBin ? await baselineDns(4, [...onLoopback, '--query-log-size', '0']) : null;
     const ceilingPort = await freePort();
     const ceilingProcess = await startCeiling(ceilingPort, 'plain');
     // kmslab's sockets skip dgram's lookup before each send; a ceiling that does the same shows what is left.
@@ -210,6 +220,12 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
         { server: 'kmslab dns, log and faults off', port: off.port, pid: off.proc.pid! },
         { server: 'bare Node ceiling', port: ceilingPort, pid: ceilingProcess.pid! },
         { server: 'bare Node ceiling, no lookup per send', port: literalPort, pid: literalProcess.pid! },
+        ...(baseOn && baseOff
+          ? [
+              { server: 'baseline: kmslab dns', port: baseOn.port, pid: baseOn.proc.pid! },
+              { server: 'baseline: kmslab dns, log and faults off', port: baseOff.port, pid: baseOff.proc.pid! },
+            ]
+          : []),
       ];
       const measured = await dnsperfRounds(servers, Math.max(1, o.rounds ?? 15));
       for (const [i, { pid, port }] of servers.entries()) measured[i]!.cpuUsPerQuery = await cpuPerQuery(pid, port);
@@ -256,6 +272,13 @@ export async function benchDns(options: DnsBenchOptions): Promise<{ rows: Row[];
     { measure: 'dns: SRV queries/s (dnsperf)', kmslab: kmslab.qps, anchor: dnsmasq.qps, anchorName: 'dnsmasq', ratio: kmslab.qps / dnsmasq.qps, target: '(context)' },
     { measure: 'dns: queries lost (%)', kmslab: kmslab.lostPct, anchor: bind.lostPct, anchorName: 'BIND named -n 1', ratio: Number.NaN, target: '≤ 0.1 %' },
   ];
+  if (o.baseline) {
+    const [baseOn, baseOff] = [by('baseline: kmslab dns'), by('baseline: kmslab dns, log and faults off')];
+    rows.push(
+      { measure: 'dns: this tree against --baseline, log and faults on (median of rounds)', kmslab: kmslab.qps, anchor: baseOn.qps, anchorName: 'baseline', ratio: roundRatio(kmslab, baseOn), target: '≥ 0.97' },
+      { measure: 'dns: this tree against --baseline, log and faults off (median of rounds)', kmslab: plain.qps, anchor: baseOff.qps, anchorName: 'baseline', ratio: roundRatio(plain, baseOff), target: '≥ 0.97' },
+    );
+  }
   return { rows, results };
 }
 
@@ -275,13 +298,20 @@ function printServers(results: DnsResult[]): void {
 }
 
 if (isMain(import.meta.url)) {
-  const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' }, rounds: { type: 'string', default: '15' }, 'round-seconds': { type: 'string', default: '2' }, 'harness-only': { type: 'boolean', default: false } } });
-  const options = { seconds: Number(values.seconds), clients: Number(values.clients), outstanding: Number(values.outstanding), rounds: Number(values.rounds), roundSeconds: Number(values['round-seconds']) };
-  const results = values['harness-only'] ? [] : (await benchDns(options)).results;
-  if (results.length) printServers(results);
+  const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' }, rounds: { type: 'string', default: '15' }, 'round-seconds': { type: 'string', default: '2' }, 'harness-only': { type: 'boolean', default: false }, 'skip-harness': { type: 'boolean', default: false }, baseline: { type: 'string' } } });
+  const options = { seconds: Number(values.seconds), clients: Number(values.clients), outstanding: Number(values.outstanding), rounds: Number(values.rounds), roundSeconds: Number(values['round-seconds']), baseline: values.baseline };
+  const dns = values['harness-only'] ? null : await benchDns(options);
+  const results = dns?.results ?? [];
+  if (dns) {
+    printServers(results);
+    console.log('');
+    printTable(dns.rows);
+  }
   // The test harness under stress: followers, 10,000 rules, reads of a large log (bench/dns-harness.bench.ts).
-  const harness = await benchDnsHarness({ rounds: Math.max(3, Math.round((options.rounds ?? 15) / 3)), roundSeconds: Math.max(3, options.roundSeconds ?? 2) });
-  console.log('');
-  printTable(harness.rows);
-  writeResults(`dns-${stamp()}`, { node: process.version, ...options, results, harness: harness.figures });
+  const harness = values['skip-harness'] ? null : await benchDnsHarness({ rounds: Math.max(3, Math.round((options.rounds ?? 15) / 3)), roundSeconds: Math.max(3, options.roundSeconds ?? 2) });
+  if (harness) {
+    console.log('');
+    printTable(harness.rows);
+  }
+  writeResults(`dns-${stamp()}`, { node: process.version, ...options, results, harness: harness?.figures ?? null });
 }

@@ -6,7 +6,8 @@ import type { ZoneSet } from './zone/zone-set.js';
 const MAX_ENTRIES = 10_000;
 const MAX_UDP_ANSWER = 4096;
 
-interface Entry {
+/** A pre-encoded answer and what it is valid for. */
+export interface CachedAnswer {
   /** The question (bytes 12 up to the end of its class) in lower case, to tell two questions with one hash apart. */
   question: Buffer;
   shape: number;
@@ -18,6 +19,7 @@ interface Entry {
   generation: number;
 }
 
+/** A plain query recognised from its bytes (AnswerCache.classify). */
 export interface FastQuery {
   /** The cache key: a hash of the question in lower case and the answer's shape, made while reading it (no string per query). */
   hash: number;
@@ -44,7 +46,7 @@ const lower = (b: number) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
  * zone set does (generation); measured by pnpm bench:dns.
  */
 export class AnswerCache {
-  readonly #entries = new Map<number, Entry>();
+  readonly #entries = new Map<number, CachedAnswer>();
 
   /** The cache key of a plain query, or null when it needs the full path. */
   static classify(raw: Buffer, transport: 'udp' | 'tcp'): FastQuery | null {
@@ -89,14 +91,14 @@ export class AnswerCache {
     return { hash: (hash ^ (hash >>> 16)) & 0x3fffffff, shape, questionEnd, type: qtype, ednsSize, dnssecOk: edns === 2 };
   }
 
-  /** The name of a classified query in wire form, lower case (what `Entry.wireName` holds; made only on a miss). */
+  /** The name of a classified query in wire form, lower case (what `CachedAnswer.wireName` holds; made only on a miss). */
   static wireName(raw: Buffer, q: FastQuery): string {
     const name = raw.toString('latin1', 12, q.questionEnd - 4);
     return /[A-Z]/.test(name) ? name.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : name;
   }
 
   /** The current entry for this question and shape, or null (none, another question with the same hash, or stale). */
-  find(q: FastQuery, raw: Buffer, zones: ZoneSet): Entry | null {
+  find(q: FastQuery, raw: Buffer, zones: ZoneSet): CachedAnswer | null {
     const e = this.#entries.get(q.hash);
     if (!e || e.shape !== q.shape || e.question.length !== q.questionEnd - 12) return null;
     if (e.generation !== zones.generation || (e.zone && e.zone.version !== e.version)) return null;
@@ -106,7 +108,7 @@ export class AnswerCache {
   }
 
   /** The entry's answer for this request: its id, RD bit and the question as spelled (0x20 case randomisation). */
-  static answer(e: Entry, q: FastQuery, raw: Buffer): Buffer {
+  static answer(e: CachedAnswer, q: FastQuery, raw: Buffer): Buffer {
     const out = Buffer.from(e.bytes);
     out[0] = raw[0]!;
     out[1] = raw[1]!;

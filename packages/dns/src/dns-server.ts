@@ -5,7 +5,8 @@ import { TcpConnections, listenFailed, seededRandom, type KmsLabError } from '@k
 import type { Logger } from 'pino';
 import { AnswerCache } from './answer-cache.js';
 import { ReplayGuard } from './update/replay-guard.js';
-import { handleMessage, type Client, type Handled, type ServerContext } from './handle-message.js';
+import { handleMessage } from './handle-message.js';
+import type { Client, Handled, ServerContext } from './path/exchange.js';
 import { FaultSet } from './harness/fault-set.js';
 import { emptyRecord, fillRecord } from './harness/log-entry.js';
 import { DnsStats } from './harness/dns-stats.js';
@@ -83,7 +84,7 @@ export class DnsServer {
   readonly #log: QueryLog | null;
   readonly faults: FaultSet;
   /** Counters for /metrics. */
-  readonly stats = new DnsStats();
+  readonly #stats = new DnsStats();
   /** The injected clock (`now` option), for the log's times too; by default the time the performance clock read anyway. */
   readonly #clock: (() => number) | undefined;
   /** Every query is written into this one record, then copied into the log's columns: no allocation per query. */
@@ -130,15 +131,41 @@ export class DnsServer {
     };
   }
 
+  /** A server built and listening (create, then listen). */
   static async start(options: DnsServerOptions): Promise<DnsServer> {
-    const server = new DnsServer(options);
+    return DnsServer.create(options).listen();
+  }
+
+  /**
+   * A server built but not listening: its zones, keys and harness in place,
+   * so a caller can wire it up (an admin listener, a journal) before the
+   * first query can arrive, then `listen()`; or ask it `answer()` directly.
+   */
+  static create(options: DnsServerOptions): DnsServer {
+    return new DnsServer(options);
+  }
+
+  /** Opens its UDP and TCP sockets; on failure closes what it opened and throws KMSLAB_LISTEN_FAILED. */
+  async listen(): Promise<this> {
     try {
-      await server.#listenAll();
+      await this.#listenAll();
     } catch (err) {
-      await server.close();
+      await this.close();
       throw err;
     }
-    return server;
+    return this;
+  }
+
+  /**
+   * The answer to one message, as the sockets would send it (several
+   * messages for a zone transfer; null: no answer), with the query path's
+   * every step but the query log and a fault's delay. Never throws: what
+   * fuzzing and in-process checks call.
+   */
+  answer(raw: Buffer, transport: 'udp' | 'tcp' = 'udp', client: { address: string; port: number } = { address: '127.0.0.1', port: 0 }): Buffer | Buffer[] | null {
+    const out = handleMessage(raw, transport, this.#ctx, client);
+    this.#stats.count(out, transport, 0);
+    return out.bytes;
   }
 
   get port(): number {
@@ -187,7 +214,7 @@ export class DnsServer {
   metrics(): string {
     const log = this.#log;
     const followers = log?.followers();
-    return this.stats.prometheus(log && followers ? { linesDropped: log.fileDropped, followers: followers.size, followersDropped: followers.dropped } : null);
+    return this.#stats.prometheus(log && followers ? { linesDropped: log.fileDropped, followers: followers.size, followersDropped: followers.dropped } : null, this.#connections.size);
   }
 
   /** What the server received and answered (null when the log is off). */
@@ -205,7 +232,7 @@ export class DnsServer {
       this.#saveFailure = null;
     } catch (err) {
       this.#saveFailure = zone.origin;
-      this.stats.zoneSaveFailures++;
+      this.#stats.zoneSaveFailures++;
       this.#o.logger?.error({ event: 'zone-save-failed', zone: zone.origin, error: errorCode(err) }, `cannot save zone ${zone.origin} (${errorCode(err)}): the update is refused (SERVFAIL) and the zone served as it was`);
       throw err;
     }
@@ -284,7 +311,7 @@ export class DnsServer {
   #later(send: () => void, ms: number, raw: Buffer, out: Handled, transport: 'udp' | 'tcp', client: Client, started: number): void {
     const bytes = raw.length + (Buffer.isBuffer(out.bytes) ? out.bytes.length : 0);
     if (this.#delayed.size >= MAX_DELAYED || this.#delayedBytes + bytes > MAX_DELAYED_BYTES) {
-      this.stats.delayedDropped++;
+      this.#stats.delayedDropped++;
       this.#record(raw, { ...out, bytes: null, rcode: null, kind: 'dropped' }, transport, client, started);
       return;
     }
@@ -301,7 +328,7 @@ export class DnsServer {
   #record(raw: Buffer, out: Handled, transport: 'udp' | 'tcp', client: Client, started: number): void {
     const finished = performance.now();
     const latencyMs = finished - started;
-    this.stats.count(out, transport, latencyMs);
+    this.#stats.count(out, transport, latencyMs);
     // The arrival time from the clock already read (a second clock read per query shows in profiles); an injected clock wins.
     if (this.#log) this.#log.record(fillRecord(this.#scratch, raw, out, transport, client, this.#clock ? this.#clock() : this.#timeOrigin + started, latencyMs));
   }

@@ -1,9 +1,6 @@
 export { DnsServer, type DnsServerOptions, type DnsHealth } from './dns-server.js';
 export { startDnsService, type DnsService, type DnsServiceOptions, type RestoredZone } from './dns-service.js';
-export { handleMessage, type Client, type Handled, type Transport, type ServerContext } from './handle-message.js';
-export { answerQuery } from './answer-query.js';
 export { parseKeyPolicy, type KeyPolicy, type Grant } from './update/policy.js';
-export { applyUpdate } from './update/apply-update.js';
 export { Zone, type Lookup, type RRset } from './zone/zone.js';
 export { ZoneSet } from './zone/zone-set.js';
 export { parseZoneFile, readZoneFile } from './zone/zone-file.js';
@@ -17,4 +14,3 @@ export type { FollowerLimits, FollowerSink } from './harness/query-followers.js'
 export { FaultSet, MAX_FAULTS, type ActiveFault, type AppliedFault, type FaultQuery } from './harness/fault-set.js';
 export { parseFaultRule, toFaultRule, ruleText, actionText, type FaultRule, type FaultRuleInput, type FaultAction, type FaultNet } from './harness/fault-rule.js';
 export { DnsAdminServer, faultView, type FaultView } from './admin/dns-admin-server.js';
-export { DnsStats } from './harness/dns-stats.js';

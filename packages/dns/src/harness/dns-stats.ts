@@ -1,5 +1,5 @@
 import { rcodeName, typeName } from '@kmslab/dns-wire';
-import type { Handled } from '../handle-message.js';
+import type { Handled } from '../path/exchange.js';
 
 /** Latency bucket bounds (ms) for the histogram on /metrics. */
 export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 50, 100, 500, 1000, 5000] as const;
@@ -43,7 +43,7 @@ export class DnsStats {
   }
 
   /** Prometheus text (the counters above, with their labels, and the query log's; docs/metrics.md "DNS server"). */
-  prometheus(log: { linesDropped: number; followers: number; followersDropped: number } | null = null): string {
+  prometheus(log: { linesDropped: number; followers: number; followersDropped: number } | null = null, tcpConnections = 0): string {
     const out: string[] = [];
     const family = (name: string, help: string, type: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     family('kmslab_dns_queries_total', 'Queries answered (or dropped), by query type, rcode and transport', 'counter');
@@ -70,6 +70,8 @@ export class DnsStats {
     out.push(`kmslab_dns_latency_seconds_sum ${this.latencySumMs / 1000}`, `kmslab_dns_latency_seconds_count ${this.latencyCount}`);
     family('kmslab_dns_zone_save_failures_total', 'Dynamic updates refused (SERVFAIL) because the changed zone could not be saved', 'counter');
     out.push(`kmslab_dns_zone_save_failures_total ${this.zoneSaveFailures}`);
+    family('kmslab_dns_tcp_connections', 'TCP connections open now', 'gauge');
+    out.push(`kmslab_dns_tcp_connections ${tcpConnections}`);
     family('kmslab_dns_delayed_answers_dropped_total', 'Answers held by a delay fault that were let go because too many were waiting', 'counter');
     out.push(`kmslab_dns_delayed_answers_dropped_total ${this.delayedDropped}`);
     if (log) {

@@ -1,0 +1,18 @@
+import { OPCODE, RCODE } from '@kmslab/dns-wire';
+import type { Exchange, Handled } from './exchange.js';
+import { answerWith } from './reply.js';
+
+/**
+ * Step 4: what kind of message this server takes. An update must be signed
+ * (RFC 2136 §3.3 leaves the policy to the server; kmslab's is TSIG, as
+ * Windows' secure zones need Kerberos); an opcode other than QUERY and
+ * UPDATE is NOTIMP (RFC 1035 §4.1.1).
+ */
+export function admitOpcode(ex: Exchange): Handled | undefined {
+  const req = ex.req!;
+  if (req.opcode === OPCODE.QUERY) return undefined;
+  if (req.opcode !== OPCODE.UPDATE) return answerWith(ex, RCODE.NOTIMP, 'notimp');
+  if (ex.signed) return undefined;
+  ex.ctx.onEvent?.({ event: 'update-refused', zone: req.questions[0]?.name, reason: 'unsigned' });
+  return answerWith(ex, RCODE.REFUSED, 'update', 'unsigned');
+}
