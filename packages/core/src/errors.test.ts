@@ -5,9 +5,9 @@ import { ERROR_CODES, KmsLabError, errorCodeFromWire, toKmsLabError, type ErrorC
 const docs = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 
 describe('error codes', () => {
-  test('docs/errors.md documents every code with its wire value, and no code that does not exist', () => {
-    const documented = [...docs.matchAll(/^\| `([^`]+)` \| `(0x[0-9A-Fa-f]{8})` \|/gm)].map((m) => [m[1], m[2]!.toLowerCase()]);
-    const table = (Object.keys(ERROR_CODES) as ErrorCode[]).map((c) => [c, `0x${ERROR_CODES[c].wire.toString(16).padStart(8, '0')}`]);
+  test('docs/errors.md documents every code with its wire value and HTTP status, and no code that does not exist', () => {
+    const documented = [...docs.matchAll(/^\| `([^`]+)` \| `(0x[0-9A-Fa-f]{8})` \| (\d{3}) \|/gm)].map((m) => [m[1], m[2]!.toLowerCase(), Number(m[3])]);
+    const table = (Object.keys(ERROR_CODES) as ErrorCode[]).map((c) => [c, `0x${ERROR_CODES[c].wire.toString(16).padStart(8, '0')}`, ERROR_CODES[c].http]);
     expect(documented.sort()).toEqual(table.sort());
   });
 

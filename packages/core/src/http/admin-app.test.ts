@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
+import { KmsLabError, type ErrorCode } from '../errors.js';
 import { createAdminApp, listenAdmin, methodNotAllowed, openEventStream, sendJson, type AdminApp } from './admin-app.js';
 
 /** One request with exactly these headers: fetch() will not send a Host of the test's choosing. */
@@ -27,6 +28,9 @@ async function start(o: { token?: string; allowedHosts?: string[]; requestTimeou
   app.get('/thing', async (_req, reply) => sendJson(reply, 200, { changes }));
   app.post('/thing', async (_req, reply) => sendJson(reply, 201, { changes: ++changes }));
   app.route({ method: ['PUT', 'DELETE'], url: '/thing', handler: methodNotAllowed(['GET', 'HEAD', 'POST'], 'GET or POST /thing') });
+  app.get('/fails/:code', async (req) => {
+    throw new KmsLabError((req.params as { code: ErrorCode }).code);
+  });
   app.get('/stream', async (_req, reply) => {
     const res = openEventStream(reply, () => {});
     res?.write('data: {}\n\n');
@@ -139,5 +143,16 @@ describe('one line and no hanging', () => {
     expect(closed).toMatch(/^(HTTP\/1\.1 408|$)/);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(changes).toBe(0);
+  });
+});
+
+describe('errors a route throws', () => {
+  test('answer with the status of their code in the error table, and their one line', async () => {
+    const { url } = await start();
+    for (const [code, status] of [['KMSLAB_UNKNOWN_PRODUCT', 400], ['KMSLAB_INVALID_ARGUMENT', 400], ['KMSLAB_HOST_UNAVAILABLE', 503], ['KMSLAB_DATA_DIR_LOCKED', 409], ['KMSLAB_INTERNAL', 500]] as const) {
+      const res = await request(`${url}/fails/${code}`);
+      expect(res.status, code).toBe(status);
+      expect(res.body.trim().split('\n')).toHaveLength(1);
+    }
   });
 });

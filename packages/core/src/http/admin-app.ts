@@ -97,7 +97,7 @@ export function createAdminApp(o: AdminAppOptions): FastifyInstance {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (reply.sent || reply.raw.headersSent) return reply.raw.destroy();
     const usage = req.routeOptions.config.usage;
-    if (err instanceof KmsLabError) return sendLine(reply, err.code === 'KMSLAB_INVALID_ARGUMENT' ? 400 : 500, err.message);
+    if (err instanceof KmsLabError) return sendLine(reply, err.httpStatus, err.message);
     const status = err.statusCode ?? 500;
     if (status === 413) return sendLine(reply, 413, `${usage ?? 'Too large'} (at most ${req.routeOptions.bodyLimit ?? 16 * 1024} bytes)`);
     if (status === 400 && usage) return sendLine(reply, 400, usage);
