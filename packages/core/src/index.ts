@@ -9,6 +9,7 @@ export type * from './catalog/types.js';
 export { CATALOG_LIMITS, Catalog, type HostLicense } from './catalog/catalog.js';
 export * from './protocol/constants.js';
 export type * from './protocol/messages.js';
+export type * from './admin-api.js';
 export * from './protocol/codec.js';
 export { FrameDecoder, looksLikeDceRpcBind } from './protocol/frame-decoder.js';
 export { KmsConnection, type KmsConnectionOptions } from './protocol/connection.js';

@@ -1,8 +1,21 @@
 import type { ServerResponse } from 'node:http';
 import { methodNotAllowed, openEventStream, sendJson, sendLine, type AdminApp, type AdminReply, type AdminRequest } from '@kmslab/core/admin-app';
-import { authHeaders, LabSources, type AdminSource, type HostSource, type LabSource } from './lab-sources.js';
+import type { LoggedQuery } from '@kmslab/core';
+import { authHeaders, LabSources, type AdminSource, type CountPoint, type HostSource, type LabSource, type LabState } from './lab-sources.js';
 import { QueryRelay } from './query-relay.js';
 import { pageDirectory, pageFile } from './static-files.js';
+
+/**
+ * What `GET /api/state` sends: the latest reading, the counts over time, the
+ * latest DNS queries; each `state` event after carries a reading's changes
+ * and its chart `point` instead (docs/admin-api.md "Dashboard").
+ */
+export interface DashboardState extends LabState {
+  history?: CountPoint[];
+  point?: CountPoint;
+  queries?: LoggedQuery[];
+  readOnly?: boolean;
+}
 
 /** What the page shows and who may change things. */
 export interface DashboardPageOptions {
@@ -125,7 +138,7 @@ export class DashboardPage {
     if (res.writableLength < 1024 * 1024) res.write(`event: ${event}\ndata: ${json}\n\n`);
   }
 
-  #fullState(): unknown {
+  #fullState(): DashboardState {
     return { ...this.#sources.state, history: this.#sources.history, queries: this.#relay?.recent ?? [], readOnly: this.#o.readOnly === true };
   }
 

@@ -1,3 +1,3 @@
 export { DashboardServer, type DashboardOptions } from './dashboard-server.js';
-export { DashboardPage, type DashboardPageOptions } from './dashboard-page.js';
-export type { AdminSource, ClientsLike, CountPoint, DnsView, HostSource, HostStatusLike, HostView, LabSource, LabState, LabView, RequestsLike } from './lab-sources.js';
+export { DashboardPage, type DashboardPageOptions, type DashboardState } from './dashboard-page.js';
+export type { AdminSource, CountPoint, DnsView, HostSource, HostView, LabSource, LabState, LabView } from './lab-sources.js';

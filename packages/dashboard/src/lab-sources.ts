@@ -1,4 +1,4 @@
-import { Catalog, type Family } from '@kmslab/core';
+import { Catalog, type ClientView, type Family, type FaultView, type HostStatus, type RequestView, type ZoneView } from '@kmslab/core';
 
 /** An admin listener the dashboard reads: a host's (`/status`) or the DNS server's (`/zones`, `/faults`, `/queries/stream`). */
 export interface AdminSource {
@@ -10,39 +10,17 @@ export interface AdminSource {
 /** A host to read: its admin listener, or (the page served by the host itself) its status in the same process. */
 export type HostSource = AdminSource | { url: string; status(): Promise<unknown>; clients?(): unknown; requests?(): unknown };
 
-/** `GET /clients` of a host: per family its most recent clients. */
-export interface ClientsLike {
-  perFamily: number;
-  families: Record<Family, Array<{ cmid: string; lastContact: string; [field: string]: unknown }>>;
-}
-
-/** `GET /requests` of a host: the ring's size and its requests, newest first. */
-export interface RequestsLike {
-  capacity: number;
-  requests: Array<{ time: string; cmid: string; answer: string; [field: string]: unknown }>;
-}
-
 /** One host as the page shows it: its `/status`, or why it could not be read. */
 export interface HostView {
   url: string;
   ok: boolean;
   error?: string;
-  status?: HostStatusLike;
-  /** What the host saw lately; left out of a pushed reading when nothing changed since the one before (the page keeps what it has). */
-  clients?: ClientsLike;
-  requests?: RequestsLike;
+  status?: HostStatus;
+  /** What the host saw lately (`GET /clients`, `GET /requests`); left out of a pushed reading when nothing changed since the one before (the page keeps what it has). */
+  clients?: { perFamily: number; families: Record<Family, ClientView[]> };
+  requests?: { capacity: number; requests: RequestView[] };
   /** Per family: the thresholds and the products each unlocks on this host, and whether the count reaches it now. */
   unlocks?: Record<Family, Array<{ threshold: number; reached: boolean; products: string[] }>>;
-}
-
-/** The fields of a host's `/status` the dashboard reads (the rest is passed through). */
-export interface HostStatusLike {
-  hostId: string;
-  time: string;
-  keyGroup: { id: string; name: string };
-  licensePacks: Array<{ id: string; name: string }>;
-  families: Record<Family, { currentCount: number }>;
-  [field: string]: unknown;
 }
 
 /** The DNS server as the page shows it: its zones' SRV records and active faults, or why they could not be read. */
@@ -50,8 +28,8 @@ export interface DnsView {
   url: string;
   ok: boolean;
   error?: string;
-  zones?: unknown[];
-  faults?: unknown[];
+  zones?: ZoneView[];
+  faults?: FaultView[];
 }
 
 /** One reading of every host's counts, for the chart: `counts[hostId][family]`; in a lab, the fleet's states and the lab time too. */
@@ -166,7 +144,7 @@ export class LabSources {
     try {
       const [status, clients, requests] = (await Promise.all(
         'status' in source ? [source.status(), source.clients?.() ?? null, source.requests?.() ?? null] : [getJson(source, '/status'), getJson(source, '/clients').catch(() => null), getJson(source, '/requests').catch(() => null)],
-      )) as [HostStatusLike, ClientsLike | null, RequestsLike | null];
+      )) as [HostStatus, HostView['clients'] | null, HostView['requests'] | null];
       return { url: source.url, ok: true, status, unlocks: this.#unlocks(status), ...(clients && { clients }), ...(requests && { requests }) };
     } catch (err) {
       return { url: source.url, ok: false, error: (err as Error).message };
@@ -176,14 +154,14 @@ export class LabSources {
   async #readDns(source: AdminSource): Promise<DnsView> {
     try {
       const [zones, faults] = await Promise.all([getJson(source, '/zones'), getJson(source, '/faults')]);
-      return { url: source.url, ok: true, zones: zones as unknown[], faults: faults as unknown[] };
+      return { url: source.url, ok: true, zones: zones as ZoneView[], faults: faults as FaultView[] };
     } catch (err) {
       return { url: source.url, ok: false, error: (err as Error).message };
     }
   }
 
   /** What the host can activate, grouped by family and threshold (5 server, 25 client, 5 Office). */
-  #unlocks(status: HostStatusLike): HostView['unlocks'] {
+  #unlocks(status: HostStatus): HostView['unlocks'] {
     const host = { keyGroup: status.keyGroup.id, licensePacks: status.licensePacks.map((p) => p.id) };
     const out: NonNullable<HostView['unlocks']> = {};
     for (const [family, stats] of Object.entries(status.families)) {

@@ -1,3 +1,4 @@
+import type { LoggedQuery } from '@kmslab/core';
 import { authHeaders, type AdminSource } from './lab-sources.js';
 
 /** Queries kept for a page that opens now, and the most sent in one batch. */
@@ -13,9 +14,9 @@ const KEPT = 200;
  */
 export class QueryRelay {
   readonly #source: AdminSource;
-  readonly recent: unknown[] = [];
-  readonly #listeners = new Set<(batch: unknown[]) => void>();
-  #batch: unknown[] = [];
+  readonly recent: LoggedQuery[] = [];
+  readonly #listeners = new Set<(batch: LoggedQuery[]) => void>();
+  #batch: LoggedQuery[] = [];
   #timer: NodeJS.Timeout | null = null;
   #abort: AbortController | null = null;
   #closed = false;
@@ -27,7 +28,7 @@ export class QueryRelay {
   }
 
   /** Starts reading while someone listens; stops when the last one leaves. */
-  subscribe(listener: (batch: unknown[]) => void): () => void {
+  subscribe(listener: (batch: LoggedQuery[]) => void): () => void {
     this.#listeners.add(listener);
     if (!this.#abort) void this.#read();
     return () => {
@@ -57,7 +58,7 @@ export class QueryRelay {
         if (!latest.ok) throw new Error(`HTTP ${latest.status}`);
         this.recent.length = 0;
         this.#lastSeq = null;
-        for (const e of (await latest.json()) as Array<{ seq?: number }>) this.#add(e);
+        for (const e of (await latest.json()) as LoggedQuery[]) this.#add(e);
         this.#lastSeq ??= 0;
         const res = await fetch(`${this.#source.url}/queries/stream?after=${this.#lastSeq}`, { headers: authHeaders(this.#source), signal: abort.signal });
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
@@ -78,7 +79,7 @@ export class QueryRelay {
     }
   }
 
-  #add(entry: { seq?: number }): void {
+  #add(entry: LoggedQuery): void {
     if (typeof entry.seq === 'number') {
       // A replayed entry already relayed (a reconnection's backlog overlaps what was read).
       if (this.#lastSeq !== null && entry.seq <= this.#lastSeq) return;

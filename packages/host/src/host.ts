@@ -1,4 +1,6 @@
-import type { Family, LicenseStatus } from '@kmslab/core';
+import type { Family, HostStatus, LicenseStatus } from '@kmslab/core';
+
+export type { HostStatus } from '@kmslab/core';
 import { ActivationService } from './activation-service.js';
 import type { ClientView, RequestView } from './recent-activity.js';
 import { AdminServer } from './admin-server.js';
@@ -9,24 +11,6 @@ import { SOFTWARE } from './software.js';
 import type { PublishState } from './publish/dns-publisher.js';
 import type { FamilyStats } from './store/store.js';
 
-/** `/status`: what `slmgr /dlv` shows on a KMS host, per family, plus this replica's own figures. */
-export interface HostStatus {
-  hostId: string;
-  software: string;
-  startedAt: string;
-  time: string;
-  kms: { port: number; addresses: ListenAddress[] };
-  keyGroup: { id: string; name: string };
-  licensePacks: Array<{ id: string; name: string }>;
-  activationIntervalMin: number;
-  renewalIntervalMin: number;
-  dnsPublishing: boolean;
-  /** Present when publishing: what was registered, when, and the last error. */
-  publishing?: PublishState;
-  store: { kind: string; healthy: boolean; error?: string };
-  families: Record<Family, FamilyStats & { requestsByStatus: Record<LicenseStatus, number> }>;
-  replica: { pid: number; requestsServed: number; connections: number; realKmsClients: number };
-}
 
 /** A running KMS host: its listener, admin server and store, closed together. */
 export class KmsHost {

@@ -12,7 +12,10 @@ import {
   listenFailed,
   toKmsLabError,
 } from '@kmslab/core';
+import type { ListenAddress } from '@kmslab/core';
 import type { ActivationService } from './activation-service.js';
+
+export type { ListenAddress } from '@kmslab/core';
 import type { ResolvedHostOptions } from './host-options.js';
 import type { HostMetrics } from './metrics.js';
 import { SOFTWARE } from './software.js';
@@ -20,12 +23,6 @@ import { SOFTWARE } from './software.js';
 /** Frames answered in one turn of the event loop before other connections get theirs. */
 const FRAMES_PER_TURN = 256;
 
-/** An address the KMS port listens on. */
-export interface ListenAddress {
-  address: string;
-  port: number;
-  family: string;
-}
 
 /**
  * The KMS port: splits each connection into frames, answers them (pipelined,
@@ -48,6 +45,7 @@ export class KmsListener {
     this.#o = options;
     this.#service = service;
     this.#metrics = metrics;
+    metrics.watchInFlight(() => this.#inFlight);
     // docs/protocol.md "Limits": idle 60 s, half a frame at most that long from its first byte.
     this.#connections = new TcpConnections({
       maxConnections: options.maxConnections,

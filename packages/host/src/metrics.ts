@@ -17,6 +17,12 @@ export class HostMetrics {
   readonly connections: Gauge;
   #served = 0;
   #foreign = 0;
+  #inFlight: () => number = () => 0;
+
+  /** Where `kmslab_requests_in_flight` reads from (the KMS listener's count). */
+  watchInFlight(read: () => number): void {
+    this.#inFlight = read;
+  }
 
   constructor(hostId: string, readStats: () => Promise<{ stats: Record<Family, FamilyStats>; healthy: boolean }>) {
     this.registry.setDefaultLabels({ host_id: hostId });
@@ -38,6 +44,9 @@ export class HostMetrics {
       registers: [this.registry],
     });
     this.connections = new Gauge({ name: 'kmslab_connections', help: 'Open client connections', registers: [this.registry] });
+    const inFlight = () => this.#inFlight();
+    // Read when scraped, so the request path pays nothing for it.
+    new Gauge({ name: 'kmslab_requests_in_flight', help: 'Requests received and not yet answered (waiting on the store)', registers: [this.registry], collect() { this.set(inFlight()); } });
     this.#evicted = new Counter({
       name: 'kmslab_connections_evicted_total',
       help: 'Idle or half-sent connections closed to make room at the connection cap',

@@ -1,33 +1,9 @@
-import type { ActivationRequest, LicenseStatus } from '@kmslab/core';
+import type { ActivationRequest, ClientView, LicenseStatus, RequestView, SeenRequest } from '@kmslab/core';
 
-/** Who asked for what, and what this host answered: the fields a client and a request view share. */
-export interface SeenRequest {
-  cmid: string;
-  /** The machine's name as it sent it (its FQDN). */
-  machine: string;
-  product: string;
-  family: string;
-  /** What the client reported about itself when it asked. */
-  licenseStatus: LicenseStatus;
-  /** `licensed`, or the error code of the answer. */
-  answer: string;
-}
+export type { ClientView, RequestView, SeenRequest } from '@kmslab/core';
 
-/** A client as the host last saw it (what `GET /clients` lists, per family); `answer` is the last one. */
-export interface ClientView extends SeenRequest {
-  firstContact: string;
-  lastContact: string;
-  contacts: number;
-  /** When it should be back: the renewal interval after a licensed answer, the activation interval otherwise. */
-  nextContact: string;
-}
 
-/** One request and its answer (what `GET /requests` lists, newest first). */
-export interface RequestView extends SeenRequest {
-  time: string;
-  count: number | null;
-  peer: string;
-}
+
 
 /** Kept as it came (the decoded request is there anyway); the view with its ISO time is made when read. */
 interface RequestRecord {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers';
-import { waitFor } from '@kmslab/core';
+import { waitFor, type LoggedQuery } from '@kmslab/core';
 import { DnsAnswerWaitStrategy } from './dns-answer-wait.js';
 import { KMSLAB_IMAGE } from './images.js';
 import { dockerHostNames, publishOnLoopbackWhenLocal } from './loopback-ports.js';
@@ -21,22 +21,7 @@ export interface DnsFault {
   until?: string;
 }
 
-/** One query as the server's query log holds it. */
-export interface LoggedQuery {
-  time: string;
-  client: { address: string; port: number };
-  transport: 'udp' | 'tcp';
-  id: number;
-  kind: string;
-  qname: string | null;
-  qtype: string | null;
-  rcode: string | null;
-  answers: number;
-  tc: boolean;
-  latencyMs: number;
-  fault: { id: string; action: string } | null;
-  key: string | null;
-}
+export type { LoggedQuery } from '@kmslab/core';
 
 /**
  * `kmslab dns start` in a container: authoritative for `zone`, dynamic update

@@ -1,4 +1,4 @@
-import { KMS_SRV_LABELS, KmsLabError } from '@kmslab/core';
+import { KMS_SRV_LABELS, KmsLabError, type FaultView, type ZoneView } from '@kmslab/core';
 import { createAdminApp, listenAdmin, methodNotAllowed, openEventStream, sendJson, sendLine, type AdminApp, type AdminReply } from '@kmslab/core/admin-app';
 import { TYPE, type RData } from '@kmslab/dns-wire';
 import type { DnsServer } from '../dns-server.js';
@@ -6,22 +6,7 @@ import { actionText, parseFaultRule, toFaultRule, type FaultRuleInput } from '..
 import type { ActiveFault } from '../harness/fault-set.js';
 import { MAX_PAGE, withIsoTime, type QueryFilter } from '../harness/query-log.js';
 
-/** A fault as the API and `kmslab dns fault list` show it. */
-export interface FaultView {
-  id: string;
-  rule: string;
-  name: string;
-  type: number | null;
-  action: string;
-  probability: number | null;
-  every: number | null;
-  count: number | null;
-  from: string | null;
-  transport: 'udp' | 'tcp' | null;
-  until: string | null;
-  matched: number;
-  applied: number;
-}
+export type { FaultView, ZoneView } from '@kmslab/core';
 
 /** A fault as the admin API shows it. */
 export function faultView(f: ActiveFault): FaultView {
@@ -30,13 +15,6 @@ export function faultView(f: ActiveFault): FaultView {
     id: f.id, rule: f.text, name: r.name, type: r.type, action: actionText(r.action), probability: r.probability, every: r.every, count: r.count,
     from: r.from, transport: r.transport, until: r.until === null ? null : new Date(r.until).toISOString(), matched: f.matched, applied: f.applied,
   };
-}
-
-/** A zone as `/zones` shows it: its serial and the KMS SRV records at `_vlmcs._tcp.<origin>`. */
-export interface ZoneView {
-  origin: string;
-  serial: number;
-  srv: { name: string; ttl: number; priority: number; weight: number; port: number; target: string }[];
 }
 
 function zoneViews(dns: DnsServer): ZoneView[] {

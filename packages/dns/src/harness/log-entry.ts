@@ -1,7 +1,7 @@
 import { rcodeName, typeName } from '@kmslab/dns-wire';
-import type { Client, Handled } from '../handle-message.js';
+import type { Client, Handled } from '../path/exchange.js';
 import { actionText, type FaultAction } from './fault-rule.js';
-import type { QueryLogEntry } from './query-log.js';
+import type { QueryLogEntry } from '@kmslab/core';
 import { dottedName } from '../wire-name.js';
 
 /**

@@ -1,4 +1,4 @@
-import { KmsLabError } from '@kmslab/core';
+import { KmsLabError, type LoggedQuery, type QueryLogEntry } from '@kmslab/core';
 import { toEntry, type LogRecord } from './log-entry.js';
 import { compileFilter, nameMatches, type CompiledFilter, type QueryFilter } from './query-filter.js';
 import { QueryFollowers, type FollowerLimits, type FollowerSink } from './query-followers.js';
@@ -6,34 +6,11 @@ import { QueryLogFile } from './query-log-file.js';
 import { QueryRing } from './query-ring.js';
 
 export type { QueryFilter } from './query-filter.js';
+export type { QueryLogEntry } from '@kmslab/core';
 
-/** One query or update as the server received and answered it. */
-export interface QueryLogEntry {
-  /** Its place in the log since the server started (1, 2, …): `before=` and `after=` page by it. */
-  seq: number;
-  /** When it arrived (ms since the epoch); JSON forms add `time` as ISO. */
-  at: number;
-  client: { address: string; port: number };
-  transport: 'udp' | 'tcp';
-  id: number;
-  /** `query`, `update`, `transfer`, or what else the server made of it (`malformed`, `notimp`…). */
-  kind: string;
-  qname: string | null;
-  qtype: string | null;
-  flags: { rd: boolean; ednsSize: number | null; do: boolean };
-  /** The answer's rcode name, or null when nothing was sent (dropped). */
-  rcode: string | null;
-  answers: number;
-  tc: boolean;
-  latencyMs: number;
-  /** The fault applied (`servfail`, `delay:500`…) and its rule id, or null. */
-  fault: { id: string; action: string } | null;
-  /** The TSIG key of a signed update or transfer. */
-  key: string | null;
-}
 
 /** An entry as JSON shows it: `time` (ISO) first, then the rest. */
-export function withIsoTime(e: QueryLogEntry): QueryLogEntry & { time: string } {
+export function withIsoTime(e: QueryLogEntry): LoggedQuery {
   return { time: new Date(e.at).toISOString(), ...e };
 }
 

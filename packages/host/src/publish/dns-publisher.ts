@@ -4,13 +4,10 @@ import {
   type DnsTarget, type ResourceRecord, type TsigKey,
 } from '@kmslab/dns-wire';
 import type { Logger } from 'pino';
+import type { PublishDomain, PublishState } from '@kmslab/core';
 
-/** A domain to publish in, with the SRV priority and weight there (DnsDomainPublishList: "domain, priority, weight"). */
-export interface PublishDomain {
-  domain: string;
-  priority: number;
-  weight: number;
-}
+export type { PublishDomain, PublishState } from '@kmslab/core';
+
 
 /** What a host publishes in DNS, where, and with which key. */
 export interface PublisherOptions {
@@ -30,15 +27,6 @@ export interface PublisherOptions {
   logger?: Logger;
 }
 
-/** What a publishing host registered, when, and its last error. */
-export interface PublishState {
-  enabled: boolean;
-  fqdn: string;
-  domains: PublishDomain[];
-  lastPublished: string | null;
-  lastError: string | null;
-  nextRefresh: string | null;
-}
 
 /**
  * After a failure: soon at first (a DNS server starting beside the host, as

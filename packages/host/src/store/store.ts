@@ -1,4 +1,6 @@
-import type { Family, LicenseStatus } from '@kmslab/core';
+import type { Family, FamilyStats, LicenseStatus } from '@kmslab/core';
+
+export type { FamilyStats } from '@kmslab/core';
 
 /** One counted request, as the store applies it atomically. */
 export interface CountedRequest {
@@ -17,13 +19,6 @@ export interface RefusedRequest {
   licenseStatus: LicenseStatus;
 }
 
-/** What `slmgr /dlv` shows per application on a KMS host (kms-reference.md "What a host shows"). */
-export interface FamilyStats {
-  currentCount: number;
-  totalRequests: number;
-  failedRequests: number;
-  requestsByStatus: Record<LicenseStatus, number>;
-}
 
 /**
  * Where a host keeps its client records and statistics. `record` must be

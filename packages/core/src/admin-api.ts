@@ -1,0 +1,146 @@
+import type { LicenseStatus } from './license-status.js';
+import type { Family } from './catalog/types.js';
+
+/**
+ * The JSON the admin listeners answer with (docs/admin-api.md,
+ * docs/dns-faults.md): declared once, here, for the servers that send it
+ * (@kmslab/host, @kmslab/dns), the container modules that read it
+ * (@kmslab/testcontainers) and the dashboard that shows it. Types only:
+ * nothing here runs.
+ */
+
+// ---- a KMS host's admin listener: /status, /clients, /requests
+
+/** What `slmgr /dlv` shows per application on a KMS host (kms-reference.md "What a host shows"). */
+export interface FamilyStats {
+  currentCount: number;
+  totalRequests: number;
+  failedRequests: number;
+  requestsByStatus: Record<LicenseStatus, number>;
+}
+
+/** Who asked for what, and what this host answered: the fields a client and a request view share. */
+export interface SeenRequest {
+  cmid: string;
+  /** The machine's name as it sent it (its FQDN). */
+  machine: string;
+  product: string;
+  family: string;
+  /** What the client reported about itself when it asked. */
+  licenseStatus: LicenseStatus;
+  /** `licensed`, or the error code of the answer. */
+  answer: string;
+}
+
+/** A client as the host last saw it (what `GET /clients` lists, per family); `answer` is the last one. */
+export interface ClientView extends SeenRequest {
+  firstContact: string;
+  lastContact: string;
+  contacts: number;
+  /** When it should be back: the renewal interval after a licensed answer, the activation interval otherwise. */
+  nextContact: string;
+}
+
+/** One request and its answer (what `GET /requests` lists, newest first). */
+export interface RequestView extends SeenRequest {
+  time: string;
+  count: number | null;
+  peer: string;
+}
+
+/** An address the KMS port listens on. */
+export interface ListenAddress {
+  address: string;
+  port: number;
+  family: string;
+}
+
+/** A domain to publish in, with the SRV priority and weight there (DnsDomainPublishList: "domain, priority, weight"). */
+export interface PublishDomain {
+  domain: string;
+  priority: number;
+  weight: number;
+}
+
+/** What a publishing host registered, when, and its last error. */
+export interface PublishState {
+  enabled: boolean;
+  fqdn: string;
+  domains: PublishDomain[];
+  lastPublished: string | null;
+  lastError: string | null;
+  nextRefresh: string | null;
+}
+
+/** `/status`: what `slmgr /dlv` shows on a KMS host, per family, plus this replica's own figures. */
+export interface HostStatus {
+  hostId: string;
+  software: string;
+  startedAt: string;
+  time: string;
+  kms: { port: number; addresses: ListenAddress[] };
+  keyGroup: { id: string; name: string };
+  licensePacks: Array<{ id: string; name: string }>;
+  activationIntervalMin: number;
+  renewalIntervalMin: number;
+  dnsPublishing: boolean;
+  /** Present when publishing: what was registered, when, and the last error. */
+  publishing?: PublishState;
+  store: { kind: string; healthy: boolean; error?: string };
+  families: Record<Family, FamilyStats>;
+  replica: { pid: number; requestsServed: number; connections: number; realKmsClients: number };
+}
+
+// ---- the DNS server's admin listener: /queries, /faults, /zones
+
+/** One query or update as the server received and answered it (the query log). */
+export interface QueryLogEntry {
+  /** Its place in the log since the server started (1, 2, …): `before=` and `after=` page by it. */
+  seq: number;
+  /** When it arrived (ms since the epoch); JSON forms add `time` as ISO. */
+  at: number;
+  client: { address: string; port: number };
+  transport: 'udp' | 'tcp';
+  id: number;
+  /** `query`, `update`, `transfer`, or what else the server made of it (`malformed`, `notimp`…). */
+  kind: string;
+  qname: string | null;
+  qtype: string | null;
+  flags: { rd: boolean; ednsSize: number | null; do: boolean };
+  /** The answer's rcode name, or null when nothing was sent (dropped). */
+  rcode: string | null;
+  answers: number;
+  tc: boolean;
+  latencyMs: number;
+  /** The fault applied (`servfail`, `delay:500`…) and its rule id, or null. */
+  fault: { id: string; action: string } | null;
+  /** The TSIG key of a signed update or transfer. */
+  key: string | null;
+}
+
+/** A query log entry as `GET /queries` and `/queries/stream` send it: `time` (ISO) first, then the rest. */
+export type LoggedQuery = QueryLogEntry & { time: string };
+
+/** A fault as `GET /faults` and `kmslab dns fault list` show it. */
+export interface FaultView {
+  id: string;
+  rule: string;
+  name: string;
+  type: number | null;
+  action: string;
+  probability: number | null;
+  every: number | null;
+  count: number | null;
+  from: string | null;
+  transport: 'udp' | 'tcp' | null;
+  until: string | null;
+  matched: number;
+  applied: number;
+}
+
+/** A zone as `GET /zones` shows it: its serial and the KMS SRV records at `_vlmcs._tcp.<origin>`. */
+export interface ZoneView {
+  origin: string;
+  serial: number;
+  srv: { name: string; ttl: number; priority: number; weight: number; port: number; target: string }[];
+}
