@@ -4,7 +4,7 @@ import type { ResourceRecord } from '@kmslab/dns-wire';
 import { InProcessDns, ProcessDns, type LabDns } from './lab-dns.js';
 import { InProcessHost, ProcessHost, type LabHost, type SimHostOptions } from './lab-hosts.js';
 import { RedisServer } from './live/redis-server.js';
-import type { Check } from './scenarios/scenario.js';
+import type { Check } from './scenarios/check.js';
 import { CLIENT_STATES, type ClientStateName } from './report/report-data.js';
 
 /** Minutes between client-state samples (reports). */

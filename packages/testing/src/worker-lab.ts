@@ -5,7 +5,7 @@ import type { ActiveFault, FaultRule, QueryFilter, QueryLogEntry } from '@kmslab
 import type { HostStatus } from '@kmslab/host';
 import type { LabHost, LabHostOptions } from './lab-host.js';
 import { LabTime } from './lab-time.js';
-import type { Lab, LabActivation, LabDns, LabOptions } from './start-lab.js';
+import type { Lab, LabActivation, LabDns, LabOptions } from './lab.js';
 import { callSync, errorFromWire, syncBuffers, type SyncBuffers } from './sync-call.js';
 
 /**

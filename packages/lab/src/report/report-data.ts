@@ -1,4 +1,4 @@
-import type { Check } from '../scenarios/scenario.js';
+import type { Check } from '../scenarios/check.js';
 
 /** Client states drawn in reports, in stacking order. */
 export const CLIENT_STATES = ['grace', 'licensed', 'notification', 'left'] as const;

@@ -1,6 +1,6 @@
 import { Catalog, TIME } from '@kmslab/core';
 import { SAMPLE_STEP_MIN, type Simulation } from '../simulation.js';
-import type { Check } from '../scenarios/scenario.js';
+import type { Check } from '../scenarios/check.js';
 import { CLIENT_STATES, type ReportData } from './report-data.js';
 
 /** A scenario run as report data: counts as the hosts answered them, sampled client states, requests per hour per host. */

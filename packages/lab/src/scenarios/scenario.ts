@@ -1,13 +1,9 @@
 import { Simulation, type SimulationOptions, type TimelineEntry } from '../simulation.js';
 import type { ReportData } from '../report/report-data.js';
 import { scenarioReport } from '../report/scenario-report.js';
+import type { Check, CheckFn } from './check.js';
 
-/** One check of a scenario, passed or not, with what was seen. */
-export interface Check {
-  name: string;
-  passed: boolean;
-  detail: string;
-}
+export type { Check, CheckFn } from './check.js';
 
 /** What a scenario run found: its timeline, checks and report. */
 export interface ScenarioResult {
@@ -19,9 +15,6 @@ export interface ScenarioResult {
   /** Charts and summary for `--report` (not part of the JSON output). */
   report: ReportData;
 }
-
-/** A check run against a finished simulation. */
-export type CheckFn = (name: string, passed: boolean, detail: string) => void;
 
 /** Options every scenario run takes (`kmslab lab run`). */
 export interface RunOptions {
