@@ -23,9 +23,7 @@ describe('infra/bind example: BIND as the lab DNS', () => {
     await using kms1 = await startCliProcess(publish('kms1', 'kms1.lab.test', 0));
     await using kms2 = await startCliProcess(publish('kms2', 'kms2.lab.test', 10));
     const srv = async () => (await dig('dig', '127.0.0.1', bind.port, ['_vlmcs._tcp.lab.test', 'SRV'])).answer.map((rr) => rr.split(' ').slice(4).join(' ')).sort();
-    const deadline = Date.now() + 15_000;
-    while ((await srv()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await srv()).toEqual([`0 0 ${kms1.port} kms1.lab.test.`, `10 0 ${kms2.port} kms2.lab.test.`]);
+    await expect.poll(srv, { timeout: 15_000, interval: 100 }).toEqual([`0 0 ${kms1.port} kms1.lab.test.`, `10 0 ${kms2.port} kms2.lab.test.`]);
 
     const client = await runCli(['client', 'activate', '--product', 'windows-10-enterprise', '--dns', `127.0.0.1:${bind.port}`, '--domain', 'lab.test', '--state-dir', mkdtempSync(join(dir, 'client-')), '--json']);
     expect(JSON.parse(client.stdout)).toMatchObject({ discoveredBy: 'dns', host: `kms1.lab.test:${kms1.port}`, count: 1 });
@@ -34,8 +32,7 @@ describe('infra/bind example: BIND as the lab DNS', () => {
     // DNS's host= grant refuses that too; infra/bind/README.md says so).
     await using rogue = await startCliProcess(publish('kms2', 'kms1.lab.test', 0));
     const refused = async () => ((await (await fetch(`${rogue.adminUrl}/status`)).json()) as HostStatus).publishing?.lastError ?? '';
-    while (!(await refused()) && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 100));
-    expect(await refused()).toMatch(/REFUSED/);
+    await expect.poll(refused, { timeout: 15_000, interval: 100 }).toMatch(/REFUSED/);
     expect((await dig('dig', '127.0.0.1', bind.port, ['kms1.lab.test', 'A'])).answer).toEqual(['kms1.lab.test. 3600 IN A 127.0.0.1']);
     expect(await srv()).toContain(`0 0 ${rogue.port} kms1.lab.test.`);
   });

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RedisServer, redisForTest } from './support/redis-server.js';
+import { HoldProxy } from './support/hold-proxy.js';
 import { runCli, startCliHost, startCliProcess } from './support/cli.js';
 import { dig } from './support/dns-tools.js';
 import { tempDir } from './support/kms-host.js';
@@ -63,12 +64,9 @@ describe.each(['memory', 'redis'] as const)('reference walkthrough through the C
 
     // One log event per request with the fields of a KMS host's per-request event
     // (buffered, flushed within a second).
-    let events: Array<Record<string, unknown>> = [];
-    for (let i = 0; i < 40 && events.length < 28; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      events = host.logs().split('\n').filter((l) => l.includes('"event":"activation-request"')).map((l) => JSON.parse(l));
-    }
-    expect(events).toHaveLength(28);
+    const logged = () => host.logs().split('\n').filter((l) => l.includes('"event":"activation-request"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    await expect.poll(() => logged().length, { timeout: 4000, interval: 100 }).toBe(28);
+    const events = logged();
     const serverLicensed = events.find((e) => e.cmid === serverCmid && e.outcome === 'licensed');
     expect(serverLicensed).toMatchObject({ product: 'windows-server-2008-r2-enterprise', count: 13, threshold: 5, expiresInMin: 259200, errorCode: null });
     expect(serverLicensed).toHaveProperty('fqdn');
@@ -146,10 +144,12 @@ describe('host start failures', () => {
   test('--redis-wait: a host started before its Redis keeps trying and serves once Redis is up', async () => {
     await using redis = await RedisServer.start({ durable: false });
     await redis.stop(); // its port is known and nothing listens there yet
-    const starting = startCliHost(['--store', 'redis', '--redis-url', redis.url, '--redis-wait', '20s', '--host-id', `wait-${process.pid}`]);
+    // Through a proxy that counts the host's attempts: the second one means it kept trying.
+    await using proxy = await HoldProxy.start(redis.port);
+    const starting = startCliHost(['--store', 'redis', '--redis-url', `redis://127.0.0.1:${proxy.port}`, '--redis-wait', '20s', '--host-id', `wait-${process.pid}`]);
     let ready = false;
     void starting.then(() => (ready = true), () => {});
-    await new Promise((r) => setTimeout(r, 800));
+    await proxy.connections(2);
     expect(ready).toBe(false);
     await redis.resume();
     await using host = await starting;

@@ -27,7 +27,8 @@ describe('the DNS admin listener and its CLI (kmslab dns queries, kmslab dns fau
     try {
       let out = '';
       follow.stdout.on('data', (d) => (out += d));
-      await new Promise((r) => setTimeout(r, 1500)); // the CLI has started and subscribed
+      // The CLI has started and subscribed: the server counts it as a follower.
+      await expect.poll(async () => (await (await fetch(`${admin}/metrics`)).text()).match(/^kmslab_dns_query_log_followers (\d+)/m)?.[1], { timeout: 10_000 }).toBe('1');
       await dig('dig', '127.0.0.1', dns.port, ['ns.lab.test', 'A']); // filtered out
       await dig('dig', '127.0.0.1', dns.port, ['kms9.lab.test', 'A']);
       await expect.poll(() => out, { timeout: 5000 }).toMatch(/kms9\.lab\.test A {2}NXDOMAIN/);

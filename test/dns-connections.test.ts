@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,14 +7,7 @@ import { CLASS, TYPE, emptyMessage, encodeMessage } from '@kmslab/dns-wire';
 import { DnsServer, ZoneSet, defaultZone } from '@kmslab/dns';
 import { dig } from './support/dns-tools.js';
 import { startCliProcess } from './support/cli.js';
-
-function rawConnect(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
-}
+import { rawConnect } from './support/raw-connect.js';
 
 function tcpQuery(): Buffer {
   const m = emptyMessage(9);
@@ -29,13 +22,14 @@ function tcpQuery(): Buffer {
 
 describe('DNS over TCP against idle and slow connections (RFC 7766 §6.2)', () => {
   test('with the cap of 1,000 idle connections held, a new TCP query is still answered (the oldest idle one makes room)', async () => {
-    await using dns = await startCliProcess(['dns', 'start', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-dns-'))]);
+    await using dns = await startCliProcess(['dns', 'start', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-dns-')), '--admin', '127.0.0.1:0']);
     const held: Socket[] = [];
     try {
       for (let i = 0; i < 1000; i += 100) held.push(...(await Promise.all(Array.from({ length: 100 }, () => rawConnect(dns.port)))));
       for (const s of held) s.on('error', () => {});
       const closed = held.map((s) => new Promise<void>((r) => s.once('close', () => r())));
-      await new Promise((r) => setTimeout(r, 200));
+      // The server has accepted every one of them (the kernel completes a handshake before Node accepts it).
+      await expect.poll(async () => (await (await fetch(`${dns.adminUrl}/metrics`)).text()).match(/^kmslab_dns_tcp_connections (\d+)/m)?.[1], { timeout: 10_000 }).toBe('1000');
       const r = await dig('dig', '127.0.0.1', dns.port, ['+tcp', 'lab.test', 'SOA']);
       expect(r.status).toBe('NOERROR');
       // Exactly the one used longest ago was closed for it.

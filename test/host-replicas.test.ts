@@ -21,9 +21,7 @@ describe('host replicas', () => {
     await using r2 = await replica(k2, 'r2.lab.test');
 
     const srv = async () => (await dig('dig', '127.0.0.1', dns.port, ['_vlmcs._tcp.lab.test', 'SRV'])).answer.map((rr) => rr.split(' ').slice(4).join(' ')).sort();
-    const deadline = Date.now() + 15_000;
-    while ((await srv()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await srv()).toEqual([`0 50 ${r1.port} r1.lab.test.`, `0 50 ${r2.port} r2.lab.test.`].sort());
+    await expect.poll(srv, { timeout: 15_000, interval: 100 }).toEqual([`0 50 ${r1.port} r1.lab.test.`, `0 50 ${r2.port} r2.lab.test.`].sort());
 
     // The same 45 machines hit both replicas at once, 4 connections each.
     const cmids = Array.from({ length: 45 }, () => randomUUID());

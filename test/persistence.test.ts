@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { KmsLabError } from '@kmslab/core';
+import { KmsLabError, waitFor } from '@kmslab/core';
 import { RedisServer } from './support/redis-server.js';
 import { startHost, tempDir, TestClient } from './support/kms-host.js';
 import { startCliHost } from './support/cli.js';
+import { HoldProxy } from './support/hold-proxy.js';
 
 describe('memory store persistence', () => {
   test('a restarted host keeps its counts and statistics (snapshot on close)', async () => {
@@ -92,11 +93,7 @@ describe('Redis outage', () => {
 
     await redis.resume();
     // ioredis reconnects in the background; the first requests may still fail.
-    let resumed = null;
-    for (let i = 0; i < 100 && !resumed; i++) {
-      resumed = await c.activate('windows-server-2016-standard', acknowledged[0]).catch(() => null);
-      if (!resumed) await new Promise((r) => setTimeout(r, 100));
-    }
+    const resumed = await waitFor(() => c.activate('windows-server-2016-standard', acknowledged[0]).catch(() => undefined), { timeoutMs: 10_000, everyMs: 100, timedOut: () => new Error('the host did not count again within 10 s of Redis coming back') });
     expect(resumed).toMatchObject({ count: 8, licensed: true });
     for (const cmid of acknowledged) expect((await c.activate('windows-server-2016-standard', cmid)).count).toBe(8);
     expect((await fetch(`${h.adminUrl}/healthz`)).status).toBe(200);
@@ -106,16 +103,17 @@ describe('Redis outage', () => {
 describe('graceful shutdown', () => {
   test('SIGTERM drains an in-flight request before the host exits', async () => {
     await using redis = await RedisServer.start();
-    const host = await startCliHost(['--store', 'redis', '--redis-url', redis.url, '--host-id', 'drain']);
+    // The host reaches Redis through a proxy the test holds: the request waits there, in flight.
+    await using proxy = await HoldProxy.start(redis.port);
+    const host = await startCliHost(['--store', 'redis', '--redis-url', `redis://127.0.0.1:${proxy.port}`, '--host-id', 'drain']);
     await using _host = host;
     await using c = await TestClient.connect(host.port);
-    const admin = redis.client();
-    await admin.call('CLIENT', 'PAUSE', '800', 'ALL'); // the request below waits in Redis
+    proxy.hold();
     const inFlight = c.activate('windows-7-professional');
-    await new Promise((r) => setTimeout(r, 200));
+    await proxy.arrived(/evalsha|eval/i); // the host has the request and waits on its store
     host.proc.kill('SIGTERM');
+    proxy.release();
     expect(await inFlight).toMatchObject({ count: 1 });
     expect(await host.exited).toBe(0);
-    admin.disconnect();
   });
 });

@@ -23,14 +23,10 @@ describe('kmslab up (training mode)', () => {
     const srv = await dig('dig', '127.0.0.1', dnsPort, ['_vlmcs._tcp.lab.test', 'SRV']);
     expect(srv.answer.map((l) => l.split(' ').slice(4).join(' ')).sort()).toEqual([`0 0 ${kmsPort} kms1.lab.test.`, `10 0 ${kms2!.port} kms2.lab.test.`]);
     // Lab time runs 3,600× faster: within seconds every client has asked the priority-0 host (30 ≥ 25 and ≥ 5).
-    let status: HostStatus | null = null;
-    for (let i = 0; i < 100; i++) {
-      status = (await (await fetch(`${admin}/status`)).json()) as HostStatus;
-      if ((status.families.windows?.currentCount ?? 0) >= 30) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(status!.families.windows!.currentCount).toBe(30);
-    expect(status!.publishing).toMatchObject({ fqdn: 'kms1.lab.test', lastError: null });
+    const readStatus = async () => (await (await fetch(`${admin}/status`)).json()) as HostStatus;
+    await expect.poll(async () => (await readStatus()).families.windows?.currentCount, { timeout: 20_000, interval: 200 }).toBe(30);
+    const status = await readStatus();
+    expect(status.publishing).toMatchObject({ fqdn: 'kms1.lab.test', lastError: null });
     // A real client from outside the process finds a host through the lab DNS.
     const me = await runCli(['client', 'activate', '--product', 'windows-10-pro', '--dns', `127.0.0.1:${dnsPort}`, '--domain', 'lab.test', '--state-dir', mkdtempSync(join(tmpdir(), 'kmslab-up-c-')), '--json']);
     expect(JSON.parse(me.stdout)).toMatchObject({ licensed: true, discoveredBy: 'dns', host: `kms1.lab.test:${kmsPort}` });
