@@ -92,7 +92,7 @@ describe('QueryLog pages and followers (docs/dns-faults.md "Query log")', () => 
     expect(log.follow({}, sink())).toBeNull();
     log.record(entry(1));
     log.record(entry(2, '_vlmcs._tcp.lab.test', 'SRV'));
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => slow.destroyed).toBe(true); // the batch (1 ms) went out
     expect(a.chunks).toHaveLength(1);
     expect(a.chunks[0]!.split('\n\n').filter(Boolean).map((f) => JSON.parse(f.slice(6)).seq)).toEqual([1]);
     expect(slow.destroyed).toBe(true);
@@ -105,7 +105,7 @@ describe('QueryLog pages and followers (docs/dns-faults.md "Query log")', () => 
     const chunks: string[] = [];
     log.follow({}, { writableLength: 0, write: (c: Buffer) => chunks.push(c.toString()), destroy: () => {} });
     for (let i = 0; i < 5; i++) log.record({ ...entry(i + 1, `h${i}.lab.test`, 'A'), at: Date.UTC(2026, 11, 1) + i });
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => chunks.join('')).toContain(': skipped 2 entries'); // the batch (1 ms) went out
     const text = chunks.join('');
     expect(text.match(/^data: /gm)).toHaveLength(3);
     expect(text).toContain(': skipped 2 entries (over 3 a second; GET /queries has them)');
