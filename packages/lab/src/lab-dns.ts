@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KmsLabError, kmsSrvName, waitFor } from '@kmslab/core';
-import { DnsServer, ZoneSet, defaultZone, parseFaultRule, type Zone } from '@kmslab/dns';
+import { parseFaultRule, startDnsService, type DnsServer, type DnsService, type Zone } from '@kmslab/dns';
 import { CLASS, TYPE, canonicalName, generateTsigSecret, parseTsigKey, query, updateZone, type DnsTarget, type ResourceRecord } from '@kmslab/dns-wire';
 import { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
 
@@ -26,15 +26,19 @@ export interface LabDns {
 export class InProcessDns implements LabDns {
   private constructor(
     readonly zone: string,
-    private readonly server: DnsServer,
+    private readonly service: DnsService,
     private readonly z: Zone,
   ) {}
 
   static async start(zone: string): Promise<InProcessDns> {
-    const zones = new ZoneSet();
-    const z = defaultZone(zone);
-    zones.add(z);
-    return new InProcessDns(z.origin, await DnsServer.start({ zones, listen: ['127.0.0.1'], port: 0 }), z);
+    // As `kmslab dns start` runs it (one service entry), with no data dir: a simulation starts empty.
+    const service = await startDnsService({ zones: [zone], dataDir: null, listen: ['127.0.0.1'], port: 0 });
+    const z = service.server.zones.list()[0]!;
+    return new InProcessDns(z.origin, service, z);
+  }
+
+  private get server(): DnsServer {
+    return this.service.server;
   }
 
   get target(): DnsTarget {
@@ -70,7 +74,7 @@ export class InProcessDns implements LabDns {
   }
 
   close(): Promise<void> {
-    return this.server.close();
+    return this.service.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import { Catalog, seededRandom } from '@kmslab/core';
 import { activateOnce, activationResult, newClientState, type ActivationResult, type ClientState } from '@kmslab/client';
-import { DnsServer, ZoneSet, defaultZone, parseKeyPolicy, type FaultSet, type QueryLog } from '@kmslab/dns';
+import { parseKeyPolicy, startDnsService, type DnsServer } from '@kmslab/dns';
 import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
 import { LocalLabHost, type LabHost, type LabHostOptions } from './lab-host.js';
 import { LabTime } from './lab-time.js';
@@ -26,13 +26,13 @@ export async function startLabInProcess(options: LabOptions, time: LabTime): Pro
   const zone = options.zone ?? 'lab.test';
   const hostOptions = options.hosts?.length ? options.hosts : [{ name: 'kms1' }];
   const secret = generateTsigSecret();
-  const zones = new ZoneSet();
-  zones.add(defaultZone(zone));
-  const dnsServer = await DnsServer.start({
-    zones, listen: ['127.0.0.1'], port: 0,
+  // The lab's DNS as `kmslab dns start` runs it (one service entry), with no data dir: a test's lab starts empty.
+  const dns = await startDnsService({
+    zones: [zone], dataDir: null, listen: ['127.0.0.1'], port: 0,
     // One key for the lab's hosts, granted the zone: the lab trusts its own hosts.
     keys: [parseKeyPolicy(`kmslab-lab:hmac-sha256:${secret}:zone`)],
   });
+  const dnsServer = dns.server;
   const key = parseTsigKey(`kmslab-lab:hmac-sha256:${secret}`);
   const redisUrl = typeof options.store === 'object' ? options.store.redisUrl : null;
   const hosts = hostOptions.map((h) => new LocalLabHost(h, { zone, dnsPort: dnsServer.port, key, time, redisUrl }));
@@ -40,7 +40,7 @@ export async function startLabInProcess(options: LabOptions, time: LabTime): Pro
   const stop = () =>
     (stopped ??= (async () => {
       await Promise.all(hosts.map((h) => h.stop().catch(() => {})));
-      await dnsServer.close();
+      await dns.close();
     })());
   try {
     await Promise.all(hosts.map((h) => h.start()));
