@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KmsConnection, type ActivationRequest, type ActivationResponse, type Clock } from '@kmslab/core';
-import { KmsHost, MemoryStore, RedisStore, type HostOptions } from '@kmslab/host';
+import { startHostService, type HostOptions, type KmsHost, type StoreConfig } from '@kmslab/host';
 import { randomUUID } from 'node:crypto';
 
 export type StoreKind = 'memory' | 'redis';
@@ -19,8 +19,9 @@ export async function startHost(
   options: Partial<Omit<HostOptions, 'store'>> = {},
 ): Promise<KmsHost> {
   const hostId = options.hostId ?? 'test-host';
-  const s = store.kind === 'memory' ? await MemoryStore.open({ dataDir: store.dataDir }) : await RedisStore.open({ url: store.url, hostId });
-  return KmsHost.start({ listen: ['127.0.0.1'], port: 0, admin: '127.0.0.1:0', ...options, hostId, store: s });
+  // As `kmslab host start` runs a host (one service entry), in this process.
+  const config: StoreConfig = store.kind === 'memory' ? { kind: 'memory', dataDir: store.dataDir } : { kind: 'redis', url: store.url, hostId };
+  return (await startHostService({ listen: ['127.0.0.1'], port: 0, admin: '127.0.0.1:0', ...options, hostId, store: config })).host;
 }
 
 /** A test client: one connection, requests built from a product id and a CMID. */

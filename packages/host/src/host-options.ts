@@ -10,7 +10,10 @@ import {
   adminTokenFor,
   isValidInterval,
   realClock,
+  type ClientView,
   type Clock,
+  type HostStatus,
+  type RequestView,
   type SettableClock,
 } from '@kmslab/core';
 import type { Logger } from 'pino';
@@ -46,8 +49,12 @@ export interface HostOptions {
   adminReadOnly?: boolean;
   /** Names besides IP addresses and `localhost` that requests may address the admin listener by (a container's name, a proxy's). */
   adminAllowedHosts?: readonly string[];
-  /** More routes for the admin listener: the dashboard page (`kmslab host start` serves it at `/`). */
-  adminPage?: AdminPage | null;
+  /**
+   * More routes for the admin listener: the dashboard page (`kmslab host
+   * start` serves it at `/`); a function is given the host before it
+   * listens, for a page that reads the host itself.
+   */
+  adminPage?: AdminPage | ((host: HostReadings) => AdminPage | null) | null;
   activationIntervalMin?: number;
   renewalIntervalMin?: number;
   maxConnections?: number;
@@ -66,13 +73,20 @@ export interface HostOptions {
 }
 
 export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin' | 'adminToken' | 'publisher' | 'clockControl' | 'adminPage'>> & {
-  adminPage: AdminPage | null;
+  adminPage: NonNullable<HostOptions['adminPage']> | null;
   clockControl: SettableClock | undefined;
   logger: Logger | undefined;
   admin: string | null;
   adminToken: { value: string; generated: boolean } | null;
   publisher: DnsPublisher | null;
 };
+
+/** What a page on the admin listener may read of its host (the dashboard's sources). */
+export interface HostReadings {
+  status(): Promise<HostStatus>;
+  clients(): { perFamily: number; families: Record<string, ClientView[]> };
+  requests(): { capacity: number; requests: RequestView[] };
+}
 
 /** More routes for an admin listener (the dashboard page): added beside its own, behind the same token and change rules. */
 export interface AdminPage {

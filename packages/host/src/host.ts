@@ -35,26 +35,39 @@ export class KmsHost {
     this.#service = new ActivationService(o, this.#metrics);
     this.#listener = new KmsListener(o, this.#service, this.#metrics);
     this.#admin =
-      o.admin === null ? null : new AdminServer({ status: () => this.status(), clients: () => this.clients(), requests: () => this.requests(), healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl, token: o.adminToken?.value, readOnly: o.adminReadOnly, allowedHosts: o.adminAllowedHosts, page: o.adminPage });
+      o.admin === null ? null : new AdminServer({ status: () => this.status(), clients: () => this.clients(), requests: () => this.requests(), healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl, token: o.adminToken?.value, readOnly: o.adminReadOnly, allowedHosts: o.adminAllowedHosts, page: typeof o.adminPage === 'function' ? o.adminPage(this) : o.adminPage });
   }
 
   /** Starts listening. The store is the caller's; `close()` closes it too. */
   static async start(options: HostOptions): Promise<KmsHost> {
-    const host = new KmsHost(resolveHostOptions(options));
+    return KmsHost.create(options).listen();
+  }
+
+  /**
+   * A host built but not listening: its service, its admin routes and page
+   * in place (compose, then listen), so nothing answers before it is whole.
+   * Checks its options first (one line, KMSLAB_INVALID_ARGUMENT).
+   */
+  static create(options: HostOptions): KmsHost {
+    return new KmsHost(resolveHostOptions(options));
+  }
+
+  /** Opens the KMS port and the admin listener, then starts publishing; on failure closes all (and the store) and throws. */
+  async listen(): Promise<this> {
     try {
-      host.#addresses = await host.#listener.listen();
-      if (host.#admin) host.#adminUrl = await host.#admin.listen(host.#o.admin!);
+      this.#addresses = await this.#listener.listen();
+      if (this.#admin) this.#adminUrl = await this.#admin.listen(this.#o.admin!);
     } catch (err) {
-      await host.close();
+      await this.close();
       throw err;
     }
     // Publishing failures are logged and retried; they never stop the host from serving.
-    await host.#o.publisher?.start(host.port);
-    host.#o.logger?.info(
-      { event: 'host-started', hostId: host.#o.hostId, kms: host.#addresses, admin: host.#adminUrl, store: host.#o.store.kind, keyGroup: host.#o.keyGroup },
-      `KMS host ${host.#o.hostId} listening on port ${host.port}`,
+    await this.#o.publisher?.start(this.port);
+    this.#o.logger?.info(
+      { event: 'host-started', hostId: this.#o.hostId, kms: this.#addresses, admin: this.#adminUrl, store: this.#o.store.kind, keyGroup: this.#o.keyGroup },
+      `KMS host ${this.#o.hostId} listening on port ${this.port}`,
     );
-    return host;
+    return this;
   }
 
   get port(): number {

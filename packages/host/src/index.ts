@@ -1,5 +1,7 @@
 export { KmsHost, type HostStatus } from './host.js';
-export type { AdminPage, HostOptions } from './host-options.js';
+export type { AdminPage, HostOptions, HostReadings } from './host-options.js';
+export { startHostService, type HostService, type HostServiceOptions, type PublishConfig } from './host-service.js';
+export { defaultAdvertiseAddresses, defaultDomains, defaultFqdn } from './publish/publish-defaults.js';
 export type { ListenAddress } from './kms-listener.js';
 export type { ActivationStore, CountedRequest, FamilyStats, RefusedRequest } from './store/store.js';
 export { countsHeld } from './store/counts-held.js';

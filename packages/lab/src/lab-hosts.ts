@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '@kmslab/core';
-import { KmsHost, MemoryStore, RedisStore, type ActivationStore, type HostStatus } from '@kmslab/host';
+import { MemoryStore, startHostService, type ActivationStore, type HostStatus, type KmsHost, type StoreConfig } from '@kmslab/host';
 import { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
 
 /** A host in a simulation: name, keys, DNS priority and weight. */
@@ -60,12 +60,12 @@ export class InProcessHost implements LabHost {
 
   async start(): Promise<void> {
     if (this.#running) return;
-    const store: ActivationStore = this.redisUrl
-      ? await RedisStore.open({ url: this.redisUrl, hostId: this.name })
-      : (this.#memory ??= await MemoryStore.open());
+    // A memory store outlives a stop and start (the host's counts stay, as its journal would keep them).
+    const store: ActivationStore | StoreConfig = this.redisUrl ? { kind: 'redis', url: this.redisUrl, hostId: this.name } : (this.#memory ??= await MemoryStore.open());
     const { keyGroup, licensePacks, makKeys } = this.options;
     const clock = { now: () => this.labClock.now() + this.skewMs };
-    this.#running = await KmsHost.start({ hostId: this.name, store, clock, listen: ['127.0.0.1'], port: this.port, admin: null, keyGroup, licensePacks, makKeys });
+    // As `kmslab host start` runs a host (one service entry).
+    this.#running = (await startHostService({ hostId: this.name, store, clock, listen: ['127.0.0.1'], port: this.port, admin: null, keyGroup, licensePacks, makKeys })).host;
     this.port = this.#running.port;
   }
 

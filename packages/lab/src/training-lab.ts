@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, DataDirLock, LICENSE_STATUS_NAMES, LabClock, TIME, adminTokenFor, formatHostPort, parseHostPort, realClock, seededRandom, type LicenseStatus } from '@kmslab/core';
+import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, DataDirLock, LICENSE_STATUS_NAMES, LabClock, TIME, adminTokenFor, formatHostPort, parseHostPort, realClock, seededRandom, type LicenseStatus } from '@kmslab/core';
 import { activateOnce, newClientState, runAgent, type ClientState } from '@kmslab/client';
-import { DnsAdminServer, DnsServer, ZoneSet, defaultZone, parseFaultRule, parseKeyPolicy } from '@kmslab/dns';
+import { parseFaultRule, parseKeyPolicy, startDnsService } from '@kmslab/dns';
 import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
-import { DnsPublisher, KmsHost, MemoryStore, countsHeld, type AdminPage } from '@kmslab/host';
+import { startHostService, type AdminPage, type KmsHost } from '@kmslab/host';
 import type { Logger } from 'pino';
 
 /** What `kmslab up` starts. */
@@ -88,8 +88,6 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
   const hostCount = o.hosts ?? 1;
   const clock = new LabClock(o.timeScale ?? 1);
   const keys = Array.from({ length: hostCount }, (_, i) => `kms${i + 1}:hmac-sha256:${generateTsigSecret()}`);
-  const zones = new ZoneSet();
-  zones.add(defaultZone(zoneName));
   // Checked before anything starts: a bad rule is one line, and nothing listens.
   const faults = (o.faults ?? []).map((rule) => parseFaultRule(rule, Date.now()));
   if (o.dnsAdmin) parseHostPort(o.dnsAdmin, { allowPortZero: true, what: 'The DNS admin address' });
@@ -102,48 +100,43 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
   const lock = DataDirLock.acquire(dataDir, 'kmslab up', (message) => o.logger?.warn({ event: 'data-dir-lock' }, message));
   closers.push(async () => lock.release());
   try {
-    const dns = await DnsServer.start({ zones, listen: o.listen, port: o.dnsPort ?? 8053, logger: o.logger, keys: keys.map((k, i) => parseKeyPolicy(`${k}:host=kms${i + 1}.${zoneName}`)) });
-    closers.push(() => dns.close());
-    for (const rule of faults) dns.faults.add(rule);
-    let dnsAdmin: TrainingLab['dnsAdmin'] = null;
+    // The lab's DNS as `kmslab dns start` runs it (one service entry); hosts re-publish at start, so no journal.
     const adminAddress = o.dnsAdmin === undefined ? '127.0.0.1:8054' : o.dnsAdmin;
-    if (adminAddress !== null) {
-      const token = adminTokenFor(adminAddress, o.adminToken);
-      const server = new DnsAdminServer(dns, { token: token?.value, allowedHosts: o.adminAllowedHosts });
-      const url = await server.listen(adminAddress);
-      closers.push(() => server.close());
-      dnsAdmin = { url, token: token?.value ?? null, generated: token?.generated ?? false };
-    }
+    const adminToken = adminAddress === null ? null : adminTokenFor(adminAddress, o.adminToken);
+    const service = await startDnsService({
+      zones: [zoneName], dataDir: null, listen: o.listen, port: o.dnsPort ?? 8053, logger: o.logger, faults,
+      keys: keys.map((k, i) => parseKeyPolicy(`${k}:host=kms${i + 1}.${zoneName}`)),
+      admin: adminAddress === null ? null : { listen: adminAddress, token: adminToken?.value, allowedHosts: o.adminAllowedHosts },
+    });
+    closers.push(() => service.close());
+    const dns = service.server;
+    const dnsAdmin: TrainingLab['dnsAdmin'] = service.adminUrl === null ? null : { url: service.adminUrl, token: adminToken?.value ?? null, generated: adminToken?.generated ?? false };
     const hosts: KmsHost[] = [];
     const restored: TrainingLab['restored'] = [];
-    const catalog = Catalog.load();
-    const openStore = async (host: string) => {
-      const from = join(dataDir, host);
-      const store = await MemoryStore.open({ dataDir: from, onWarning: (message) => o.logger?.warn({ event: 'journal-repaired', host }, message) });
-      const held = await countsHeld(store, catalog.families(), clock.now());
-      if (held.requests > 0) restored.push({ host, ...held, from });
-      return store;
-    };
     const admin = parseHostPort(o.admin ?? DEFAULT_ADMIN_ADDRESS, { allowPortZero: true, what: 'The admin address' });
     for (let i = 0; i < hostCount; i++) {
-      const fqdn = `kms${i + 1}.${zoneName}`;
-      const publisher = new DnsPublisher({
-        dns: { host: '127.0.0.1', port: dns.port }, key: parseTsigKey(keys[i]!), fqdn, addresses: ['127.0.0.1'],
-        // TSIG signatures carry wall-clock time the DNS server checks (300 s fudge): real time, even in a time-scaled lab.
-        domains: [{ domain: zoneName, priority: i * 10, weight: 0 }], clock: realClock, logger: o.logger,
-      });
-      const host = await KmsHost.start({
-        hostId: `kms${i + 1}`,
-        store: await openStore(`kms${i + 1}`),
+      const hostId = `kms${i + 1}`;
+      const from = join(dataDir, hostId);
+      // Each host as `kmslab host start` runs it (one service entry): its memory store kept in the lab's data dir.
+      const { host, carried } = await startHostService({
+        hostId,
+        store: { kind: 'memory', dataDir: from, onWarning: (message) => o.logger?.warn({ event: 'journal-repaired', host: hostId }, message) },
+        publish: {
+          dns: { host: '127.0.0.1', port: dns.port }, key: parseTsigKey(keys[i]!), fqdn: `${hostId}.${zoneName}`, addresses: ['127.0.0.1'],
+          domains: [{ domain: zoneName, priority: i * 10, weight: 0 }],
+          // TSIG signatures carry wall-clock time the DNS server checks (300 s fudge): real time, even in a time-scaled lab.
+          clock: realClock,
+        },
         clock, logger: o.logger, listen: o.listen,
         port: (o.kmsPort ?? DEFAULT_KMS_PORT) === 0 ? 0 : (o.kmsPort ?? DEFAULT_KMS_PORT) + i,
         admin: formatHostPort(admin.host, admin.port === 0 ? 0 : admin.port + i),
-        publisher, deregisterOnClose: true, adminAllowedHosts: o.adminAllowedHosts,
+        deregisterOnClose: true, adminAllowedHosts: o.adminAllowedHosts,
         ...(i === 0 && o.adminPage && { adminPage: o.adminPage }),
         // Lab time runs faster, pauses and jumps (the dashboard): a client on real time (a real machine, the CLI)
         // would be hours "off" and the 4-hour rule would refuse it, so a classroom lab does not check.
         maxClockSkewMs: Number.POSITIVE_INFINITY,
       });
+      if (carried.requests > 0) restored.push({ host: hostId, ...carried, from });
       closers.push(() => host.close());
       hosts.push(host);
     }

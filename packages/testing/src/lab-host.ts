@@ -1,5 +1,5 @@
 import type { TsigKey } from '@kmslab/dns-wire';
-import { DnsPublisher, KmsHost, MemoryStore, RedisStore, type ActivationStore, type HostStatus } from '@kmslab/host';
+import { MemoryStore, startHostService, type ActivationStore, type HostStatus, type KmsHost, type StoreConfig } from '@kmslab/host';
 import type { LabTime } from './lab-time.js';
 
 /** A host of the lab: its name and SRV priority/weight, and what it may activate. */
@@ -70,19 +70,21 @@ export class LocalLabHost implements LabHost {
   async start(): Promise<void> {
     if (this.#host) return;
     const { zone, dnsPort, key, time, redisUrl } = this.lab;
-    const store: ActivationStore = redisUrl ? await RedisStore.open({ url: redisUrl, hostId: this.name }) : (this.#memory ??= await MemoryStore.open());
-    const publisher = new DnsPublisher({
-      dns: { host: '127.0.0.1', port: dnsPort }, key, fqdn: this.fqdn, addresses: ['127.0.0.1'],
-      domains: [{ domain: zone, priority: this.options.priority ?? 0, weight: this.options.weight ?? 0 }],
-      // TSIG signatures carry wall-clock time, which the DNS server checks: real time, even on a virtual lab clock.
-      clock: { now: () => Date.now() },
-    });
-    this.#host = await KmsHost.start({
+    // A memory store outlives a stop and start (the host's counts stay, as its journal would keep them).
+    const store: ActivationStore | StoreConfig = redisUrl ? { kind: 'redis', url: redisUrl, hostId: this.name } : (this.#memory ??= await MemoryStore.open());
+    // As `kmslab host start` runs a host (one service entry).
+    ({ host: this.#host } = await startHostService({
       hostId: this.name, store, clock: time, listen: ['127.0.0.1'], port: this.#port, admin: '127.0.0.1:0',
-      keyGroup: this.options.keyGroup, licensePacks: this.options.licensePacks, publisher,
+      keyGroup: this.options.keyGroup, licensePacks: this.options.licensePacks,
+      publish: {
+        dns: { host: '127.0.0.1', port: dnsPort }, key, fqdn: this.fqdn, addresses: ['127.0.0.1'],
+        domains: [{ domain: zone, priority: this.options.priority ?? 0, weight: this.options.weight ?? 0 }],
+        // TSIG signatures carry wall-clock time, which the DNS server checks: real time, even on a virtual lab clock.
+        clock: { now: () => Date.now() },
+      },
       // Nothing is in flight between a test's requests; a stop need not wait for anything else.
       drainTimeoutMs: 1000,
-    });
+    }));
     this.#port = this.#host.port;
     this.#adminUrl = this.#host.adminUrl;
   }

@@ -1,9 +1,8 @@
-import { createSocket } from 'node:dgram';
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, SettableClock, realClock, parseHostPort } from '@kmslab/core';
-import type { RedisTopology, StoreConfig } from '@kmslab/host';
+import { Catalog, DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, KmsLabError, SettableClock, parseHostPort } from '@kmslab/core';
+import type { PublishConfig, RedisTopology, StoreConfig } from '@kmslab/host';
 import type { LogFormat } from '../logger.js';
 import { collect, durationOption, intOption, logFormatOption, logLevelOption } from '../options.js';
 import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-token.js';
@@ -65,33 +64,20 @@ function parsePublishDomain(text: string): { domain: string; priority: number; w
   return { domain: domain.replace(/\.$/, ''), priority: n(priority), weight: n(weight) };
 }
 
-/**
- * The address clients should connect to: the listen address if specific;
- * else the address this machine uses to reach the DNS server (the interface
- * clients that share that DNS most likely share too: a container on several
- * networks picks the right one); else the first non-loopback IPv4.
- */
-async function defaultAdvertiseAddresses(listen: string[] | undefined, dns: { host: string; port: number }): Promise<string[]> {
-  const specific = (listen ?? []).filter((a) => a !== '::' && a !== '0.0.0.0');
-  if (specific.length) return specific;
-  const towardsDns = await new Promise<string | null>((resolve) => {
-    const socket = createSocket(dns.host.includes(':') ? 'udp6' : 'udp4');
-    socket.on('error', () => {
-      socket.close();
-      resolve(null);
-    });
-    // connect() on UDP only picks the route and source address; nothing is sent.
-    socket.connect(dns.port, dns.host, () => {
-      resolve(socket.address().address);
-      socket.close();
-    });
-  });
-  if (towardsDns && !isLoopback(towardsDns)) return [towardsDns];
-  const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
-  return [external?.address ?? '127.0.0.1'];
+/** --publish: where and with which key (the rest defaults in @kmslab/host, as a KMS host's do). */
+async function publishConfig(o: StartOptions): Promise<PublishConfig> {
+  const tsigKey = secretFrom({ flag: o.tsigKey, file: o.tsigKeyFile, option: '--tsig-key', variable: 'KMSLAB_TSIG_KEY', what: 'TSIG key' });
+  if (!o.dns || !tsigKey) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', '--publish needs --dns HOST:PORT and a TSIG key (--tsig-key-file FILE, KMSLAB_TSIG_KEY or --tsig-key NAME:ALG:SECRET)');
+  const { parseTsigKey } = await import('@kmslab/dns-wire');
+  return {
+    dns: parseHostPort(o.dns, { defaultPort: 53, what: '--dns' }),
+    key: parseTsigKey(tsigKey),
+    fqdn: o.fqdn,
+    domains: (o.publishDomain ?? []).map(parsePublishDomain),
+    addresses: o.advertiseAddress,
+    refreshMs: o.publishRefresh === undefined ? undefined : o.publishRefresh * 60_000,
+  };
 }
-
-const isLoopback = (address: string) => address.startsWith('127.') || address === '::1';
 
 /** --redis-cluster / --redis-sentinels (ioredis's own Cluster and Sentinel support), else --redis-url. */
 function redisTopology(o: StartOptions): RedisTopology {
@@ -157,9 +143,12 @@ export function hostStartCommand(): Command {
     .addOption(logFormatOption())
     .action(async (o: StartOptions) => {
       // Loaded here so that the other commands start fast.
-      const [{ KmsHost, countsHeld, openStore }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/host'), import('../logger.js')]);
+      const [{ startHostService }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/host'), import('../logger.js')]);
       const logger = createLogger(o.logLevel, o.logFormat);
       const catalog = Catalog.load(o.catalog ?? []);
+      const publish = o.publish ? await publishConfig(o) : null;
+      const labStart = o.labClock === undefined ? null : Date.parse(o.labClock);
+      if (labStart !== null && (!Number.isFinite(labStart) || o.admin === 'off')) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--lab-clock needs an ISO time (got "${o.labClock}") and the admin listener`);
       const storeConfig: StoreConfig =
         o.store === 'redis'
           ? { kind: 'redis', url: o.redisUrl, topology: redisTopology(o), hostId: o.hostId, durability: o.durability, startupWaitMs: o.redisWait }
@@ -168,48 +157,23 @@ export function hostStartCommand(): Command {
               dataDir: o.dataDir ?? process.env.KMSLAB_DATA_DIR ?? join('.kmslab', o.hostId),
               onWarning: (message) => logger.warn({ event: 'journal-repaired' }, message),
             };
-      const store = await openStore(storeConfig);
-      // What earlier runs left (the journal, or Redis): said at start, not only in /status the next day.
-      const carried = await countsHeld(store, catalog.families(), Date.now());
-      let publisher = null;
-      if (o.publish) {
-        const tsigKey = secretFrom({ flag: o.tsigKey, file: o.tsigKeyFile, option: '--tsig-key', variable: 'KMSLAB_TSIG_KEY', what: 'TSIG key' });
-        if (!o.dns || !tsigKey) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', '--publish needs --dns HOST:PORT and a TSIG key (--tsig-key-file FILE, KMSLAB_TSIG_KEY or --tsig-key NAME:ALG:SECRET)');
-        const [{ DnsPublisher }, { parseTsigKey }] = await Promise.all([import('@kmslab/host'), import('@kmslab/dns-wire')]);
-        const domains = (o.publishDomain ?? []).map(parsePublishDomain);
-        const short = hostname().split('.')[0]!.toLowerCase();
-        const fqdn = o.fqdn ?? (hostname().includes('.') ? hostname() : `${short}.${domains[0]?.domain ?? 'lab.test'}`);
-        if (domains.length === 0) domains.push({ domain: fqdn.split('.').slice(1).join('.'), priority: 0, weight: 0 });
-        const dns = parseHostPort(o.dns, { defaultPort: 53, what: '--dns' });
-        publisher = new DnsPublisher({
-          dns,
-          key: parseTsigKey(tsigKey),
-          fqdn,
-          addresses: o.advertiseAddress ?? (await defaultAdvertiseAddresses(o.listen, dns)),
-          domains,
-          refreshMs: o.publishRefresh === undefined ? undefined : o.publishRefresh * 60_000,
-          clock: realClock,
-          logger,
-        });
-      }
-      const labStart = o.labClock === undefined ? null : Date.parse(o.labClock);
-      if (labStart !== null && (!Number.isFinite(labStart) || o.admin === 'off')) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--lab-clock needs an ISO time (got "${o.labClock}") and the admin listener`);
-      // The dashboard page at / on the admin listener, reading this host's status in-process.
-      let self: Awaited<ReturnType<typeof KmsHost.start>> | null = null;
-      const page = o.dashboard === false || o.admin === 'off' ? null : new (await import('@kmslab/dashboard')).DashboardPage({
-        hosts: [{ url: 'this host', status: () => self!.status(), clients: () => self!.clients(), requests: () => self!.requests() }],
-        readOnly: o.adminReadOnly === true,
-      });
-      const host = await KmsHost.start({
-        adminPage: page,
+      // The dashboard page at / on the admin listener, reading this host in-process: made from the host before it listens.
+      const Dashboard = o.dashboard === false || o.admin === 'off' ? null : (await import('@kmslab/dashboard')).DashboardPage;
+      const pages: Array<InstanceType<NonNullable<typeof Dashboard>>> = [];
+      const { host, store, carried } = await startHostService({
+        store: storeConfig,
+        publish,
+        adminPage: Dashboard && ((h) => {
+          const page = new Dashboard({ hosts: [{ url: 'this host', status: () => h.status(), clients: () => h.clients(), requests: () => h.requests() }], readOnly: o.adminReadOnly === true });
+          pages.push(page);
+          return page;
+        }),
         adminReadOnly: o.adminReadOnly === true,
         adminAllowedHosts: o.adminAllowedHost,
         clockControl: labStart === null ? undefined : new SettableClock(labStart),
-        publisher,
         deregisterOnClose: o.deregisterOnStop,
         makKeys: (o.makKey ?? []).map(parseMakKey),
         hostId: o.hostId,
-        store,
         catalog,
         logger,
         keyGroup: o.keyGroup,
@@ -221,8 +185,7 @@ export function hostStartCommand(): Command {
         activationIntervalMin: o.activationInterval,
         renewalIntervalMin: o.renewalInterval,
       });
-      self = host;
-      await page?.start();
+      for (const page of pages) await page.start();
       if (host.adminTokenGenerated) printGeneratedToken(host.adminUrl!, host.adminToken!);
       // Machine-readable start line on stdout for scripts and tests that use port 0.
       const from = storeConfig.kind === 'memory' ? storeConfig.dataDir : o.redisCluster ?? o.redisSentinels ?? o.redisUrl;
@@ -230,7 +193,7 @@ export function hostStartCommand(): Command {
       const restored = carried.requests > 0 ? `; restored from ${from}: count ${carried.count} (${carried.requests} requests so far; kmslab reset${store.kind === 'redis' ? ' --redis-url URL' : ''} forgets them)` : '';
       logReady(logger, ready, `KMS on port ${host.port}, admin ${host.adminUrl ?? 'off'}, ${store.kind} store${restored}`);
       await serveUntilSignal(logger, async () => {
-        page?.close();
+        for (const page of pages) page.close();
         await host.close();
       }, 'draining');
     });
