@@ -4,7 +4,7 @@ import {
 } from '@kmslab/core';
 import type { DnsTarget } from '@kmslab/dns-wire';
 import type { ClientState } from './client-state.js';
-import { DNS_ERROR_CODES, discoverHosts, type Candidate, type DiscoveryStep } from './discovery.js';
+import { discoverHosts, type DiscoveryStep } from './discovery.js';
 import type { Resolver } from './resolver.js';
 import type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
 import { afterAttempt, ensureInstalled, statusAt } from './lifecycle.js';
@@ -42,7 +42,7 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
   // A host that answered with a refusal (0xC004F042, 0xC004F06C…) is reported as such if no other host licenses.
   let refusal = null as KmsLabError | null;
   const step = (text: string) => o.onStep?.({ step: 'connect', text });
-  const attempt = async (host: string, port: number, by: DiscoveredBy): Promise<ActivationOutcome | null> => {
+  const attempt: Attempt = async (host, port, by) => {
     const where = formatHostPort(host, port);
     try {
       const conn = await KmsConnection.connect({ host, port, connectTimeoutMs: o.connectTimeoutMs ?? 2000, requestTimeoutMs: 5000 });
@@ -72,53 +72,54 @@ export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcom
 
   ensureInstalled(o.state, o.clock);
   o.state.licenseStatus = statusAt(o.state, o.clock.now());
-  let outcome: ActivationOutcome | null = null;
-  if (o.state.manualHost) {
-    const { host, port } = parseHostPort(o.state.manualHost, { defaultPort: DEFAULT_KMS_PORT, what: 'The KMS host' });
-    outcome = await attempt(host, port, 'manual');
-  } else {
-    if (o.state.hostCaching && o.state.cachedHost) {
-      const { host, port } = parseHostPort(o.state.cachedHost, { defaultPort: DEFAULT_KMS_PORT, what: 'The cached KMS host' });
-      outcome = await attempt(host, port, 'cache');
-      if (outcome && o.state.cachedHostName) outcome.host = o.state.cachedHostName;
-    }
-    if (!outcome) {
-      if (!o.dns) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No KMS host set and no DNS server to ask: use set-host or --dns');
-      let candidates: Candidate[];
-      try {
-        candidates = await discoverHosts({ dns: o.dns, domains: o.domains, random: o.random, mode: o.mode, onStep: o.onStep });
-      } catch (err) {
-        if (!(err instanceof KmsLabError) || !DNS_ERROR_CODES.has(err.code)) throw err;
-        // DNS gave no host (NXDOMAIN, no records, SERVFAIL, no answer…): an outcome like any other, retried on schedule.
-        const failed: ActivationOutcome = { response: null, errorCode: err.code, message: err.message, host: null, discoveredBy: null, tried };
-        afterAttempt(o.state, failed, o.clock.now());
-        return failed;
-      }
-      for (const c of candidates) {
-        for (const address of c.addresses.length ? c.addresses : [c.target]) {
-          outcome = await attempt(address, c.port, 'dns');
-          if (outcome) {
-            outcome.host = formatHostPort(c.target, c.port);
-            break;
-          }
-        }
-        if (outcome) break;
-      }
-    }
-  }
-
-  if (!outcome && refusal) {
-    afterAttempt(o.state, { response: null, errorCode: refusal.code, message: null, host: null, discoveredBy: null, tried }, o.clock.now());
-    return { response: null, errorCode: refusal.code, message: refusal.message, host: null, discoveredBy: null, tried };
-  }
-  if (!outcome) {
-    afterAttempt(o.state, { response: null, errorCode: '0xC004F074', message: null, host: null, discoveredBy: null, tried }, o.clock.now());
-    const list = tried.map((t) => `${t.host} (${t.discoveredBy}): ${t.error}`).join('; ');
-    return { response: null, errorCode: '0xC004F074', message: `${ERROR_CODES['0xC004F074'].message}; tried ${list || 'nothing'}`, host: null, discoveredBy: null, tried };
-  }
-  applyToState(o, outcome);
+  const outcome = (await reachHost(o, attempt, tried)) ?? failedOutcome(refusal, tried);
+  if (outcome.response || outcome.mak) applyToState(o, outcome);
+  // Whatever came of it, the next contact is scheduled here, once (lifecycle.ts).
   afterAttempt(o.state, outcome, o.clock.now());
   return outcome;
+}
+
+type Attempt = (host: string, port: number, by: DiscoveredBy) => Promise<ActivationOutcome | null>;
+
+/**
+ * The hosts a client tries, in its order: a manual host alone when set;
+ * otherwise the cached host, then what DNS gives. The first that answers
+ * ends it; null when none did; DNS giving no host is its own outcome.
+ */
+async function reachHost(o: ActivateOptions, attempt: Attempt, tried: ActivationOutcome['tried']): Promise<ActivationOutcome | null> {
+  if (o.state.manualHost) {
+    const { host, port } = parseHostPort(o.state.manualHost, { defaultPort: DEFAULT_KMS_PORT, what: 'The KMS host' });
+    return attempt(host, port, 'manual');
+  }
+  if (o.state.hostCaching && o.state.cachedHost) {
+    const { host, port } = parseHostPort(o.state.cachedHost, { defaultPort: DEFAULT_KMS_PORT, what: 'The cached KMS host' });
+    const cached = await attempt(host, port, 'cache');
+    if (cached) {
+      if (o.state.cachedHostName) cached.host = o.state.cachedHostName;
+      return cached;
+    }
+  }
+  if (!o.dns) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No KMS host set and no DNS server to ask: use set-host or --dns');
+  const found = await discoverHosts({ dns: o.dns, domains: o.domains, random: o.random, mode: o.mode, onStep: o.onStep });
+  // DNS gave no host (NXDOMAIN, no records, SERVFAIL, no answer…): an outcome like any other, retried on schedule.
+  if (!found.ok) return { response: null, errorCode: found.errorCode, message: found.message, host: null, discoveredBy: null, tried };
+  for (const c of found.candidates) {
+    for (const address of c.addresses.length ? c.addresses : [c.target]) {
+      const outcome = await attempt(address, c.port, 'dns');
+      if (outcome) {
+        outcome.host = formatHostPort(c.target, c.port);
+        return outcome;
+      }
+    }
+  }
+  return null;
+}
+
+/** No host answered: a host's refusal (0xC004F042, 0xC004F06C…) when one refused, else 0xC004F074 with what was tried. */
+function failedOutcome(refusal: KmsLabError | null, tried: ActivationOutcome['tried']): ActivationOutcome {
+  if (refusal) return { response: null, errorCode: refusal.code, message: refusal.message, host: null, discoveredBy: null, tried };
+  const list = tried.map((t) => `${t.host} (${t.discoveredBy}): ${t.error}`).join('; ');
+  return { response: null, errorCode: '0xC004F074', message: `${ERROR_CODES['0xC004F074'].message}; tried ${list || 'nothing'}`, host: null, discoveredBy: null, tried };
 }
 
 function applyToState(o: ActivateOptions, outcome: ActivationOutcome): void {

@@ -1,7 +1,6 @@
-import type { ActivationResponse, ErrorCode, MakResponse } from '@kmslab/core';
+import type { ActivationResponse, DiscoveredBy, ErrorCode, MakResponse } from '@kmslab/core';
 
-/** How the client found the host it talked to. */
-export type DiscoveredBy = 'manual' | 'cache' | 'dns';
+export type { DiscoveredBy } from '@kmslab/core';
 
 /**
  * What one activation attempt came to — an answer, a MAK activation, or a

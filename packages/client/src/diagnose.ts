@@ -36,15 +36,10 @@ export interface DiscoveryReport {
 export async function diagnoseDiscovery(o: { dns: DnsTarget | readonly DnsTarget[] | Resolver; domains: readonly string[]; random: () => number; mode?: SelectionMode; timeoutMs?: number }): Promise<DiscoveryReport> {
   const steps: DiscoveryStep[] = [];
   const lookups: DomainOutcome[] = [];
-  let candidates;
-  try {
-    candidates = await discoverHosts({ ...o, onStep: (s) => steps.push(s), onOutcome: (d) => lookups.push(d) });
-  } catch (err) {
-    const e = toKmsLabError(err);
-    return { steps, lookups, hosts: [], usable: false, errorCode: e.code, message: e.message };
-  }
+  const found = await discoverHosts({ ...o, onStep: (s) => steps.push(s), onOutcome: (d) => lookups.push(d) });
+  if (!found.ok) return { steps, lookups, hosts: [], usable: false, errorCode: found.errorCode, message: found.message };
   const hosts: HostCheck[] = [];
-  for (const c of candidates) {
+  for (const c of found.candidates) {
     for (const address of c.addresses.length ? c.addresses : [c.target]) {
       const check: HostCheck = { target: c.target, port: c.port, address, tcp: 'failed', kmslab: null, verdict: '' };
       let conn: KmsConnection | null = null;

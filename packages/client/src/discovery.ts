@@ -1,4 +1,4 @@
-import { ERROR_CODES, KmsLabError, formatHostPort, kmsSrvName, type ErrorCode } from '@kmslab/core';
+import { ERROR_CODES, formatHostPort, kmsSrvName, type ErrorCode } from '@kmslab/core';
 import { RCODE, TYPE, canonicalName, rcodeName, type DnsTarget, type ResourceRecord } from '@kmslab/dns-wire';
 import { Resolver } from './resolver.js';
 import { orderSrv, type SelectionMode } from './srv-order.js';
@@ -53,6 +53,11 @@ export function dnsErrorCode(rcode: number): DnsErrorCode {
   }
 }
 
+/** What discovery came to: hosts to try in order, or the code a Windows client reports — and how each domain's lookup ended. */
+export type Discovery =
+  | { ok: true; candidates: Candidate[]; domains: DomainOutcome[] }
+  | { ok: false; errorCode: DnsErrorCode; message: string; domains: DomainOutcome[] };
+
 /** Where and how to look KMS hosts up by SRV. */
 export interface DiscoverOptions {
   /** One DNS server, several (tried in turn), or a Resolver with resolv.conf's timeout, attempts and rotate. */
@@ -69,12 +74,12 @@ export interface DiscoverOptions {
 /**
  * Finds KMS hosts the way a KMS client does: `_vlmcs._tcp.<domain>` SRV in
  * each domain in turn, records ordered by RFC 2782 (or uniformly), each target
- * resolved. When no domain gives a host it throws the code a Windows client
- * would report for the last domain tried (NXDOMAIN 0x8007232B, no records
- * 0x8007251D, SERVFAIL 0x8007232A, REFUSED 0x8007232D, no answer 0x800705B4;
- * no domain at all 0x8007007B), with every domain's outcome in `detail.domains`.
+ * resolved. DNS giving no host is an outcome, not an exception: the code a
+ * Windows client would report for the last domain tried (NXDOMAIN 0x8007232B,
+ * no records 0x8007251D, SERVFAIL 0x8007232A, REFUSED 0x8007232D, no answer
+ * 0x800705B4; no domain at all 0x8007007B), with every domain's outcome.
  */
-export async function discoverHosts(o: DiscoverOptions): Promise<Candidate[]> {
+export async function discoverHosts(o: DiscoverOptions): Promise<Discovery> {
   const step = (s: DiscoveryStep) => o.onStep?.(s);
   const found: Candidate[] = [];
   const outcomes: DomainOutcome[] = [];
@@ -82,7 +87,7 @@ export async function discoverHosts(o: DiscoverOptions): Promise<Candidate[]> {
     outcomes.push(d);
     o.onOutcome?.(d);
   };
-  if (o.domains.length === 0) throw new KmsLabError('0x8007007B', `${ERROR_CODES['0x8007007B'].message} (set one with --domain)`, { detail: { domains: outcomes } });
+  if (o.domains.length === 0) return { ok: false, errorCode: '0x8007007B', message: `${ERROR_CODES['0x8007007B'].message} (set one with --domain)`, domains: outcomes };
   const resolver = o.dns instanceof Resolver ? o.dns : new Resolver({ servers: Array.isArray(o.dns) ? o.dns : [o.dns as DnsTarget], attempts: 1 });
   const tried = (t: { server: string; result: string }) => step({ step: 'answer', text: `${t.server}: ${t.result}` });
   for (const domain of o.domains) {
@@ -128,9 +133,9 @@ export async function discoverHosts(o: DiscoverOptions): Promise<Candidate[]> {
     // A Windows client reports what its last domain's lookup returned.
     const code = outcomes.findLast((x) => x.errorCode !== null)?.errorCode ?? '0x8007232B';
     const problems = outcomes.map((x) => `${x.name}: ${x.outcome}`);
-    throw new KmsLabError(code, `${ERROR_CODES[code].message} (${problems.join('; ')})`, { detail: { domains: outcomes, problems } });
+    return { ok: false, errorCode: code, message: `${ERROR_CODES[code].message} (${problems.join('; ')})`, domains: outcomes };
   }
-  return found;
+  return { ok: true, candidates: found, domains: outcomes };
 }
 
 function addressesFrom(records: readonly ResourceRecord[], name: string): string[] {

@@ -1,7 +1,7 @@
 export { activateOnce, type ActivateOptions } from './activate.js';
 export type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
 export { activationResult, type ActivationResult } from './activation-result.js';
-export { DNS_ERROR_CODES, discoverHosts, dnsErrorCode, type Candidate, type DiscoveryStep, type DiscoverOptions, type DnsErrorCode, type DomainOutcome } from './discovery.js';
+export { DNS_ERROR_CODES, discoverHosts, dnsErrorCode, type Candidate, type DiscoveryStep, type DiscoverOptions, type Discovery, type DnsErrorCode, type DomainOutcome } from './discovery.js';
 export { loadClientState, newClientState, saveClientState, type ClientState } from './client-state.js';
 export { orderSrv, type SelectionMode, type SrvTarget } from './srv-order.js';
 export { seededRandom } from '@kmslab/core';

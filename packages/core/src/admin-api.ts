@@ -1,13 +1,38 @@
 import type { LicenseStatus } from './license-status.js';
 import type { Family } from './catalog/types.js';
+import type { ErrorCode } from './errors.js';
 
 /**
- * The JSON the admin listeners answer with (docs/admin-api.md,
- * docs/dns-faults.md): declared once, here, for the servers that send it
- * (@kmslab/host, @kmslab/dns), the container modules that read it
- * (@kmslab/testcontainers) and the dashboard that shows it. Types only:
- * nothing here runs.
+ * The JSON users' scripts read — a client's activation result and what the
+ * admin listeners answer (docs/admin-api.md, docs/dns-faults.md) — declared
+ * once, here, for the code that makes it (@kmslab/client, @kmslab/host,
+ * @kmslab/dns), the container modules that read it (@kmslab/testcontainers)
+ * and the dashboard that shows it. Types only: nothing here runs.
  */
+
+// ---- a client's activation: `kmslab client activate --json`, `lab.activate()`, a container client's `activate()`
+
+/** How the client found the host it talked to. */
+export type DiscoveredBy = 'manual' | 'cache' | 'dns';
+
+/** What one activation attempt came to, as users' scripts read it. */
+export interface ActivationResult {
+  licensed: boolean;
+  count: number | null;
+  /** `kms` (a host's count), `mak` (the client's MAK), or null when nothing answered. */
+  activatedBy: 'kms' | 'mak' | null;
+  makRemaining: number | null;
+  threshold: number;
+  /** The code a Windows client would show (0xC004F038, 0x8007232A…), null when licensed. */
+  errorCode: ErrorCode | null;
+  message: string | null;
+  host: string | null;
+  discoveredBy: DiscoveredBy | null;
+  product: string;
+  cmid: string;
+  /** The hosts tried before one answered (or all of them), and why each failed. */
+  tried: Array<{ host: string; discoveredBy: DiscoveredBy; error: string }>;
+}
 
 // ---- a KMS host's admin listener: /status, /clients, /requests
 

@@ -1,15 +1,9 @@
 import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import type { ActivationResult } from '@kmslab/core';
 import { KMSLAB_IMAGE } from './images.js';
 
-/** What `kmslab client activate --json` prints (the fields tests look at most). */
-export interface ClientActivation {
-  licensed: boolean;
-  count: number | null;
-  errorCode: string | null;
-  host: string | null;
-  discoveredBy: 'manual' | 'cache' | 'dns' | null;
-  [field: string]: unknown;
-}
+/** What `kmslab client activate --json` prints: the one activation result type (@kmslab/core). */
+export type ClientActivation = ActivationResult;
 
 /**
  * A client machine: an idle kmslab container whose `activate` runs
