@@ -4,9 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers'];
+const PACKAGES = ['core', 'dns-wire', 'server-kit', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers'];
 // Entry points besides a package's main one: [package, API Extractor config, report].
-const SUBPATHS = [['core', 'api-extractor.admin-app.json', 'core-admin-app.api.md']];
+const SUBPATHS = [];
 const REPORTS = [...PACKAGES.map((p) => [p, 'api-extractor.json', `${p}.api.md`]), ...SUBPATHS];
 const update = process.argv.includes('--update');
 // The command's own script (the package exports no bin path): node_modules/.bin is where pnpm links it.

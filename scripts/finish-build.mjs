@@ -11,6 +11,6 @@ for (const src of ASSETS) {
 }
 
 // Every package ships the licence (packages/*/LICENSE is made here, not kept twice in git).
-for (const pkg of ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers']) copyFileSync('LICENSE', `packages/${pkg}/LICENSE`);
+for (const pkg of ['core', 'dns-wire', 'server-kit', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers']) copyFileSync('LICENSE', `packages/${pkg}/LICENSE`);
 
 chmodSync('packages/cli/dist/bin.js', 0o755);

@@ -8,7 +8,7 @@ import { requireDockerAndImage } from './support/docker.js';
 import { codeBlock } from './support/code-blocks.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers'];
+const PACKAGES = ['core', 'dns-wire', 'server-kit', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers'];
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const onNode22 = (() => {
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];

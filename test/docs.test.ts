@@ -148,7 +148,7 @@ const RUNNERS: Runner[] = [
       expect(statuses.map((s) => /status: (\w+)/.exec(s)?.[1])).toEqual(['SERVFAIL', 'SERVFAIL', 'SERVFAIL', 'NXDOMAIN']);
     },
   },
-  { file: 'docs/testing.md', first: 'npm install -D @kmslab/testing          # Node 20 or newer; with vitest or jest, or plain Node', run: coveredBy('test/consumer.test.ts', "const PACKAGES = ['core', 'dns-wire', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers'];", "'install', '--engine-strict'") },
+  { file: 'docs/testing.md', first: 'npm install -D @kmslab/testing          # Node 20 or newer; with vitest or jest, or plain Node', run: coveredBy('test/consumer.test.ts', "const PACKAGES = ['core', 'dns-wire', 'server-kit', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers'];", "'install', '--engine-strict'") },
   {
     file: 'docs/testing.md', first: '// kmslab.test.ts — a lab per test file',
     run: (b) => {

@@ -17,7 +17,5 @@ export { parseUserJson, readUserFile } from './user-file.js';
 export { replaceFile, replaceFileSync, writeWholeSync } from './durable-file.js';
 export { DataDirLock, LOCK_FILE, type LockHolder } from './data-dir-lock.js';
 export { OWN_DIR_MARKER, makeOwnDir } from './own-dir.js';
-export { TcpConnections, type TcpConnectionLimits } from './net/tcp-connections.js';
-export { adminTokenFor, bearerMatches, checkAdminToken, generateAdminToken, isLoopbackAddress } from './admin-token.js';
 export { parseDurationMs } from './duration.js';
 export { waitFor } from './wait-for.js';

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { methodNotAllowed, openEventStream, sendJson, sendLine, type AdminApp, type AdminReply, type AdminRequest } from '@kmslab/core/admin-app';
+import { methodNotAllowed, openEventStream, sendJson, sendLine, type AdminApp, type AdminReply, type AdminRequest } from '@kmslab/server-kit';
 import type { LoggedQuery } from '@kmslab/core';
 import { authHeaders, LabSources, type AdminSource, type CountPoint, type HostSource, type LabSource, type LabState } from './lab-sources.js';
 import { QueryRelay } from './query-relay.js';

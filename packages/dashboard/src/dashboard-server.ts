@@ -1,4 +1,4 @@
-import { createAdminApp, listenAdmin, sendJson, type AdminApp } from '@kmslab/core/admin-app';
+import { createAdminApp, listenAdmin, sendJson, type AdminApp } from '@kmslab/server-kit';
 import { DashboardPage, type DashboardPageOptions } from './dashboard-page.js';
 
 /** The page's sources and rules, where it listens, and its token. */

@@ -1,7 +1,8 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup, type LookupOneOptions } from 'node:dns';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { TcpConnections, listenFailed, seededRandom, type KmsLabError } from '@kmslab/core';
+import { listenFailed, seededRandom, type KmsLabError } from '@kmslab/core';
+import { TcpConnections } from '@kmslab/server-kit';
 import type { Logger } from 'pino';
 import { AnswerCache } from './answer-cache.js';
 import { ReplayGuard } from './update/replay-guard.js';

@@ -1,5 +1,5 @@
 import { KmsLabError, parseHostPort } from '@kmslab/core';
-import { allowedHosts } from '@kmslab/core/admin-app';
+import { allowedHosts } from '@kmslab/server-kit';
 import type { Logger } from 'pino';
 import { DnsAdminServer } from './admin/dns-admin-server.js';
 import type { DnsConfig } from './dns-config.js';

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { SettableClock } from '@kmslab/core';
-import { createAdminApp, listenAdmin, sendJson, sendLine, type AdminApp } from '@kmslab/core/admin-app';
+import { createAdminApp, listenAdmin, sendJson, sendLine, type AdminApp } from '@kmslab/server-kit';
 import type { AdminPage } from './host-options.js';
 
 export interface AdminHandlers {

@@ -1,4 +1,4 @@
-import type { AdminApp } from '@kmslab/core/admin-app';
+import type { AdminApp } from '@kmslab/server-kit';
 import {
   Catalog,
   DEFAULT_ACTIVATION_INTERVAL_MIN,
@@ -7,7 +7,6 @@ import {
   DEFAULT_RENEWAL_INTERVAL_MIN,
   MAX_CLOCK_SKEW_MS,
   KmsLabError,
-  adminTokenFor,
   isValidInterval,
   realClock,
   type ClientView,
@@ -16,6 +15,7 @@ import {
   type RequestView,
   type SettableClock,
 } from '@kmslab/core';
+import { adminTokenFor } from '@kmslab/server-kit';
 import type { Logger } from 'pino';
 import type { DnsPublisher } from './publish/dns-publisher.js';
 import type { ActivationStore } from './store/store.js';

@@ -3,7 +3,6 @@ import {
   FrameDecoder,
   KmsLabError,
   PROTOCOL_VERSION,
-  TcpConnections,
   decodeFrame,
   encodeActivationResponse,
   encodeError,
@@ -12,6 +11,7 @@ import {
   listenFailed,
   toKmsLabError,
 } from '@kmslab/core';
+import { TcpConnections } from '@kmslab/server-kit';
 import type { ListenAddress } from '@kmslab/core';
 import type { ActivationService } from './activation-service.js';
 

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, DataDirLock, LICENSE_STATUS_NAMES, LabClock, TIME, adminTokenFor, formatHostPort, parseHostPort, realClock, seededRandom, type LicenseStatus } from '@kmslab/core';
+import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, DataDirLock, LICENSE_STATUS_NAMES, LabClock, TIME, formatHostPort, parseHostPort, realClock, seededRandom, type LicenseStatus } from '@kmslab/core';
+import { adminTokenFor } from '@kmslab/server-kit';
 import { activateOnce, newClientState, runAgent, type ClientState } from '@kmslab/client';
 import { parseFaultRule, parseKeyPolicy, startDnsService } from '@kmslab/dns';
 import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { KmsLabError, adminTokenFor } from '@kmslab/core';
+import { KmsLabError } from '@kmslab/core';
+import { adminTokenFor } from '@kmslab/server-kit';
 import { ADMIN_TOKEN_ENV, adminBase, adminTokenFrom } from '../admin-token.js';
 import type { LogFormat } from '../logger.js';
 import { collect, logFormatOption, logLevelOption } from '../options.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { adminTokenFor, parseHostPort } from '@kmslab/core';
+import { parseHostPort } from '@kmslab/core';
+import { adminTokenFor } from '@kmslab/server-kit';
 import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-token.js';
 import { secretFrom, secretsFrom } from '../secrets.js';
 import { dnsFaultCommand, dnsQueriesCommand } from './dns-harness.js';

@@ -1,5 +1,5 @@
 import { KMS_SRV_LABELS, KmsLabError, type FaultView, type ZoneView } from '@kmslab/core';
-import { createAdminApp, listenAdmin, methodNotAllowed, openEventStream, sendJson, sendLine, type AdminApp, type AdminReply } from '@kmslab/core/admin-app';
+import { createAdminApp, listenAdmin, methodNotAllowed, openEventStream, sendJson, sendLine, type AdminApp, type AdminReply } from '@kmslab/server-kit';
 import { TYPE, type RData } from '@kmslab/dns-wire';
 import type { DnsServer } from '../dns-server.js';
 import { actionText, parseFaultRule, toFaultRule, type FaultRuleInput } from '../harness/fault-rule.js';

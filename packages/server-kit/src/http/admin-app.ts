@@ -1,9 +1,9 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import { KmsLabError } from '../errors.js';
-import { formatHostPort, parseHostPort } from '../host-port.js';
-import { listenFailed } from '../listen-error.js';
+import { KmsLabError } from '@kmslab/core';
+import { formatHostPort, parseHostPort } from '@kmslab/core';
+import { listenFailed } from '@kmslab/core';
 import { UNAUTHORIZED, admission, allowedHostName, changeRefusal, hostAllowed, misdirected } from './admin-access.js';
 import { AdminSessions } from './admin-sessions.js';
 

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { bearerMatches } from '../admin-token.js';
-import { isHostName } from '../host-port.js';
+import { isHostName } from '@kmslab/core';
 import { SESSION_MS, type AdminSessions } from './admin-sessions.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { KmsLabError } from './errors.js';
-import { parseHostPort } from './host-port.js';
+import { KmsLabError } from '@kmslab/core';
+import { parseHostPort } from '@kmslab/core';
 
 /** 127.0.0.0/8, ::1 (and its mapped form), `localhost`: addresses only this machine reaches. */
 export function isLoopbackAddress(host: string): boolean {

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { KmsLabError, type ErrorCode } from '../errors.js';
+import { KmsLabError, type ErrorCode } from '@kmslab/core';
 import { createAdminApp, listenAdmin, methodNotAllowed, openEventStream, sendJson, type AdminApp } from './admin-app.js';
 
 /** One request with exactly these headers: fetch() will not send a Host of the test's choosing. */
