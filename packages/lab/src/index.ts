@@ -1,5 +1,5 @@
 export { Simulation, formatMinute, type SimulationOptions, type TimelineEntry } from './simulation.js';
-export type { LabHost, SimHostOptions } from './lab-hosts.js';
+export type { SimHost, SimHostOptions } from './lab-hosts.js';
 export { referenceWalkthrough } from './scenarios/reference-walkthrough.js';
 export { runScenario, type Check, type CheckFn, type RunOptions, type ScenarioResult } from './scenarios/scenario.js';
 export { fleetScenario } from './scenarios/fleet.js';

@@ -17,7 +17,7 @@ export interface SimHostOptions {
 }
 
 /** One lab host, in this process or as a `kmslab host start` process; its time is the lab's time plus `skewMs`. */
-export interface LabHost {
+export interface SimHost {
   readonly name: string;
   readonly options: SimHostOptions;
   /** Fixed after the first start, so a restarted host is found where it was. */
@@ -36,7 +36,7 @@ export interface LabHost {
 }
 
 /** The real KmsHost in this process on a loopback port, on the lab's clock. */
-export class InProcessHost implements LabHost {
+export class InProcessHost implements SimHost {
   port = 0;
   skewMs = 0;
   #running: KmsHost | null = null;
@@ -99,7 +99,7 @@ export interface LiveLab {
 }
 
 /** `kmslab host start --store redis --lab-clock …` in its own process; the runner sets its clock over the admin listener. */
-export class ProcessHost implements LabHost {
+export class ProcessHost implements SimHost {
   port = 0;
   skewMs = 0;
   #proc: KmslabProcess | null = null;

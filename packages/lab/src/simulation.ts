@@ -1,7 +1,7 @@
 import { Catalog, TIME, VirtualClock } from '@kmslab/core';
 import { dueIn, newClientState, seededRandom, type ClientState } from '@kmslab/client';
 import type { ResourceRecord } from '@kmslab/dns-wire';
-import type { LabHost, SimHostOptions } from './lab-hosts.js';
+import type { SimHost, SimHostOptions } from './lab-hosts.js';
 import type { ClientStateName } from './report/report-data.js';
 import type { Check } from './scenarios/check.js';
 import { acknowledgedCheck } from './simulation/acknowledged-check.js';
@@ -91,7 +91,7 @@ export class Simulation implements AsyncDisposable {
     return this.#lab.useDns(zone);
   }
 
-  startHost(options: SimHostOptions = {}): Promise<LabHost> {
+  startHost(options: SimHostOptions = {}): Promise<SimHost> {
     return this.#lab.startHost(options);
   }
 
@@ -139,23 +139,23 @@ export class Simulation implements AsyncDisposable {
   }
 
   /** The first host (or the one named), running. */
-  hostNamed(name?: string): LabHost {
+  hostNamed(name?: string): SimHost {
     const h = name ? this.#lab.findHost(name) : this.#lab.hosts[0];
     if (!h?.running) throw new Error(`host ${name ?? ''} is not running`);
     return h;
   }
 
   /** The lab host an address from the timeline (HOST:PORT, as the client named it) points at: hosts keep their port across restarts. */
-  hostAt(address: string | null): LabHost | undefined {
+  hostAt(address: string | null): SimHost | undefined {
     return this.#lab.hostAt(address);
   }
 
-  get host(): LabHost {
+  get host(): SimHost {
     return this.hostNamed();
   }
 
   /** The hosts started so far (running or not), in order. */
-  get hosts(): readonly LabHost[] {
+  get hosts(): readonly SimHost[] {
     return this.#lab.hosts;
   }
 

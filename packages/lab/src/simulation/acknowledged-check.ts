@@ -1,5 +1,5 @@
 import { COUNT_WINDOW_MS, MAX_CLIENT_RECORDS, TIME, type Catalog } from '@kmslab/core';
-import type { LabHost } from '../lab-hosts.js';
+import type { SimHost } from '../lab-hosts.js';
 import type { Check } from '../scenarios/check.js';
 import type { TimelineEntry } from './sim-client.js';
 
@@ -8,7 +8,7 @@ import type { TimelineEntry } from './sim-client.js';
  * count in the last 30 days is still counted by that host (at most 50 per
  * family, kms-reference.md "Counting"), whatever went down in between.
  */
-export async function acknowledgedCheck(o: { hosts: readonly LabHost[]; timeline: readonly TimelineEntry[]; minute: number; catalog: Catalog; hostAt: (address: string | null) => LabHost | undefined }): Promise<Check> {
+export async function acknowledgedCheck(o: { hosts: readonly SimHost[]; timeline: readonly TimelineEntry[]; minute: number; catalog: Catalog; hostAt: (address: string | null) => SimHost | undefined }): Promise<Check> {
   const since = o.minute - COUNT_WINDOW_MS / TIME.MINUTE_MS;
   const problems: string[] = [];
   let checked = 0;

@@ -1,7 +1,7 @@
 import { TIME, waitFor } from '@kmslab/core';
 import type { ResourceRecord } from '@kmslab/dns-wire';
 import { InProcessDns, ProcessDns, type LabDns } from '../lab-dns.js';
-import { InProcessHost, ProcessHost, type LabHost, type SimHostOptions } from '../lab-hosts.js';
+import { InProcessHost, ProcessHost, type SimHost, type SimHostOptions } from '../lab-hosts.js';
 import { RedisServer } from '../live/redis-server.js';
 import type { VirtualClock } from '@kmslab/core';
 
@@ -11,7 +11,7 @@ import type { VirtualClock } from '@kmslab/core';
  * processes (`live`). Every change is told to `note` for the report.
  */
 export class LabTopology implements AsyncDisposable {
-  readonly #hosts: LabHost[] = [];
+  readonly #hosts: SimHost[] = [];
   readonly #clock: VirtualClock;
   readonly #live: { kmslab: readonly string[] } | undefined;
   readonly #store: 'memory' | 'redis';
@@ -31,7 +31,7 @@ export class LabTopology implements AsyncDisposable {
   }
 
   /** The hosts started so far (running or not), in order. */
-  get hosts(): readonly LabHost[] {
+  get hosts(): readonly SimHost[] {
     return this.#hosts;
   }
 
@@ -45,12 +45,12 @@ export class LabTopology implements AsyncDisposable {
     return this.#redis.url;
   }
 
-  async startHost(options: SimHostOptions): Promise<LabHost> {
+  async startHost(options: SimHostOptions): Promise<SimHost> {
     const name = options.name ?? 'lab-host';
     const redisUrl = await this.#redisUrl();
     const live = this.#live;
     const dns = this.#dns instanceof ProcessDns ? { server: this.#dns.server, zone: this.#dns.zone, tsigKey: this.#dns.tsigKey } : undefined;
-    const h: LabHost = live ? new ProcessHost(name, options, this.#clock, { kmslab: live.kmslab, redisUrl: redisUrl!, dns }) : new InProcessHost(name, options, this.#clock, redisUrl);
+    const h: SimHost = live ? new ProcessHost(name, options, this.#clock, { kmslab: live.kmslab, redisUrl: redisUrl!, dns }) : new InProcessHost(name, options, this.#clock, redisUrl);
     await h.start();
     this.#hosts.push(h);
     await this.#dns?.hostStarted(name, h.port, options.priority ?? 0, options.weight ?? 0);
@@ -121,14 +121,14 @@ export class LabTopology implements AsyncDisposable {
     this.findHost(name).skewMs += ms;
   }
 
-  findHost(name: string): LabHost {
+  findHost(name: string): SimHost {
     const h = this.#hosts.find((x) => x.name === name);
     if (!h) throw new Error(`no host ${name}`);
     return h;
   }
 
   /** The lab host an address (HOST:PORT, as a client named it) points at: hosts keep their port across restarts. */
-  hostAt(address: string | null): LabHost | undefined {
+  hostAt(address: string | null): SimHost | undefined {
     const port = Number(address?.split(':').pop());
     return this.#hosts.find((h) => h.port === port);
   }
