@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { KmsLabError } from '@kmslab/core';
-import { adminTokenFor } from '@kmslab/server-kit';
 import { ADMIN_TOKEN_ENV, adminBase, adminTokenFrom } from '../admin-token.js';
 import type { LogFormat } from '../logger.js';
 import { collect, logFormatOption, logLevelOption } from '../options.js';
@@ -33,7 +32,8 @@ export function dashboardCommand(): Command {
     .addOption(logFormatOption())
     .action(async (o: DashboardCommandOptions) => {
       if (!o.admin?.length && !o.dnsAdmin) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'Give at least one --admin URL (a host) or --dns-admin URL');
-      const [{ DashboardServer }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dashboard'), import('../logger.js')]);
+      // Loaded here, as the servers are: the other commands start without a web framework.
+      const [{ DashboardServer }, { adminTokenFor }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dashboard'), import('@kmslab/server-kit'), import('../logger.js')]);
       const given = adminTokenFrom(o);
       const token = adminTokenFor(o.listen, given);
       const logger = createLogger(o.logLevel, o.logFormat);

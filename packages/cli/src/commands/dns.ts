@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseHostPort } from '@kmslab/core';
-import { adminTokenFor } from '@kmslab/server-kit';
 import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-token.js';
 import { secretFrom, secretsFrom } from '../secrets.js';
 import { dnsFaultCommand, dnsQueriesCommand } from './dns-harness.js';
@@ -62,7 +61,8 @@ function dnsStartCommand(): Command {
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
     .action(async (o: DnsStartOptions) => {
-      const [{ startDnsService, parseFaultRule, parseKeyPolicy, loadDnsConfig }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dns'), import('../logger.js')]);
+      // Loaded here, as the servers are: the other commands start without a web framework.
+      const [{ startDnsService, parseFaultRule, parseKeyPolicy, loadDnsConfig }, { adminTokenFor }, { createLogger, logReady, serveUntilSignal }] = await Promise.all([import('@kmslab/dns'), import('@kmslab/server-kit'), import('../logger.js')]);
       // Everything a user gave is checked before anything listens: a mistake is one line naming what is wrong.
       const faults = (o.fault ?? []).map((rule) => parseFaultRule(rule, Date.now()));
       const config = o.config ? loadDnsConfig(o.config) : undefined;
