@@ -1,6 +1,8 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ValidateFunction } from 'ajv';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { KmsLabError } from '@kmslab/core';
 import { formatHostPort, parseHostPort } from '@kmslab/core';
 import { listenFailed } from '@kmslab/core';
@@ -8,6 +10,35 @@ import { UNAUTHORIZED, admission, allowedHostName, changeRefusal, hostAllowed, m
 import { AdminSessions } from './admin-sessions.js';
 
 export type { FastifyInstance as AdminApp, FastifyReply as AdminReply, FastifyRequest as AdminRequest } from 'fastify';
+
+let ajv: AjvClass | null = null;
+
+/**
+ * A route's schema is compiled on its first request, by one Ajv made then:
+ * fastify's default loads and builds Ajv (about 40 ms) as a listener starts,
+ * which put it on every server's start path (`kmslab up` to its first SRV
+ * answer, pnpm bench:cli). The options are the ones the listeners always had:
+ * "5" is not a number, and unknown fields are not dropped silently.
+ */
+function compileOnFirstUse({ schema }: { schema: unknown }): ((data: unknown) => boolean) & { errors?: ValidateFunction['errors'] } {
+  let check: ValidateFunction | undefined;
+  const validate = (data: unknown): boolean => {
+    if (!check) {
+      const Ajv = (createRequire(import.meta.url)('ajv') as { default: typeof AjvClass }).default;
+      ajv ??= new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false });
+      check = ajv.compile(schema as object);
+    }
+    const ok = check(data) as boolean;
+    validate.errors = check.errors;
+    return ok;
+  };
+  validate.errors = null as ValidateFunction['errors'];
+  return validate;
+}
+
+type ValidatorFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>;
+/** Fastify's hook for building route validators; its declared type is Ajv's own compiler's, which this stands in for. */
+const buildValidator = (() => compileOnFirstUse) as unknown as ValidatorFactory;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -65,8 +96,7 @@ export function createAdminApp(o: AdminAppOptions): FastifyInstance {
     forceCloseConnections: true,
     return503OnClosing: false,
     bodyLimit: 16 * 1024,
-    // A schema checks what was sent: "5" is not a number and unknown fields are not dropped silently.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    schemaController: { compilersFactory: { buildValidator } },
   });
 
   // Any content type (scripts send none, browsers text/plain): the body is JSON or nothing.
