@@ -12,9 +12,9 @@ export class HoldProxy implements AsyncDisposable {
   readonly #pairs = new Set<[Socket, Socket]>();
   #held: Array<{ to: Socket; data: Buffer }> | null = null;
   #seen = '';
-  #watchers: Array<{ pattern: RegExp; resolve: () => void }> = [];
   #accepted = 0;
-  #acceptWatchers: Array<{ n: number; resolve: () => void }> = [];
+  /** Waits for a condition on what the proxy saw; looked at again after every connection and every held chunk. */
+  #waiters: Array<{ met: () => boolean; resolve: () => void }> = [];
 
   private constructor(server: Server) {
     this.#server = server;
@@ -40,20 +40,24 @@ export class HoldProxy implements AsyncDisposable {
 
   /** Resolves once bytes matching `pattern` arrive while held (within `timeoutMs`). */
   arrived(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
-    if (pattern.test(this.#seen)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`nothing matching ${pattern} reached the proxy within ${timeoutMs} ms`)), timeoutMs);
-      this.#watchers.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
-    });
+    return this.#until(() => pattern.test(this.#seen), timeoutMs, () => `nothing matching ${pattern} reached the proxy within ${timeoutMs} ms`);
   }
 
   /** Resolves once `n` connections have come in since the proxy started (a client that keeps retrying shows here). */
   connections(n: number, timeoutMs = 10_000): Promise<void> {
-    if (this.#accepted >= n) return Promise.resolve();
+    return this.#until(() => this.#accepted >= n, timeoutMs, () => `${this.#accepted} of ${n} connections reached the proxy within ${timeoutMs} ms`);
+  }
+
+  #until(met: () => boolean, timeoutMs: number, why: () => string): Promise<void> {
+    if (met()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.#accepted} of ${n} connections reached the proxy within ${timeoutMs} ms`)), timeoutMs);
-      this.#acceptWatchers.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+      const timer = setTimeout(() => reject(new Error(why())), timeoutMs);
+      this.#waiters.push({ met, resolve: () => (clearTimeout(timer), resolve()) });
     });
+  }
+
+  #check(): void {
+    this.#waiters = this.#waiters.filter((w) => (w.met() ? (w.resolve(), false) : true));
   }
 
   /** Sends on what was kept back, in order, and stops holding. */
@@ -65,7 +69,7 @@ export class HoldProxy implements AsyncDisposable {
 
   #accept(client: Socket, targetPort: number): void {
     this.#accepted++;
-    this.#acceptWatchers = this.#acceptWatchers.filter((w) => (this.#accepted >= w.n ? (w.resolve(), false) : true));
+    this.#check();
     const upstream = connect(targetPort, '127.0.0.1');
     const pair: [Socket, Socket] = [client, upstream];
     this.#pairs.add(pair);
@@ -81,7 +85,7 @@ export class HoldProxy implements AsyncDisposable {
       if (!this.#held) return void upstream.write(d);
       this.#held.push({ to: upstream, data: d });
       this.#seen += d.toString('latin1');
-      this.#watchers = this.#watchers.filter((w) => (w.pattern.test(this.#seen) ? (w.resolve(), false) : true));
+      this.#check();
     });
   }
 

@@ -4,7 +4,8 @@ import type { ZoneSet } from './zone/zone-set.js';
 
 /** Entries kept at most; past it the cache starts over (a lab zone has few names). */
 const MAX_ENTRIES = 10_000;
-const MAX_UDP_ANSWER = 4096;
+/** Largest UDP answer sent even when a client offers more (fragmentation risk grows past it); the full path (path/decode.ts) keeps to it too. */
+export const MAX_UDP_ANSWER = 4096;
 
 /** A pre-encoded answer and what it is valid for. */
 export interface CachedAnswer {

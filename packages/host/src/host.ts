@@ -1,6 +1,4 @@
-import type { Family, HostStatus, LicenseStatus } from '@kmslab/core';
-
-export type { HostStatus } from '@kmslab/core';
+import type { HostStatus } from '@kmslab/core';
 import { ActivationService } from './activation-service.js';
 import type { ClientView, RequestView } from './recent-activity.js';
 import { AdminServer } from './admin-server.js';
@@ -8,9 +6,8 @@ import { resolveHostOptions, type HostOptions, type ResolvedHostOptions } from '
 import { KmsListener, type ListenAddress } from './kms-listener.js';
 import { HostMetrics } from './metrics.js';
 import { SOFTWARE } from './software.js';
-import type { PublishState } from './publish/dns-publisher.js';
-import type { FamilyStats } from './store/store.js';
 
+export type { HostStatus } from '@kmslab/core';
 
 /** A running KMS host: its listener, admin server and store, closed together. */
 export class KmsHost {

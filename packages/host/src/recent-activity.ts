@@ -1,9 +1,6 @@
-import type { ActivationRequest, ClientView, LicenseStatus, RequestView, SeenRequest } from '@kmslab/core';
+import type { ActivationRequest, ClientView, RequestView } from '@kmslab/core';
 
 export type { ClientView, RequestView, SeenRequest } from '@kmslab/core';
-
-
-
 
 /** Kept as it came (the decoded request is there anyway); the view with its ISO time is made when read. */
 interface RequestRecord {

@@ -2,7 +2,7 @@ import { Catalog, seededRandom } from '@kmslab/core';
 import { activateOnce, activationResult, newClientState, type ActivationResult, type ClientState } from '@kmslab/client';
 import { parseKeyPolicy, startDnsService, type DnsServer } from '@kmslab/dns';
 import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
-import { LocalLabHost, type LabHost, type LabHostOptions } from './lab-host.js';
+import { LocalLabHost } from './lab-host.js';
 import { LabTime } from './lab-time.js';
 import { startWorkerLab } from './worker-lab.js';
 import type { Lab, LabActivation, LabOptions } from './lab.js';

@@ -1,9 +1,7 @@
 import { CLASSIC_UDP_SIZE, RCODE, decodeMessage, type Message } from '@kmslab/dns-wire';
+import { MAX_UDP_ANSWER } from '../answer-cache.js';
 import type { Exchange, Handled } from './exchange.js';
 import { headerOnlyAnswer } from './reply.js';
-
-/** Largest UDP answer sent even when a client offers more (fragmentation risk grows past it). */
-export const MAX_UDP_ANSWER = 4096;
 
 /**
  * Step 2: the message decoded. Unreadable: FORMERR when its header is
