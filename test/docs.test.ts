@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { waitFor } from '@kmslab/core';
+import { stopGroup } from './support/process-group.js';
 import { requireRedisServer } from '@kmslab/lab';
 import { codeBlocks, type CodeBlock } from './support/code-blocks.js';
 import { holdFixedPorts } from './support/fixed-ports.js';
@@ -36,8 +37,12 @@ const DOCS = [
 
 const running: ChildProcess[] = [];
 const dirs: string[] = [];
+/** Every command a test started, stopped with its whole process group (before its fixed ports are given back). */
+async function stopRunning(): Promise<void> {
+  for (const p of running.splice(0)) await stopGroup(p);
+}
 afterEach(async () => {
-  for (const p of running.splice(0)) await stop(p);
+  await stopRunning();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -73,16 +78,6 @@ async function background(line: string, port: number, cwd: string, env: Record<s
     return listening(port);
   }, { timeoutMs: 30_000, everyMs: 50, timedOut: () => new Error(`${line} did not listen on ${port}:\n${out}`) });
   return { out: () => out };
-}
-
-/** SIGTERM to the line's process group, then wait until it is gone. */
-async function stop(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const gone = new Promise((r) => p.once('exit', r));
-  process.kill(-p.pid!, 'SIGTERM');
-  const t = setTimeout(() => process.kill(-p.pid!, 'SIGKILL'), 15_000);
-  await gone;
-  clearTimeout(t);
 }
 
 /** Lines of a sh block that are commands (comments and blank lines dropped; a trailing comment kept: bash ignores it). */
@@ -139,7 +134,7 @@ const RUNNERS: Runner[] = [
     file: 'docs/dns-faults.md', first: 'SRV=_vlmcs._tcp.lab.test',
     run: async (b) => {
       requireTool('dig');
-      await using _ports = await holdFixedPorts([5353], 'docs/dns-faults.md');
+      await using _ports = await holdFixedPorts([5353], 'docs/dns-faults.md', stopRunning);
       const [assign, start, digLine] = commands(b);
       const cwd = folder();
       const env = { SRV: /^SRV=(\S+)/.exec(assign!)![1]! };
@@ -199,7 +194,7 @@ const RUNNERS: Runner[] = [
     file: 'packages/client/README.md', first: 'kmslab client activate --product windows-10-pro --dns 127.0.0.1:5353 --domain lab.test --json',
     run: async (b) => {
       requireTool('dig');
-      await using _ports = await holdFixedPorts([5353, 1688, 9688], 'packages/client/README.md');
+      await using _ports = await holdFixedPorts([5353, 1688, 9688], 'packages/client/README.md', stopRunning);
       const cwd = folder();
       const secret = 'Y2xpZW50LXJlYWRtZS10ZXN0LXNlY3JldC0zMmJ5dGVz';
       await background(`kmslab dns start --zone lab.test --port 5353 --listen 127.0.0.1 --tsig-key kms1:hmac-sha256:${secret}:host=kms1.lab.test`, 5353, cwd);
@@ -223,7 +218,7 @@ const RUNNERS: Runner[] = [
   {
     file: 'packages/core/README.md', first: "import { Catalog, KmsConnection, VirtualClock } from '@kmslab/core';",
     run: async (b) => {
-      await using _ports = await holdFixedPorts([1688, 9688], 'packages/core/README.md');
+      await using _ports = await holdFixedPorts([1688, 9688], 'packages/core/README.md', stopRunning);
       const cwd = folder();
       await background('kmslab host start --listen 127.0.0.1', 1688, cwd);
       const r = runModule(b.code, 'mts', cwd);
@@ -233,7 +228,7 @@ const RUNNERS: Runner[] = [
   {
     file: 'packages/dashboard/README.md', first: 'kmslab dashboard --admin 127.0.0.1:9688 --admin 127.0.0.1:9689 --dns-admin 127.0.0.1:8054   # http://127.0.0.1:9690',
     run: async (b) => {
-      await using _ports = await holdFixedPorts([9690], 'packages/dashboard/README.md');
+      await using _ports = await holdFixedPorts([9690], 'packages/dashboard/README.md', stopRunning);
       await background(commands(b)[0]!, 9690, folder());
       const page = await fetch('http://127.0.0.1:9690/');
       expect([page.status, (await page.text()).includes('<title>kmslab dashboard</title>')]).toEqual([200, true]);
@@ -251,7 +246,7 @@ const RUNNERS: Runner[] = [
     file: 'packages/dns-wire/README.md', first: "import { query, sendUpdate, parseTsigKey, emptyMessage, TYPE, CLASS, OPCODE } from '@kmslab/dns-wire';",
     run: async (b) => {
       requireTool('dig');
-      await using _ports = await holdFixedPorts([5353], 'packages/dns-wire/README.md');
+      await using _ports = await holdFixedPorts([5353], 'packages/dns-wire/README.md', stopRunning);
       const cwd = folder();
       // The block's key is a placeholder (BASE64): the server here has that key.
       await background('kmslab dns start --zone lab.test --port 5353 --listen 127.0.0.1 --tsig-key kms1:hmac-sha256:BASE64:host=kms1.lab.test', 5353, cwd);
@@ -264,7 +259,7 @@ const RUNNERS: Runner[] = [
     file: 'packages/dns/README.md', first: 'kmslab dns start --zone lab.test --port 5353 --tsig-key kms1:hmac-sha256:$SECRET:host=kms1.lab.test --tsig-key xfr:hmac-sha256:$SECRET:transfer',
     run: async (b) => {
       requireTool('nsupdate');
-      await using _ports = await holdFixedPorts([5353], 'packages/dns/README.md');
+      await using _ports = await holdFixedPorts([5353], 'packages/dns/README.md', stopRunning);
       const cwd = folder();
       const env = { SECRET: 'ZG5zLXJlYWRtZS10ZXN0LXNlY3JldC0zMi1ieXRlcyE=' };
       const [start, ...rest] = b.code.split('\n');
@@ -278,7 +273,7 @@ const RUNNERS: Runner[] = [
   {
     file: 'packages/host/README.md', first: "import { KmsHost, MemoryStore, RedisStore } from '@kmslab/host';",
     run: async (b) => {
-      await using _ports = await holdFixedPorts([9688], 'packages/host/README.md');
+      await using _ports = await holdFixedPorts([9688], 'packages/host/README.md', stopRunning);
       const r = runModule(b.code, 'mts', folder());
       expect(r.code, r.err).toBe(0);
       expect(r.out).toMatch(/^\d+ http:\/\/127\.0\.0\.1:9688$/m);
@@ -288,7 +283,7 @@ const RUNNERS: Runner[] = [
     file: 'packages/lab/README.md', first: 'kmslab lab list                                        # built-in scenarios',
     run: async (b) => {
       requireRedisServer();
-      await using _ports = await holdFixedPorts([8053, 8054, 1688, 9688], 'packages/lab/README.md');
+      await using _ports = await holdFixedPorts([8053, 8054, 1688, 9688], 'packages/lab/README.md', stopRunning);
       const lines = commands(b);
       const up = lines.find((l) => l.startsWith('kmslab up'))!;
       // From the repository root, as the scenario line says; what they write is removed after.

@@ -8,10 +8,11 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { requireRedisServer } from '@kmslab/lab';
 import { waitFor } from '@kmslab/core';
 import { requireTool } from './support/dns-tools.js';
+import { stopGroup } from './support/process-group.js';
 import { holdFixedPorts } from './support/fixed-ports.js';
 
 /** The fixed ports the README's commands use: held (docs.test.ts uses them too) and free before a section runs, or one line saying what holds them. */
-const free = (...ports: number[]) => holdFixedPorts(ports, "the README's commands");
+const free = (...ports: number[]) => holdFixedPorts(ports, "the README's commands", stopAll);
 
 /**
  * The README's tour, command for command as it is written (each line is
@@ -87,21 +88,9 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-/** SIGTERM to each started command's whole process group, then wait until every process in it is gone (they save state on the way out). */
+/** Each started command's whole process group stopped (they save state on the way out). */
 async function stopAll(): Promise<void> {
-  for (const p of running.splice(0)) {
-    const alive = () => {
-      try {
-        process.kill(-p.pid!, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    if (alive()) process.kill(-p.pid!, 'SIGTERM');
-    // Every process of the group gone (they save state on the way out); past 15 s, killed.
-    await waitFor(() => !alive(), { timeoutMs: 15_000, everyMs: 100, timedOut: () => new Error('still running') }).catch(() => process.kill(-p.pid!, 'SIGKILL'));
-  }
+  for (const p of running.splice(0)) await stopGroup(p);
 }
 
 afterAll(async () => {
