@@ -1,17 +1,12 @@
-import {
-  DEFAULT_KMS_PORT, ERROR_CODES, formatHostPort, parseHostPort, KmsConnection, KmsLabError, toKmsLabError,
-  type Clock, type ErrorCode,
-} from '@kmslab/core';
+import { DEFAULT_KMS_PORT, formatHostPort, parseHostPort, KmsLabError, type Clock } from '@kmslab/core';
 import type { DnsTarget } from '@kmslab/dns-wire';
 import type { ClientState } from './client-state.js';
 import { discoverHosts, type DiscoveryStep } from './discovery.js';
 import type { Resolver } from './resolver.js';
 import type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
+import { HostAttempts } from './host-attempts.js';
 import { afterAttempt, ensureInstalled, statusAt } from './lifecycle.js';
 import type { SelectionMode } from './srv-order.js';
-
-/** Failures that mean "try the next host" and, if all fail so, 0xC004F074. */
-const UNREACHABLE = new Set<ErrorCode>(['KMSLAB_CONNECTION_FAILED', 'KMSLAB_TIMEOUT', 'KMSLAB_HOST_UNAVAILABLE', 'KMSLAB_SHUTTING_DOWN', 'KMSLAB_MALFORMED_FRAME', 'KMSLAB_FOREIGN_PROTOCOL']);
 
 /** What one activation attempt needs: the client state, the product, a clock, where to look the host up. */
 export interface ActivateOptions {
@@ -38,41 +33,16 @@ export interface ActivateOptions {
  * updated (cache, license, intervals); the caller saves it.
  */
 export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcome> {
-  const tried: ActivationOutcome['tried'] = [];
-  // A host that answered with a refusal (0xC004F042, 0xC004F06C…) is reported as such if no other host licenses.
-  let refusal = null as KmsLabError | null;
-  const step = (text: string) => o.onStep?.({ step: 'connect', text });
-  const attempt: Attempt = async (host, port, by) => {
-    const where = formatHostPort(host, port);
-    try {
-      const conn = await KmsConnection.connect({ host, port, connectTimeoutMs: o.connectTimeoutMs ?? 2000, requestTimeoutMs: 5000 });
-      try {
-        if (o.state.makKey) {
-          const mak = await conn.activateMak({ cmid: o.state.cmid, productId: o.productId, clientTime: o.clock.now(), key: o.state.makKey });
-          step(`${where}: MAK activation, ${mak.remaining} left on the key`);
-          return { response: null, mak, errorCode: null, message: null, host: where, address: where, discoveredBy: by, tried };
-        }
-        const response = await conn.activate({
-          cmid: o.state.cmid, productId: o.productId, fqdn: o.fqdn ?? '', clientTime: o.clock.now(),
-          kind: o.renewal ? 'renewal' : 'activation', licenseStatus: o.state.licenseStatus,
-        });
-        step(`${where}: count ${response.count}, ${response.licensed ? 'licensed' : `not licensed (${response.errorCode})`}`);
-        return { response, errorCode: response.errorCode, message: response.errorCode ? ERROR_CODES[response.errorCode].message : null, host: where, address: where, discoveredBy: by, tried };
-      } finally {
-        conn.close();
-      }
-    } catch (err) {
-      const e = toKmsLabError(err);
-      if (!UNREACHABLE.has(e.code)) refusal = e;
-      step(`${where}: ${e.code} ${e.message}`);
-      tried.push({ host: where, discoveredBy: by, error: `${e.code}: ${e.message}` });
-      return null;
-    }
-  };
-
+  const attempts = new HostAttempts((text) => o.onStep?.({ step: 'connect', text }));
+  const timeouts = { connectTimeoutMs: o.connectTimeoutMs ?? 2000, requestTimeoutMs: 5000 };
   ensureInstalled(o.state, o.clock);
   o.state.licenseStatus = statusAt(o.state, o.clock.now());
-  const outcome = (await reachHost(o, attempt, tried)) ?? failedOutcome(refusal, tried);
+  const attempt: Attempt = (host, port, by) =>
+    attempts.ask(host, port, by, {
+      cmid: o.state.cmid, productId: o.productId, fqdn: o.fqdn ?? '', clientTime: o.clock.now(),
+      renewal: o.renewal ?? false, licenseStatus: o.state.licenseStatus, makKey: o.state.makKey,
+    }, timeouts);
+  const outcome = (await reachHost(o, attempt, attempts.tried)) ?? attempts.failed();
   if (outcome.response || outcome.mak) applyToState(o, outcome);
   // Whatever came of it, the next contact is scheduled here, once (lifecycle.ts).
   afterAttempt(o.state, outcome, o.clock.now());
@@ -113,13 +83,6 @@ async function reachHost(o: ActivateOptions, attempt: Attempt, tried: Activation
     }
   }
   return null;
-}
-
-/** No host answered: a host's refusal (0xC004F042, 0xC004F06C…) when one refused, else 0xC004F074 with what was tried. */
-function failedOutcome(refusal: KmsLabError | null, tried: ActivationOutcome['tried']): ActivationOutcome {
-  if (refusal) return { response: null, errorCode: refusal.code, message: refusal.message, host: null, discoveredBy: null, tried };
-  const list = tried.map((t) => `${t.host} (${t.discoveredBy}): ${t.error}`).join('; ');
-  return { response: null, errorCode: '0xC004F074', message: `${ERROR_CODES['0xC004F074'].message}; tried ${list || 'nothing'}`, host: null, discoveredBy: null, tried };
 }
 
 function applyToState(o: ActivateOptions, outcome: ActivationOutcome): void {

@@ -9,5 +9,6 @@ export function activationResult(outcome: ActivationOutcome, product: { id: stri
   return {
     licensed: r?.licensed ?? Boolean(outcome.mak), count: r?.count ?? null, activatedBy: outcome.mak ? 'mak' : r ? 'kms' : null, makRemaining: outcome.mak?.remaining ?? null, threshold: r?.threshold ?? product.threshold, errorCode: outcome.errorCode,
     message: outcome.message, host: outcome.host, discoveredBy: outcome.discoveredBy, product: product.id, cmid, tried: outcome.tried,
+    family: r?.family ?? null, hostId: r?.hostId ?? null, activationIntervalMin: r?.activationIntervalMin ?? null, renewalIntervalMin: r?.renewalIntervalMin ?? null,
   };
 }

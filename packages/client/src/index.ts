@@ -1,4 +1,5 @@
 export { activateOnce, type ActivateOptions } from './activate.js';
+export { askHost, type HostRequest, type HostTimeouts } from './host-attempts.js';
 export type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
 export { activationResult, type ActivationResult } from './activation-result.js';
 export { DNS_ERROR_CODES, discoverHosts, dnsErrorCode, type Candidate, type DiscoveryStep, type DiscoverOptions, type Discovery, type DnsErrorCode, type DomainOutcome } from './discovery.js';

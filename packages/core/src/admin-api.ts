@@ -10,7 +10,7 @@ import type { ErrorCode } from './errors.js';
  * and the dashboard that shows it. Types only: nothing here runs.
  */
 
-// ---- a client's activation: `kmslab client activate --json`, `lab.activate()`, a container client's `activate()`
+// ---- an activation: `kmslab activate --json`, `kmslab client activate --json`, `lab.activate()`, a container client's `activate()`
 
 /** How the client found the host it talked to. */
 export type DiscoveredBy = 'manual' | 'cache' | 'dns';
@@ -32,6 +32,13 @@ export interface ActivationResult {
   cmid: string;
   /** The hosts tried before one answered (or all of them), and why each failed. */
   tried: Array<{ host: string; discoveredBy: DiscoveredBy; error: string }>;
+  /** The application family the answering host counted the product in; null when no host answered by count. */
+  family: string | null;
+  /** The answering host's id (as `slmgr /dlv` names the KMS machine); null when no host answered by count. */
+  hostId: string | null;
+  /** The intervals the host told the client to use from now on (minutes); null when no host answered by count. */
+  activationIntervalMin: number | null;
+  renewalIntervalMin: number | null;
 }
 
 // ---- a KMS host's admin listener: /status, /clients, /requests

@@ -1,19 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
-import {
-  Catalog,
-  DEFAULT_KMS_PORT,
-  ERROR_CODES,
-  KmsConnection,
-  KmsLabError,
-  LICENSE_STATUS_NAMES,
-  formatHostPort,
-  parseDurationMs,
-  parseHostPort,
-  type ActivationResponse,
-  type LicenseStatus,
-} from '@kmslab/core';
+import { Catalog, DEFAULT_KMS_PORT, KmsLabError, LICENSE_STATUS_NAMES, parseDurationMs, parseHostPort, type LicenseStatus } from '@kmslab/core';
+import { activationResult, askHost, type ActivationResult } from '@kmslab/client';
 import { printJson } from '../output.js';
 import { collect, intOption } from '../options.js';
 
@@ -28,22 +17,6 @@ interface ActivateOptions {
   catalog?: string[];
   timeout: number;
   json?: boolean;
-}
-
-/** What `activate --json` prints; `count`, `threshold`, `licensed`, `product`, `errorCode` are a public interface. */
-export interface ActivateResult {
-  product: string;
-  host: string;
-  cmid: string;
-  licensed: boolean;
-  count: number | null;
-  threshold: number;
-  errorCode: string | null;
-  message: string | null;
-  family: string;
-  hostId: string | null;
-  activationIntervalMin: number | null;
-  renewalIntervalMin: number | null;
 }
 
 function parseClientTime(value: string | undefined): number {
@@ -73,66 +46,21 @@ export function activateCommand(): Command {
       const catalog = Catalog.load(o.catalog ?? []);
       const product = catalog.product(o.product);
       const target = parseHostPort(o.host, { defaultPort: DEFAULT_KMS_PORT, what: '--host' });
-      const timeout = o.timeout;
       const cmid = (o.cmid ?? randomUUID()).toLowerCase();
-      const result: ActivateResult = {
-        product: product.id,
-        host: formatHostPort(target.host, target.port),
-        cmid,
-        licensed: false,
-        count: null,
-        threshold: product.threshold,
-        errorCode: null,
-        message: null,
-        family: product.family,
-        hostId: null,
-        activationIntervalMin: null,
-        renewalIntervalMin: null,
-      };
-      let response: ActivationResponse | null = null;
-      try {
-        const conn = await KmsConnection.connect({ ...target, connectTimeoutMs: timeout, requestTimeoutMs: timeout });
-        try {
-          response = await conn.activate({
-            cmid: result.cmid,
-            productId: product.id,
-            fqdn: o.fqdn,
-            clientTime: parseClientTime(o.clientTime),
-            kind: o.renew ? 'renewal' : 'activation',
-            licenseStatus: o.status ?? 'initial-grace',
-          });
-        } finally {
-          conn.close();
-        }
-      } catch (err) {
-        if (!(err instanceof KmsLabError) || err.code === 'KMSLAB_INVALID_ARGUMENT') throw err;
-        // A host that cannot be reached is what a KMS client reports as 0xC004F074.
-        const unreachable = err.code === 'KMSLAB_CONNECTION_FAILED' || err.code === 'KMSLAB_TIMEOUT';
-        result.errorCode = unreachable ? '0xC004F074' : err.code;
-        result.message = unreachable ? `${ERROR_CODES['0xC004F074'].message}: ${err.message}` : err.message;
-      }
-      if (response) {
-        Object.assign(result, {
-          licensed: response.licensed,
-          count: response.count,
-          threshold: response.threshold,
-          errorCode: response.errorCode,
-          message: response.errorCode ? ERROR_CODES[response.errorCode].message : null,
-          family: response.family,
-          hostId: response.hostId,
-          activationIntervalMin: response.activationIntervalMin,
-          renewalIntervalMin: response.renewalIntervalMin,
-        });
-        if (!response.licensed) result.message = `${result.message}: count ${response.count}, ${response.threshold - response.count} more distinct clients needed`;
-      }
+      // The same outcome, and the same 0xC004F074 rule, as a client's attempt (@kmslab/client host-attempts).
+      const outcome = await askHost(target.host, target.port, {
+        cmid, productId: product.id, fqdn: o.fqdn, clientTime: parseClientTime(o.clientTime),
+        renewal: Boolean(o.renew), licenseStatus: o.status ?? 'initial-grace',
+      }, { connectTimeoutMs: o.timeout, requestTimeoutMs: o.timeout });
+      const result = activationResult(outcome, product, cmid);
       if (o.json) printJson(result);
       else process.stdout.write(`${formatResult(result, product.name)}\n`);
       process.exitCode = result.licensed ? 0 : 2;
     });
 }
 
-function formatResult(r: ActivateResult, name: string): string {
+function formatResult(r: ActivationResult, name: string): string {
   if (r.licensed) return `${name}: licensed by ${r.hostId} at ${r.host} (count ${r.count}, threshold ${r.threshold})`;
-  if (r.count !== null) return `${name}: not licensed, count ${r.count} of ${r.threshold} (${r.errorCode}: ${r.message})`;
+  if (r.count !== null) return `${name}: not licensed, count ${r.count} of ${r.threshold}, ${r.threshold - r.count} more distinct clients needed (${r.errorCode}: ${r.message})`;
   return `${name}: not licensed (${r.errorCode}: ${r.message})`;
 }
