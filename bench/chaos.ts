@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { realClock } from '@kmslab/core';
 import { activateOnce, newClientState, seededRandom, type ClientState } from '@kmslab/client';
-import { ProcessDns, startKmslabProcess, type KmslabProcess } from '@kmslab/lab';
+import { ProcessDns, startKmslabProcess, type KmslabProcess } from '@kmslab/lab/live';
 import { RedisCluster } from '@kmslab/test-redis';
 import { KMSLAB_BIN } from '../test/support/cli.js';
 import { printTable, stamp, writeResults, type Row } from './report.js';

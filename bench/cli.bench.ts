@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TYPE, query } from '@kmslab/dns-wire';
-import { freePort } from '@kmslab/lab';
+import { freePort } from '@kmslab/lab/live';
 import { KMSLAB_BIN, startCliHost } from '../test/support/cli.js';
 import { NamedServer } from '../test/support/named.js';
 import { requireTool } from '../test/support/dns-tools.js';

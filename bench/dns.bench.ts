@@ -40,7 +40,7 @@ import { CLASS, TYPE, decodeMessage, encodeMessage, emptyMessage } from '@kmslab
 import { startCliProcess } from '../test/support/cli.js';
 import { NamedServer } from '../test/support/named.js';
 import { requireTool, run } from '../test/support/dns-tools.js';
-import { freePort, startKmslabProcess } from '@kmslab/lab';
+import { freePort, startKmslabProcess } from '@kmslab/lab/live';
 import { LAB_ZONE as ZONE } from './lab-zone.js';
 import { isMain, median, printTable, stamp, writeResults, type Row } from './report.js';
 import { benchDnsHarness } from './dns-harness.bench.js';

@@ -15,7 +15,7 @@
  * Everything runs on loopback and stops by itself.
  */
 import { parseArgs } from 'node:util';
-import { RedisServer } from '@kmslab/lab';
+import { RedisServer } from '@kmslab/lab/live';
 import { startCliHost, type CliHost } from '../test/support/cli.js';
 import { tempDir } from '../test/support/kms-host.js';
 import { closedLoop, openLoop, requestFrames, type LoadResult } from './load/kms-load.js';

@@ -12,7 +12,8 @@
  * not the speed of fsync); everything on loopback, stops by itself.
  */
 import { parseArgs } from 'node:util';
-import { RedisServer, planFleet, runFleet } from '@kmslab/lab';
+import { planFleet, runFleet } from '@kmslab/lab';
+import { RedisServer } from '@kmslab/lab/live';
 import { RedisCluster, RedisSentinelSetup } from '@kmslab/test-redis';
 import { startCliHost } from '../test/support/cli.js';
 import { tempDir } from '../test/support/kms-host.js';

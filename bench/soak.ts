@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { parseArgs } from 'node:util';
 import { KmsConnection } from '@kmslab/core';
-import { startKmslabProcess, type KmslabProcess } from '@kmslab/lab';
+import { startKmslabProcess, type KmslabProcess } from '@kmslab/lab/live';
 import { RedisCluster } from '@kmslab/test-redis';
 import { KMSLAB_BIN } from '../test/support/cli.js';
 import { median, printTable, stamp, writeResults, type Row } from './report.js';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 
 const PACKAGES = ['core', 'dns-wire', 'server-kit', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers'];
 // Entry points besides a package's main one: [package, API Extractor config, report].
-const SUBPATHS = [];
+const SUBPATHS = [['lab', 'api-extractor.live.json', 'lab-live.api.md']];
 const REPORTS = [...PACKAGES.map((p) => [p, 'api-extractor.json', `${p}.api.md`]), ...SUBPATHS];
 const update = process.argv.includes('--update');
 // The command's own script (the package exports no bin path): node_modules/.bin is where pnpm links it.

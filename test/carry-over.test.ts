@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { requireRedisServer, RedisServer } from '@kmslab/lab';
+import { requireRedisServer, RedisServer } from '@kmslab/lab/live';
 import { runCli, startCliHost, startCliProcess } from './support/cli.js';
 import { TestClient, tempDir } from './support/kms-host.js';
 

@@ -79,7 +79,7 @@ describe('kmslab as users install it (packed tarballs, a fresh npm project)', ()
     const r = spawnSync(process.execPath, ['smoke.mjs'], { cwd: project, encoding: 'utf8', timeout: 60_000, env: { ...process.env, KMSLAB_CONSUMER_DIR: project } });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(out).toMatchObject({ rule: 'servfail', scenario: 1, store: 'memory', image: 'string', activation: { discoveredBy: 'dns', count: 1, host: expect.stringMatching(/^kms1\.lab\.test:\d+$/) } });
+    expect(out).toMatchObject({ rule: 'servfail', scenario: 1, store: 'memory', image: 'string', freePort: 'number', activation: { discoveredBy: 'dns', count: 1, host: expect.stringMatching(/^kms1\.lab\.test:\d+$/) }, asked: { count: 2, discoveredBy: 'manual' } });
     expect(out.products).toBeGreaterThan(30);
     const version = spawnSync(join(project, 'node_modules', '.bin', 'kmslab'), ['--version'], { encoding: 'utf8' });
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli, startCliProcess } from './support/cli.js';
-import { freePort } from '@kmslab/lab';
+import { freePort } from '@kmslab/lab/live';
 import { NamedServer } from './support/named.js';
 import { run } from './support/dns-tools.js';
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { waitFor } from '@kmslab/core';
 import { stopGroup } from './support/process-group.js';
-import { requireRedisServer } from '@kmslab/lab';
+import { requireRedisServer } from '@kmslab/lab/live';
 import { codeBlocks, type CodeBlock } from './support/code-blocks.js';
 import { holdFixedPorts } from './support/fixed-ports.js';
 import { requireTool } from './support/dns-tools.js';

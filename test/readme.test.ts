@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
-import { requireRedisServer } from '@kmslab/lab';
+import { requireRedisServer } from '@kmslab/lab/live';
 import { waitFor } from '@kmslab/core';
 import { requireTool } from './support/dns-tools.js';
 import { stopGroup } from './support/process-group.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import type { RedisServer } from '@kmslab/lab';
+import type { RedisServer } from '@kmslab/lab/live';
 import { RedisCluster, RedisSentinelSetup } from '@kmslab/test-redis';
 import type { HostStatus } from '@kmslab/host';
 import { activationLoad } from './support/activation-load.js';

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { HostStatus } from '@kmslab/host';
 import { dig } from './support/dns-tools.js';
 import { runCli, startCliProcess } from './support/cli.js';
-import { startKmslabProcess } from '@kmslab/lab';
+import { startKmslabProcess } from '@kmslab/lab/live';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

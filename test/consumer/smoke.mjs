@@ -5,8 +5,9 @@ import { Catalog, formatHostPort } from '@kmslab/core';
 import { TYPE, generateTsigSecret, query } from '@kmslab/dns-wire';
 import { parseFaultRule } from '@kmslab/dns';
 import { MemoryStore } from '@kmslab/host';
-import { activateOnce, newClientState } from '@kmslab/client';
+import { activateOnce, askHost, newClientState } from '@kmslab/client';
 import { parseScenario } from '@kmslab/lab';
+import { freePort } from '@kmslab/lab/live';
 import { KMSLAB_IMAGE } from '@kmslab/testcontainers';
 
 const out = {};
@@ -15,6 +16,7 @@ out.rule = parseFaultRule('_vlmcs._tcp.lab.test/SRV=servfail', Date.now()).actio
 out.scenario = parseScenario('name: x\nhosts:\n  - name: a\n', 'x.yaml').hosts.length;
 out.store = (await MemoryStore.open()).kind;
 out.image = typeof KMSLAB_IMAGE;
+out.freePort = typeof (await freePort());
 
 // The installed kmslab: DNS and a publishing host on free loopback ports, read from their ready lines.
 const bin = `${process.env.KMSLAB_CONSUMER_DIR}/node_modules/.bin/kmslab`;
@@ -46,6 +48,9 @@ try {
   const outcome = await activateOnce({ state, productId: 'windows-10-pro', clock: { now: () => Date.now() }, dns: target, domains: ['lab.test'], random: Math.random });
   out.activation = { discoveredBy: outcome.discoveredBy, count: outcome.response?.count ?? null, host: outcome.host };
   out.hostAddress = formatHostPort('127.0.0.1', host.ready.port);
+  // One request to the named host, as `kmslab activate` sends it: a second client, count 2.
+  const asked = await askHost('127.0.0.1', host.ready.port, { cmid: crypto.randomUUID(), productId: 'windows-10-pro', fqdn: 'probe.lab.test', clientTime: Date.now(), renewal: false, licenseStatus: 'initial-grace' }, { connectTimeoutMs: 5000, requestTimeoutMs: 5000 });
+  out.asked = { count: asked.response?.count ?? null, discoveredBy: asked.discoveredBy };
 } finally {
   host.p.kill();
   dns.p.kill();

@@ -6,6 +6,7 @@ import { DnsServer, ZoneSet, defaultZone, parseFaultRule, type FaultRule } from 
 import { KmsHost, MemoryStore, type HostStatus } from '@kmslab/host';
 import { activateOnce, newClientState, type ActivationOutcome } from '@kmslab/client';
 import { parseScenario, type ScenarioFile } from '@kmslab/lab';
+import { RedisServer, type KmslabProcess } from '@kmslab/lab/live';
 import { startKmsLab, type KmsLab } from '@kmslab/testcontainers';
 import { startLab, labEnvironment, type Lab } from '@kmslab/testing';
 import { DashboardServer } from '@kmslab/dashboard';
@@ -23,6 +24,8 @@ export async function useEverything(): Promise<void> {
   const host = await KmsHost.start({ hostId: 'kms1', store: await MemoryStore.open(), listen: ['127.0.0.1'], port: 0, admin: null });
   const status: HostStatus = await host.status();
   const outcome: ActivationOutcome = await activateOnce({ state: newClientState(), productId: 'windows-10-pro', clock: { now: () => Date.now() }, dns: { host: '127.0.0.1', port: dns.port }, domains: ['lab.test'], random: Math.random });
+  const redisUrl: string | null = process.env.REDIS ? (await RedisServer.start()).url : null;
+  const proc: KmslabProcess | null = null;
   const scenario: ScenarioFile = parseScenario('name: x\nhosts:\n  - name: a\n', 'x.yaml');
   const lab: KmsLab | null = process.env.DOCKER ? await startKmsLab({ zone: 'lab.test' }) : null;
   const inProcess: Lab = await startLab({ hosts: [{ name: 'kms1' }, { name: 'kms2', priority: 10 }], clock: 'virtual' });
@@ -35,5 +38,5 @@ export async function useEverything(): Promise<void> {
   await host.close();
   await dns.close();
   await lab?.stop();
-  console.log(products.length, code, status.hostId, outcome.errorCode, scenario.name);
+  console.log(products.length, redisUrl, proc, code, status.hostId, outcome.errorCode, scenario.name);
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startKmslabProcess, type KmslabProcess } from '@kmslab/lab';
+import { startKmslabProcess, type KmslabProcess } from '@kmslab/lab/live';
 
 export const KMSLAB_BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from './dns-tools.js';
-import { freePort } from '@kmslab/lab';
+import { freePort } from '@kmslab/lab/live';
 
 /**
  * A real BIND (`named -g`, foreground) on a free loopback port with a config

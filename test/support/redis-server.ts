@@ -1,6 +1,6 @@
-import { RedisServer } from '@kmslab/lab';
+import { RedisServer } from '@kmslab/lab/live';
 
-export { RedisServer, requireRedisServer } from '@kmslab/lab';
+export { RedisServer, requireRedisServer } from '@kmslab/lab/live';
 
 /**
  * Redis for tests that only need one to talk to: `REDIS_URL` when set (tests

@@ -8,16 +8,21 @@ import { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js
 
 /** The lab's DNS: the zone clients search, holding `_vlmcs._tcp` SRV records for the hosts. */
 export interface LabDns {
+  /** The zone's name, canonical (`lab.test.`). */
   readonly zone: string;
+  /** Where clients send their queries. */
   readonly target: DnsTarget;
   /** A host started: it is in DNS once this resolves (in-process: added; live: the host published itself). */
   hostStarted(name: string, port: number, priority: number, weight: number): Promise<void>;
   /** Removes every `_vlmcs._tcp` SRV record of the zone; returns them for restoreSrv. */
   removeSrv(): Promise<ResourceRecord[]>;
+  /** Puts back what removeSrv removed. */
   restoreSrv(records: readonly ResourceRecord[]): Promise<void>;
   /** Switches a fault rule on (docs/dns-faults.md); resolves with its id for removeFault. */
   addFault(rule: string): Promise<string>;
+  /** Switches the fault rule with that id off. */
   removeFault(id: string): Promise<void>;
+  /** Stops the server and removes what it kept. */
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { Cluster, Redis } from 'ioredis';
-import { RedisServer } from '@kmslab/lab';
+import { RedisServer } from '@kmslab/lab/live';
 import { waitFor } from '@kmslab/core';
 
 /**

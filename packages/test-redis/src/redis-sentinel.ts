@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { RedisServer } from '@kmslab/lab';
+import { RedisServer } from '@kmslab/lab/live';
 import { waitFor } from '@kmslab/core';
 
 /**

@@ -4,8 +4,11 @@ import { waitFor } from '@kmslab/core';
 
 /** A kmslab command in its own process, with its ready line, logs and a stop. */
 export interface KmslabProcess extends AsyncDisposable {
+  /** The process itself (its pid, its signals). */
   proc: ChildProcess;
+  /** The port from its ready line (the KMS port of a host, the DNS port of a DNS server). */
   port: number;
+  /** Its admin listener's URL from the ready line; empty when it has none. */
   adminUrl: string;
   /** The whole ready line (`{"event":"ready",…}`). */
   ready: Record<string, unknown>;
