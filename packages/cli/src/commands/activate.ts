@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import { Catalog, DEFAULT_KMS_PORT, KmsLabError, LICENSE_STATUS_NAMES, parseDurationMs, parseHostPort, type LicenseStatus } from '@kmslab/core';
-import { activationResult, askHost, type ActivationResult } from '@kmslab/client';
+import type { ActivationResult } from '@kmslab/client';
 import { printJson } from '../output.js';
 import { collect, intOption } from '../options.js';
 
@@ -47,7 +47,9 @@ export function activateCommand(): Command {
       const product = catalog.product(o.product);
       const target = parseHostPort(o.host, { defaultPort: DEFAULT_KMS_PORT, what: '--host' });
       const cmid = (o.cmid ?? randomUUID()).toLowerCase();
-      // The same outcome, and the same 0xC004F074 rule, as a client's attempt (@kmslab/client host-attempts).
+      // The same outcome, and the same 0xC004F074 rule, as a client's attempt (@kmslab/client host-attempts);
+      // loaded here, not with the command tree, so `kmslab --help` does not load the client.
+      const { activationResult, askHost } = await import('@kmslab/client');
       const outcome = await askHost(target.host, target.port, {
         cmid, productId: product.id, fqdn: o.fqdn, clientTime: parseClientTime(o.clientTime),
         renewal: Boolean(o.renew), licenseStatus: o.status ?? 'initial-grace',
