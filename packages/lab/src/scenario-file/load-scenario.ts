@@ -1,6 +1,14 @@
 import { KmsLabError, parseDurationMs, readUserFile } from '@kmslab/core';
 import { parseFaultRule } from '@kmslab/dns';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
+
+/**
+ * The YAML parser, loaded when a scenario file is first read: importing the
+ * lab (`kmslab up`, the simulation, the CLI's lab commands) does not pay its
+ * ~25 ms of loading (pnpm bench:cli, `kmslab up` to its first SRV answer).
+ */
+const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml');
 
 /** A scenario file (YAML), validated; times are virtual minutes from the start. */
 export interface ScenarioFile {
@@ -35,6 +43,7 @@ export function loadScenarioFile(path: string): ScenarioFile {
 
 /** Reads a scenario (YAML text); every error names the source and line. */
 export function parseScenario(text: string, source: string): ScenarioFile {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
   if (doc.errors.length > 0) {
@@ -152,7 +161,7 @@ export function parseScenario(text: string, source: string): ScenarioFile {
 function lineOf(doc: Document, lc: LineCounter, path: Array<string | number>): number | string {
   for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
     const node = p.length ? doc.getIn(p, true) : doc.contents;
-    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+    if (yaml().isNode(node) && node.range) return lc.linePos(node.range[0]).line;
     if (p.length === 0) break;
   }
   return '?';
