@@ -7,7 +7,7 @@ import { dueIn, ensureInstalled } from './lifecycle.js';
 export interface AgentOptions {
   state: ClientState;
   clock: Clock;
-  /** How much faster than real time `clock` runs (a ScaledClock); waits shrink by it. A LabClock says so itself. */
+  /** How much faster than real time `clock` runs (a clock of the caller's); waits shrink by it. A LabClock (any PacedClock) paces waits itself. */
   timeScale?: number;
   /** One attempt (activateOnce with the client's settings). */
   attempt: () => Promise<ActivationOutcome | null>;

@@ -9,5 +9,5 @@ export { seededRandom } from '@kmslab/core';
 export { readResolvConf, systemNameserver, systemResolver, systemSearchList, type ResolverConfig } from './resolv-conf.js';
 export { Resolver, type ResolverSettings, type ServerTry } from './resolver.js';
 export { diagnoseDiscovery, type DiscoveryReport, type HostCheck } from './diagnose.js';
-export { afterAttempt, dueIn, ensureInstalled, statusAt } from './lifecycle.js';
+export { afterAttempt, dueIn, ensureInstalled, statusAt, type LifecycleFields } from './lifecycle.js';
 export { runAgent, runAgentVirtual, type AgentOptions } from './agent.js';

@@ -55,25 +55,6 @@ export class SettableClock implements Clock {
   }
 }
 
-/**
- * Real time running `scale` times faster from the moment it was made: a
- * classroom lab shows days of KMS behaviour in minutes (`kmslab up --time-scale`).
- */
-export class ScaledClock implements Clock {
-  readonly #origin: number;
-  constructor(
-    readonly scale: number,
-    private readonly real: () => number = Date.now,
-  ) {
-    if (!(scale > 0)) throw new RangeError(`time scale must be positive (got ${scale})`);
-    this.#origin = real();
-  }
-
-  now(): number {
-    return this.#origin + (this.real() - this.#origin) * this.scale;
-  }
-}
-
 /** A clock that says how long to sleep in real time for a span of its own time, and tells when that changed. */
 export interface PacedClock extends Clock {
   /** Real milliseconds until `ms` of this clock's time have passed; null while it stands still. */

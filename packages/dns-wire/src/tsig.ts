@@ -61,7 +61,8 @@ function time48(t: number): Buffer {
   return b;
 }
 
-type TsigData = Extract<RData, { type: 'TSIG' }>;
+/** A TSIG record's data (RFC 8945 §4.2): the algorithm, times, MAC and error a signed message carries. */
+export type TsigData = Extract<RData, { type: 'TSIG' }>;
 
 /** TSIG variables (RFC 8945 §4.3.3); `timersOnly` for later messages of a multi-message answer (§5.3.1). */
 function variables(keyName: string, d: TsigData, timersOnly: boolean): Buffer {

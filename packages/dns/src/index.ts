@@ -14,3 +14,4 @@ export type { FollowerLimits, FollowerSink } from './harness/query-followers.js'
 export { FaultSet, MAX_FAULTS, type ActiveFault, type AppliedFault, type FaultQuery } from './harness/fault-set.js';
 export { parseFaultRule, toFaultRule, ruleText, actionText, type FaultRule, type FaultRuleInput, type FaultAction, type FaultNet } from './harness/fault-rule.js';
 export { DnsAdminServer, faultView, type FaultView } from './admin/dns-admin-server.js';
+export type { LogRecord } from './harness/log-entry.js';

@@ -5,7 +5,7 @@ export { runScenario, type Check, type CheckFn, type RunOptions, type ScenarioRe
 export { fleetScenario } from './scenarios/fleet.js';
 export { SCENARIOS, narrate } from './scenarios/registry.js';
 export { startTrainingLab, type LabAttempt, type TrainingLab, type TrainingLabOptions } from './training-lab.js';
-export { loadScenarioFile, parseScenario, parseDuration, type ScenarioFile } from './scenario-file/load-scenario.js';
+export { loadScenarioFile, parseScenario, parseDuration, type EventKind, type ScenarioFile } from './scenario-file/load-scenario.js';
 export { runScenarioFile } from './scenario-file/run-scenario-file.js';
 export { planFleet, runFleet, DEFAULT_FLEET_MIX, type FleetOptions, type FleetPlan, type FleetContact, type FleetRunOptions } from './fleet/index.js';
 export { CLIENT_STATES, renderReportHtml, scenarioReport, type ClientStateName, type ReportData } from './report/index.js';

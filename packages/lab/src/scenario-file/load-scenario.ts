@@ -26,8 +26,9 @@ export interface ScenarioFile {
 /** docs/errors.md "File limits". */
 export const SCENARIO_LIMITS = { fileBytes: 1024 * 1024, aliases: 100 } as const;
 
-const EVENT_KINDS = ['host-down', 'host-up', 'set-mak', 'srv-remove', 'srv-restore', 'redis-down', 'redis-up', 'clock-jump', 'dns-fault'] as const;
-type EventKind = (typeof EVENT_KINDS)[number];
+/** What a scenario file event does (`do:`): one of the kinds docs/lab.md lists. */
+export type EventKind = 'host-down' | 'host-up' | 'set-mak' | 'srv-remove' | 'srv-restore' | 'redis-down' | 'redis-up' | 'clock-jump' | 'dns-fault';
+const EVENT_KINDS: readonly EventKind[] = ['host-down', 'host-up', 'set-mak', 'srv-remove', 'srv-restore', 'redis-down', 'redis-up', 'clock-jump', 'dns-fault'];
 
 /** A duration in minutes: the forms of core's parseDurationMs ("2d3h"…), or a number of minutes; `signed` also takes "-5h" (clock jumps). */
 export function parseDuration(value: unknown, signed = false): number | null {
