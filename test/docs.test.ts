@@ -143,6 +143,20 @@ const RUNNERS: Runner[] = [
       expect(statuses.map((s) => /status: (\w+)/.exec(s)?.[1])).toEqual(['SERVFAIL', 'SERVFAIL', 'SERVFAIL', 'NXDOMAIN']);
     },
   },
+  {
+    file: 'docs/products.md', first: 'kmslab key-groups                  # each host key group, its lab key, what it activates; the Office packs',
+    run: (b) => {
+      const cwd = folder();
+      const [groups, products, lab] = commands(b).map((l) => bash(l, cwd));
+      expect(groups!.out).toMatch(/^windows-server-2025 \(default\) +KMSLAB-HOST-WS2025 +windows-server-2025, windows-server-2022, /m);
+      expect(groups!.out).toMatch(/^pack office-ltsc-2024 +KMSLAB-PACK-OFFICE2024 +family office2024$/m);
+      expect(products!.out).toMatch(/^windows-11-enterprise-ltsc-2024 +windows +client +25 +windows-server-2025 +Windows 11 Enterprise LTSC 2024$/m);
+      expect(products!.out).toMatch(/^visio-ltsc-2024-professional +office2024 +office +5 +pack office-ltsc-2024 /m);
+      expect(lab!.code, lab!.out + lab!.err).toBe(0);
+      expect(lab!.out).toContain('All checks passed.');
+      expect(readFileSync(join(cwd, 'current-fleet.html'), 'utf8')).toContain('current-fleet');
+    },
+  },
   { file: 'docs/testing.md', first: 'npm install -D @kmslab/testing          # Node 20 or newer; with vitest or jest, or plain Node', run: coveredBy('test/consumer.test.ts', "const PACKAGES = ['core', 'dns-wire', 'server-kit', 'dns', 'host', 'client', 'lab', 'dashboard', 'testing', 'cli', 'testcontainers'];", "'install', '--engine-strict'") },
   {
     file: 'docs/testing.md', first: '// kmslab.test.ts — a lab per test file',

@@ -32,7 +32,7 @@ describe('kmslab lab', () => {
     expect(bad.stderr).toMatch(/No scenario "nope"/);
   });
 
-  test.each(['count-decay', 'small-office-mak', 'two-hosts-failover', 'redis-outage'])('the built-in %s scenario passes its checks', async (name) => {
+  test.each(['count-decay', 'small-office-mak', 'two-hosts-failover', 'redis-outage', 'current-fleet'])('the built-in %s scenario passes its checks', async (name) => {
     const r = await runCli(['lab', 'run', name, '--json']);
     expect(r.code, r.stdout.slice(-2000)).toBe(0);
     const result = JSON.parse(r.stdout) as { passed: boolean; checks: Array<{ passed: boolean }> };

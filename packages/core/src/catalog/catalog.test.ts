@@ -19,7 +19,25 @@ describe('built-in catalog', () => {
   test('holds the generations the issue names', () => {
     const names = catalog.products().map((p) => p.name).join('\n');
     for (const n of ['Vista', 'Windows 8.1', 'Windows 10', 'Server 2008 Standard', 'Server 2012 R2', 'Office Professional Plus 2010']) expect(names).toContain(n);
-    expect(catalog.families()).toEqual(['windows', 'office2010', 'office2013']);
+    expect(catalog.families()).toEqual(['windows', 'office2010', 'office2013', 'office2016', 'office2019', 'office2021', 'office2024']);
+  });
+
+  test("today's products: Windows 11, Server 2019-2025, Windows 10 LTSC, Office 2016 to LTSC 2024 with Project and Visio; the default group is the newest server group", () => {
+    for (const id of ['windows-11-pro', 'windows-11-enterprise', 'windows-11-education', 'windows-11-enterprise-ltsc-2024', 'windows-11-iot-enterprise-ltsc-2024', 'windows-10-enterprise-ltsc-2019', 'windows-10-enterprise-ltsc-2021']) {
+      expect(catalog.product(id)).toMatchObject({ family: 'windows', kind: 'client', threshold: 25 });
+    }
+    for (const y of [2019, 2022, 2025]) for (const e of ['standard', 'datacenter']) expect(catalog.product(`windows-server-${y}-${e}`)).toMatchObject({ kind: 'server', threshold: 5, keyGroup: `windows-server-${y}` });
+    for (const [pack, family, ids] of [
+      ['office-2016', 'office2016', ['office-2016-professional-plus', 'project-2016-professional', 'visio-2016-professional']],
+      ['office-2019', 'office2019', ['office-2019-professional-plus', 'project-2019-professional', 'visio-2019-professional']],
+      ['office-ltsc-2021', 'office2021', ['office-ltsc-2021-professional-plus', 'project-2021-professional', 'visio-ltsc-2021-professional']],
+      ['office-ltsc-2024', 'office2024', ['office-ltsc-2024-professional-plus', 'project-2024-professional', 'visio-ltsc-2024-professional']],
+    ] as const) {
+      for (const id of ids) expect(catalog.product(id)).toMatchObject({ family, kind: 'office', threshold: 5, licensePack: pack });
+      expect(catalog.licensePack(pack).source).toMatch(/^https:\/\/learn\.microsoft\.com\//);
+    }
+    expect(catalog.defaultKeyGroup).toBe('windows-server-2025');
+    for (const g of ['windows-server-2019', 'windows-server-2022', 'windows-server-2025']) expect(catalog.keyGroup(g).source).toMatch(/kms-activation-planning$/);
   });
 
   test('no Microsoft key of any kind: every key is a KMSLAB- lab key', () => {
@@ -32,6 +50,32 @@ describe('built-in catalog', () => {
 });
 
 describe('host key groups (kms-reference.md "Host key groups")', () => {
+  // Microsoft's "KMS activation planning" tables: what each CSVLK group's host activates.
+  test('Server 2025 activates every Windows in the catalog, Windows 11 Enterprise LTSC 2024 included', () => {
+    for (const p of catalog.products().filter((x) => x.family === 'windows')) expect(can('windows-server-2025', p.id), p.id).toBe(true);
+  });
+
+  test('Server 2022 activates Windows 11 and Server 2022, not Server 2025 or Windows 11 LTSC 2024', () => {
+    for (const id of ['windows-11-pro', 'windows-11-education', 'windows-server-2022-datacenter', 'windows-server-2019-standard', 'windows-10-enterprise-ltsc-2021', 'windows-7-professional']) expect(can('windows-server-2022', id), id).toBe(true);
+    for (const id of ['windows-server-2025-standard', 'windows-11-enterprise-ltsc-2024', 'windows-11-iot-enterprise-ltsc-2024']) expect(can('windows-server-2022', id), id).toBe(false);
+  });
+
+  test('Server 2019 activates Windows 10 Enterprise LTSC and Server 2019, not Windows 11; Server 2016 neither LTSC 2019', () => {
+    expect(can('windows-server-2019', 'windows-10-enterprise-ltsc-2019')).toBe(true);
+    expect(can('windows-server-2019', 'windows-server-2019-datacenter')).toBe(true);
+    expect(can('windows-server-2019', 'windows-11-pro')).toBe(false);
+    expect(can('windows-server-2016', 'windows-10-enterprise-ltsc-2019')).toBe(false);
+    expect(can('windows-server-2016', 'windows-server-2019-standard')).toBe(false);
+  });
+
+  test('each Office version needs its own pack: LTSC 2024 does not activate 2021 or 2019', () => {
+    expect(can('windows-server-2025', 'office-ltsc-2024-professional-plus', ['office-ltsc-2024'])).toBe(true);
+    expect(can('windows-server-2025', 'visio-ltsc-2024-professional', ['office-ltsc-2024'])).toBe(true);
+    expect(can('windows-server-2025', 'office-ltsc-2021-professional-plus', ['office-ltsc-2024'])).toBe(false);
+    expect(can('windows-server-2025', 'office-2019-professional-plus', ['office-ltsc-2024'])).toBe(false);
+    expect(can('windows-server-2025', 'office-ltsc-2024-professional-plus')).toBe(false);
+  });
+
   test('a client VL key activates client OS only, including the previous generation', () => {
     expect(can('windows-7', 'windows-7-enterprise')).toBe(true);
     expect(can('windows-7', 'windows-vista-business')).toBe(true);

@@ -3,7 +3,7 @@ export type ProductKind = 'client' | 'server' | 'office';
 
 /**
  * Application family: each has its own count (kms-reference.md "Counting").
- * Built in: `windows`, `office2010`, `office2013`; a user catalog may add more.
+ * Built in: `windows` and one per Office version (`office2010` … `office2024`); a user catalog may add more.
  */
 export type Family = string;
 
@@ -29,6 +29,8 @@ export interface KeyGroup {
   readonly includes: readonly string[];
   /** kmslab's own lab key for this group; never a Microsoft key. */
   readonly labKey: string;
+  /** Where Microsoft documents what this group's host key activates (a URL). */
+  readonly source?: string;
 }
 
 /** An Office license pack a host installs (kms-reference.md "Host key groups"). */
@@ -37,6 +39,8 @@ export interface LicensePack {
   readonly name: string;
   readonly family: Family;
   readonly labKey: string;
+  /** Where Microsoft documents the pack (a URL). */
+  readonly source?: string;
 }
 
 /** What a catalog file holds; every list is optional in a user file. */

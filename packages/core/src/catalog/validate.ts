@@ -3,6 +3,8 @@ import type { CatalogData } from './types.js';
 
 const ID = /^[a-z0-9][a-z0-9.-]*$/;
 const KINDS = new Set(['client', 'server', 'office']);
+/** A group's or pack's `source`: the page that documents it. */
+const URL_PATTERN = /^https:\/\/\S+$/;
 
 function fail(source: string, where: string, what: string): never {
   throw new KmsLabError('KMSLAB_INVALID_CATALOG', `${source}: ${where}: ${what}`);
@@ -66,6 +68,7 @@ export function validateCatalogData(raw: unknown, source: string): CatalogData {
       kind,
       includes: list(source, `${at}.includes`, r.includes).map((x, j) => str(source, `${at}.includes[${j}]`, x, ID)),
       labKey: str(source, `${at}.labKey`, r.labKey, /^KMSLAB-[A-Z0-9-]+$/),
+      ...(r.source !== undefined && { source: str(source, `${at}.source`, r.source, URL_PATTERN) }),
     });
   });
 
@@ -78,6 +81,7 @@ export function validateCatalogData(raw: unknown, source: string): CatalogData {
       name: str(source, `${at}.name`, r.name),
       family: str(source, `${at}.family`, r.family, ID),
       labKey: str(source, `${at}.labKey`, r.labKey, /^KMSLAB-[A-Z0-9-]+$/),
+      ...(r.source !== undefined && { source: str(source, `${at}.source`, r.source, URL_PATTERN) }),
     });
   });
   return out;

@@ -1,5 +1,6 @@
 import { formatMinute } from '../simulation.js';
 import { countDecay } from './count-decay.js';
+import { currentFleet } from './current-fleet.js';
 import { referenceWalkthrough } from './reference-walkthrough.js';
 import { fleetScenario } from './fleet.js';
 import { redisOutage } from './redis-outage.js';
@@ -20,6 +21,10 @@ export const SCENARIOS: Record<string, { description: string; run: (options?: Ru
   'two-hosts-failover': {
     description: 'Two hosts by SRV priority: clients fail over during an outage, keep the cached host after it; new clients return to priority 0',
     run: twoHostsFailover,
+  },
+  'current-fleet': {
+    description: 'Windows 11, Server 2019-2025 and Office LTSC 2024 on one Server 2025 host with the Office LTSC 2024 pack; Office 2019 needs its own pack',
+    run: currentFleet,
   },
   'small-office-mak': {
     description: 'Five machines never reach the threshold; they switch to a MAK and are licensed for good',
