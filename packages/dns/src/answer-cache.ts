@@ -98,6 +98,17 @@ export class AnswerCache {
     return /[A-Z]/.test(name) ? name.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : name;
   }
 
+  /**
+   * The question's name in wire form as the client spelled it, for the query
+   * log: the entry's own string when the bytes are the same (no string made
+   * per query), else one made from the request — a Windows client asks
+   * `_VLMCS._TCP.…` in upper case, and a user reading the log sees that.
+   */
+  static spelledWireName(e: CachedAnswer, q: FastQuery, raw: Buffer): string {
+    const end = q.questionEnd - 4;
+    return raw.compare(e.question, 0, e.question.length - 4, 12, end) === 0 ? e.wireName : raw.toString('latin1', 12, end);
+  }
+
   /** The current entry for this question and shape, or null (none, another question with the same hash, or stale). */
   find(q: FastQuery, raw: Buffer, zones: ZoneSet): CachedAnswer | null {
     const e = this.#entries.get(q.hash);

@@ -1,6 +1,7 @@
 /**
  * A name's two forms on the server's paths: dotted (`lab.test`) and wire
- * (`\x03lab\x04test\x00`, the labels as one latin1 string, lower case). The
+ * (`\x03lab\x04test\x00`, the labels as one latin1 string; lower case in the
+ * answer cache, as the client spelled it in the query log). The
  * fast path keeps names in wire form and makes a dotted one only when someone
  * reads it (the query log, a fault rule that may match).
  */

@@ -27,6 +27,8 @@ export interface CompiledFilter {
   type: number | undefined;
 }
 
+const UPPER = /[A-Z]/;
+
 export function compileFilter(f: Pick<QueryFilter, 'name' | 'type'>): CompiledFilter {
   const type = f.type ? ((TYPE as Record<string, number>)[f.type.toUpperCase()] ?? -2) : undefined;
   if (!f.name) return { dotted: null, wire: null, suffix: false, type };
@@ -36,11 +38,15 @@ export function compileFilter(f: Pick<QueryFilter, 'name' | 'type'>): CompiledFi
   return { dotted: suffix ? `.${name}` : name, wire: wireName(name), suffix, type };
 }
 
-/** Does a logged name (dotted as spelled, or wire form in lower case) pass the filter's name? */
+/** Does a logged name (dotted or wire form, as spelled) pass the filter's name? Names compare case-insensitively (RFC 4343). */
 export function nameMatches(f: CompiledFilter, name: string | undefined, isWire: boolean): boolean {
   if (f.dotted === null) return true;
   if (name === undefined) return false;
-  if (isWire) return f.suffix ? name.length > f.wire!.length && name.endsWith(f.wire!) : name === f.wire;
+  if (isWire) {
+    // Label lengths (at most 63) are never ASCII letters, so lower-casing a wire name touches its letters only.
+    const n = UPPER.test(name) ? name.toLowerCase() : name;
+    return f.suffix ? n.length > f.wire!.length && n.endsWith(f.wire!) : n === f.wire;
+  }
   const n = name.endsWith('.') ? name.slice(0, -1) : name;
   if (!f.suffix) return n.length === f.dotted.length && (n === f.dotted || n.toLowerCase() === f.dotted);
   return n.length > f.dotted.length && n.slice(-f.dotted.length).toLowerCase() === f.dotted;

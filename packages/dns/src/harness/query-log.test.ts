@@ -50,6 +50,13 @@ describe('QueryLog', () => {
     log.record({ ...entry(1), qname: undefined, qnameWire: '\x06_vlmcs\x04_tcp\x03lab\x04test\x00' });
     expect(log.find({ name: '_vlmcs._tcp.lab.test' }).map((e) => e.qname)).toEqual(['_vlmcs._tcp.lab.test']);
   });
+
+  test('a wire-form name as a Windows client spells it (_VLMCS._TCP) reads back so, and matches filters in any case', () => {
+    const log = new QueryLog({ capacity: 4 });
+    log.record({ ...entry(1), qname: undefined, qnameWire: '\x06_VLMCS\x04_TCP\x03lab\x04test\x00' });
+    expect(log.find({ name: '_vlmcs._tcp.lab.test' }).map((e) => e.qname)).toEqual(['_VLMCS._TCP.lab.test']);
+    expect(log.find({ name: '*._TCP.LAB.test' })).toHaveLength(1);
+  });
 });
 
 describe('QueryLog pages and followers (docs/dns-faults.md "Query log")', () => {

@@ -10,14 +10,16 @@ const SRV = '_vlmcs._tcp.lab.test';
 const client = { address: '127.0.0.1', port: 5300 };
 
 describe('fast path', () => {
-  test('a plain query answered once is answered again from the cache, with its own id and spelling', () => {
+  test('a plain query answered once is answered again from the cache, with its own id and spelling; the log gets the name as spelled', () => {
     const ctx = context({ cache: true });
     const first = exchangeFor(query(SRV, TYPE.SRV, { id: 1 }), 'udp', ctx, client);
     expect(answerFromCache(first)).toBeUndefined();
     expect(first.fast).not.toBeNull();
     handleMessage(first.raw, 'udp', ctx, client);
     const hit = answerFromCache(exchangeFor(query('_vlmcs._TCP.lab.TEST', TYPE.SRV, { id: 3 }), 'udp', ctx, client))!;
-    expect(hit).toMatchObject({ kind: 'query', qtype: TYPE.SRV, qnameWire: '\x06_vlmcs\x04_tcp\x03lab\x04test\x00' });
+    // A Windows client asks in upper case (_VLMCS._TCP): the query log shows what was asked, not the cache's lower case.
+    expect(hit).toMatchObject({ kind: 'query', qtype: TYPE.SRV, qnameWire: '\x06_vlmcs\x04_TCP\x03lab\x04TEST\x00' });
+    expect(answerFromCache(exchangeFor(query(SRV, TYPE.SRV, { id: 4 }), 'udp', ctx, client))).toMatchObject({ qnameWire: '\x06_vlmcs\x04_tcp\x03lab\x04test\x00' });
     const res = decodeMessage(hit.bytes as Buffer);
     expect(res.id).toBe(3);
     expect(res.questions[0]!.name).toBe('_vlmcs._TCP.lab.TEST');

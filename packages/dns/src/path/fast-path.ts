@@ -24,5 +24,5 @@ export function answerFromCache(ex: Exchange): Handled | undefined {
   // names this name or a suffix of it — the cheap look that keeps a harness with rules for other names free.
   if (faults?.size && faults.mayMatchWire(ex.wireName!) && matchFault(ex, false)) return undefined;
   if (!cached) return undefined;
-  return { bytes: AnswerCache.answer(cached, fast, ex.raw), rcode: cached.bytes[3]! & 0xf, kind: 'query', qnameWire: cached.wireName, qtype: fast.type, ednsSize: fast.ednsSize, dnssecOk: fast.dnssecOk };
+  return { bytes: AnswerCache.answer(cached, fast, ex.raw), rcode: cached.bytes[3]! & 0xf, kind: 'query', qnameWire: AnswerCache.spelledWireName(cached, fast, ex.raw), qtype: fast.type, ednsSize: fast.ednsSize, dnssecOk: fast.dnssecOk };
 }
