@@ -42,8 +42,11 @@ describe('kmslab discover', () => {
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     expect(report.usable).toBe(true);
-    expect(report.steps.map((s) => s.step)).toEqual(['query', 'answer', 'order', 'resolve', 'resolve', 'resolve']);
-    expect(report.steps[2]!.text).toBe(`rfc2782: kms-a.lab.test:${kms.port} → winkms.lab.test:${foreign.port} → gone.lab.test:${dead}`);
+    // As a Windows workgroup client in a suffix domain: the domain-controller locator first (BIND: NXDOMAIN), then _VLMCS._TCP.
+    expect(report.steps.map((s) => s.step)).toEqual(['locator', 'query', 'answer', 'order', 'resolve', 'resolve', 'resolve']);
+    expect(report.steps[0]!.text).toMatch(/^SRV _ldap\._tcp\.dc\._msdcs\.WORKGROUP\.lab\.test at 127\.0\.0\.1:\d+: NXDOMAIN /);
+    expect(report.steps[1]!.text).toBe(`SRV _VLMCS._TCP.lab.test at 127.0.0.1:${bind.port}`);
+    expect(report.steps[3]!.text).toBe(`rfc2782: kms-a.lab.test:${kms.port} → winkms.lab.test:${foreign.port} → gone.lab.test:${dead}`);
     expect(report.hosts.map((h) => h.verdict)).toEqual([
       expect.stringMatching(/^kmslab host kms-a \(kmslab\/0\.1\.0, protocol 1\)$/),
       expect.stringMatching(/accepts TCP .* does not speak kmslab's protocol/),
@@ -62,7 +65,10 @@ describe('kmslab discover', () => {
     // lab.test: NXDOMAIN (0x8007232B); other.test is not this server's zone, REFUSED: the code of the last domain tried.
     expect(report.errorCode).toBe('0x8007232D');
     expect(report.lookups.map((l) => [l.domain, l.outcome, l.errorCode])).toEqual([['lab.test', 'NXDOMAIN', '0x8007232B'], ['other.test', 'REFUSED', '0x8007232D']]);
-    expect(report.steps.filter((s) => s.step === 'query').map((s) => s.text)).toEqual([`SRV _vlmcs._tcp.lab.test at 127.0.0.1:${dns.port}`, `SRV _vlmcs._tcp.other.test at 127.0.0.1:${dns.port}`]);
+    expect(report.steps.filter((s) => s.step === 'query').map((s) => s.text)).toEqual([`SRV _VLMCS._TCP.lab.test at 127.0.0.1:${dns.port}`, `SRV _VLMCS._TCP.other.test at 127.0.0.1:${dns.port}`]);
+    // --profile plain: the lower-case name and no locator, as kmslab asked before it measured Windows.
+    const plain = JSON.parse((await runCli(['discover', '--dns', `127.0.0.1:${dns.port}`, '--domain', 'lab.test', '--profile', 'plain', '--json'])).stdout) as Report;
+    expect(plain.steps.filter((s) => s.step === 'query' || s.step === 'locator').map((s) => s.text)).toEqual([`SRV _vlmcs._tcp.lab.test at 127.0.0.1:${dns.port}`]);
 
     await using foreign = await notKmslab();
     const add = await run('nsupdate', ['-y', `hmac-sha256:admin:${secret}`], `server 127.0.0.1 ${dns.port}\nzone lab.test\nupdate add _vlmcs._tcp.lab.test 60 IN SRV 0 0 ${foreign.port} winkms.lab.test.\nupdate add winkms.lab.test 60 IN A 127.0.0.1\nsend\n`);

@@ -152,7 +152,7 @@ describe('what the client reports for each DNS failure (the HRESULT of the Win32
     expect(await activate('fe.test')).toMatchObject({ errorCode: '0x80072329' });
     expect(await activate('ni.test')).toMatchObject({ errorCode: '0x8007232C' });
     expect(await activate('sf.test', 'nx.test')).toMatchObject({ errorCode: '0x8007232B' });
-    expect(await activate('nx.test', 'sf.test')).toMatchObject({ errorCode: '0x8007232A', message: expect.stringMatching(/_vlmcs\._tcp\.nx\.test: NXDOMAIN; _vlmcs\._tcp\.sf\.test: SERVFAIL/) });
+    expect(await activate('nx.test', 'sf.test')).toMatchObject({ errorCode: '0x8007232A', message: expect.stringMatching(/_VLMCS\._TCP\.nx\.test: NXDOMAIN; _VLMCS\._TCP\.sf\.test: SERVFAIL/) });
     // No domain to search at all (no primary suffix, no search list): 0x8007007B, and no host is tried.
     const { activateOnce, newClientState } = await import('@kmslab/client');
     const none = await activateOnce({ state: newClientState(), productId: 'windows-10-pro', clock: { now: () => Date.now() }, dns: { host: '127.0.0.1', port: dns.port }, domains: [], random: Math.random });

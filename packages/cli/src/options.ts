@@ -73,3 +73,10 @@ export function logLevelOption(defaultLevel: string): Option {
 export function logFormatOption(): Option {
   return new Option('--log-format <format>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']);
 }
+
+/** `--profile`: what the client sends on the wire while it looks (@kmslab/client client-profile.ts). */
+export function profileOption(): Option {
+  return new Option('--profile <profile>', 'windows: as a Windows 11 client, _VLMCS._TCP in upper case after a domain-controller locator query in suffix domains; plain: _vlmcs._tcp only')
+    .choices(['windows', 'plain'])
+    .default('windows');
+}

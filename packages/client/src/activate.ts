@@ -4,6 +4,7 @@ import type { ClientState } from './client-state.js';
 import { discoverHosts, type DiscoveryStep } from './discovery.js';
 import type { Resolver } from './resolver.js';
 import type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
+import type { ClientProfile } from './client-profile.js';
 import { HostAttempts } from './host-attempts.js';
 import { afterAttempt, ensureInstalled, statusAt } from './lifecycle.js';
 import type { SelectionMode } from './srv-order.js';
@@ -16,6 +17,12 @@ export interface ActivateOptions {
   /** Where SRV lookups go (one server, several in turn, or a Resolver); required unless a manual host is set. */
   dns?: DnsTarget | readonly DnsTarget[] | Resolver | undefined;
   domains: readonly string[];
+  /** The domains are a configured lookup domain, not DNS suffixes (discovery.ts): no locator query. */
+  lookupDomain?: boolean | undefined;
+  /** What goes on the wire while looking (client-profile.ts); default `windows`. */
+  profile?: ClientProfile | undefined;
+  /** The workgroup a Windows client's locator query names; default `WORKGROUP`. */
+  workgroup?: string | undefined;
   random: () => number;
   /** The machine's name the host sees (its FQDN); default none. */
   fqdn?: string;
@@ -70,7 +77,7 @@ async function reachHost(o: ActivateOptions, attempt: Attempt, tried: Activation
     }
   }
   if (!o.dns) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No KMS host set and no DNS server to ask: use set-host or --dns');
-  const found = await discoverHosts({ dns: o.dns, domains: o.domains, random: o.random, mode: o.mode, onStep: o.onStep });
+  const found = await discoverHosts({ dns: o.dns, domains: o.domains, lookupDomain: o.lookupDomain, profile: o.profile, workgroup: o.workgroup, random: o.random, mode: o.mode, onStep: o.onStep });
   // DNS gave no host (NXDOMAIN, no records, SERVFAIL, no answer…): an outcome like any other, retried on schedule.
   if (!found.ok) return { response: null, errorCode: found.errorCode, message: found.message, host: null, discoveredBy: null, tried };
   for (const c of found.candidates) {

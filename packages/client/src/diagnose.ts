@@ -1,8 +1,5 @@
 import { KmsConnection, toKmsLabError } from '@kmslab/core';
-import type { DnsTarget } from '@kmslab/dns-wire';
-import { discoverHosts, type DiscoveryStep, type DomainOutcome } from './discovery.js';
-import type { Resolver } from './resolver.js';
-import type { SelectionMode } from './srv-order.js';
+import { discoverHosts, type DiscoverOptions, type DiscoveryStep, type DomainOutcome } from './discovery.js';
 
 /** One host found in DNS, connected to and greeted: what answered. */
 export interface HostCheck {
@@ -33,7 +30,7 @@ export interface DiscoveryReport {
  * that accepts TCP but does not answer the handshake is reported as not a
  * kmslab host (a real KMS host, for instance).
  */
-export async function diagnoseDiscovery(o: { dns: DnsTarget | readonly DnsTarget[] | Resolver; domains: readonly string[]; random: () => number; mode?: SelectionMode; timeoutMs?: number }): Promise<DiscoveryReport> {
+export async function diagnoseDiscovery(o: Omit<DiscoverOptions, 'onStep' | 'onOutcome'> & { timeoutMs?: number }): Promise<DiscoveryReport> {
   const steps: DiscoveryStep[] = [];
   const lookups: DomainOutcome[] = [];
   const found = await discoverHosts({ ...o, onStep: (s) => steps.push(s), onOutcome: (d) => lookups.push(d) });

@@ -1,4 +1,5 @@
-import { ERROR_CODES, formatHostPort, kmsSrvName, type ErrorCode } from '@kmslab/core';
+import { ERROR_CODES, formatHostPort, type ErrorCode } from '@kmslab/core';
+import { DEFAULT_WORKGROUP, locatorQueryName, srvQueryName, type ClientProfile } from './client-profile.js';
 import { RCODE, TYPE, canonicalName, rcodeName, type DnsTarget, type ResourceRecord } from '@kmslab/dns-wire';
 import { Resolver } from './resolver.js';
 import { orderSrv, type SelectionMode } from './srv-order.js';
@@ -16,7 +17,7 @@ export interface Candidate {
 
 /** What discovery did, step by step (what `kmslab discover` prints). */
 export interface DiscoveryStep {
-  step: 'query' | 'answer' | 'order' | 'resolve';
+  step: 'locator' | 'query' | 'answer' | 'order' | 'resolve';
   text: string;
 }
 
@@ -64,6 +65,15 @@ export interface DiscoverOptions {
   dns: DnsTarget | readonly DnsTarget[] | Resolver;
   /** Primary domain first, then the search list (kms-reference.md "Discovery"). */
   domains: readonly string[];
+  /**
+   * The domains are a configured lookup domain (`set-domain`, KeyManagementServiceLookupDomain),
+   * not the machine's DNS suffixes: a Windows client then sends no locator query.
+   */
+  lookupDomain?: boolean | undefined;
+  /** What goes on the wire (client-profile.ts); default `windows`. */
+  profile?: ClientProfile | undefined;
+  /** The workgroup the locator query names; default `WORKGROUP`. */
+  workgroup?: string | undefined;
   random: () => number;
   mode?: SelectionMode;
   onStep?: (step: DiscoveryStep) => void;
@@ -90,9 +100,17 @@ export async function discoverHosts(o: DiscoverOptions): Promise<Discovery> {
   if (o.domains.length === 0) return { ok: false, errorCode: '0x8007007B', message: `${ERROR_CODES['0x8007007B'].message} (set one with --domain)`, domains: outcomes };
   const resolver = o.dns instanceof Resolver ? o.dns : new Resolver({ servers: Array.isArray(o.dns) ? o.dns : [o.dns as DnsTarget], attempts: 1 });
   const tried = (t: { server: string; result: string }) => step({ step: 'answer', text: `${t.server}: ${t.result}` });
+  const profile = o.profile ?? 'windows';
+  const at = resolver.servers.map((s) => formatHostPort(s.host, s.port)).join(', ');
   for (const domain of o.domains) {
-    const name = kmsSrvName(canonicalName(domain));
-    step({ step: 'query', text: `SRV ${name} at ${resolver.servers.map((s) => formatHostPort(s.host, s.port)).join(', ')}` });
+    // A Windows workgroup client asks the domain-controller locator first (kms-reference.md, the captures); its answer changes nothing.
+    const locator = locatorQueryName(canonicalName(domain), { profile, lookupDomain: o.lookupDomain ?? false, workgroup: o.workgroup ?? DEFAULT_WORKGROUP });
+    if (locator) {
+      const got = await resolver.lookup(locator, TYPE.SRV).then(({ answer }) => rcodeName(answer.rcode), (err: Error) => `no answer: ${err.message}`);
+      step({ step: 'locator', text: `SRV ${locator} at ${at}: ${got} (a workgroup client looks for a domain controller first, then goes on)` });
+    }
+    const name = srvQueryName(canonicalName(domain), profile);
+    step({ step: 'query', text: `SRV ${name} at ${at}` });
     let answer;
     try {
       ({ answer } = await resolver.lookup(name, TYPE.SRV, resolver.servers.length > 1 ? tried : undefined));

@@ -1,4 +1,5 @@
 export { activateOnce, type ActivateOptions } from './activate.js';
+export { CLIENT_PROFILES, DEFAULT_WORKGROUP, locatorQueryName, srvQueryName, type ClientProfile } from './client-profile.js';
 export { askHost, type HostRequest, type HostTimeouts } from './host-attempts.js';
 export type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
 export { activationResult, type ActivationResult } from './activation-result.js';

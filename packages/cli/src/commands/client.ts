@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { Catalog, KmsLabError, realClock, parseHostPort, DEFAULT_KMS_PORT } from '@kmslab/core';
-import { collect } from '../options.js';
+import { collect, profileOption } from '../options.js';
 import { withEnvironment } from '../help/layout.js';
 import { dnsResolver } from '../dns-servers.js';
 import { printJson } from '../output.js';
@@ -17,6 +17,7 @@ interface ActivateFlags extends Common {
   dns?: string[];
   domain?: string[];
   selection: 'rfc2782' | 'random';
+  profile: 'windows' | 'plain';
   seed?: string;
   renew?: boolean;
 }
@@ -38,8 +39,10 @@ function discoveryOptions(c: Command): Command {
     .option('--dns <host:port>', 'DNS server for the SRV lookup, repeatable: each asked in turn (default: the nameservers of /etc/resolv.conf with its options)', collect)
     .option('--domain <domain>', 'domain to search, repeatable (default: the pinned domain, else the DNS suffix search list)', collect)
     .addOption(new Option('--selection <mode>', 'how to order SRV records').choices(['rfc2782', 'random']).default('rfc2782'))
+    .addOption(profileOption())
     .option('--seed <n>', 'seed for the weighted choice (repeatable runs)');
 }
+
 
 /** The state and one-attempt function both `activate` and `run` use. */
 async function prepare(o: ActivateFlags) {
@@ -52,10 +55,12 @@ async function prepare(o: ActivateFlags) {
   if (!productId) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'No product: pass --product ID once (it is kept in the state)');
   const product = Catalog.load().product(productId);
   const domains = o.domain ?? (state.domain ? [state.domain] : systemSearchList());
+  // The pinned domain is a lookup domain (KeyManagementServiceLookupDomain): a Windows client asks only there, no locator first.
+  const lookupDomain = o.domain === undefined && state.domain !== null;
   const dns = await dnsResolver(o.dns);
   const random = o.seed === undefined ? Math.random : seededRandom(Number(o.seed));
   const attempt = (renewal = false): Promise<ActivationOutcome> =>
-    activateOnce({ state, productId: product.id, clock: realClock, dns, domains, mode: o.selection, renewal, random });
+    activateOnce({ state, productId: product.id, clock: realClock, dns, domains, lookupDomain, profile: o.profile, mode: o.selection, renewal, random });
   return { state, product, attempt };
 }
 

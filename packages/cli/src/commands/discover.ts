@@ -1,7 +1,7 @@
 import { formatHostPort } from '@kmslab/core';
 import { dnsResolver } from '../dns-servers.js';
 import { Command, Option } from 'commander';
-import { collect } from '../options.js';
+import { collect, profileOption } from '../options.js';
 import { printJson } from '../output.js';
 
 export function discoverCommand(): Command {
@@ -10,12 +10,13 @@ export function discoverCommand(): Command {
     .option('--domain <domain>', 'domain to search, repeatable (default: the DNS suffix search list)', collect)
     .option('--dns <host:port>', 'DNS server, repeatable: each asked in turn (default: the nameservers of /etc/resolv.conf with its options)', collect)
     .addOption(new Option('--selection <mode>', 'how to order SRV records').choices(['rfc2782', 'random']).default('rfc2782'))
+    .addOption(profileOption())
     .option('--json', 'print JSON')
-    .action(async (o: { domain?: string[]; dns?: string[]; selection: 'rfc2782' | 'random'; json?: boolean }) => {
+    .action(async (o: { domain?: string[]; dns?: string[]; selection: 'rfc2782' | 'random'; profile: 'windows' | 'plain'; json?: boolean }) => {
       const { Resolver, diagnoseDiscovery, systemSearchList } = await import('@kmslab/client');
       const dns = (await dnsResolver(o.dns)) ?? new Resolver({ servers: [{ host: '127.0.0.1', port: 53 }], attempts: 1 });
       const domains = o.domain ?? systemSearchList();
-      const report = await diagnoseDiscovery({ dns, domains, random: Math.random, mode: o.selection });
+      const report = await diagnoseDiscovery({ dns, domains, profile: o.profile, random: Math.random, mode: o.selection });
       const servers = dns.servers.map((s) => formatHostPort(s.host, s.port));
       if (o.json) printJson({ dns: servers.join(', '), servers, domains, ...report });
       else {
