@@ -1,30 +1,21 @@
 import { TIME } from '@kmslab/core';
-import { CLASS, TYPE } from '@kmslab/dns-wire';
-import { DnsServer, ZoneSet, defaultZone } from '@kmslab/dns';
-import { MemoryStore, startHostService, type HostService } from '@kmslab/host';
+import type { DnsServer } from '@kmslab/dns';
+import type { HostService } from '@kmslab/host';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { activateOnce } from './activate.js';
 import { newClientState } from './client-state.js';
+import { startClientLab } from './lab.fixture.js';
 
 // A real host and a real DNS server on loopback; the clients' clock is the test's.
 const NOW = Date.UTC(2026, 11, 5, 12);
 const clock = { now: () => NOW };
 let dns: DnsServer;
 let kms: HostService;
+let lab: AsyncDisposable;
 beforeAll(async () => {
-  kms = await startHostService({ hostId: 'kms1', store: await MemoryStore.open(), clock, listen: ['127.0.0.1'], port: 0, admin: null });
-  const zones = new ZoneSet();
-  const lab = defaultZone('lab.test');
-  lab.add({ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV', priority: 0, weight: 0, port: kms.host.port, target: 'kms1.lab.test' } });
-  lab.add({ name: 'kms1.lab.test', type: TYPE.A, class: CLASS.IN, ttl: 600, data: { type: 'A', address: '127.0.0.1' } });
-  zones.add(lab);
-  zones.add(defaultZone('empty.test'));
-  dns = await DnsServer.start({ zones, listen: ['127.0.0.1'], port: 0, queryLog: null });
+  ({ dns, kms, ...lab } = await startClientLab({ clock, emptyZones: ['empty.test'] }));
 });
-afterAll(async () => {
-  await kms.close();
-  await dns.close();
-});
+afterAll(() => lab[Symbol.asyncDispose]());
 
 const attempt = (state = newClientState(), domains = ['lab.test']) =>
   activateOnce({ state, productId: 'windows-10-enterprise', clock, dns: { host: '127.0.0.1', port: dns.port }, domains, random: () => 0, connectTimeoutMs: 500 }).then((outcome) => ({ outcome, state }));

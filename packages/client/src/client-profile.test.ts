@@ -1,29 +1,20 @@
-import { CLASS, TYPE } from '@kmslab/dns-wire';
-import { DnsServer, QueryLog, ZoneSet, defaultZone } from '@kmslab/dns';
-import { MemoryStore, startHostService, type HostService } from '@kmslab/host';
+import { QueryLog, type DnsServer } from '@kmslab/dns';
+import type { HostService } from '@kmslab/host';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { activateOnce, type ActivateOptions } from './activate.js';
 import { newClientState } from './client-state.js';
 import { locatorQueryName, srvQueryName } from './client-profile.js';
+import { startClientLab } from './lab.fixture.js';
 
 // A real kmslab DNS server with its query log and a real host, on loopback: what the client sends is read from the log.
 let dns: DnsServer;
 let kms: HostService;
+let lab: AsyncDisposable;
 const log = new QueryLog({ capacity: 100 });
 beforeAll(async () => {
-  kms = await startHostService({ hostId: 'kms1', store: await MemoryStore.open(), listen: ['127.0.0.1'], port: 0, admin: null });
-  const zones = new ZoneSet();
-  const lab = defaultZone('lab.test');
-  lab.add({ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV', priority: 0, weight: 0, port: kms.host.port, target: 'kms1.lab.test' } });
-  lab.add({ name: 'kms1.lab.test', type: TYPE.A, class: CLASS.IN, ttl: 600, data: { type: 'A', address: '127.0.0.1' } });
-  zones.add(lab);
-  zones.add(defaultZone('corp.test'));
-  dns = await DnsServer.start({ zones, listen: ['127.0.0.1'], port: 0, queryLog: log });
+  ({ dns, kms, ...lab } = await startClientLab({ emptyZones: ['corp.test'], queryLog: log }));
 });
-afterAll(async () => {
-  await kms.close();
-  await dns.close();
-});
+afterAll(() => lab[Symbol.asyncDispose]());
 let since = 0;
 beforeEach(() => {
   since = log.total;
