@@ -52,7 +52,7 @@ describe('host DNS publishing (RFC 2136 with TSIG, like a KMS host with a publis
     await using dns = await startCliProcess(['dns', 'start', '--data-dir', tmp(), '--tsig-key', `kms1:hmac-sha256:${s}:host=kms1.lab.test`]);
     await using host = await startCliProcess(['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', '127.0.0.1:0', ...publishArgs(dns.port, `kms1:hmac-sha256:${randomBytes(32).toString('base64')}`, 'kms1.lab.test')]);
     const status = (await (await fetch(`${host.adminUrl}/status`)).json()) as HostStatus;
-    expect(status.publishing?.lastError).toMatch(/refused the update of lab\.test: NOTAUTH/);
+    expect(status.publishing?.lastError).toMatch(/refused the update of lab\.test: BADSIG/);
     expect(await srv(dns.port)).toEqual([]);
   });
 });

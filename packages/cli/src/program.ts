@@ -10,6 +10,7 @@ import { upCommand } from './commands/up.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { hostStartCommand } from './commands/host-start.js';
 import { hostStatusCommand } from './commands/host-status.js';
+import { hostEventsCommand } from './commands/events.js';
 import { keyGroupsCommand, productsCommand } from './commands/products.js';
 import { completionCommand } from './commands/completion.js';
 import { resetCommand } from './commands/reset.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   const host = new Command('host').description('run or inspect a KMS host');
   host.addCommand(hostStartCommand());
   host.addCommand(hostStatusCommand());
+  host.addCommand(hostEventsCommand());
   program.addCommand(host);
   const dns = dnsCommand();
   program.addCommand(dns);

@@ -19,3 +19,4 @@ export { DataDirLock, LOCK_FILE, type LockHolder } from './data-dir-lock.js';
 export { OWN_DIR_MARKER, makeOwnDir } from './own-dir.js';
 export { parseDurationMs } from './duration.js';
 export { waitFor } from './wait-for.js';
+export { EventLog, KMS_EVENT, type AnswerProcessedEvent, type EventBase, type KmsEvent, type NewKmsEvent, type PublishFailedEvent, type PublishedEvent, type RequestSentEvent, type RequestServedEvent } from './events.js';

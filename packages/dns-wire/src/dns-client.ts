@@ -5,7 +5,7 @@ import { CLASS, CLASSIC_UDP_SIZE, OPCODE, RCODE, TYPE, rcodeName } from './const
 import { decodeMessage } from './decode.js';
 import { encodeMessage } from './encode.js';
 import { emptyMessage, type Message, type ResourceRecord } from './message.js';
-import { signRequest, type TsigKey } from './tsig.js';
+import { signRequest, tsigErrorName, type TsigKey } from './tsig.js';
 
 /** A DNS server to ask, and how long to wait for it. */
 export interface DnsTarget {
@@ -107,7 +107,10 @@ export async function updateZone(target: DnsTarget, zone: string, records: Resou
   msg.authorities = records;
   const answer = await sendUpdate(target, msg, key, nowMs);
   if (answer.rcode !== RCODE.NOERROR) {
-    throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `DNS server ${target.host}:${target.port} refused the update of ${zone}: ${rcodeName(answer.rcode)}`);
+    // What the server said, as an admin reads it: the TSIG error when it did not take the key (BADKEY, BADSIG, BADTIME), else the RCODE.
+    const tsigError = (answer.tsig?.data as { error?: number } | null | undefined)?.error ?? 0;
+    const dnsError = tsigError !== 0 ? (tsigErrorName(tsigError) ?? `TSIG error ${tsigError}`) : rcodeName(answer.rcode);
+    throw new KmsLabError('KMSLAB_DNS_REFUSED', `DNS server ${target.host}:${target.port} refused the update of ${zone}: ${dnsError}`, { detail: { dnsError, rcode: rcodeName(answer.rcode), zone } });
   }
 }
 

@@ -9,6 +9,11 @@ import { canonicalName, nameLabels } from './name.js';
 export const TSIG_ERROR = { BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
 const TSIG_ERROR_NAME: Record<number, string> = Object.fromEntries(Object.entries(TSIG_ERROR).map(([name, n]) => [n, name]));
 
+/** A TSIG error's name (`BADKEY`, `BADSIG`, `BADTIME`…, RFC 8945 §5.2), or undefined for a number no one named. */
+export function tsigErrorName(error: number): string | undefined {
+  return TSIG_ERROR_NAME[error];
+}
+
 const ALGORITHMS: Record<string, string> = {
   'hmac-sha256': 'sha256',
   'hmac-sha384': 'sha384',

@@ -1,5 +1,6 @@
 import {
   ACTIVATION_VALIDITY_MS,
+  KMS_EVENT,
   KmsLabError,
   TIME,
   toKmsLabError,
@@ -15,6 +16,9 @@ import type { ResolvedHostOptions } from './host-options.js';
 import { RecentActivity } from './recent-activity.js';
 
 const VALIDITY_MIN = ACTIVATION_VALIDITY_MS / TIME.MINUTE_MS;
+
+/** A client's time as ISO text; a value no date holds (a hostile frame's) as its number. */
+const isoTime = (ms: number): string => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms));
 
 /**
  * Answers one activation request as a KMS host does: refuse what this host
@@ -79,8 +83,10 @@ export class ActivationService {
     this.#metrics.request(product.family, response.errorCode ?? 'licensed');
     this.recent.saw(req, product.family, response.errorCode ?? 'licensed', count, now, (licensed ? this.#o.renewalIntervalMin : this.#o.activationIntervalMin) * TIME.MINUTE_MS, peer);
     // The fields of a KMS host's per-request event (kms-reference.md "What a host shows").
+    this.#served(req, peer, product, response.errorCode ?? '0x0', count, licensed ? VALIDITY_MIN : 0, now);
     this.#log?.info(
       {
+        eventId: KMS_EVENT.requestServed,
         cmid: req.cmid,
         fqdn: req.fqdn,
         product: product.id,
@@ -132,10 +138,24 @@ export class ActivationService {
       // Statistics only; a store outage must not turn a refusal into another error.
       this.#o.store.recordRefused({ family, licenseStatus: req.licenseStatus }).catch(() => {});
     }
+    this.#served(req, peer, product, err.code, null, 0, this.#o.clock.now());
     this.#log?.info(
-      { cmid: req.cmid, fqdn: req.fqdn, product: req.productId, family, outcome: 'refused', errorCode: err.code, peer },
+      { eventId: KMS_EVENT.requestServed, cmid: req.cmid, fqdn: req.fqdn, product: req.productId, family, outcome: 'refused', errorCode: err.code, peer },
       err.message,
     );
     throw err;
+  }
+
+  /**
+   * Event 12290, one per request answered (kms-reference.md "Host events"):
+   * what the client asked and what it got. The time to expiration is what the
+   * answer grants (kmslab's protocol does not carry the client's own).
+   */
+  #served(req: ActivationRequest, peer: string, product: Product | undefined, hresult: string, count: number | null, expiresInMin: number, now: number): void {
+    this.#o.events.record({
+      id: KMS_EVENT.requestServed, source: this.#o.hostId, at: now, hresult, minimumCount: product?.threshold ?? 0, fqdn: req.fqdn, cmid: req.cmid,
+      clientTime: isoTime(req.clientTime), licenseStatus: req.licenseStatus, timeToExpirationMin: expiresInMin, activationId: req.productId,
+      currentCount: count, peer,
+    });
   }
 }

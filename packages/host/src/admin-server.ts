@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
-import type { SettableClock } from '@kmslab/core';
-import { createAdminApp, listenAdmin, sendJson, sendLine, type AdminApp } from '@kmslab/server-kit';
+import type { EventLog, SettableClock } from '@kmslab/core';
+import { createAdminApp, eventRoutes, listenAdmin, sendJson, sendLine, type AdminApp } from '@kmslab/server-kit';
 import type { AdminPage } from './host-options.js';
 
 export interface AdminHandlers {
@@ -8,6 +8,8 @@ export interface AdminHandlers {
   /** `GET /clients` and `GET /requests`: what this replica saw lately. */
   clients?: (() => unknown) | undefined;
   requests?: (() => unknown) | undefined;
+  /** `GET /events`: the host's Windows-style events (12290, 12293, 12294). */
+  events?: EventLog | undefined;
   healthy(): Promise<boolean>;
   registry: Registry;
   /** Set when a lab runner drives the host's time (`host start --lab-clock`). */
@@ -38,10 +40,11 @@ export class AdminServer {
   readonly #app: AdminApp;
 
   constructor(h: AdminHandlers) {
-    const app = createAdminApp({ token: h.token, readOnly: h.readOnly, allowedHosts: h.allowedHosts, notFound: 'Try /status, /clients, /requests, /metrics or /healthz' });
+    const app = createAdminApp({ token: h.token, readOnly: h.readOnly, allowedHosts: h.allowedHosts, notFound: 'Try /status, /clients, /requests, /events, /metrics or /healthz' });
     app.get('/status', async (_req, reply) => sendJson(reply, 200, await h.status()));
     if (h.clients) app.get('/clients', async (_req, reply) => sendJson(reply, 200, h.clients!()));
     if (h.requests) app.get('/requests', async (_req, reply) => sendJson(reply, 200, h.requests!()));
+    if (h.events) eventRoutes(app, h.events);
     app.get('/metrics', async (_req, reply) => reply.type(h.registry.contentType).header('cache-control', 'no-store').send(await h.registry.metrics()));
     app.get('/healthz', async (_req, reply) => {
       const ok = await h.healthy();

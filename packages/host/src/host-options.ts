@@ -1,6 +1,7 @@
 import type { AdminApp } from '@kmslab/server-kit';
 import {
   Catalog,
+  EventLog,
   DEFAULT_ACTIVATION_INTERVAL_MIN,
   DEFAULT_ADMIN_ADDRESS,
   DEFAULT_KMS_PORT,
@@ -70,6 +71,11 @@ export interface HostOptions {
   publisher?: DnsPublisher | null;
   /** On close, remove this host's records from DNS. */
   deregisterOnClose?: boolean;
+  /**
+   * The host's event log (`GET /events`): 12290 for every request, and its
+   * publisher's 12293/12294 when it shares this log. Default: a new one of 1,000.
+   */
+  events?: EventLog;
 }
 
 export type ResolvedHostOptions = Required<Omit<HostOptions, 'logger' | 'admin' | 'adminToken' | 'publisher' | 'clockControl' | 'adminPage'>> & {
@@ -116,6 +122,7 @@ export function resolveHostOptions(o: HostOptions): ResolvedHostOptions {
     clock: o.clock ?? o.clockControl ?? realClock,
     clockControl: o.clockControl,
     logger: o.logger,
+    events: o.events ?? new EventLog(1000, () => (o.clock ?? o.clockControl ?? realClock).now()),
     keyGroup: catalog.keyGroup(o.keyGroup ?? catalog.defaultKeyGroup).id,
     licensePacks: [...new Set((o.licensePacks ?? []).map((p) => catalog.licensePack(p).id))],
     // The same address twice is one listener (a repeated --listen), not a clash with itself.

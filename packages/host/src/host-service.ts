@@ -1,4 +1,4 @@
-import { Catalog, realClock, type Clock, type PublishDomain } from '@kmslab/core';
+import { Catalog, EventLog, realClock, type Clock, type PublishDomain } from '@kmslab/core';
 import type { TsigKey } from '@kmslab/dns-wire';
 import { KmsHost } from './host.js';
 import type { HostOptions } from './host-options.js';
@@ -50,8 +50,10 @@ export async function startHostService(o: HostServiceOptions): Promise<HostServi
   let carried: HostService['carried'];
   try {
     carried = await countsHeld(store, (o.catalog ?? Catalog.load()).families(), (o.clock ?? realClock).now());
-    const publisher = o.publish ? await publisherFor(o.publish, o.listen, o.logger) : null;
-    host = KmsHost.create({ ...o, store, publisher });
+    // One event log for the host and its publisher: 12290 per request, 12293/12294 per domain published.
+    const events = o.events ?? new EventLog(1000, () => (o.clock ?? realClock).now());
+    const publisher = o.publish ? await publisherFor(o.publish, o.listen, o.logger, { events, source: o.hostId }) : null;
+    host = KmsHost.create({ ...o, store, publisher, events });
   } catch (err) {
     await store.close().catch(() => {});
     throw err;
@@ -62,7 +64,7 @@ export async function startHostService(o: HostServiceOptions): Promise<HostServi
   return { host, store, carried, close, [Symbol.asyncDispose]: close };
 }
 
-async function publisherFor(p: PublishConfig, listen: readonly string[] | undefined, logger: HostOptions['logger']): Promise<DnsPublisher> {
+async function publisherFor(p: PublishConfig, listen: readonly string[] | undefined, logger: HostOptions['logger'], events: { events: EventLog; source: string }): Promise<DnsPublisher> {
   const fqdn = p.fqdn ?? defaultFqdn(p.domains ?? []);
   return new DnsPublisher({
     dns: p.dns,
@@ -73,5 +75,6 @@ async function publisherFor(p: PublishConfig, listen: readonly string[] | undefi
     refreshMs: p.refreshMs,
     clock: p.clock ?? realClock,
     ...(logger && { logger }),
+    ...events,
   });
 }

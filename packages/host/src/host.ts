@@ -1,4 +1,4 @@
-import type { HostStatus } from '@kmslab/core';
+import type { EventLog, HostStatus } from '@kmslab/core';
 import { ActivationService } from './activation-service.js';
 import type { ClientView, RequestView } from './recent-activity.js';
 import { AdminServer } from './admin-server.js';
@@ -32,7 +32,7 @@ export class KmsHost {
     this.#service = new ActivationService(o, this.#metrics);
     this.#listener = new KmsListener(o, this.#service, this.#metrics);
     this.#admin =
-      o.admin === null ? null : new AdminServer({ status: () => this.status(), clients: () => this.clients(), requests: () => this.requests(), healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl, token: o.adminToken?.value, readOnly: o.adminReadOnly, allowedHosts: o.adminAllowedHosts, page: typeof o.adminPage === 'function' ? o.adminPage(this) : o.adminPage });
+      o.admin === null ? null : new AdminServer({ status: () => this.status(), clients: () => this.clients(), requests: () => this.requests(), events: o.events, healthy: () => o.store.healthy(), registry: this.#metrics.registry, clockControl: o.clockControl, token: o.adminToken?.value, readOnly: o.adminReadOnly, allowedHosts: o.adminAllowedHosts, page: typeof o.adminPage === 'function' ? o.adminPage(this) : o.adminPage });
   }
 
   /** Starts listening. The store is the caller's; `close()` closes it too. */
@@ -122,6 +122,11 @@ export class KmsHost {
   /** The clients this replica heard from lately, per family (≤ 50 each, most recent first), as `GET /clients` shows them. */
   clients(): { perFamily: number; families: Record<string, ClientView[]> } {
     return { perFamily: this.#service.recent.perFamily, families: this.#service.recent.clients() };
+  }
+
+  /** The events this host logged (12290 per request; 12293/12294 when its publisher shares the log), as `GET /events` shows them. */
+  get events(): EventLog {
+    return this.#o.events;
   }
 
   /** The last requests this replica answered, newest first, as `GET /requests` shows them. */

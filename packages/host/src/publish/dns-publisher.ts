@@ -1,10 +1,11 @@
-import { DEFAULT_SRV_TTL_S, KmsLabError, TIME, kmsSrvName, type Clock } from '@kmslab/core';
+import { DEFAULT_SRV_TTL_S, KMS_EVENT, KmsLabError, TIME, kmsSrvName, type Clock, type EventLog } from '@kmslab/core';
 import {
   CLASS, TYPE, canonicalName, query, rcodeName, updateZone,
   type DnsTarget, type ResourceRecord, type TsigKey,
 } from '@kmslab/dns-wire';
 import type { Logger } from 'pino';
 import type { PublishDomain, PublishState } from '@kmslab/core';
+import { publishFailure } from './publish-failure.js';
 
 export type { PublishDomain, PublishState } from '@kmslab/core';
 
@@ -25,6 +26,10 @@ export interface PublisherOptions {
   refreshMs?: number;
   clock: Clock;
   logger?: Logger;
+  /** Where 12294 (published in a domain) and 12293 (failed, with the DNS error) go, as a KMS host logs them. */
+  events?: EventLog | undefined;
+  /** The host id the events name. */
+  source?: string | undefined;
 }
 
 
@@ -72,18 +77,34 @@ export class DnsPublisher {
     await this.#attempt();
   }
 
+  /** Publishes in every domain of the list (each its own 12294 or 12293), then the addresses; throws when any failed. */
   async publish(): Promise<void> {
+    let failed: unknown = null;
+    for (const d of this.#o.domains) {
+      try {
+        await this.#publishSrv(d);
+        this.#event({ id: KMS_EVENT.published, domain: d.domain, fqdn: this.#o.fqdn });
+      } catch (err) {
+        failed ??= err;
+        this.#event({ id: KMS_EVENT.publishFailed, domain: d.domain, fqdn: this.#o.fqdn, ...publishFailure(err) });
+      }
+    }
     try {
-      for (const d of this.#o.domains) await this.#publishSrv(d);
+      if (failed) throw failed;
       if (this.#o.addresses.length > 0) await this.#publishAddresses();
       this.#state.lastPublished = new Date(this.#o.clock.now()).toISOString();
       this.#state.lastError = null;
-      this.#o.logger?.info({ event: 'dns-published', fqdn: this.#o.fqdn, domains: this.#o.domains, addresses: this.#o.addresses }, `published ${this.#o.fqdn} in DNS`);
+      this.#o.logger?.info({ event: 'dns-published', eventId: KMS_EVENT.published, fqdn: this.#o.fqdn, domains: this.#o.domains, addresses: this.#o.addresses }, `published ${this.#o.fqdn} in DNS`);
     } catch (err) {
       this.#state.lastError = (err as Error).message;
-      this.#o.logger?.warn({ event: 'dns-publish-failed', fqdn: this.#o.fqdn, err: (err as Error).message }, 'DNS publishing failed; will retry');
+      this.#o.logger?.warn({ event: 'dns-publish-failed', eventId: KMS_EVENT.publishFailed, fqdn: this.#o.fqdn, ...publishFailure(err), err: (err as Error).message }, 'DNS publishing failed; will retry');
       throw err;
     }
+  }
+
+  #event(e: { id: 12294; domain: string; fqdn: string } | { id: 12293; domain: string; fqdn: string; dnsError: string; hresult: string }): void {
+    // Timed by the log's clock (the host's: lab time in a lab), not the publisher's (real time, for TSIG).
+    this.#o.events?.record({ ...e, source: this.#o.source ?? this.#o.fqdn });
   }
 
   /** Stops refreshing; with `deregister`, removes this host's SRV and address records. */
