@@ -88,4 +88,50 @@ describe('the events a KMS host logs, as Windows does (12290, 12293, 12294)', ()
       await exited;
     }
   });
+
+  test('a client logs 12288 per request sent and 12289 per answer processed: client events reads them from its state folder, client run --admin serves them at GET /events', async () => {
+    await using host = await startCliProcess(['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', 'off', '--data-dir', tmp()]);
+    const state = tmp();
+    const client = (...args: string[]) => runCli(['client', ...args, '--state-dir', state]);
+    await client('set-host', `127.0.0.1:${host.port}`);
+    await client('activate', '--product', 'windows-11-pro');
+    const dead = await freePort();
+    await client('set-host', `127.0.0.1:${dead}`);
+    await client('activate');
+    const logged = (await client('events', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l) as KmsEvent);
+    expect(logged).toEqual([
+      expect.objectContaining({
+        seq: 1, id: 12288, hresult: '0x0', server: `127.0.0.1:${host.port}`, licenseStatus: 'initial-grace', activationId: 'windows-11-pro', minimumCount: 25,
+        cmid: expect.stringMatching(/^[0-9a-f-]{36}$/), clientTime: expect.stringMatching(/^\d{4}-/), timeToExpirationMin: expect.any(Number),
+      }),
+      expect.objectContaining({ seq: 2, id: 12289, hresult: '0xC004F038', activated: false, currentCount: 1, activationIntervalMin: 120, renewalIntervalMin: 10080 }),
+      // The host could not be reached: the request did not go out, and there is no answer to process.
+      expect.objectContaining({ seq: 3, id: 12288, hresult: '0xC004F074', server: `127.0.0.1:${dead}` }),
+    ]);
+    // Thirty days of initial grace, counted down from the first contact.
+    expect((logged[0] as { timeToExpirationMin: number }).timeToExpirationMin).toBeGreaterThan(43_190);
+    expect((await client('events', '--after', '2')).stdout).toMatch(/^\S+ {2}12288 {2}\S+ {2}activation request sent to 127\.0\.0\.1:\d+: 0xC004F074 \(windows-11-pro, initial-grace, needs a count of 25, cmid /);
+
+    // A new machine running the agent contacts the host at once (the first client's next contact is hours away).
+    const agentState = tmp();
+    await runCli(['client', 'set-host', `127.0.0.1:${host.port}`, '--state-dir', agentState]);
+    const run = spawn(process.execPath, [KMSLAB_BIN, 'client', 'run', '--product', 'windows-11-pro', '--state-dir', agentState, '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    run.stdout.on('data', (d) => (out += d));
+    const exited = new Promise((r) => run.once('exit', r));
+    try {
+      const admin = await waitFor(() => /"event":"ready","admin":"([^"]+)"/.exec(out)?.[1], { timeoutMs: 10_000, everyMs: 25, timedOut: () => new Error(`client run printed:\n${out}`) });
+      const page = await waitFor(async () => {
+        const p = (await (await fetch(`${admin}/events`)).json()) as { events: KmsEvent[] };
+        return p.events.length >= 2 ? p : undefined;
+      }, { timeoutMs: 10_000, everyMs: 50, timedOut: () => new Error('the agent logged no events') });
+      expect(page.events.map((e) => [e.seq, e.id])).toEqual([[1, 12288], [2, 12289]]);
+      expect((await fetch(`${admin}/healthz`)).status).toBe(200);
+    } finally {
+      run.kill('SIGTERM');
+      await exited;
+    }
+    // What the agent logged is in the folder too.
+    expect((await runCli(['client', 'events', '--json', '--state-dir', agentState])).stdout.trim().split('\n')).toHaveLength(2);
+  });
 });

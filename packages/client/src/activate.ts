@@ -1,12 +1,12 @@
-import { DEFAULT_KMS_PORT, formatHostPort, parseHostPort, KmsLabError, type Clock } from '@kmslab/core';
+import { Catalog, DEFAULT_KMS_PORT, formatHostPort, parseHostPort, KmsLabError, type Clock } from '@kmslab/core';
 import type { DnsTarget } from '@kmslab/dns-wire';
 import type { ClientState } from './client-state.js';
 import { discoverHosts, type DiscoveryStep } from './discovery.js';
 import type { Resolver } from './resolver.js';
 import type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
 import type { ClientProfile } from './client-profile.js';
-import { HostAttempts } from './host-attempts.js';
-import { afterAttempt, ensureInstalled, statusAt } from './lifecycle.js';
+import { HostAttempts, type ClientEvents } from './host-attempts.js';
+import { afterAttempt, ensureInstalled, minutesLeft, statusAt } from './lifecycle.js';
 import type { SelectionMode } from './srv-order.js';
 
 /** What one activation attempt needs: the client state, the product, a clock, where to look the host up. */
@@ -23,6 +23,8 @@ export interface ActivateOptions {
   profile?: ClientProfile | undefined;
   /** The workgroup a Windows client's locator query names; default `WORKGROUP`. */
   workgroup?: string | undefined;
+  /** Where its events go (12288 per request sent, 12289 per answer), as a Windows client logs them. */
+  events?: ClientEvents | undefined;
   random: () => number;
   /** The machine's name the host sees (its FQDN); default none. */
   fqdn?: string;
@@ -40,15 +42,18 @@ export interface ActivateOptions {
  * updated (cache, license, intervals); the caller saves it.
  */
 export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcome> {
-  const attempts = new HostAttempts((text) => o.onStep?.({ step: 'connect', text }));
+  const attempts = new HostAttempts((text) => o.onStep?.({ step: 'connect', text }), o.events ?? null);
   const timeouts = { connectTimeoutMs: o.connectTimeoutMs ?? 2000, requestTimeoutMs: 5000 };
   ensureInstalled(o.state, o.clock);
   o.state.licenseStatus = statusAt(o.state, o.clock.now());
-  const attempt: Attempt = (host, port, by) =>
-    attempts.ask(host, port, by, {
-      cmid: o.state.cmid, productId: o.productId, fqdn: o.fqdn ?? '', clientTime: o.clock.now(),
+  const attempt: Attempt = (host, port, by) => {
+    const now = o.clock.now();
+    return attempts.ask(host, port, by, {
+      cmid: o.state.cmid, productId: o.productId, fqdn: o.fqdn ?? '', clientTime: now,
       renewal: o.renewal ?? false, licenseStatus: o.state.licenseStatus, makKey: o.state.makKey,
+      timeToExpirationMin: minutesLeft(o.state, now), minimumCount: thresholdOf(o.productId),
     }, timeouts);
+  };
   const outcome = (await reachHost(o, attempt, attempts.tried)) ?? attempts.failed();
   if (outcome.response || outcome.mak) applyToState(o, outcome);
   // Whatever came of it, the next contact is scheduled here, once (lifecycle.ts).
@@ -108,4 +113,11 @@ function applyToState(o: ActivateOptions, outcome: ActivationOutcome): void {
   o.state.activationIntervalMin = r.activationIntervalMin;
   o.state.renewalIntervalMin = r.renewalIntervalMin;
   o.state.lastContact = { at: new Date(now).toISOString(), host: outcome.host, discoveredBy: outcome.discoveredBy, count: r.count, errorCode: r.errorCode };
+}
+
+let builtin: Catalog | null = null;
+/** The count a built-in product needs (its N-policy, in 12288); 0 for one only a user catalog knows. */
+function thresholdOf(productId: string): number {
+  builtin ??= Catalog.load();
+  return builtin.findProduct(productId)?.threshold ?? 0;
 }

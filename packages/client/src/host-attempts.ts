@@ -1,4 +1,4 @@
-import { ERROR_CODES, formatHostPort, KmsConnection, KmsLabError, toKmsLabError, type ErrorCode, type LicenseStatus } from '@kmslab/core';
+import { ERROR_CODES, KMS_EVENT, formatHostPort, KmsConnection, KmsLabError, toKmsLabError, type ErrorCode, type LicenseStatus, type NewKmsEvent } from '@kmslab/core';
 import type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
 
 /**
@@ -25,6 +25,17 @@ export interface HostRequest {
   licenseStatus: LicenseStatus;
   /** Set when the client holds a MAK: it activates with the key, not by count. */
   makKey?: string | null | undefined;
+  /** For its events (12288): minutes left on its license or grace, and the count its product needs (N-policy). */
+  timeToExpirationMin?: number | undefined;
+  minimumCount?: number | undefined;
+}
+
+/** Where a client's events go (12288 per request, 12289 per answer), and the machine name they carry. */
+export interface ClientEvents {
+  /** Takes each event as it happens (an `EventLog`'s `record`, a file, a test's array). */
+  record(event: NewKmsEvent): void;
+  /** The machine name the events carry (Windows: the computer's name). */
+  source: string;
 }
 
 /** How long a client waits for a host (connect, then its answer). */
@@ -46,7 +57,10 @@ export class HostAttempts {
   readonly tried: ActivationOutcome['tried'] = [];
   #refusal: KmsLabError | null = null;
 
-  constructor(private readonly onStep: (text: string) => void = () => {}) {}
+  constructor(
+    private readonly onStep: (text: string) => void = () => {},
+    private readonly events: ClientEvents | null = null,
+  ) {}
 
   /** Asks one host; its outcome when it answered, null when it failed (recorded for `failed()`). */
   async ask(host: string, port: number, by: DiscoveredBy, request: HostRequest, timeouts: HostTimeouts): Promise<ActivationOutcome | null> {
@@ -63,6 +77,11 @@ export class HostAttempts {
           cmid: request.cmid, productId: request.productId, fqdn: request.fqdn, clientTime: request.clientTime,
           kind: request.renewal ? 'renewal' : 'activation', licenseStatus: request.licenseStatus,
         });
+        this.#sent(where, request, '0x0');
+        this.events?.record({
+          id: KMS_EVENT.answerProcessed, source: this.events.source, hresult: response.errorCode ?? '0x0', activated: response.licensed, currentCount: response.count,
+          activationIntervalMin: response.activationIntervalMin, renewalIntervalMin: response.renewalIntervalMin, clientTime: new Date(request.clientTime).toISOString(),
+        });
         this.onStep(`${where}: count ${response.count}, ${response.licensed ? 'licensed' : `not licensed (${response.errorCode})`}`);
         const message = response.errorCode ? ERROR_CODES[response.errorCode].message : null;
         return { response, errorCode: response.errorCode, message, host: where, address: where, discoveredBy: by, tried: this.tried };
@@ -74,10 +93,20 @@ export class HostAttempts {
       // A request the client itself got wrong is not a host's failure: it goes to the caller as thrown.
       if (e.code === 'KMSLAB_INVALID_ARGUMENT') throw e;
       if (!UNREACHABLE.has(e.code)) this.#refusal = e;
+      // A host that answered with a refusal got the request; one that could not be reached did not (0xC004F074).
+      if (!request.makKey) this.#sent(where, request, UNREACHABLE.has(e.code) ? '0xC004F074' : e.code);
       this.onStep(`${where}: ${e.code} ${e.message}`);
       this.tried.push({ host: where, discoveredBy: by, error: `${e.code}: ${e.message}` });
       return null;
     }
+  }
+
+  /** Event 12288: the request, and whether it went out (0x0) or why not. */
+  #sent(server: string, r: HostRequest, hresult: string): void {
+    this.events?.record({
+      id: KMS_EVENT.requestSent, source: this.events.source, hresult, server, cmid: r.cmid, clientTime: new Date(r.clientTime).toISOString(),
+      licenseStatus: r.licenseStatus, timeToExpirationMin: r.timeToExpirationMin ?? 0, activationId: r.productId, minimumCount: r.minimumCount ?? 0,
+    });
   }
 
   /** The outcome when no host answered. */

@@ -77,3 +77,9 @@ export function dueIn(state: ClientState & Partial<LifecycleFields>, now: number
   const next = ms(state.nextContactAt ?? null);
   return next === null ? 0 : Math.max(0, next - now);
 }
+
+/** Minutes left on the client's license (licensed) or grace (not yet), 0 once it ran out: the time to expiration its events carry. */
+export function minutesLeft(state: ClientState & Partial<LifecycleFields>, now: number): number {
+  const until = ms(state.licenseStatus === 'licensed' ? (state.licensedUntil ?? null) : (state.graceUntil ?? null));
+  return until === null ? 0 : Math.max(0, Math.floor((until - now) / TIME.MINUTE_MS));
+}

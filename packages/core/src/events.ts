@@ -113,11 +113,14 @@ export class EventLog {
   readonly #followers = new Set<(e: KmsEvent) => void>();
   #seq = 0;
 
+  /** `lastSeq`: where numbering goes on from (a log continued from a file: the file's last `seq`). */
   constructor(
     readonly capacity = 1000,
     private readonly now: () => number = Date.now,
+    lastSeq = 0,
   ) {
     this.#ring = new Array(capacity);
+    this.#seq = lastSeq;
   }
 
   /** Records an event (the object becomes the log's: do not change it after). */

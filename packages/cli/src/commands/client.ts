@@ -1,7 +1,11 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { clientEventLog, readClientEvents } from '../client-events.js';
 import { Command, Option } from 'commander';
-import { Catalog, KmsLabError, realClock, parseHostPort, DEFAULT_KMS_PORT } from '@kmslab/core';
-import { collect, profileOption } from '../options.js';
+import { Catalog, KmsLabError, realClock, parseHostPort, DEFAULT_KMS_PORT, type EventLog } from '@kmslab/core';
+import { collect, intOption, profileOption } from '../options.js';
+import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken, type AdminTokenFlags } from '../admin-token.js';
+import { formatEvent } from './events.js';
 import { withEnvironment } from '../help/layout.js';
 import { dnsResolver } from '../dns-servers.js';
 import { printJson } from '../output.js';
@@ -59,9 +63,11 @@ async function prepare(o: ActivateFlags) {
   const lookupDomain = o.domain === undefined && state.domain !== null;
   const dns = await dnsResolver(o.dns);
   const random = o.seed === undefined ? Math.random : seededRandom(Number(o.seed));
+  // Events 12288/12289 go to the state folder (kmslab client events), as a Windows client's go to its event log.
+  const events = clientEventLog(o.stateDir);
   const attempt = (renewal = false): Promise<ActivationOutcome> =>
-    activateOnce({ state, productId: product.id, clock: realClock, dns, domains, lookupDomain, profile: o.profile, mode: o.selection, renewal, random });
-  return { state, product, attempt };
+    activateOnce({ state, productId: product.id, clock: realClock, dns, domains, lookupDomain, profile: o.profile, mode: o.selection, renewal, random, events: { record: (e) => events.record(e), source: hostname() } });
+  return { state, product, attempt, events };
 }
 
 function activateCommand(): Command {
@@ -80,13 +86,18 @@ function activateCommand(): Command {
 }
 
 function runCommand(): Command {
-  return discoveryOptions(new Command('run').description('run as a KMS client does: retry every activation interval, renew every renewal interval, until stopped'))
-    .action(async (o: ActivateFlags) => {
+  return withEnvironment(discoveryOptions(new Command('run').description('run as a KMS client does: retry every activation interval, renew every renewal interval, until stopped')), ADMIN_TOKEN_ENV)
+    .option('--admin <host:port>', 'an admin listener for the agent: GET /events (its 12288/12289 events, JSON or server-sent) and /healthz; off unless given')
+    .option('--admin-token <token>', 'the token it requires (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated when none is given)')
+    .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)')
+    .action(async (o: ActivateFlags & AdminTokenFlags & { admin?: string }) => {
       const { runAgent, saveClientState, activationResult } = await lib();
-      const { state, product, attempt } = await prepare(o);
+      const { state, product, attempt, events } = await prepare(o);
       const stop = new AbortController();
       process.once('SIGTERM', () => stop.abort());
       process.once('SIGINT', () => stop.abort());
+      const admin = o.admin ? await agentAdmin(o.admin, adminTokenFrom(o), events) : null;
+      if (admin) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), event: 'ready', admin: admin.url })}\n`);
       await runAgent({
         state, clock: realClock,
         attempt: () => attempt(state.licenseStatus === 'licensed'),
@@ -96,6 +107,29 @@ function runCommand(): Command {
           process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), status: state.licenseStatus, nextContact: state.nextContactAt, ...line })}\n`);
         },
       }, stop.signal);
+      await admin?.close();
+    });
+}
+
+/** The agent's admin listener: its events (GET /events) and /healthz, behind the same rules as every kmslab admin listener. */
+async function agentAdmin(address: string, given: string | undefined, events: EventLog): Promise<{ url: string; close: () => Promise<void> }> {
+  const { adminTokenFor, createAdminApp, eventRoutes, listenAdmin, sendJson } = await import('@kmslab/server-kit');
+  const token = adminTokenFor(address, given);
+  const app = createAdminApp({ token: token?.value, notFound: 'Try /events or /healthz' });
+  eventRoutes(app, events);
+  app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { ok: true }));
+  const url = await listenAdmin(app, address, 'client admin listener');
+  if (token?.generated) printGeneratedToken(url, token.value);
+  return { url, close: () => app.close() };
+}
+
+function eventsCommand(): Command {
+  return withCommon(new Command('events').description("the client's events, as Windows logs them: 12288 per request sent, 12289 per answer processed"))
+    .option('--after <seq>', 'only events after this one', intOption('--after', 0, Number.MAX_SAFE_INTEGER), 0)
+    .action((o: Common & { after: number }) => {
+      const events = readClientEvents(o.stateDir).filter((e) => e.seq > o.after);
+      if (o.json) for (const e of events) process.stdout.write(`${JSON.stringify(e)}\n`);
+      else process.stdout.write(events.length ? `${events.map(formatEvent).join('\n')}\n` : 'no events yet\n');
     });
 }
 
@@ -128,6 +162,7 @@ export function clientCommand(): Command {
   const client = new Command('client').description('a KMS client: discovery, activation and its state, like slmgr');
   client.addCommand(activateCommand());
   client.addCommand(runCommand());
+  client.addCommand(eventsCommand());
   client.addCommand(
     withCommon(new Command('status').description('show the client state, like slmgr /dli')).action(async (o: Common) => {
       const { loadClientState } = await lib();
