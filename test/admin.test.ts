@@ -137,7 +137,7 @@ describe('admin listener beyond loopback needs a token (DEVELOPERS.md "Secure by
     expect(oversized.status).toBe(413);
     expect(await oversized.text()).toMatch(/^Send \{"now".*at most 1024 bytes\)\n$/);
     const post = await fetch(`${host.adminUrl}/status`, { method: 'POST', body: '{}' });
-    expect([post.status, await post.text()]).toEqual([405, 'POST is not served here. Try /status, /clients, /requests, /metrics or /healthz\n']);
+    expect([post.status, await post.text()]).toEqual([405, 'POST is not served here. Try /status, /clients, /requests, /events, /metrics or /healthz\n']);
     expect(await (await fetch(`${host.adminUrl}/lab/clock`)).json()).toEqual({ now: Date.parse(labStart) });
     expect((await fetch(`${host.adminUrl}/status`)).status).toBe(200);
   });
