@@ -24,4 +24,15 @@ describe('EventLog', () => {
     log.record(published('b'));
     expect(seen).toEqual([{ ...published('a'), seq: 1, time: '2026-01-01T00:00:00.000Z' }]);
   });
+
+  test("a client time given as ms reads as ISO text; one no date holds (a hostile frame's) reads as its number", () => {
+    const log = new EventLog(10, () => 0);
+    const served = (clientTime: number) => ({
+      id: 12290 as const, source: 'kms1', hresult: '0x0', minimumCount: 25, fqdn: 'pc1', cmid: 'c', clientTime, licenseStatus: 'initial-grace' as const,
+      timeToExpirationMin: 0, activationId: 'windows-11-pro', currentCount: 1, peer: '127.0.0.1:1',
+    });
+    log.record(served(Date.UTC(2026, 11, 5)));
+    log.record(served(9e15));
+    expect(log.after().map((e) => (e as { clientTime: string }).clientTime)).toEqual(['2026-12-05T00:00:00.000Z', '9000000000000000']);
+  });
 });

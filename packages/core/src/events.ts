@@ -94,10 +94,14 @@ export interface PublishedEvent extends EventBase {
   fqdn: string;
 }
 
-/** An event before a log has given it its place and time (`at`, ms; now unless it says). */
+/**
+ * An event before a log has given it its place and time (`at`, ms; now unless
+ * it says). A `clientTime` may be given as ms: it becomes ISO text when read,
+ * so a host's request path does not format a date per request.
+ */
 export type NewKmsEvent = Unplaced<KmsEvent>;
 /** Distributes over the union, so each event keeps its own fields. */
-type Unplaced<E> = E extends unknown ? Omit<E, 'seq' | 'time'> & { at?: number } : never;
+type Unplaced<E> = E extends unknown ? Omit<E, 'seq' | 'time' | 'clientTime'> & ('clientTime' extends keyof E ? { clientTime: string | number } : unknown) & { at?: number } : never;
 /** How the ring keeps one: its time as a number, made into text only when someone reads it. */
 type Kept = Omit<KmsEvent, 'time'> & { at: number };
 
@@ -156,8 +160,14 @@ export class EventLog {
   }
 }
 
-/** An event as readers get it: `time` as ISO text, no `at`. */
+/** An event as readers get it: `time` (and a `clientTime` kept as ms) as ISO text, no `at`. */
 function placed(e: Kept): KmsEvent {
-  const { at, ...rest } = e;
+  const { at, ...rest } = e as Kept & { clientTime?: string | number };
+  if (typeof rest.clientTime === 'number') rest.clientTime = isoTime(rest.clientTime);
   return { ...rest, time: new Date(at).toISOString() } as KmsEvent;
+}
+
+/** ms as ISO text; a value no date holds (a hostile frame's client time) as its number. */
+function isoTime(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 }

@@ -17,9 +17,6 @@ import { RecentActivity } from './recent-activity.js';
 
 const VALIDITY_MIN = ACTIVATION_VALIDITY_MS / TIME.MINUTE_MS;
 
-/** A client's time as ISO text; a value no date holds (a hostile frame's) as its number. */
-const isoTime = (ms: number): string => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms));
-
 /**
  * Answers one activation request as a KMS host does: refuse what this host
  * cannot activate or a request whose time is off, count the client, and tell
@@ -154,7 +151,7 @@ export class ActivationService {
   #served(req: ActivationRequest, peer: string, product: Product | undefined, hresult: string, count: number | null, expiresInMin: number, now: number): void {
     this.#o.events.record({
       id: KMS_EVENT.requestServed, source: this.#o.hostId, at: now, hresult, minimumCount: product?.threshold ?? 0, fqdn: req.fqdn, cmid: req.cmid,
-      clientTime: isoTime(req.clientTime), licenseStatus: req.licenseStatus, timeToExpirationMin: expiresInMin, activationId: req.productId,
+      clientTime: req.clientTime, licenseStatus: req.licenseStatus, timeToExpirationMin: expiresInMin, activationId: req.productId,
       currentCount: count, peer,
     });
   }
