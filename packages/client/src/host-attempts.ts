@@ -5,7 +5,7 @@ import type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
  * Failures that mean "this host did not answer, try the next" and, when every
  * host failed so, 0xC004F074 ("the KMS server could not be contacted"): a
  * Windows client reports a dead port, a timeout and a service that is not KMS
- * alike (kms-reference.md "Client errors").
+ * alike (kms-reference.md "Error codes kmslab uses", "Which host a client tries").
  */
 const UNREACHABLE = new Set<ErrorCode>(['KMSLAB_CONNECTION_FAILED', 'KMSLAB_TIMEOUT', 'KMSLAB_HOST_UNAVAILABLE', 'KMSLAB_SHUTTING_DOWN', 'KMSLAB_MALFORMED_FRAME', 'KMSLAB_FOREIGN_PROTOCOL']);
 
