@@ -101,6 +101,11 @@ describe('kmslab dashboard: one live page for hosts and DNS in other processes (
     expect(await column('requests', 'count')).toEqual(['5', '4', '3', '2', '1']);
     await page.locator('table[data-table="requests"] th button', { hasText: 'Count' }).click();
     expect(await column('requests', 'count')).toEqual(['1', '2', '3', '4', '5']);
+    // The host's events (GET /events): published in lab.test (12294), then 12290 per request with its HRESULT.
+    await expect.poll(async () => (await column('events', 'id')).filter((id) => id === '12290').length, { timeout: 5000 }).toBe(5);
+    expect(await column('events', 'id')).toContain('12294');
+    expect((await column('events', 'hresult')).sort()).toEqual(expect.arrayContaining(['0x0', '0xC004F038', '0xC004F038', '0xC004F038', '0xC004F038']));
+    expect((await column('events', 'details')).find((d) => d.startsWith('published in DNS'))).toMatch(/domain lab\.test, fqdn kms1\.lab\.test/);
     // The chart has one series per host and family, with points.
     expect(await page.locator('.chart .u-legend .u-series').count()).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });

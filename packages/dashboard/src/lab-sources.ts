@@ -1,4 +1,4 @@
-import { Catalog, type ClientView, type Family, type FaultView, type HostStatus, type RequestView, type ZoneView } from '@kmslab/core';
+import { Catalog, type ClientView, type Family, type FaultView, type EventLog, type HostStatus, type KmsEvent, type RequestView, type ZoneView } from '@kmslab/core';
 
 /** An admin listener the dashboard reads: a host's (`/status`) or the DNS server's (`/zones`, `/faults`, `/queries/stream`). */
 export interface AdminSource {
@@ -8,7 +8,10 @@ export interface AdminSource {
 }
 
 /** A host to read: its admin listener, or (the page served by the host itself) its status in the same process. */
-export type HostSource = AdminSource | { url: string; status(): Promise<unknown>; clients?(): unknown; requests?(): unknown };
+export type HostSource = AdminSource | { url: string; status(): Promise<unknown>; clients?(): unknown; requests?(): unknown; events?: EventLog };
+
+/** How many of a host's newest events the page shows. */
+export const EVENTS_SHOWN = 100;
 
 /** One host as the page shows it: its `/status`, or why it could not be read. */
 export interface HostView {
@@ -19,6 +22,8 @@ export interface HostView {
   /** What the host saw lately (`GET /clients`, `GET /requests`); left out of a pushed reading when nothing changed since the one before (the page keeps what it has). */
   clients?: { perFamily: number; families: Record<Family, ClientView[]> };
   requests?: { capacity: number; requests: RequestView[] };
+  /** Its newest events (`GET /events`: 12290 per request, 12293/12294 for DNS publishing), oldest first; left out of a pushed reading like the requests. */
+  events?: KmsEvent[];
   /** Per family: the thresholds and the products each unlocks on this host, and whether the count reaches it now. */
   unlocks?: Record<Family, Array<{ threshold: number; reached: boolean; products: string[] }>>;
 }
@@ -114,11 +119,11 @@ export class LabSources {
     this.#changes = {
       ...this.#state,
       hosts: hosts.map((h) => {
-        const newest = h.requests ? `${h.requests.requests.length}|${h.requests.requests[0]?.time}|${h.requests.requests[0]?.cmid}` : '';
+        const newest = `${h.requests ? `${h.requests.requests.length}|${h.requests.requests[0]?.time}|${h.requests.requests[0]?.cmid}` : ''}|${h.events?.at(-1)?.seq ?? ''}`;
         const same = this.#newest.get(h.url) === newest;
         this.#newest.set(h.url, newest);
         if (!same) return h;
-        const { clients: _c, requests: _r, ...rest } = h;
+        const { clients: _c, requests: _r, events: _e, ...rest } = h;
         return rest;
       }),
     };
@@ -142,10 +147,12 @@ export class LabSources {
 
   async #readHost(source: HostSource): Promise<HostView> {
     try {
-      const [status, clients, requests] = (await Promise.all(
-        'status' in source ? [source.status(), source.clients?.() ?? null, source.requests?.() ?? null] : [getJson(source, '/status'), getJson(source, '/clients').catch(() => null), getJson(source, '/requests').catch(() => null)],
-      )) as [HostStatus, HostView['clients'] | null, HostView['requests'] | null];
-      return { url: source.url, ok: true, status, unlocks: this.#unlocks(status), ...(clients && { clients }), ...(requests && { requests }) };
+      const [status, clients, requests, events] = (await Promise.all(
+        'status' in source
+          ? [source.status(), source.clients?.() ?? null, source.requests?.() ?? null, source.events?.after(0, EVENTS_SHOWN) ?? null]
+          : [getJson(source, '/status'), getJson(source, '/clients').catch(() => null), getJson(source, '/requests').catch(() => null), getJson(source, `/events?limit=${EVENTS_SHOWN}`).then((r) => (r as { events: KmsEvent[] }).events, () => null)],
+      )) as [HostStatus, HostView['clients'] | null, HostView['requests'] | null, KmsEvent[] | null];
+      return { url: source.url, ok: true, status, unlocks: this.#unlocks(status), ...(clients && { clients }), ...(requests && { requests }), ...(events && { events }) };
     } catch (err) {
       return { url: source.url, ok: false, error: (err as Error).message };
     }

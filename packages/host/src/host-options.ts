@@ -92,6 +92,8 @@ export interface HostReadings {
   status(): Promise<HostStatus>;
   clients(): { perFamily: number; families: Record<string, ClientView[]> };
   requests(): { capacity: number; requests: RequestView[] };
+  /** Its event log (12290, 12293, 12294), as `GET /events` serves it. */
+  readonly events: EventLog;
 }
 
 /** More routes for an admin listener (the dashboard page): added beside its own, behind the same token and change rules. */

@@ -164,7 +164,7 @@ export function hostStartCommand(): Command {
         store: storeConfig,
         publish,
         adminPage: Dashboard && ((h) => {
-          const page = new Dashboard({ hosts: [{ url: 'this host', status: () => h.status(), clients: () => h.clients(), requests: () => h.requests() }], readOnly: o.adminReadOnly === true });
+          const page = new Dashboard({ hosts: [{ url: 'this host', status: () => h.status(), clients: () => h.clients(), requests: () => h.requests(), events: h.events }], readOnly: o.adminReadOnly === true });
           pages.push(page);
           return page;
         }),

@@ -53,7 +53,7 @@ export function upCommand(): Command {
       const lab = await startTrainingLab({ ...o, dnsPort: o.dnsPort, kmsPort: o.port, logger, dnsAdmin: o.dnsAdmin === 'off' ? null : o.dnsAdmin, faults: o.fault, adminAllowedHosts: o.adminAllowedHost, ...(o.dashboard !== false && { adminPage }) });
       if (o.dashboard !== false) {
         page = new DashboardPage({
-          hosts: lab.hosts.map((h) => ({ url: h.adminUrl ?? '', status: () => h.status(), clients: () => h.clients(), requests: () => h.requests() })),
+          hosts: lab.hosts.map((h) => ({ url: h.adminUrl ?? '', status: () => h.status(), clients: () => h.clients(), requests: () => h.requests(), events: h.events })),
           dns: lab.dnsAdmin ? { url: lab.dnsAdmin.url, token: lab.dnsAdmin.token ?? undefined } : null,
           lab: { clock: lab.clock, fleet: () => lab.fleet(), attempts: () => lab.attempts() },
         });

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
-import type { ClientView, HostView, RequestView } from './api.js';
+import type { ClientView, HostView, KmsEvent, RequestView } from './api.js';
 
 export type Column<T> = { key: keyof T & string; label: string; num?: boolean };
 
@@ -27,6 +27,34 @@ const REQUEST_COLUMNS: Array<Column<RequestView>> = [
   { key: 'count', label: 'Count', num: true },
   { key: 'peer', label: 'From' },
 ];
+
+/** An event as a row: its id, who logged it, its HRESULT, and the rest of what it says in one cell. */
+interface EventRow {
+  seq: number;
+  time: string;
+  id: number;
+  source: string;
+  hresult: string;
+  details: string;
+}
+
+const EVENT_COLUMNS: Array<Column<EventRow>> = [
+  { key: 'time', label: 'Time' },
+  { key: 'id', label: 'Event', num: true },
+  { key: 'source', label: 'Source' },
+  { key: 'hresult', label: 'HRESULT' },
+  { key: 'details', label: 'Details' },
+];
+
+/** The Windows event ids by name (docs/admin-api.md "Events"). */
+const EVENT_NAMES: Record<number, string> = { 12288: 'request sent', 12289: 'answer processed', 12290: 'request served', 12293: 'DNS publishing failed', 12294: 'published in DNS' };
+
+function eventRow(e: KmsEvent): EventRow {
+  const { seq, time, id, source, ...rest } = e;
+  const hresult = 'hresult' in rest ? rest.hresult : '0x0';
+  const details = Object.entries(rest).filter(([k, v]) => k !== 'hresult' && v !== null && v !== '').map(([k, v]) => `${k} ${v}`).join(', ');
+  return { seq, time, id, source, hresult, details: `${EVENT_NAMES[id] ?? ''}: ${details}` };
+}
 
 const shown = (v: unknown, key: string) => (v === null || v === undefined ? '' : /time|Contact$/.test(key) ? new Date(String(v)).toLocaleString() : String(v));
 
@@ -65,7 +93,7 @@ export function SortableTable<T extends object>({ id, caption, rows, columns, in
     </div>`;
 }
 
-/** Per host: the clients it holds (≤ 50 per family, as a real host keeps them) and its most recent requests with their answers. */
+/** Per host: the clients it holds (≤ 50 per family, as a real host keeps them), its most recent requests with their answers, and its events. */
 export function ActivityTables({ hosts }: { hosts: HostView[] }) {
   const withActivity = hosts.filter((h) => h.status && h.clients);
   const [chosen, setChosen] = useState<string | null>(null);
@@ -73,9 +101,10 @@ export function ActivityTables({ hosts }: { hosts: HostView[] }) {
   const host = withActivity.find((h) => h.url === chosen) ?? withActivity[0]!;
   const clients = Object.values(host.clients?.families ?? {}).flat();
   const requests = host.requests?.requests ?? [];
+  const events = (host.events ?? []).map(eventRow);
   return html`
     <section aria-labelledby="clients-h">
-      <h2 id="clients-h">Clients and requests</h2>
+      <h2 id="clients-h">Clients, requests and events</h2>
       ${withActivity.length > 1 && html`
         <label>Host <select value=${host.url} onChange=${(e: Event) => setChosen((e.target as HTMLSelectElement).value)}>
           ${withActivity.map((h) => html`<option value=${h.url}>${h.status!.hostId}</option>`)}
@@ -84,5 +113,7 @@ export function ActivityTables({ hosts }: { hosts: HostView[] }) {
       <${SortableTable} id="clients" caption="Clients" rows=${clients} columns=${CLIENT_COLUMNS} initial="lastContact" />
       <h3>Most recent requests <small>(the last ${host.requests?.capacity ?? 0} kept)</small></h3>
       <${SortableTable} id="requests" caption="Requests" rows=${requests} columns=${REQUEST_COLUMNS} initial="time" />
+      <h3>Events <small>(as Windows logs them: 12290 per request, 12293/12294 for DNS publishing; the last ${events.length})</small></h3>
+      <${SortableTable} id="events" caption="Events" rows=${events} columns=${EVENT_COLUMNS} initial="time" />
     </section>`;
 }

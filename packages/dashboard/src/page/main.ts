@@ -23,12 +23,12 @@ function useLab() {
     events.onerror = () => setConnected(false);
     events.addEventListener('state', (e) => {
       const next = JSON.parse((e as MessageEvent<string>).data) as LabState;
-      // A pushed reading leaves out a host's clients and requests when they did not change: keep the ones shown.
+      // A pushed reading leaves out a host's clients, requests and events when they did not change: keep the ones shown.
       setState((prev) => ({
         ...next,
         hosts: next.hosts.map((h) => {
           const before = prev?.hosts.find((p) => p.url === h.url);
-          return { ...h, clients: h.clients ?? before?.clients, requests: h.requests ?? before?.requests };
+          return { ...h, clients: h.clients ?? before?.clients, requests: h.requests ?? before?.requests, events: h.events ?? before?.events };
         }),
         readOnly: next.readOnly ?? prev?.readOnly ?? false,
       }));
