@@ -40,6 +40,30 @@ describe('kmslab lab', () => {
     expect(result.checks.every((c) => c.passed)).toBe(true);
   });
 
+  test('the Windows events of a run: clients log 12288 (0xC004F074 while their host is down) and 12289, hosts 12290; counted in --json, the narration and the report, each in --events FILE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-lab-events-'));
+    const report = join(dir, 'failover.html');
+    const file = join(dir, 'failover-events.jsonl');
+    const r = await runCli(['lab', 'run', 'two-hosts-failover', '--json', '--report', report, '--events', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const kmsEvents = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: number; hresult?: string; source: string; time: string });
+    // --json counts them (summary.windowsEvents); the file holds each.
+    const { summary } = JSON.parse(r.stdout) as { summary: { windowsEvents: Record<string, number> } };
+    expect(summary.windowsEvents['12290 0xC004F038']).toBe(kmsEvents.filter((e) => e.id === 12290).length);
+    const count = (id: number, hresult?: string) => kmsEvents.filter((e) => e.id === id && (hresult === undefined || e.hresult === hresult)).length;
+    // Every request a host answered is one 12288 sent, one 12289 processed, one 12290 served.
+    expect(count(12288, '0x0')).toBeGreaterThan(20);
+    expect(count(12289)).toBe(count(12288, '0x0'));
+    expect(count(12290)).toBe(count(12288, '0x0'));
+    // kms-a down for a day: the clients that cached it logged the failed attempts before failing over.
+    expect(count(12288, '0xC004F074')).toBeGreaterThan(0);
+    expect(kmsEvents.filter((e) => e.id === 12290).map((e) => e.source).sort()).toContain('kms-b');
+    expect(kmsEvents[0]!.time).toBe('2026-01-05T08:01:00.000Z'); // lab time: the first client joins at minute 1
+    const html = readFileSync(report, 'utf8');
+    expect(html).toMatch(/<table id="windows-events">.*<tr data-event="12288"><td>12288<\/td><td>0xC004F074<\/td><td>\d+<\/td><\/tr>/s);
+    expect((await runCli(['lab', 'run', 'two-hosts-failover'])).stdout).toMatch(/^ {2}Windows events: 12288 0x0 ×\d+, 12288 0xC004F074 ×\d+, 12289 0xC004F038 ×\d+, 12290 0xC004F038 ×\d+$/m);
+  });
+
   test('a scenario file (YAML) runs: the shipped branch-offices example passes its expectations', async () => {
     const r = await runCli(['lab', 'run', 'packages/lab/scenarios/branch-offices.yaml', '--json']);
     expect(r.code, r.stdout.slice(-1500)).toBe(0);

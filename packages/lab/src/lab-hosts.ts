@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '@kmslab/core';
+import type { Clock, EventLog } from '@kmslab/core';
 import { MemoryStore, startHostService, type ActivationStore, type HostStatus, type KmsHost, type StoreConfig } from '@kmslab/host';
 import { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
 
@@ -48,6 +48,8 @@ export class InProcessHost implements SimHost {
     private readonly labClock: Clock,
     /** Redis URL for a Redis store (each start opens a new connection); null: memory store kept across restarts. */
     private readonly redisUrl: string | null,
+    /** Where its events (12290 per request) go: the lab's log, beside its clients'. */
+    private readonly events?: EventLog,
   ) {}
 
   get running(): boolean {
@@ -65,7 +67,7 @@ export class InProcessHost implements SimHost {
     const { keyGroup, licensePacks, makKeys } = this.options;
     const clock = { now: () => this.labClock.now() + this.skewMs };
     // As `kmslab host start` runs a host (one service entry).
-    this.#running = (await startHostService({ hostId: this.name, store, clock, listen: ['127.0.0.1'], port: this.port, admin: null, keyGroup, licensePacks, makKeys })).host;
+    this.#running = (await startHostService({ hostId: this.name, store, clock, listen: ['127.0.0.1'], port: this.port, admin: null, keyGroup, licensePacks, makKeys, ...(this.events && { events: this.events }) })).host;
     this.port = this.#running.port;
   }
 

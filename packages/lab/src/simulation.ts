@@ -1,4 +1,4 @@
-import { Catalog, TIME, VirtualClock } from '@kmslab/core';
+import { Catalog, EventLog, TIME, VirtualClock } from '@kmslab/core';
 import { dueIn, newClientState, seededRandom, type ClientState } from '@kmslab/client';
 import type { ResourceRecord } from '@kmslab/dns-wire';
 import type { SimHost, SimHostOptions } from './lab-hosts.js';
@@ -51,6 +51,8 @@ export class Simulation implements AsyncDisposable {
   readonly timeline: TimelineEntry[] = [];
   /** What happened besides contacts (hosts down and up, SRV changes…), for reports. */
   readonly events: Array<{ minute: number; label: string }> = [];
+  /** The Windows events the lab's hosts and clients logged (12288-12290; the newest 10,000), on the lab clock. */
+  readonly kmsEvents: EventLog;
   readonly #start: number;
   readonly #clients: SimClient[] = [];
   readonly #catalog = Catalog.load();
@@ -67,7 +69,8 @@ export class Simulation implements AsyncDisposable {
     this.clock = new VirtualClock(start);
     this.#start = start;
     this.#samples = new StateSamples(start);
-    this.#lab = new LabTopology({ clock: this.clock, live: options.live, store: this.store, note: (label) => this.note(label) });
+    this.kmsEvents = new EventLog(10_000, () => this.clock.now());
+    this.#lab = new LabTopology({ clock: this.clock, live: options.live, store: this.store, note: (label) => this.note(label), events: this.kmsEvents });
   }
 
   get live(): boolean {
@@ -228,7 +231,7 @@ export class Simulation implements AsyncDisposable {
       this.#samples.sampleUpTo(next.at - 1, this.#clients);
       this.clock.set(Math.max(this.clock.now(), next.at));
       for (const h of this.#lab.hosts) await h.syncClock(this.clock.now());
-      this.timeline.push(await contact(next.client, { clock: this.clock, minute: this.minute, dns: this.#lab.dns, random: this.#random, catalog: this.#catalog }));
+      this.timeline.push(await contact(next.client, { clock: this.clock, minute: this.minute, dns: this.#lab.dns, random: this.#random, catalog: this.#catalog, events: this.kmsEvents }));
     }
     await this.#options.pace?.(until);
     this.#samples.sampleUpTo(until, this.#clients);

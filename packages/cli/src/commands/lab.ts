@@ -12,10 +12,13 @@ const KMSLAB = [process.execPath, fileURLToPath(new URL('../bin.js', import.meta
 
 /** `--report FILE`: checked before the run (a long run must not end in "cannot write"). */
 const reportOption = writableFileOption('--report');
+const eventsOption = writableFileOption('--events');
 
 interface ReportOptions {
   json?: boolean;
   report?: string;
+  /** Every Windows event of the run, one JSON line each (the JSON output counts them only: a long run logs thousands). */
+  events?: string;
 }
 
 /** Runs with a progress bar (on a terminal, long runs only), then prints the result (narrated or JSON), writes the report files, sets the exit code. */
@@ -34,7 +37,11 @@ async function runAndReport(label: string, o: ReportOptions, run: (onProgress: (
     writeFileSync(summaryPath, `${JSON.stringify({ scenario: result.scenario, passed: result.passed, checks: result.checks, summary: result.report.summary }, null, 2)}\n`);
     process.stderr.write(`report: ${o.report}, summary: ${summaryPath}\n`);
   }
-  const { report, ...rest } = result;
+  if (o.events) {
+    writeFileSync(o.events, result.kmsEvents.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    process.stderr.write(`events: ${o.events} (${result.kmsEvents.length})\n`);
+  }
+  const { report, kmsEvents: _events, ...rest } = result;
   if (o.json) printJson({ ...rest, summary: report.summary });
   else process.stdout.write(`${narrate(result)}\n`);
   process.exitCode = result.passed ? 0 : 1;
@@ -55,6 +62,7 @@ export function labCommand(): Command {
       .argument('<name|file>', 'a built-in scenario (kmslab lab list) or a scenario file (.yaml)')
       .option('--json', 'print JSON (timeline, checks, summary)')
       .option('--report <file.html>', 'write an HTML report (SVG charts, opens offline) and its JSON summary beside it (.json)', reportOption)
+      .option('--events <file.jsonl>', "write every Windows event the run's hosts and clients logged (12288, 12289, 12290), one JSON line each", eventsOption)
       .option('--seed <n>', 'seed for SRV weighting and the fleet', intOption('--seed', 0, 2 ** 31))
       .option('--live', 'run hosts and DNS as kmslab processes on loopback with a redis-server of their own (needs redis-server on PATH)')
       .option('--dashboard <host:port>', 'watch the run on the dashboard there, paced by a lab clock (pause, speed, jumps); it stays up after the run until Ctrl-C')

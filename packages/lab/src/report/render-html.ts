@@ -34,6 +34,9 @@ export function renderReportHtml(data: ReportData): string {
     ? `<h2>Checks</h2><table id="checks">${data.checks.map((c) => `<tr class="${c.passed ? 'pass' : 'fail'}"><td>${c.passed ? '✔' : '✘'}</td><td>${esc(c.name)}</td><td>${esc(c.detail)}</td></tr>`).join('')}</table>`
     : '';
   const events = data.events.length ? `<h2>Events</h2><table id="events">${data.events.map((e) => `<tr><td>minute ${e.minute}</td><td>${esc(e.label)}</td></tr>`).join('')}</table>` : '';
+  const windows = data.windowsEvents?.length
+    ? `<h2>Windows events</h2><table id="windows-events"><tr><th>Event</th><th>HRESULT</th><th>Logged</th></tr>${data.windowsEvents.map((e) => `<tr data-event="${e.id}"><td>${e.id}</td><td>${esc(e.hresult)}</td><td>${e.count}</td></tr>`).join('')}</table>`
+    : '';
   const summaryJson = JSON.stringify(data.summary).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -43,6 +46,7 @@ export function renderReportHtml(data: ReportData): string {
 <p class="lead">${esc(data.description)}<br>Virtual time from ${esc(data.start)}, ${+(data.minutes / 1440).toFixed(2)} days.</p>
 <h2>Summary</h2><table id="summary">${rows(data.summary).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 ${checks}
+${windows}
 <h2>Count per host and family, against the thresholds</h2>
 ${lineChart({ id: 'counts', title: 'Count per host and family', xMax: data.minutes, yLabel: 'count', series: countSeries, lines: thresholdLines, markers })}${legend(countSeries)}
 <h2>Client states</h2>

@@ -26,6 +26,8 @@ export interface ReportData {
   requests: Array<{ host: string; perHour: number[] }>;
   /** Things that happened (outages, SRV changes…), drawn as markers. */
   events: Array<{ minute: number; label: string }>;
+  /** The Windows events the run's hosts and clients logged (12288-12294), counted by id and HRESULT; the fleet model logs none. */
+  windowsEvents?: Array<{ id: number; hresult: string; count: number }>;
   checks: Check[];
   summary: Record<string, unknown>;
 }

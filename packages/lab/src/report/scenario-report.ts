@@ -1,4 +1,4 @@
-import { Catalog, TIME } from '@kmslab/core';
+import { Catalog, TIME, type KmsEvent } from '@kmslab/core';
 import { SAMPLE_STEP_MIN, type Simulation } from '../simulation.js';
 import type { Check } from '../scenarios/check.js';
 import { CLIENT_STATES, type ReportData } from './report-data.js';
@@ -27,6 +27,7 @@ export function scenarioReport(sim: Simulation, meta: { name: string; descriptio
     counts.set(key, series);
   }
   const last = Object.fromEntries(CLIENT_STATES.map((s) => [s, sim.states[s].at(-1) ?? 0]));
+  const windowsEvents = countEvents(sim.kmsEvents.after());
   return {
     title: `Scenario: ${meta.name}`,
     description: meta.description,
@@ -37,6 +38,7 @@ export function scenarioReport(sim: Simulation, meta: { name: string; descriptio
     states: { step: SAMPLE_STEP_MIN, series: sim.states },
     requests: [...requests].map(([host, perHour]) => ({ host, perHour })),
     events: sim.events,
+    windowsEvents,
     checks: [...checks],
     summary: {
       scenario: meta.name,
@@ -48,6 +50,20 @@ export function scenarioReport(sim: Simulation, meta: { name: string; descriptio
       requestsByHost: Object.fromEntries([...requests].map(([h, a]) => [h, a.reduce((s, x) => s + x, 0)])),
       finalCounts: Object.fromEntries([...counts.values()].map((c) => [`${c.host} ${c.family}`, c.points.at(-1)![1]])),
       finalStates: last,
+      windowsEvents: Object.fromEntries(windowsEvents.map((e) => [`${e.id} ${e.hresult}`, e.count])),
     },
   };
+}
+
+/** Events counted by id and HRESULT, by id then most frequent first. */
+export function countEvents(events: readonly KmsEvent[]): Array<{ id: number; hresult: string; count: number }> {
+  const counts = new Map<string, { id: number; hresult: string; count: number }>();
+  for (const e of events) {
+    const hresult = 'hresult' in e ? e.hresult : '0x0';
+    const key = `${e.id} ${hresult}`;
+    const c = counts.get(key) ?? { id: e.id, hresult, count: 0 };
+    c.count++;
+    counts.set(key, c);
+  }
+  return [...counts.values()].sort((a, b) => a.id - b.id || b.count - a.count);
 }

@@ -38,7 +38,7 @@ export async function runScenarioFile(s: ScenarioFile, options: RunOptions = {})
     options.onProgress?.(end ? step.at / end : 1);
   }
   checks.push(await sim.acknowledgedCheck());
-  return { scenario: s.name, description: s.description, passed: checks.every((c) => c.passed), checks, timeline: sim.timeline, report: scenarioReport(sim, s, checks) };
+  return { scenario: s.name, description: s.description, passed: checks.every((c) => c.passed), checks, timeline: sim.timeline, kmsEvents: sim.kmsEvents.after(), report: scenarioReport(sim, s, checks) };
 }
 
 async function applyEvent(sim: Simulation, e: ScenarioFile['events'][number], groups: Map<string, string[]>, removedSrv: ResourceRecord[], faultAdded: (id: string) => void): Promise<void> {

@@ -24,5 +24,6 @@ export async function fleetScenario(options: RunOptions & { fleet?: FleetOptions
   ];
   report.checks = checks;
   report.summary = { ...report.summary, elapsedMs: Math.round(performance.now() - started), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
-  return { scenario: 'fleet', description: report.description, passed: checks.every((c) => c.passed), checks, timeline: [], report };
+  // The fleet model counts contacts in arrays; it logs no Windows events.
+  return { scenario: 'fleet', description: report.description, passed: checks.every((c) => c.passed), checks, timeline: [], kmsEvents: [], report };
 }

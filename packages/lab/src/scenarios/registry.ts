@@ -1,4 +1,5 @@
 import { formatMinute } from '../simulation.js';
+import { countEvents } from '../report/scenario-report.js';
 import { countDecay } from './count-decay.js';
 import { currentFleet } from './current-fleet.js';
 import { referenceWalkthrough } from './reference-walkthrough.js';
@@ -49,6 +50,8 @@ export function narrate(r: ScenarioResult): string {
     lines.push(`  ${formatMinute(e.minute).padStart(11)}  ${e.client.padEnd(10)} ${e.product.padEnd(34)} count ${String(e.count ?? '-').padStart(2)} / ${e.threshold}  ${verdict}${e.host ? `  via ${e.host}` : ''}`);
   }
   lines.push('');
+  const logged = countEvents(r.kmsEvents);
+  if (logged.length) lines.push(`  Windows events: ${logged.map((e) => `${e.id} ${e.hresult} ×${e.count}`).join(', ')}`, '');
   for (const c of r.checks) lines.push(`  ${c.passed ? '✔' : '✘'} ${c.name} (${c.detail})`);
   lines.push('', r.passed ? 'All checks passed.' : 'Some checks FAILED.');
   return lines.join('\n');

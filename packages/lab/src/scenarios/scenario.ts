@@ -1,3 +1,4 @@
+import type { KmsEvent } from '@kmslab/core';
 import { Simulation, type SimulationOptions, type TimelineEntry } from '../simulation.js';
 import type { ReportData } from '../report/report-data.js';
 import { scenarioReport } from '../report/scenario-report.js';
@@ -12,6 +13,8 @@ export interface ScenarioResult {
   passed: boolean;
   checks: Check[];
   timeline: TimelineEntry[];
+  /** The Windows events its hosts and clients logged (12288, 12289, 12290; the newest 10,000), on the lab clock. */
+  kmsEvents: KmsEvent[];
   /** Charts and summary for `--report` (not part of the JSON output). */
   report: ReportData;
 }
@@ -46,5 +49,5 @@ export async function runScenario(
   await body(sim, (name, passed, detail) => checks.push({ name, passed, detail }));
   checks.push(await sim.acknowledgedCheck());
   options.onProgress?.(1);
-  return { scenario: meta.name, description: meta.description, passed: checks.every((c) => c.passed), checks, timeline: sim.timeline, report: scenarioReport(sim, meta, checks) };
+  return { scenario: meta.name, description: meta.description, passed: checks.every((c) => c.passed), checks, timeline: sim.timeline, kmsEvents: sim.kmsEvents.after(), report: scenarioReport(sim, meta, checks) };
 }

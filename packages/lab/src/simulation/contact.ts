@@ -1,4 +1,4 @@
-import { TIME, type Catalog, type Clock } from '@kmslab/core';
+import { TIME, type Catalog, type Clock, type EventLog } from '@kmslab/core';
 import { activateOnce, dueIn } from '@kmslab/client';
 import type { LabDns } from '../lab-dns.js';
 import type { SimClient, TimelineEntry } from './sim-client.js';
@@ -6,13 +6,14 @@ import type { SimClient, TimelineEntry } from './sim-client.js';
 /**
  * One client's contact, as its own machine makes it: `activateOnce` on its
  * clock (the lab's, plus its skew), through the lab DNS or its manual host;
- * what came of it as a timeline line.
+ * what came of it as a timeline line; its events (12288, 12289) go to the lab's log.
  */
-export async function contact(c: SimClient, o: { clock: Clock; minute: number; dns: LabDns | null; random: () => number; catalog: Catalog }): Promise<TimelineEntry> {
+export async function contact(c: SimClient, o: { clock: Clock; minute: number; dns: LabDns | null; random: () => number; catalog: Catalog; events: EventLog }): Promise<TimelineEntry> {
   const dns = c.dns && o.dns ? { dns: o.dns.target, domains: [o.dns.zone] } : { domains: [] };
   const clock: Clock = c.skewMs ? { now: () => o.clock.now() + c.skewMs } : o.clock;
   let failure: string | null = null;
-  const outcome = await activateOnce({ state: c.state, productId: c.productId, clock, random: o.random, connectTimeoutMs: 500, ...dns }).catch((err: unknown) => {
+  const events = { record: (e: Parameters<EventLog['record']>[0]) => o.events.record(e), source: c.name };
+  const outcome = await activateOnce({ state: c.state, productId: c.productId, clock, random: o.random, connectTimeoutMs: 500, events, ...dns }).catch((err: unknown) => {
     failure = (err as { code?: string }).code ?? 'error'; // a setting the client cannot use (DNS failures come back as outcomes)
     return null;
   });

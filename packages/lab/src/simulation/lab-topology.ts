@@ -3,7 +3,7 @@ import type { ResourceRecord } from '@kmslab/dns-wire';
 import { InProcessDns, ProcessDns, type LabDns } from '../lab-dns.js';
 import { InProcessHost, ProcessHost, type SimHost, type SimHostOptions } from '../lab-hosts.js';
 import { RedisServer } from '../live/redis-server.js';
-import type { VirtualClock } from '@kmslab/core';
+import type { EventLog, VirtualClock } from '@kmslab/core';
 
 /**
  * What a simulation runs on: the lab DNS, the hosts and (for the Redis
@@ -19,7 +19,10 @@ export class LabTopology implements AsyncDisposable {
   #dns: LabDns | null = null;
   #redis: RedisServer | null = null;
 
-  constructor(o: { clock: VirtualClock; live: { kmslab: readonly string[] } | undefined; store: 'memory' | 'redis'; note: (label: string) => void }) {
+  readonly #events: EventLog;
+
+  constructor(o: { clock: VirtualClock; live: { kmslab: readonly string[] } | undefined; store: 'memory' | 'redis'; note: (label: string) => void; events: EventLog }) {
+    this.#events = o.events;
     this.#clock = o.clock;
     this.#live = o.live;
     this.#store = o.store;
@@ -50,7 +53,7 @@ export class LabTopology implements AsyncDisposable {
     const redisUrl = await this.#redisUrl();
     const live = this.#live;
     const dns = this.#dns instanceof ProcessDns ? { server: this.#dns.server, zone: this.#dns.zone, tsigKey: this.#dns.tsigKey } : undefined;
-    const h: SimHost = live ? new ProcessHost(name, options, this.#clock, { kmslab: live.kmslab, redisUrl: redisUrl!, dns }) : new InProcessHost(name, options, this.#clock, redisUrl);
+    const h: SimHost = live ? new ProcessHost(name, options, this.#clock, { kmslab: live.kmslab, redisUrl: redisUrl!, dns }) : new InProcessHost(name, options, this.#clock, redisUrl, this.#events);
     await h.start();
     this.#hosts.push(h);
     await this.#dns?.hostStarted(name, h.port, options.priority ?? 0, options.weight ?? 0);
