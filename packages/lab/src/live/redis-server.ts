@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 
 /** ioredis, loaded the first time a Redis is started or asked (not by every command that imports the lab). */
 const ioredis = (): typeof import('ioredis') => createRequire(import.meta.url)('ioredis');
-import { freePort } from './free-port.js';
+import { freePort, freePortPair } from './free-port.js';
 import { waitFor } from '@kmslab/core';
 
 const HOW_TO_GET =
@@ -55,9 +55,19 @@ export class RedisServer {
     const dir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'kmslab-redis-'));
     const configFile = options.config === undefined ? null : join(dir, 'redis.conf');
     if (configFile) writeFileSync(configFile, options.config!);
-    const server = new RedisServer(await freePort(), dir, options.durable ?? true, configFile, options.args ?? []);
-    await server.resume();
-    return server;
+    // A cluster node also listens on its bus port (port + 10000).
+    const clustered = options.args?.includes('--cluster-enabled') ?? false;
+    for (let attempt = 1; ; attempt++) {
+      const server = new RedisServer(clustered ? await freePortPair(10_000) : await freePort(), dir, options.durable ?? true, configFile, options.args ?? []);
+      try {
+        await server.resume();
+        return server;
+      } catch (err) {
+        // Another process took the port between our look and redis-server's bind: another port.
+        if (attempt < 3 && /Address already in use/.test((err as Error).message)) continue;
+        throw err;
+      }
+    }
   }
 
   /** The process id while it runs (soak runs watch its memory). */
