@@ -1,4 +1,4 @@
-import { formatHostPort, parseHostPort } from '@kmslab/core';
+import { KmsLabError, formatHostPort, parseHostPort } from '@kmslab/core';
 import { secretFrom } from './secrets.js';
 
 /**
@@ -19,6 +19,23 @@ export function adminUnreachable(base: string, err: unknown): string {
   const code = cause?.code ?? ((err as Error).name === 'TimeoutError' ? 'TimeoutError' : (cause?.message ?? (err as Error).message));
   const why = code === 'ECONNREFUSED' ? 'connection refused: no host listens there' : code === 'TimeoutError' ? 'no answer within 5 s' : code;
   return `No kmslab admin listener answers at ${base} (${why}); start a host with \`kmslab host start\`, or pass --admin for the one you started`;
+}
+
+/**
+ * One request to the admin listener at `base`, with the token when one is
+ * known, and the two one-line errors every command shares: nothing answers
+ * (KMSLAB_CONNECTION_FAILED, said by `unreachable`) and the listener wants
+ * its token (401). Any other status is the caller's to read.
+ */
+export async function adminFetch(base: string, url: string | URL, o: AdminTokenFlags, init: RequestInit = {}, unreachable = adminUnreachable): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, headers: { ...adminHeaders(o), ...(init.headers as Record<string, string> | undefined) } });
+  } catch (err) {
+    throw new KmsLabError('KMSLAB_CONNECTION_FAILED', unreachable(base, err));
+  }
+  if (res.status === 401) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${base} needs its admin token: pass --admin-token TOKEN or set KMSLAB_ADMIN_TOKEN`);
+  return res;
 }
 
 /** The flags every command that takes an admin token has. */

@@ -80,7 +80,7 @@ export class HostAttempts {
         this.#sent(where, request, '0x0');
         this.events?.record({
           id: KMS_EVENT.answerProcessed, source: this.events.source, hresult: response.errorCode ?? '0x0', activated: response.licensed, currentCount: response.count,
-          activationIntervalMin: response.activationIntervalMin, renewalIntervalMin: response.renewalIntervalMin, clientTime: new Date(request.clientTime).toISOString(),
+          activationIntervalMin: response.activationIntervalMin, renewalIntervalMin: response.renewalIntervalMin, clientTime: request.clientTime,
         });
         this.onStep(`${where}: count ${response.count}, ${response.licensed ? 'licensed' : `not licensed (${response.errorCode})`}`);
         const message = response.errorCode ? ERROR_CODES[response.errorCode].message : null;
@@ -104,7 +104,7 @@ export class HostAttempts {
   /** Event 12288: the request, and whether it went out (0x0) or why not. */
   #sent(server: string, r: HostRequest, hresult: string): void {
     this.events?.record({
-      id: KMS_EVENT.requestSent, source: this.events.source, hresult, server, cmid: r.cmid, clientTime: new Date(r.clientTime).toISOString(),
+      id: KMS_EVENT.requestSent, source: this.events.source, hresult, server, cmid: r.cmid, clientTime: r.clientTime,
       licenseStatus: r.licenseStatus, timeToExpirationMin: r.timeToExpirationMin ?? 0, activationId: r.productId, minimumCount: r.minimumCount ?? 0,
     });
   }

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { KmsLabError } from '@kmslab/core';
 import type { QueryLogEntry } from '@kmslab/dns';
-import { ADMIN_TOKEN_ENV, adminBase, adminHeaders, adminUnreachable, type AdminTokenFlags } from '../admin-token.js';
+import { ADMIN_TOKEN_ENV, adminBase, adminFetch, adminUnreachable, type AdminTokenFlags } from '../admin-token.js';
 import { withEnvironment } from '../help/layout.js';
 import { intOption } from '../options.js';
 import { printJson, table } from '../output.js';
@@ -14,13 +14,9 @@ interface AdminFlags extends AdminTokenFlags {
 /** A request to a DNS admin listener; its one-line errors become kmslab's. */
 async function call(o: AdminFlags, path: string, init: RequestInit = {}): Promise<Response> {
   const base = adminBase(o.admin);
-  let res: Response;
-  try {
-    res = await fetch(`${base}${path}`, { ...init, headers: { ...adminHeaders(o), ...(init.body ? { 'content-type': 'application/json' } : {}) } });
-  } catch (err) {
-    throw new KmsLabError('KMSLAB_CONNECTION_FAILED', adminUnreachable(base, err).replace('kmslab host start', 'kmslab dns start --admin HOST:PORT'));
-  }
-  if (res.status === 401) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${base} needs its admin token: pass --admin-token TOKEN or set KMSLAB_ADMIN_TOKEN`);
+  const res = await adminFetch(base, `${base}${path}`, o, { ...init, headers: init.body ? { 'content-type': 'application/json' } : {} }, (b, err) =>
+    adminUnreachable(b, err).replace('kmslab host start', 'kmslab dns start --admin HOST:PORT'),
+  );
   if (res.status >= 400) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', (await res.text()).trim());
   return res;
 }

@@ -3,7 +3,7 @@ import { DEFAULT_ADMIN_ADDRESS, KmsLabError, type KmsEvent } from '@kmslab/core'
 import { printJson } from '../output.js';
 import { intOption } from '../options.js';
 import { withEnvironment } from '../help/layout.js';
-import { ADMIN_TOKEN_ENV, adminBase, adminHeaders, adminUnreachable, type AdminTokenFlags } from '../admin-token.js';
+import { ADMIN_TOKEN_ENV, adminBase, adminFetch, type AdminTokenFlags } from '../admin-token.js';
 
 /** One event as a line, as Event Viewer lists them: time, id, who logged it, what it says. */
 export function formatEvent(e: KmsEvent): string {
@@ -46,13 +46,7 @@ export function hostEventsCommand(): Command {
       const base = adminBase(o.admin);
       const url = new URL(`/events?after=${o.after}`, base);
       const print = (e: KmsEvent) => process.stdout.write(`${o.json ? JSON.stringify(e) : formatEvent(e)}\n`);
-      let res: Response;
-      try {
-        res = await fetch(url, { headers: { ...adminHeaders(o), ...(o.follow && { accept: 'text/event-stream' }) }, ...(!o.follow && { signal: AbortSignal.timeout(5000) }) });
-      } catch (err) {
-        throw new KmsLabError('KMSLAB_CONNECTION_FAILED', adminUnreachable(base, err));
-      }
-      if (res.status === 401) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${base} needs its admin token: pass --admin-token TOKEN or set KMSLAB_ADMIN_TOKEN`);
+      const res = await adminFetch(base, url, o, { headers: o.follow ? { accept: 'text/event-stream' } : {}, ...(!o.follow && { signal: AbortSignal.timeout(5000) }) });
       if (!res.ok) throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `${url.href}: HTTP ${res.status} ${(await res.text()).trim()}`);
       if (!o.follow) {
         const { events } = (await res.json()) as { events: KmsEvent[] };

@@ -3,7 +3,7 @@ import { DEFAULT_ADMIN_ADDRESS, KmsLabError, LICENSE_STATUS_NAMES } from '@kmsla
 import type { HostStatus } from '@kmslab/host';
 import { printJson } from '../output.js';
 import { withEnvironment } from '../help/layout.js';
-import { ADMIN_TOKEN_ENV, adminBase, adminHeaders, adminUnreachable, type AdminTokenFlags } from '../admin-token.js';
+import { ADMIN_TOKEN_ENV, adminBase, adminFetch, adminUnreachable, type AdminTokenFlags } from '../admin-token.js';
 
 const STATUS_LABELS: Record<string, string> = {
   unlicensed: 'Unlicensed',
@@ -53,14 +53,12 @@ export function hostStatusCommand(): Command {
     .option('--json', 'print the /status JSON')
     .action(async (o: AdminTokenFlags & { admin: string; json?: boolean }) => {
       const base = adminBase(o.admin);
+      const res = await adminFetch(base, new URL('/status', base), o, { signal: AbortSignal.timeout(5000) });
       let status: HostStatus;
       try {
-        const res = await fetch(new URL('/status', base), { headers: adminHeaders(o), signal: AbortSignal.timeout(5000) });
-        if (res.status === 401) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${base} needs its admin token: pass --admin-token TOKEN or set KMSLAB_ADMIN_TOKEN`);
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         status = (await res.json()) as HostStatus;
       } catch (err) {
-        if (err instanceof KmsLabError) throw err;
         throw new KmsLabError('KMSLAB_CONNECTION_FAILED', adminUnreachable(base, err));
       }
       if (o.json) printJson(status);
