@@ -6,6 +6,7 @@ import type { Resolver } from './resolver.js';
 import type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
 import type { ClientProfile } from './client-profile.js';
 import { HostAttempts, type ClientEvents } from './host-attempts.js';
+import { connectOnce, windowsConnector } from './host-connect.js';
 import { afterAttempt, ensureInstalled, minutesLeft, statusAt } from './lifecycle.js';
 import type { SelectionMode } from './srv-order.js';
 
@@ -30,7 +31,14 @@ export interface ActivateOptions {
   fqdn?: string;
   mode?: SelectionMode;
   renewal?: boolean;
+  /** The `plain` profile's connect timeout per host (default 2,000 ms); the `windows` profile follows a Windows client's SYN retries (host-connect.ts). */
   connectTimeoutMs?: number;
+  /**
+   * How the client lets time pass between SYN retries to a host that does not
+   * answer (`windows` profile): real time by default. The lab passes one that
+   * moves its virtual clock, so a dead target costs lab time, as on Windows.
+   */
+  wait?: ((ms: number) => Promise<void>) | undefined;
   onStep?: (step: DiscoveryStep | { step: 'connect'; text: string }) => void;
 }
 
@@ -42,7 +50,8 @@ export interface ActivateOptions {
  * updated (cache, license, intervals); the caller saves it.
  */
 export async function activateOnce(o: ActivateOptions): Promise<ActivationOutcome> {
-  const attempts = new HostAttempts((text) => o.onStep?.({ step: 'connect', text }), o.events ?? null);
+  const connector = (o.profile ?? 'windows') === 'windows' ? windowsConnector(o.wait) : connectOnce;
+  const attempts = new HostAttempts((text) => o.onStep?.({ step: 'connect', text }), o.events ?? null, connector);
   const timeouts = { connectTimeoutMs: o.connectTimeoutMs ?? 2000, requestTimeoutMs: 5000 };
   ensureInstalled(o.state, o.clock);
   o.state.licenseStatus = statusAt(o.state, o.clock.now());

@@ -1,5 +1,6 @@
-import { ERROR_CODES, KMS_EVENT, formatHostPort, KmsConnection, KmsLabError, toKmsLabError, type ErrorCode, type LicenseStatus, type NewKmsEvent } from '@kmslab/core';
+import { ERROR_CODES, KMS_EVENT, formatHostPort, KmsLabError, toKmsLabError, type ErrorCode, type LicenseStatus, type NewKmsEvent } from '@kmslab/core';
 import type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
+import { connectOnce, type HostConnector, type HostTimeouts } from './host-connect.js';
 
 /**
  * Failures that mean "this host did not answer, try the next" and, when every
@@ -38,14 +39,6 @@ export interface ClientEvents {
   source: string;
 }
 
-/** How long a client waits for a host (connect, then its answer). */
-export interface HostTimeouts {
-  /** Until the TCP connection is up. */
-  connectTimeoutMs: number;
-  /** Until the host's answer has arrived. */
-  requestTimeoutMs: number;
-}
-
 /**
  * The hosts one activation attempt asks, in turn, and what came of each: the
  * first answer is the outcome; when none answered, `failed()` is — a host's
@@ -60,13 +53,15 @@ export class HostAttempts {
   constructor(
     private readonly onStep: (text: string) => void = () => {},
     private readonly events: ClientEvents | null = null,
+    /** How a host is connected to: once, or with a Windows client's SYN retries (host-connect.ts). */
+    private readonly connect: HostConnector = connectOnce,
   ) {}
 
   /** Asks one host; its outcome when it answered, null when it failed (recorded for `failed()`). */
   async ask(host: string, port: number, by: DiscoveredBy, request: HostRequest, timeouts: HostTimeouts): Promise<ActivationOutcome | null> {
     const where = formatHostPort(host, port);
     try {
-      const conn = await KmsConnection.connect({ host, port, ...timeouts });
+      const conn = await this.connect(host, port, timeouts);
       try {
         if (request.makKey) {
           const mak = await conn.activateMak({ cmid: request.cmid, productId: request.productId, clientTime: request.clientTime, key: request.makKey });

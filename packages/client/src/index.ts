@@ -1,6 +1,7 @@
 export { activateOnce, type ActivateOptions } from './activate.js';
 export { CLIENT_PROFILES, DEFAULT_WORKGROUP, locatorQueryName, srvQueryName, type ClientProfile } from './client-profile.js';
-export { askHost, type ClientEvents, type HostRequest, type HostTimeouts } from './host-attempts.js';
+export { askHost, type ClientEvents, type HostRequest } from './host-attempts.js';
+export { WINDOWS_GIVE_UP_MS, WINDOWS_SYN_TIMES_MS, type HostTimeouts } from './host-connect.js';
 export type { ActivationOutcome, DiscoveredBy } from './activation-outcome.js';
 export { activationResult, type ActivationResult } from './activation-result.js';
 export { DNS_ERROR_CODES, discoverHosts, dnsErrorCode, type Candidate, type DiscoveryStep, type DiscoverOptions, type Discovery, type DnsErrorCode, type DomainOutcome } from './discovery.js';

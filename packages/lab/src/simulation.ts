@@ -231,7 +231,7 @@ export class Simulation implements AsyncDisposable {
       this.#samples.sampleUpTo(next.at - 1, this.#clients);
       this.clock.set(Math.max(this.clock.now(), next.at));
       for (const h of this.#lab.hosts) await h.syncClock(this.clock.now());
-      this.timeline.push(await contact(next.client, { clock: this.clock, minute: this.minute, dns: this.#lab.dns, random: this.#random, catalog: this.#catalog, events: this.kmsEvents }));
+      this.timeline.push(await contact(next.client, { clock: this.clock, wait: async (ms) => void this.clock.advance(ms), minute: this.minute, dns: this.#lab.dns, random: this.#random, catalog: this.#catalog, events: this.kmsEvents }));
     }
     await this.#options.pace?.(until);
     this.#samples.sampleUpTo(until, this.#clients);

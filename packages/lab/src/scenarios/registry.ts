@@ -47,7 +47,7 @@ export function narrate(r: ScenarioResult): string {
   if (r.timeline.length === 0) for (const [k, v] of Object.entries(r.report.summary)) lines.push(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
   for (const e of r.timeline) {
     const verdict = e.via === 'mak' ? 'licensed by MAK' : e.licensed ? 'licensed' : `not licensed (${e.errorCode}${e.reason ? `: ${e.reason}` : ''})`;
-    lines.push(`  ${formatMinute(e.minute).padStart(11)}  ${e.client.padEnd(10)} ${e.product.padEnd(34)} count ${String(e.count ?? '-').padStart(2)} / ${e.threshold}  ${verdict}${e.host ? `  via ${e.host}` : ''}`);
+    lines.push(`  ${formatMinute(e.minute).padStart(11)}  ${e.client.padEnd(10)} ${e.product.padEnd(34)} count ${String(e.count ?? '-').padStart(2)} / ${e.threshold}  ${verdict}${e.host ? `  via ${e.host}` : ''}${e.spentMs >= 1000 ? `  (took ${(e.spentMs / 1000).toFixed(1)} s)` : ''}`);
   }
   lines.push('');
   const logged = countEvents(r.kmsEvents);

@@ -8,19 +8,25 @@ import type { SimClient, TimelineEntry } from './sim-client.js';
  * clock (the lab's, plus its skew), through the lab DNS or its manual host;
  * what came of it as a timeline line; its events (12288, 12289) go to the lab's log.
  */
-export async function contact(c: SimClient, o: { clock: Clock; minute: number; dns: LabDns | null; random: () => number; catalog: Catalog; events: EventLog }): Promise<TimelineEntry> {
+export async function contact(
+  c: SimClient,
+  o: { clock: Clock; wait: (ms: number) => Promise<void>; minute: number; dns: LabDns | null; random: () => number; catalog: Catalog; events: EventLog },
+): Promise<TimelineEntry> {
   const dns = c.dns && o.dns ? { dns: o.dns.target, domains: [o.dns.zone] } : { domains: [] };
   const clock: Clock = c.skewMs ? { now: () => o.clock.now() + c.skewMs } : o.clock;
   let failure: string | null = null;
   const events = { record: (e: Parameters<EventLog['record']>[0]) => o.events.record(e), source: c.name };
-  const outcome = await activateOnce({ state: c.state, productId: c.productId, clock, random: o.random, connectTimeoutMs: 500, events, ...dns }).catch((err: unknown) => {
+  const began = o.clock.now();
+  // A dead host costs the client's SYN retries (about 2 s) in lab time, as on Windows: `wait` moves the lab clock.
+  const outcome = await activateOnce({ state: c.state, productId: c.productId, clock, wait: o.wait, random: o.random, events, ...dns }).catch((err: unknown) => {
     failure = (err as { code?: string }).code ?? 'error'; // a setting the client cannot use (DNS failures come back as outcomes)
     return null;
   });
   // An attempt that threw before scheduling must not be retried at the same instant forever.
   if (dueIn(c.state, clock.now()) === 0) c.state.nextContactAt = new Date(clock.now() + 2 * 60 * TIME.MINUTE_MS).toISOString();
   const threshold = o.catalog.product(c.productId).threshold;
-  if (!outcome) return { minute: o.minute, client: c.name, product: c.productId, count: null, threshold, licensed: false, via: null, errorCode: failure, reason: null, host: null };
+  const spentMs = o.clock.now() - began;
+  if (!outcome) return { minute: o.minute, client: c.name, product: c.productId, count: null, threshold, licensed: false, via: null, errorCode: failure, reason: null, host: null, spentMs };
   const r = outcome.response;
   return {
     minute: o.minute,
@@ -33,5 +39,6 @@ export async function contact(c: SimClient, o: { clock: Clock; minute: number; d
     errorCode: outcome.errorCode,
     reason: [outcome.tried[0]?.error.split(':')[0] ?? null].find((x) => x !== outcome.errorCode) ?? null,
     host: outcome.host,
+    spentMs,
   };
 }

@@ -30,4 +30,6 @@ export interface TimelineEntry {
   reason: string | null;
   /** The host that answered (HOST:PORT as the client names it), if any. */
   host: string | null;
+  /** Lab time the contact took: about 2 s for each dead host tried first (a Windows client's SYN retries). */
+  spentMs: number;
 }
