@@ -144,6 +144,32 @@ const RUNNERS: Runner[] = [
     },
   },
   {
+    file: 'docs/discover-check.md', first: "cat > lab.test.zone <<'EOF'",
+    run: (b) => {
+      const r = bash(b.code, folder());
+      expect(r.code, r.out + r.err).toBe(2);
+      expect(r.out).toContain('Zone file, offline: lab.test');
+      for (const id of ['no-preference', 'target-cname', 'port-not-1688', 'target-no-address']) expect(r.out).toMatch(new RegExp(`^  (error|warning) +${id}  `, 'm'));
+      expect(r.out).toContain('          seen:   kms.lab.test is an alias of kms1.lab.test');
+    },
+  },
+  {
+    file: 'docs/discover-check.md', first: "kmslab dns start --port 5353 --zone-file lab.test.zone --fault '_vlmcs._tcp.lab.test/SRV=nxdomain,case=exact'",
+    run: async (b) => {
+      await using _ports = await holdFixedPorts([5353], 'docs/discover-check.md', stopRunning);
+      const cwd = folder();
+      // The zone file of the block before, in the same folder, as a reader following the page has it.
+      const zoneBlock = codeBlocks(join(ROOT, 'docs/discover-check.md')).find((x) => x.code.startsWith("cat > lab.test.zone <<'EOF'"))!;
+      bash(zoneBlock.code.split('\nkmslab ')[0]!, cwd);
+      const [start, ...rest] = commands(b);
+      await background(start!, 5353, cwd);
+      const r = bash(rest.join('\n'), cwd);
+      expect(r.out).toMatch(/^  error +case-differs  _VLMCS\._TCP\.lab\.test \/ _vlmcs\._tcp\.lab\.test$/m);
+      expect(r.out).toContain('_vlmcs._tcp.lab.test → NXDOMAIN');
+      expect(r.out.trim().split('\n').at(-1)).toBe('exit code 2');
+    },
+  },
+  {
     file: 'docs/products.md', first: 'kmslab key-groups                  # each host key group, its lab key, what it activates; the Office packs',
     run: (b) => {
       const cwd = folder();

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from './dns-tools.js';
+import { stopChild } from './process-group.js';
 import { freePort } from '@kmslab/lab/live';
 
 /**
@@ -59,13 +60,7 @@ ${zones.replaceAll('DIR', dir)}
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.proc.exitCode === null) {
-      const exited = new Promise((r) => this.proc.once('exit', r));
-      this.proc.kill('SIGTERM');
-      const t = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopChild(this.proc);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -24,3 +24,13 @@ export async function stopGroup(p: ChildProcess, timeoutMs = 15_000): Promise<vo
     if (groupAlive(pid)) process.kill(-pid, 'SIGKILL');
   });
 }
+
+/** SIGTERM to one child (a server a test started), SIGKILL past `graceMs`; resolves once it has exited. */
+export async function stopChild(p: ChildProcess, graceMs = 5000): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(t);
+}

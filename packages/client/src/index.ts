@@ -13,3 +13,7 @@ export { Resolver, type ResolverSettings, type ServerTry } from './resolver.js';
 export { diagnoseDiscovery, type DiscoveryReport, type HostCheck } from './diagnose.js';
 export { afterAttempt, dueIn, ensureInstalled, statusAt, type LifecycleFields } from './lifecycle.js';
 export { runAgent, runAgentVirtual, type AgentOptions } from './agent.js';
+export { checkDns, checkReport, type CheckReport, type DnsCheckOptions, type SrvAnswer } from './check/check-dns.js';
+export { checkZone } from './check/check-zone.js';
+export { FINDINGS, exitCodeOf, type Finding, type FindingId, type Severity } from './check/findings.js';
+export { LONG_TTL_S, type SrvSeen } from './check/record-checks.js';

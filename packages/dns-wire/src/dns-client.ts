@@ -81,7 +81,8 @@ export function exchangeTcp(target: DnsTarget, bytes: Buffer): Promise<Message> 
 /**
  * One question: over UDP, asked again over TCP when the answer is truncated;
  * `transport: 'tcp'` asks over TCP at once (a DNS server reached through a
- * TCP-only port mapping, a health check).
+ * TCP-only port mapping, a health check); `transport: 'udp'` over UDP only,
+ * a truncated answer returned as it came (`kmslab discover --check` looks at TC).
  */
 export async function query(target: DnsTarget, name: string, type: number, options: { transport?: 'udp' | 'tcp' } = {}): Promise<{ answer: Message; transport: 'udp' | 'tcp' }> {
   const q = emptyMessage(randomId());
@@ -91,7 +92,7 @@ export async function query(target: DnsTarget, name: string, type: number, optio
   const bytes = encodeMessage(q);
   if (options.transport === 'tcp') return { answer: await exchangeTcp(target, bytes), transport: 'tcp' };
   const answer = await exchangeUdp(target, bytes);
-  if (!answer.tc) return { answer, transport: 'udp' };
+  if (!answer.tc || options.transport === 'udp') return { answer, transport: 'udp' };
   return { answer: await exchangeTcp(target, bytes), transport: 'tcp' };
 }
 

@@ -3,16 +3,40 @@ import { dnsResolver } from '../dns-servers.js';
 import { Command, Option } from 'commander';
 import { collect, profileOption } from '../options.js';
 import { printJson } from '../output.js';
+import { printCheck, runCheck } from './discover-check.js';
+
+interface DiscoverFlags {
+  domain?: string[];
+  dns?: string[];
+  selection: 'rfc2782' | 'random';
+  profile: 'windows' | 'plain';
+  json?: boolean;
+  check?: boolean;
+  lookupDomain?: string;
+  zoneFile?: string;
+  connect: boolean;
+}
 
 export function discoverCommand(): Command {
   return new Command('discover')
-    .description('find KMS hosts as a client does and explain every step: SRV queries, order, addresses, connect and handshake')
+    .description('find KMS hosts as a client does and explain every step; --check: a verdict on the DNS setup, with findings (docs/discover-check.md)')
     .option('--domain <domain>', 'domain to search, repeatable (default: the DNS suffix search list)', collect)
     .option('--dns <host:port>', 'DNS server, repeatable: each asked in turn (default: the nameservers of /etc/resolv.conf with its options)', collect)
     .addOption(new Option('--selection <mode>', 'how to order SRV records').choices(['rfc2782', 'random']).default('rfc2782'))
     .addOption(profileOption())
+    .option('--check', 'check the DNS setup as a Windows client would meet it: findings with ids, exit 0 none, 1 warnings, 2 errors')
+    .option('--lookup-domain <domain>', 'with --check: a pinned lookup domain (KeyManagementServiceLookupDomain, set-domain), asked alone')
+    .option('--zone-file <file>', 'with --check: check a zone file offline (its $ORIGIN, or --domain)')
+    .option('--no-connect', 'with --check: do not try TCP connections to the targets')
     .option('--json', 'print JSON')
-    .action(async (o: { domain?: string[]; dns?: string[]; selection: 'rfc2782' | 'random'; profile: 'windows' | 'plain'; json?: boolean }) => {
+    .action(async (o: DiscoverFlags) => {
+      if (o.check || o.zoneFile || o.lookupDomain) {
+        const report = await runCheck(o);
+        if (o.json) printJson(report);
+        else printCheck(report);
+        process.exitCode = report.exitCode;
+        return;
+      }
       const { Resolver, diagnoseDiscovery, systemSearchList } = await import('@kmslab/client');
       const dns = (await dnsResolver(o.dns)) ?? new Resolver({ servers: [{ host: '127.0.0.1', port: 53 }], attempts: 1 });
       const domains = o.domain ?? systemSearchList();

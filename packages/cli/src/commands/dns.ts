@@ -48,7 +48,7 @@ function dnsStartCommand(): Command {
     .option('--tsig-key-file <file>', 'read TSIG keys from FILE, one a line (# comments), repeatable', collect)
     .option('--config <file>', 'structured config (JSON): listen, port, dataDir, zones (file or records), keys with grants; flags add to it')
     .option('--data-dir <dir>', 'keep dynamically updated zones here, so a restart keeps them (default: .kmslab/dns)')
-    .option('--fault <rule>', 'a fault on from the start, repeatable: NAME[/TYPE]=ACTION[,OPTION=VALUE…] with options probability, every, count, from, transport, until (docs/dns-faults.md)', collect)
+    .option('--fault <rule>', 'a fault on from the start, repeatable: NAME[/TYPE]=ACTION[,OPTION=VALUE…] with options probability, every, count, from, transport, until, case (docs/dns-faults.md)', collect)
     .option('--seed <n>', 'seed for fault probabilities (repeatable runs)', intOption('--seed', 0, 2 ** 31))
     .option('--query-log <file>', 'also append every query and update to FILE as JSON lines')
     .option('--query-log-size <n>', 'queries kept in memory for the query log (0: no query log)', intOption('--query-log-size', 0, 10_000_000), 10_000)

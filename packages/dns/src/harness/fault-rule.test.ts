@@ -92,6 +92,26 @@ describe('FaultSet', () => {
     expect(s.match(srv({ update: true }))).toBeNull(); // query faults leave updates alone
   });
 
+  test('case=exact: only the spelling the rule gives (a byte-matching filter on the DNS path); without it any case, as DNS compares names', () => {
+    const s = set();
+    const exact = s.add(parseFaultRule('_vlmcs._tcp.lab.test/SRV=nxdomain,case=exact', NOW));
+    expect(exact.text).toBe('_vlmcs._tcp.lab.test/SRV=nxdomain,case=exact');
+    const spelled = (name: string) => srv({ name: name.toLowerCase(), spelled: () => name });
+    expect(s.match(spelled('_vlmcs._tcp.lab.test'))?.action).toEqual({ kind: 'nxdomain' });
+    expect(s.match(spelled('_VLMCS._TCP.lab.test'))).toBeNull();
+    expect(s.match(spelled('_vlmcs._tcp.LAB.test'))).toBeNull();
+    expect(exact.matched).toBe(1); // a query spelled otherwise is not counted against count= or every=
+    const upper = set();
+    upper.add(parseFaultRule('*.LAB.TEST/SRV=refused,case=exact', NOW));
+    expect(upper.match(spelled('_VLMCS._TCP.LAB.TEST'))?.action).toEqual({ kind: 'refused' });
+    expect(upper.match(spelled('_vlmcs._tcp.lab.test'))).toBeNull();
+    const any = set();
+    any.add(parseFaultRule('_VLMCS._TCP.lab.test/SRV=refused', NOW));
+    expect(any.match(spelled('_vlmcs._tcp.lab.test'))?.action).toEqual({ kind: 'refused' });
+    expect(() => parseFaultRule('a.lab.test=drop,case=upper', NOW)).toThrow(/case "upper" must be exact or any/);
+    expect(toFaultRule({ name: 'A.lab.test', action: 'drop', case: 'exact' }, NOW).spelling).toBe('A.lab.test');
+  });
+
   test('every=N fires on each Nth match; count=N stops after N; until ends it; remove and clear', () => {
     let now = NOW;
     const s = new FaultSet({ random: Math.random, now: () => now });

@@ -22,6 +22,8 @@ export interface FaultRuleInput {
   transport?: 'udp' | 'tcp' | null;
   /** ISO time, or a duration from now ("10m", "6h"). */
   until?: string | null;
+  /** `exact`: only a query that spells the name with exactly this case (a byte-matching filter on the DNS path); default any case. */
+  case?: 'exact' | 'any' | null;
 }
 
 /** A validated rule: names canonical, the type as a number, `until` in ms. */
@@ -36,6 +38,8 @@ export interface FaultRule {
   from: string | null;
   transport: 'udp' | 'tcp' | null;
   until: number | null;
+  /** Match only this spelling (case kept, no trailing dot; for `*.suffix` the suffix): `case=exact`. Null: any case, as DNS compares names. */
+  spelling: string | null;
   /** `from` as a network: IPv4 or IPv6, its bytes and prefix length (what fault-set.ts indexes rules by). */
   readonly fromNet: FaultNet | null;
 }
@@ -48,7 +52,7 @@ export interface FaultNet {
 }
 
 /** The fields a rule may have (a JSON body with another field is refused: a typo must not turn an option off). */
-const FIELDS = new Set(['name', 'type', 'action', 'probability', 'every', 'count', 'from', 'transport', 'until']);
+const FIELDS = new Set(['name', 'type', 'action', 'probability', 'every', 'count', 'from', 'transport', 'until', 'case']);
 /** The furthest a relative `until` may reach. */
 const MAX_UNTIL_MS = 3650 * 86_400_000;
 /** A DNS name a rule may target: 1-63 character labels of printable ASCII (no dot, space or control), 253 in all; `*.` only in front. */
@@ -170,6 +174,9 @@ export function toFaultRule(input: FaultRuleInput, now: number, source = safeDes
   const transport: unknown = input.transport ?? null;
   if (transport !== null && transport !== 'udp' && transport !== 'tcp') throw bad(source, `transport "${shown(transport)}"`, 'must be udp or tcp');
   const fromNet = input.from === undefined || input.from === null ? null : parseCidr(input.from, source);
+  const caseMode: unknown = input.case ?? 'any';
+  if (caseMode !== 'exact' && caseMode !== 'any') throw bad(source, `case "${shown(caseMode)}"`, 'must be exact or any');
+  const spelled = (input.name as string).trim().replace(/\.$/, '');
   return {
     name,
     type,
@@ -180,6 +187,7 @@ export function toFaultRule(input: FaultRuleInput, now: number, source = safeDes
     from: fromNet === null ? null : (input.from as string).trim(),
     transport,
     until: checkUntil(input.until, now, source),
+    spelling: caseMode === 'exact' ? (spelled.startsWith('*.') ? spelled.slice(1) : spelled) : null,
     fromNet,
   };
 }
@@ -194,7 +202,7 @@ function safeDescription(input: FaultRuleInput): string {
 }
 
 /**
- * `NAME[/TYPE]=ACTION[,probability=P][,every=N][,count=N][,from=CIDR][,transport=udp|tcp][,until=T]`,
+ * `NAME[/TYPE]=ACTION[,probability=P][,every=N][,count=N][,from=CIDR][,transport=udp|tcp][,until=T][,case=exact]`,
  * the form of `kmslab dns start --fault RULE`, e.g. `_vlmcs._tcp.lab.test/SRV=servfail,probability=0.5`.
  */
 export function parseFaultRule(text: string, now: number): FaultRule {
@@ -207,8 +215,8 @@ export function parseFaultRule(text: string, now: number): FaultRule {
   for (const option of options) {
     const m = /^([a-z]+)=(.*)$/.exec(option.trim());
     const key = m?.[1];
-    if (!m || !['probability', 'every', 'count', 'from', 'transport', 'until'].includes(key!)) {
-      throw bad(text, `option "${option}"`, 'is not one of probability=P, every=N, count=N, from=CIDR, transport=udp|tcp, until=T');
+    if (!m || !['probability', 'every', 'count', 'from', 'transport', 'until', 'case'].includes(key!)) {
+      throw bad(text, `option "${option}"`, 'is not one of probability=P, every=N, count=N, from=CIDR, transport=udp|tcp, until=T, case=exact');
     }
     (input as unknown as Record<string, string>)[key!] = m[2]!;
   }
@@ -225,11 +233,12 @@ export function ruleText(r: FaultRule): string {
   return describeRule({
     name: r.name, type: r.type === null ? null : typeName(r.type), action: actionText(r.action), probability: r.probability, every: r.every,
     count: r.count, from: r.from, transport: r.transport, until: r.until === null ? null : new Date(r.until).toISOString(),
-  });
+    case: r.spelling === null ? null : 'exact',
+  }, r.spelling === null ? r.name : `${r.name.startsWith('*.') ? '*' : ''}${r.spelling}`);
 }
 
 /** A rule in the flag's own form. */
-export function describeRule(r: Pick<FaultRuleInput, 'name' | 'type' | 'action'> & Partial<FaultRuleInput>): string {
-  const options = (['probability', 'every', 'count', 'from', 'transport', 'until'] as const).flatMap((k) => (r[k] === undefined || r[k] === null ? [] : [`${k}=${r[k]}`]));
-  return `${r.name}${r.type ? `/${r.type}` : ''}=${r.action}${options.map((o) => `,${o}`).join('')}`;
+export function describeRule(r: Pick<FaultRuleInput, 'name' | 'type' | 'action'> & Partial<FaultRuleInput>, name: string = r.name): string {
+  const options = (['probability', 'every', 'count', 'from', 'transport', 'until', 'case'] as const).flatMap((k) => (r[k] === undefined || r[k] === null ? [] : [`${k}=${r[k]}`]));
+  return `${name}${r.type ? `/${r.type}` : ''}=${r.action}${options.map((o) => `,${o}`).join('')}`;
 }

@@ -11,6 +11,8 @@ export interface FaultQuery {
   transport: 'udp' | 'tcp';
   /** An RFC 2136 update (only `update-*` actions apply to those, and only those to them). */
   update: boolean;
+  /** The name as the client spelled it (case kept, no trailing dot), asked only by a `case=exact` rule. */
+  spelled?: () => string;
 }
 
 /** A fault rule switched on, with its id and how often it matched and fired. */
@@ -205,6 +207,7 @@ export class FaultSet {
       }
       if (r.type !== null && r.type !== q.type) continue;
       if (r.transport !== null && r.transport !== q.transport) continue;
+      if (r.spelling !== null && !spelledAs(q, r)) continue;
       f.matched++;
       if (r.every !== null && f.matched % r.every !== 0) continue;
       if (r.probability !== null && !(this.#random() < r.probability)) continue;
@@ -260,4 +263,10 @@ function hasSuffix(suffixes: Map<string, number>, name: string, sep: '.' | null)
   }
   for (let o = name.charCodeAt(0) + 1; o < name.length; o += name.charCodeAt(o) + 1) if (suffixes.has(name.slice(o))) return true;
   return false;
+}
+
+/** A `case=exact` rule's spelling against the query's: the whole name, or for `*.suffix` its end (the name itself is lower-cased for the index). */
+function spelledAs(q: FaultQuery, r: FaultRule): boolean {
+  const spelled = q.spelled?.() ?? q.name;
+  return r.name.startsWith('*.') ? spelled.endsWith(r.spelling!) : spelled === r.spelling;
 }

@@ -19,10 +19,14 @@ export function matchFault(ex: Exchange, update: boolean): AppliedFault | null {
   let fault: AppliedFault | null = null;
   if (!faults?.size) fault = null;
   else if (ex.fast && ex.wireName !== undefined) {
-    if (faults.mayMatchWire(ex.wireName)) fault = faults.match({ name: dottedName(ex.wireName), type: ex.fast.type, address, transport: ex.transport, update: false });
+    const wire = ex.wireName;
+    // The question's name as spelled starts at byte 12 (a question is never compressed).
+    const spelled = () => dottedName(ex.raw.toString('latin1', 12, 12 + wire.length));
+    if (faults.mayMatchWire(wire)) fault = faults.match({ name: dottedName(wire), type: ex.fast.type, address, transport: ex.transport, update: false, spelled });
   } else {
     const q0 = ex.req?.questions[0];
-    if (q0 || update) fault = faults.match({ name: canonicalName(q0?.name ?? ''), type: q0?.type ?? 0, address, transport: ex.transport, update });
+    const spelled = () => (q0?.name ?? '').replace(/\.$/, '');
+    if (q0 || update) fault = faults.match({ name: canonicalName(q0?.name ?? ''), type: q0?.type ?? 0, address, transport: ex.transport, update, spelled });
   }
   ex.fault = fault;
   return fault;

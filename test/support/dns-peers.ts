@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '@kmslab/lab/live';
+import { requireTool } from './dns-tools.js';
+import { stopChild } from './process-group.js';
+
+/**
+ * Real DNS servers other than BIND (Debian's knot, dnsmasq, unbound), each
+ * in the foreground on a free loopback port with a config of the test's
+ * making in a temp folder; ready when the server's own log says so (never a
+ * sleep), stopped and its folder removed on dispose.
+ */
+export class DnsPeer implements AsyncDisposable {
+  #out = '';
+  private constructor(
+    readonly name: string,
+    readonly port: number,
+    readonly dir: string,
+    private readonly proc: ChildProcess,
+  ) {}
+
+  /** `host:port`, as `--dns` takes it. */
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  logs(): string {
+    return this.#out;
+  }
+
+  static async start(name: string, tool: string, args: (port: number, dir: string) => string[], ready: RegExp, files: (port: number, dir: string) => Record<string, string> = () => ({})): Promise<DnsPeer> {
+    requireTool(tool);
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), `kmslab-${name}-`));
+    for (const [file, text] of Object.entries(files(port, dir))) writeFileSync(join(dir, file), text);
+    const proc = spawn(tool, args(port, dir), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const peer = new DnsPeer(name, port, dir, proc);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error(`${name} did not start in 15 s:\n${peer.#out}`)), 15_000);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        proc.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+        reject(err);
+      };
+      const onData = (d: Buffer) => {
+        peer.#out += d;
+        if (ready.test(peer.#out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      proc.stdout!.on('data', onData);
+      proc.stderr!.on('data', onData);
+      proc.once('exit', (code) => fail(new Error(`${name} exited ${code}:\n${peer.#out}`)));
+    });
+    return peer;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.proc.removeAllListeners('exit');
+    await stopChild(this.proc);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Knot DNS serving each zone from its text (`$ORIGIN` in the text, or the key's name as origin). */
+export function startKnot(zones: Record<string, string>): Promise<DnsPeer> {
+  const conf = (port: number, dir: string) =>
+    [
+      'server:', `  listen: 127.0.0.1@${port}`, `  rundir: "${dir}"`,
+      'log:', '  - target: stderr', '    any: info',
+      'database:', `  storage: "${dir}"`,
+      'template:', '  - id: default', `    storage: "${dir}"`, '    file: "%s.zone"', '    semantic-checks: off',
+      'zone:', ...Object.keys(zones).map((z) => `  - domain: ${z}`),
+    ].join('\n') + '\n';
+  return DnsPeer.start('knot', 'knotd', (_, dir) => ['-c', join(dir, 'knot.conf')], /server started/, (port, dir) => ({
+    'knot.conf': conf(port, dir),
+    ...Object.fromEntries(Object.entries(zones).map(([z, text]) => [`${z}.zone`, text])),
+  }));
+}
+
+/** dnsmasq with these options beside a loopback-only, no-upstream, no-DHCP set-up. */
+export function startDnsmasq(options: readonly string[]): Promise<DnsPeer> {
+  return DnsPeer.start('dnsmasq', 'dnsmasq', (port, dir) => [
+    '--keep-in-foreground', '--log-facility=-', '--no-resolv', '--no-hosts', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces',
+    `--pid-file=${join(dir, 'dnsmasq.pid')}`, '--user=root', ...options,
+  ], /started, version/);
+}
+
+/** Unbound as a client's resolver: each zone a stub to the given loopback server. */
+export function startUnbound(stubs: ReadonlyArray<{ zone: string; port: number }>): Promise<DnsPeer> {
+  const conf = (port: number, dir: string) =>
+    [
+      'server:', '  interface: 127.0.0.1', `  port: ${port}`, '  do-ip6: no', '  chroot: ""', '  username: ""', `  directory: "${dir}"`, `  pidfile: "${join(dir, 'unbound.pid')}"`,
+      '  use-syslog: no', '  logfile: ""', '  verbosity: 1', '  do-not-query-localhost: no', '  module-config: "iterator"', '  qname-minimisation: no',
+      '  access-control: 127.0.0.0/8 allow',
+      // `.test` is one of Unbound's default local zones (RFC 6761): answered by itself unless told otherwise.
+      ...stubs.map((s) => `  local-zone: "${s.zone.split('.').at(-1)}." nodefault`),
+      ...stubs.flatMap((s) => ['stub-zone:', `  name: "${s.zone}"`, `  stub-addr: 127.0.0.1@${s.port}`]),
+    ].join('\n') + '\n';
+  return DnsPeer.start('unbound', 'unbound', (_, dir) => ['-d', '-c', join(dir, 'unbound.conf')], /start of service/, (port, dir) => ({ 'unbound.conf': conf(port, dir) }));
+}
