@@ -39,54 +39,76 @@ export const WINDOWS_GIVE_UP_MS = 2100;
  * Windows. `wait` lets time pass between SYNs: real time by default; the lab
  * passes one that moves its virtual clock, so the cost shows in lab time.
  */
-export function windowsConnector(wait: (ms: number) => Promise<void> = realWait): HostConnector {
+export function windowsConnector(wait?: (ms: number) => Promise<void>): HostConnector {
   return async (host, port, timeouts) => {
-    let winner: KmsConnection | null = null;
-    let lastError: KmsLabError | null = null;
-    let open = 0;
-    // Woken whenever a try settles or the client's wait is over.
-    let wake: () => void = () => {};
-    const changed = () => new Promise<void>((resolve) => (wake = resolve));
-    const send = (at: number): Promise<void> => {
-      open++;
-      return KmsConnection.connect({ host, port, connectTimeoutMs: WINDOWS_GIVE_UP_MS - at, requestTimeoutMs: timeouts.requestTimeoutMs })
-        .then(
-          (conn) => {
-            if (winner) conn.close();
-            else winner = conn;
-          },
-          (err: unknown) => {
-            lastError = toKmsLabError(err);
-          },
-        )
-        .finally(() => {
-          open--;
-          wake();
-        });
-    };
-    for (let i = 0; i < WINDOWS_SYN_TIMES_MS.length; i++) {
-      const last = i === WINDOWS_SYN_TIMES_MS.length - 1;
-      const gap = (WINDOWS_SYN_TIMES_MS[i + 1] ?? WINDOWS_GIVE_UP_MS) - WINDOWS_SYN_TIMES_MS[i]!;
-      const sentAt = performance.now();
-      // Real time passes while this SYN is unanswered; the next goes out when the interval is up.
-      const answered = await Promise.race([send(WINDOWS_SYN_TIMES_MS[i]!).then(() => true), realWait(gap).then(() => false)]);
-      if (winner) return winner;
-      if (answered && !last) {
-        // Refused: the client waits out the interval (the lab's clock in a lab); an earlier SYN may still be answered meanwhile.
-        let over = false;
-        void wait(Math.max(0, gap - (performance.now() - sentAt))).then(() => {
-          over = true;
-          wake();
-        });
-        while (!winner && !over) await changed();
-        if (winner) return winner;
-      }
+    // Timers of this connection only, cleared when it is decided: none may hold the process (or keep it) after.
+    const timers = new AbortController();
+    const realWait = (ms: number) => sleep(ms, timers.signal);
+    try {
+      return await connectWindows(host, port, timeouts, wait ?? realWait, realWait);
+    } finally {
+      timers.abort();
     }
-    while (!winner && open > 0) await changed();
-    if (winner) return winner;
-    const e = lastError ?? new KmsLabError('KMSLAB_CONNECTION_FAILED', `Cannot connect to ${host}:${port}`);
-    throw new KmsLabError(e.code, `${e.message} (${WINDOWS_SYN_TIMES_MS.length} tries over ${WINDOWS_SYN_TIMES_MS.at(-1)! / 1000} s, as a Windows client makes them)`, { cause: e });
   };
 }
 
-const realWait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** The SYN schedule itself: `wait` for the interval after a refusal, `realWait` while a SYN is out. */
+async function connectWindows(host: string, port: number, timeouts: HostTimeouts, wait: (ms: number) => Promise<void>, realWait: (ms: number) => Promise<void>): Promise<KmsConnection> {
+  let winner: KmsConnection | null = null;
+  let lastError: KmsLabError | null = null;
+  let open = 0;
+  // Woken whenever a try settles or the client's wait is over.
+  let wake: () => void = () => {};
+  const changed = () => new Promise<void>((resolve) => (wake = resolve));
+  const send = (at: number): Promise<void> => {
+    open++;
+    return KmsConnection.connect({ host, port, connectTimeoutMs: WINDOWS_GIVE_UP_MS - at, requestTimeoutMs: timeouts.requestTimeoutMs })
+      .then(
+        (conn) => {
+          if (winner) conn.close();
+          else winner = conn;
+        },
+        (err: unknown) => {
+          lastError = toKmsLabError(err);
+        },
+      )
+      .finally(() => {
+        open--;
+        wake();
+      });
+  };
+  for (let i = 0; i < WINDOWS_SYN_TIMES_MS.length; i++) {
+    const last = i === WINDOWS_SYN_TIMES_MS.length - 1;
+    const gap = (WINDOWS_SYN_TIMES_MS[i + 1] ?? WINDOWS_GIVE_UP_MS) - WINDOWS_SYN_TIMES_MS[i]!;
+    const sentAt = performance.now();
+    // Real time passes while this SYN is unanswered; the next goes out when the interval is up.
+    const answered = await Promise.race([send(WINDOWS_SYN_TIMES_MS[i]!).then(() => true), realWait(gap).then(() => false)]);
+    if (winner) return winner;
+    if (answered && !last) {
+      // Refused: the client waits out the interval (the lab's clock in a lab); an earlier SYN may still be answered meanwhile.
+      let over = false;
+      void wait(Math.max(0, gap - (performance.now() - sentAt))).then(() => {
+        over = true;
+        wake();
+      });
+      while (!winner && !over) await changed();
+      if (winner) return winner;
+    }
+  }
+  while (!winner && open > 0) await changed();
+  if (winner) return winner;
+  const e = lastError ?? new KmsLabError('KMSLAB_CONNECTION_FAILED', `Cannot connect to ${host}:${port}`);
+  throw new KmsLabError(e.code, `${e.message} (${WINDOWS_SYN_TIMES_MS.length} tries over ${WINDOWS_SYN_TIMES_MS.at(-1)! / 1000} s, as a Windows client makes them)`, { cause: e });
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (its timer cleared). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
