@@ -23,6 +23,27 @@ describe('SRV order (RFC 2782)', () => {
     expect(Math.abs(heavy / n - expected)).toBeLessThan(4 * sd);
   });
 
+  test('the captures\' weights (kms-reference.md): 1/1/98 with the heavy one listed last, 98/1/1 first, 25/50/25 — the first choice follows the weight, wherever the record is listed', () => {
+    const random = seededRandom(2026);
+    const n = 20_000;
+    const shares = (records: ReturnType<typeof rec>[]) => {
+      const first = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        const t = orderSrv(records, random)[0]!.target;
+        first.set(t, (first.get(t) ?? 0) + 1);
+      }
+      return Object.fromEntries([...first].map(([t, c]) => [t, c / n]));
+    };
+    const near = (got: number | undefined, p: number) => expect(Math.abs((got ?? 0) - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n));
+    // A Windows 11 client chose the heavy one 19 of 20 times with it listed last, 20 of 20 listed first.
+    near(shares([rec('a', 0, 1), rec('b', 0, 1), rec('heavy', 0, 98)]).heavy, 0.98);
+    near(shares([rec('heavy', 0, 98), rec('a', 0, 1), rec('b', 0, 1)]).heavy, 0.98);
+    const split = shares([rec('a', 0, 25), rec('b', 0, 50), rec('c', 0, 25)]);
+    near(split.a, 0.25);
+    near(split.b, 0.5);
+    near(split.c, 0.25);
+  });
+
   test('weight 0 comes after the weighted records of its priority', () => {
     const random = seededRandom(9);
     for (let i = 0; i < 500; i++) expect(orderSrv([rec('zero', 0, 0), rec('one', 0, 1)], random).map((r) => r.target)).toEqual(['one', 'zero']);
