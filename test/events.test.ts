@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { waitFor, type KmsEvent } from '@kmslab/core';
 import { freePort } from '@kmslab/lab/live';
@@ -53,6 +54,25 @@ describe('the events a KMS host logs, as Windows does (12290, 12293, 12294)', ()
     expect(after.find((e) => e.id === 12294)).toMatchObject({ id: 12294, domain: 'lab.test', fqdn: 'kms1.lab.test' });
     expect(after.findIndex(failed)).toBeLessThan(after.findIndex((e) => e.id === 12294));
     expect(late.port).toBe(port);
+  });
+
+  test('12293 for NOTAUTH (a server not authoritative for the zone) and for a DNS server that never answers (timeout, ERROR_TIMEOUT)', async () => {
+    const s = secret();
+    await using dns = await startCliProcess(['dns', 'start', '--data-dir', tmp(), '--tsig-key', `kms1:hmac-sha256:${s}:host=kms1.lab.test`, '--fault', 'lab.test=update-notauth']);
+    await using notAuth = await publishingHost(dns.port, `kms1:hmac-sha256:${s}`, 'kms1.lab.test');
+    const failed = (e: KmsEvent) => e.id === 12293;
+    expect((await eventually(notAuth.adminUrl, '12293', failed)).find(failed)).toMatchObject({ dnsError: 'NOTAUTH', hresult: '0x80072331', domain: 'lab.test' });
+    // Accepts the update's TCP connection and never answers.
+    const held: Socket[] = [];
+    const mute = createServer((socket) => void held.push(socket.resume()));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    try {
+      await using waiting = await publishingHost((mute.address() as AddressInfo).port, `kms1:hmac-sha256:${s}`, 'kms1.lab.test');
+      expect((await eventually(waiting.adminUrl, '12293', failed)).find(failed)).toMatchObject({ dnsError: 'timeout', hresult: '0x800705B4' });
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((r) => mute.close(r));
+    }
   });
 
   test('12290 for every request, refusals too, with the fields Windows logs; GET /events pages with after=; host events --follow prints each as it comes', async () => {
