@@ -1,16 +1,34 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 const INSTALL: Record<string, string> = {
   dig: 'apt-get install bind9-dnsutils',
   nsupdate: 'apt-get install bind9-dnsutils',
   kdig: 'apt-get install knot-dnsutils',
   named: 'apt-get install bind9',
+  knotd: 'apt-get install knot',
+  dnsmasq: 'apt-get install dnsmasq-base',
+  ip: 'apt-get install iproute2',
+  nft: 'apt-get install nftables',
+  unshare: 'apt-get install util-linux',
 };
 
-/** Fails with how to get the tool when it is not on PATH (nothing is skipped). */
+/**
+ * Fails with how to get the tool when it is not on PATH (nothing is skipped).
+ * Looked up, never run: a daemon's `-v` may mean "verbose" and start it.
+ */
 export function requireTool(tool: string): void {
-  const r = spawnSync(tool, tool === 'named' ? ['-v'] : ['-v'], { encoding: 'utf8' });
-  if (r.error) throw new Error(`${tool} not found on PATH; install it (Debian: ${INSTALL[tool] ?? `apt-get install ${tool}`})`);
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
+  const found = dirs.some((d) => {
+    try {
+      accessSync(join(d, tool), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!found) throw new Error(`${tool} not found on PATH; install it (Debian: ${INSTALL[tool] ?? `apt-get install ${tool}`})`);
 }
 
 export function run(tool: string, args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
