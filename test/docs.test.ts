@@ -170,6 +170,24 @@ const RUNNERS: Runner[] = [
     },
   },
   {
+    file: 'docs/secure-zones.md', first: `S1=$(node -p 'crypto.randomBytes(32).toString("base64")'); S2=$(node -p 'crypto.randomBytes(32).toString("base64")')`,
+    run: async (b) => {
+      for (const tool of ['nsupdate', 'dig']) requireTool(tool);
+      await using _ports = await holdFixedPorts([5353, 8054], 'docs/secure-zones.md', stopRunning);
+      const [secrets, start, ...rest] = commands(b);
+      const cwd = folder();
+      // The secrets the first line makes, made once for every line after it.
+      const env = Object.fromEntries(bash(`${secrets}\necho "$S1 $S2"`, cwd).out.trim().split(' ').map((v, i) => [`S${i + 1}`, v]));
+      await background(start!, 8054, cwd, env);
+      const [first, second, grant, third, digLine] = rest.map((l) => bash(l, cwd, env));
+      expect(first!.code, first!.err).toBe(0);
+      expect(second!.out + second!.err).toMatch(/update failed: REFUSED/);
+      expect(grant!.out).toContain('grant on _vlmcs._tcp.lab.test: kms-hosts');
+      expect(third!.code, third!.out + third!.err).toBe(0);
+      expect(digLine!.out.trim().split('\n').sort()).toEqual(['0 0 1688 kms1.lab.test.', '0 0 1688 kms2.lab.test.']);
+    },
+  },
+  {
     file: 'docs/products.md', first: 'kmslab key-groups                  # each host key group, its lab key, what it activates; the Office packs',
     run: (b) => {
       const cwd = folder();

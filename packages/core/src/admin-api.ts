@@ -148,6 +148,8 @@ export interface QueryLogEntry {
   fault: { id: string; action: string } | null;
   /** The TSIG key of a signed update or transfer. */
   key: string | null;
+  /** An update's: why it was not applied (`not-owner`, `replay`, `fault`, `tsig`, the policy's reason), null when it was. */
+  reason?: string | null;
 }
 
 /** A query log entry as `GET /queries` and `/queries/stream` send it: `time` (ISO) first, then the rest. */

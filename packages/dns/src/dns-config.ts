@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { KmsLabError, parseUserJson, readUserFile } from '@kmslab/core';
 import { parseKeyPolicy, type KeyPolicy } from './update/policy.js';
+import { Ownership, type OwnershipState } from './update/ownership.js';
 import { toFaultRule, type FaultRule, type FaultRuleInput } from './harness/fault-rule.js';
 import { defaultZone } from './zone/default-zone.js';
 import { parseZoneFile, readZoneFile } from './zone/zone-file.js';
@@ -12,7 +13,9 @@ import { Zone } from './zone/zone.js';
  *   { "listen": ["::"], "port": 53, "dataDir": ".kmslab/dns",
  *     "zones": [ { "name": "lab.test", "file": "lab.test.db" },
  *                { "name": "corp.test", "records": ["kms1 600 A 10.0.0.5", "_vlmcs._tcp 600 SRV 0 0 1688 kms1"] } ],
- *     "keys":  [ { "name": "kms1", "algorithm": "hmac-sha256", "secret": "BASE64", "grants": ["host=kms1.corp.test"] } ] }
+ *     "keys":  [ { "name": "kms1", "algorithm": "hmac-sha256", "secret": "BASE64", "grants": ["host=kms1.corp.test"] } ],
+ *     "secureZones": ["corp.test"], "groups": { "kms-hosts": ["kms1", "kms2"] },
+ *     "grants": { "_vlmcs._tcp.corp.test": ["kms-hosts"] } }
  *
  * Zone files are relative to the config file. A zone given by records gets a
  * default SOA and NS unless its records hold them.
@@ -27,6 +30,8 @@ export interface DnsConfig {
   keys: KeyPolicy[];
   /** Faults on from the start (the test harness; docs/dns-faults.md). */
   faults: FaultRule[];
+  /** Secure zones, groups of keys and grants (`secureZones`, `groups`, `grants`; update/ownership.ts). */
+  ownership: OwnershipState;
 }
 
 /** Reads and checks `kmslab dns start --config FILE`. */
@@ -37,7 +42,7 @@ export function loadDnsConfig(path: string): DnsConfig {
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('top level', 'must be an object');
   const c = raw as Record<string, unknown>;
-  const out: DnsConfig = { zones: [], fromFile: new Set(), keys: [], faults: [] };
+  const out: DnsConfig = { zones: [], fromFile: new Set(), keys: [], faults: [], ownership: { secureZones: [], groups: {}, grants: {} } };
   if (c.listen !== undefined) {
     if (!Array.isArray(c.listen) || c.listen.some((a) => typeof a !== 'string')) fail('listen', 'must be a list of addresses');
     out.listen = c.listen as string[];
@@ -79,6 +84,22 @@ export function loadDnsConfig(path: string): DnsConfig {
     } catch (err) {
       fail(`faults[${i}]`, (err as Error).message);
     }
+  }
+  if (c.secureZones !== undefined) {
+    if (!Array.isArray(c.secureZones) || c.secureZones.some((z) => typeof z !== 'string')) fail('secureZones', 'must be a list of zone names');
+    out.ownership.secureZones = c.secureZones as string[];
+  }
+  for (const field of ['groups', 'grants'] as const) {
+    const v = c[field];
+    if (v === undefined) continue;
+    const ok = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => Array.isArray(x) && x.every((y) => typeof y === 'string'));
+    if (!ok) fail(field, field === 'groups' ? 'must map each group to its keys: { "kms-hosts": ["kms1", "kms2"] }' : 'must map each DNS name to its groups: { "_vlmcs._tcp.lab.test": ["kms-hosts"] }');
+    out.ownership[field] = v as Record<string, string[]>;
+  }
+  try {
+    new Ownership(out.ownership);
+  } catch (err) {
+    fail('secureZones/groups/grants', (err as Error).message);
   }
   for (const [i, k] of ((c.keys as unknown[] | undefined) ?? []).entries()) {
     const at = `keys[${i}]`;

@@ -5,6 +5,7 @@ import { listenFailed, seededRandom, type KmsLabError } from '@kmslab/core';
 import { TcpConnections } from '@kmslab/server-kit';
 import type { Logger } from 'pino';
 import { AnswerCache } from './answer-cache.js';
+import { Ownership } from './update/ownership.js';
 import { ReplayGuard } from './update/replay-guard.js';
 import { handleMessage } from './handle-message.js';
 import type { Client, Handled, ServerContext } from './path/exchange.js';
@@ -44,6 +45,8 @@ export interface DnsServerOptions {
   faults?: FaultSet;
   /** Seed for fault probabilities, so a run fails the same queries again. */
   seed?: number;
+  /** Secure zones, groups and grants (update/ownership.ts); default no zone is secure. */
+  ownership?: Ownership;
 }
 
 
@@ -100,6 +103,7 @@ export class DnsServer {
   /** The origin of the zone whose last save failed, until a save works again. */
   #saveFailure: string | null = null;
   readonly #saveZone: ((zone: Zone) => void) | undefined;
+  readonly #ownership: Ownership;
 
   private constructor(o: DnsServerOptions) {
     this.#o = {
@@ -129,7 +133,9 @@ export class DnsServer {
       onEvent: (e) => o.logger?.info(e, String(e.event)),
       cache: o.cache === false ? undefined : new AnswerCache(),
       replays: new ReplayGuard(),
+      ownership: o.ownership ?? new Ownership(),
     };
+    this.#ownership = this.#ctx.ownership!;
   }
 
   /** A server built and listening (create, then listen). */
@@ -199,6 +205,11 @@ export class DnsServer {
       problems.push(log);
     }
     return { ok: status !== 'failing', status, problems };
+  }
+
+  /** Secure zones, groups and grants: who may change an owned name (the admin API's `/grants`). */
+  get ownership(): Ownership {
+    return this.#ownership;
   }
 
   /** The zones it answers for (what the admin API's `/zones` shows). */

@@ -7,6 +7,7 @@ import { DnsServer } from './dns-server.js';
 import type { FaultRule } from './harness/fault-rule.js';
 import { QueryLog } from './harness/query-log.js';
 import type { KeyPolicy } from './update/policy.js';
+import { Ownership, parseGrant, parseGroup, type OwnershipState } from './update/ownership.js';
 import { defaultZone } from './zone/default-zone.js';
 import { serialGreater } from './zone/serial.js';
 import { readZoneFile } from './zone/zone-file.js';
@@ -29,6 +30,8 @@ export interface DnsServiceOptions {
   port?: number | undefined;
   faults?: readonly FaultRule[] | undefined;
   seed?: number | undefined;
+  /** Secure zones (`--secure-zone`), groups (`--group NAME=KEY[,KEY…]`) and grants (`--grant DNSNAME=GROUP`): update/ownership.ts. */
+  secure?: { zones?: readonly string[] | undefined; groups?: readonly string[] | undefined; grants?: readonly string[] | undefined } | undefined;
   /** The query log: entries kept (0: none), a JSON-lines file, followers at once. */
   queryLog?: { size: number; file?: string | undefined; followers?: number | undefined } | undefined;
   /** The admin listener, or none. */
@@ -68,6 +71,7 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
     allowedHosts(o.admin.allowedHosts);
   }
   const zones = assembleZones(o);
+  const ownership = ownershipOf(o, zones.set);
   const queryLog = o.queryLog?.size === 0 ? null : new QueryLog({
     capacity: o.queryLog?.size ?? 10_000, file: o.queryLog?.file, followers: { max: o.queryLog?.followers },
     onFileProblem: (message) => o.logger?.warn({ event: 'query-log-file' }, message),
@@ -85,10 +89,17 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
     const dataDir = o.dataDir ?? o.config?.dataDir ?? null;
     journal = dataDir === null ? null : new ZoneJournal(dataDir, { onWarning: (message) => o.logger?.warn({ event: 'data-dir-lock' }, message) });
     const restored = journal ? restoreZones(zones.set, zones.fromFile, journal, o.logger) : [];
+    if (journal) {
+      // Groups and grants added at run time come back; from here on each change is kept before it counts.
+      const saved = journal.loadGrants();
+      if (saved) ownership.update(saved);
+      const jj = journal;
+      ownership.persist = (state) => jj.saveGrants(state);
+    }
     const j = journal;
     server = await DnsServer.start({
       zones: zones.set, keys: [...(o.config?.keys ?? []), ...(o.keys ?? [])], listen: o.listen ?? o.config?.listen, port: o.port ?? o.config?.port ?? 53,
-      logger: o.logger, queryLog, seed: o.seed, ...(j && { saveZone: (zone: Zone) => j.save(zone) }),
+      logger: o.logger, queryLog, seed: o.seed, ownership, ...(j && { saveZone: (zone: Zone) => j.save(zone) }),
     });
     for (const rule of [...(o.config?.faults ?? []), ...(o.faults ?? [])]) {
       const fault = server.faults.add(rule);
@@ -104,6 +115,25 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
     await close();
     throw err;
   }
+}
+
+/** Secure zones, groups and grants from the config and the flags; a secure zone must be one served here. */
+function ownershipOf(o: DnsServiceOptions, zones: ZoneSet): Ownership {
+  const ownership = new Ownership(o.config?.ownership);
+  const change: Required<OwnershipState> = { secureZones: [...(o.secure?.zones ?? [])], groups: {}, grants: {} };
+  for (const text of o.secure?.groups ?? []) {
+    const { group, keys } = parseGroup(text);
+    change.groups[group] = [...(change.groups[group] ?? []), ...keys];
+  }
+  for (const text of o.secure?.grants ?? []) {
+    const { name, group } = parseGrant(text);
+    change.grants[name] = [...(change.grants[name] ?? []), group];
+  }
+  ownership.update(change);
+  for (const z of ownership.state().secureZones) {
+    if (zones.get(z)?.origin !== z) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--secure-zone ${z}: this server does not serve that zone (give it with --zone or --zone-file)`);
+  }
+  return ownership;
 }
 
 /** The zones to serve: the config's, the zone files, then `--zone` names (default lab.test). */
@@ -140,7 +170,8 @@ function restoreZones(zones: ZoneSet, fromFile: Set<string>, journal: ZoneJourna
     const saved = journal.load(zone.origin);
     if (!saved) continue;
     const copy = new Zone(zone.origin);
-    for (const rr of saved) copy.add(rr, { bumpSerial: false });
+    for (const rr of saved.records) copy.add(rr, { bumpSerial: false });
+    for (const [name, key] of saved.owners) copy.setOwner(name, key);
     if (fromFile.has(zone.origin) && serialGreater(zone.serial, copy.serial)) {
       logger?.info({ event: 'zone-file-newer', zone: zone.origin, serial: zone.serial }, 'the zone file is newer than the saved zone; serving the file');
       continue;

@@ -15,3 +15,4 @@ export { FaultSet, MAX_FAULTS, type ActiveFault, type AppliedFault, type FaultQu
 export { parseFaultRule, toFaultRule, ruleText, actionText, type FaultRule, type FaultRuleInput, type FaultAction, type FaultNet } from './harness/fault-rule.js';
 export { DnsAdminServer, faultView, type FaultView } from './admin/dns-admin-server.js';
 export type { LogRecord } from './harness/log-entry.js';
+export { Ownership, parseGrant, parseGroup, type OwnershipState } from './update/ownership.js';

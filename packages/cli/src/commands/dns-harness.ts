@@ -12,7 +12,7 @@ interface AdminFlags extends AdminTokenFlags {
 }
 
 /** A request to a DNS admin listener; its one-line errors become kmslab's. */
-async function call(o: AdminFlags, path: string, init: RequestInit = {}): Promise<Response> {
+export async function call(o: AdminFlags, path: string, init: RequestInit = {}): Promise<Response> {
   const base = adminBase(o.admin);
   const res = await adminFetch(base, `${base}${path}`, o, { ...init, headers: init.body ? { 'content-type': 'application/json' } : {} }, (b, err) =>
     adminUnreachable(b, err).replace('kmslab host start', 'kmslab dns start --admin HOST:PORT'),
@@ -90,8 +90,9 @@ export function dnsFaultCommand(): Command {
       .option('--from <cidr>', 'only queries from this client prefix')
       .addOption(new Option('--transport <t>', 'only this transport').choices(['udp', 'tcp']))
       .option('--until <time>', 'stop at this ISO time, or after a duration (10m, 6h)')
+      .addOption(new Option('--case <mode>', 'exact: only the name spelled exactly so (a filter that matches bytes)').choices(['exact', 'any']))
       .action(async (o: AdminFlags & Record<string, string | undefined>) => {
-        const rule = Object.fromEntries(['name', 'type', 'action', 'probability', 'every', 'count', 'from', 'transport', 'until'].flatMap((k) => (o[k] === undefined ? [] : [[k, o[k]]])));
+        const rule = Object.fromEntries(['name', 'type', 'action', 'probability', 'every', 'count', 'from', 'transport', 'until', 'case'].flatMap((k) => (o[k] === undefined ? [] : [[k, o[k]]])));
         const added = (await (await call(o, '/faults', { method: 'POST', body: JSON.stringify(rule) })).json()) as FaultView;
         if (o.json) return printJson(added);
         process.stdout.write(`fault ${added.id}: ${added.rule}\n`);
@@ -120,3 +121,52 @@ export function dnsFaultCommand(): Command {
   return fault;
 }
 
+
+/** What `GET /grants` answers: secure zones, groups, grants, and who owns each name. */
+export interface GrantsView {
+  secureZones: string[];
+  groups: Record<string, string[]>;
+  grants: Record<string, string[]>;
+  owners: Array<{ zone: string; name: string; owner: string; grantedTo: string[] }>;
+}
+
+function printGrants(v: GrantsView): void {
+  const lines = [`secure zones: ${v.secureZones.join(', ') || '(none)'}`];
+  for (const [g, keys] of Object.entries(v.groups)) lines.push(`group ${g}: ${keys.join(', ')}`);
+  for (const [name, groups] of Object.entries(v.grants)) lines.push(`grant on ${name}: ${groups.join(', ')}`);
+  if (v.owners.length) lines.push(table([['NAME', 'OWNER', 'GRANTED TO'], ...v.owners.map((o) => [`${o.name}.`, o.owner, o.grantedTo.join(', ') || '-'])]));
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * `kmslab dns grant`: secure zones, groups of keys and grants on a running
+ * server (POST /grants), as an AD admin grants a group of KMS hosts on the
+ * `_vlmcs._tcp` record; with nothing to add, what holds now (GET /grants).
+ */
+export function dnsGrantCommand(): Command {
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  return adminOptions(new Command('grant').description('grant a group of keys on a name of a secure zone (AD: "Change the Default DNS Permissions for SRV Records"), or list grants and owners'))
+    .option('--group <name=key,…>', 'a group of TSIG keys, e.g. kms-hosts=kms1,kms2 (keys are added to a group already there), repeatable', collect)
+    .option('--grant <dnsname=group>', 'the group may change the name whoever owns it, e.g. _vlmcs._tcp.lab.test=kms-hosts, repeatable', collect)
+    .option('--secure-zone <zone>', 'make a served zone secure-only (each name owned by the key that created it), repeatable', collect)
+    .action(async (o: AdminFlags & { group?: string[]; grant?: string[]; secureZone?: string[] }) => {
+      const { parseGrant, parseGroup } = await import('@kmslab/dns');
+      const groups: Record<string, string[]> = {};
+      for (const t of o.group ?? []) {
+        const g = parseGroup(t);
+        groups[g.group] = [...(groups[g.group] ?? []), ...g.keys];
+      }
+      const grants: Record<string, string[]> = {};
+      for (const t of o.grant ?? []) {
+        const g = parseGrant(t);
+        grants[g.name] = [...(grants[g.name] ?? []), g.group];
+      }
+      const change = o.group || o.grant || o.secureZone;
+      const res = change
+        ? await call(o, '/grants', { method: 'POST', body: JSON.stringify({ groups, grants, secureZones: o.secureZone ?? [] }) })
+        : await call(o, '/grants');
+      const view = (await res.json()) as GrantsView;
+      if (o.json) return printJson(view);
+      printGrants(view);
+    });
+}

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { parseHostPort } from '@kmslab/core';
+import { KmsLabError, parseHostPort } from '@kmslab/core';
 import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-token.js';
 import { secretFrom, secretsFrom } from '../secrets.js';
-import { dnsFaultCommand, dnsQueriesCommand } from './dns-harness.js';
+import { call, dnsFaultCommand, dnsGrantCommand, dnsQueriesCommand, type GrantsView } from './dns-harness.js';
 import type { LogFormat } from '../logger.js';
 import { collect, intOption, logFormatOption, logLevelOption } from '../options.js';
 import { printJson, table } from '../output.js';
@@ -28,6 +28,9 @@ interface DnsStartOptions {
   adminTokenFile?: string;
   adminReadOnly?: boolean;
   adminAllowedHost?: string[];
+  secureZone?: string[];
+  group?: string[];
+  grant?: string[];
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -57,6 +60,9 @@ function dnsStartCommand(): Command {
     .option('--admin-token <token>', 'bearer token the admin listener requires (env KMSLAB_ADMIN_TOKEN; beyond loopback one is generated and printed once)')
     .option('--admin-read-only', 'the admin listener refuses every change (faults) with 403')
     .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)')
+    .option('--secure-zone <zone>', 'a secure-only zone, as AD-integrated zones are: each name owned by the key that created it; another key is REFUSED unless granted (repeatable)', collect)
+    .option('--group <name=key,…>', 'a group of TSIG keys for grants, e.g. kms-hosts=kms1,kms2 (repeatable)', collect)
+    .option('--grant <dnsname=group>', 'the group may change the name whoever owns it, e.g. _vlmcs._tcp.lab.test=kms-hosts (repeatable)', collect)
     .option('--admin-allowed-host <name>', 'a name requests may address the admin listener by, besides IP addresses and localhost (a container or proxy name), repeatable', collect)
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
@@ -73,6 +79,7 @@ function dnsStartCommand(): Command {
         config, zoneFiles: o.zoneFile, zones: o.zone, keys, faults, seed: o.seed, listen: o.listen, port: o.port,
         dataDir: o.dataDir ?? config?.dataDir ?? process.env.KMSLAB_DNS_DATA_DIR ?? join('.kmslab', 'dns'),
         queryLog: { size: o.queryLogSize, file: o.queryLog, followers: o.queryLogFollowers },
+        secure: { zones: o.secureZone, groups: o.group, grants: o.grant },
         admin: o.admin ? { listen: o.admin, token: token?.value, readOnly: o.adminReadOnly === true, allowedHosts: o.adminAllowedHost } : null,
         logger,
       });
@@ -94,19 +101,30 @@ function dnsRecordsCommand(): Command {
     .option('--zone <name>', 'the zone', 'lab.test')
     .option('--tsig-key <name:alg:secret>', 'sign the transfer (a kmslab DNS server with keys lets only a key with a zone or transfer grant transfer)')
     .option('--tsig-key-file <file>', 'read the TSIG key from FILE')
+    .option('--owners', "with each record, the key that owns its name and the groups granted on it (a secure zone; asks the server's admin listener, --admin)")
+    .option('--admin <url|host:port>', "the DNS server's admin listener, for --owners")
+    .option('--admin-token <token>', "the admin listener's token")
+    .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps)')
     .option('--json', 'print JSON')
-    .action(async (o: { dns: string; server?: string; zone: string; tsigKey?: string; tsigKeyFile?: string; json?: boolean }) => {
+    .action(async (o: { dns: string; server?: string; zone: string; tsigKey?: string; tsigKeyFile?: string; json?: boolean; owners?: boolean; admin?: string; adminToken?: string; adminTokenFile?: string }) => {
       const [{ transferZone, presentRData }, { typeName, parseTsigKey }] = await Promise.all([import('@kmslab/dns'), import('@kmslab/dns-wire')]);
       const { host, port } = parseHostPort(o.server ?? o.dns, { defaultPort: 53, what: '--dns' });
       const keyText = secretFrom({ flag: o.tsigKey, file: o.tsigKeyFile, option: '--tsig-key', variable: 'KMSLAB_TSIG_KEY', what: 'TSIG key' });
       // A key with grants (dns start's form) signs as NAME:ALG:SECRET.
       const key = keyText ? parseTsigKey(keyText.split(':').slice(0, 3).join(':')) : null;
+      if (o.owners && !o.admin) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', "--owners needs the DNS server's admin listener: --admin HOST:PORT (kmslab dns start --admin)");
       const records = await transferZone({ host, port, zone: o.zone, key });
-      if (o.json) {
-        return printJson(records.map((r) => ({ name: r.name, type: typeName(r.type), ttl: r.ttl, data: presentRData(r.data), fields: r.data })));
+      const owners = new Map<string, { owner: string; grantedTo: string[] }>();
+      if (o.owners) {
+        const view = (await (await call({ ...o, admin: o.admin! }, '/grants')).json()) as GrantsView;
+        for (const x of view.owners) owners.set(x.name, x);
       }
-      const rows = [['NAME', 'TTL', 'TYPE', 'DATA']];
-      for (const r of records) rows.push([`${r.name}.`, String(r.ttl), typeName(r.type), presentRData(r.data)]);
+      const ownerOf = (name: string) => owners.get(name.toLowerCase().replace(/\.$/, ''));
+      if (o.json) {
+        return printJson(records.map((r) => ({ name: r.name, type: typeName(r.type), ttl: r.ttl, data: presentRData(r.data), fields: r.data, ...(o.owners && { owner: ownerOf(r.name)?.owner ?? null, grantedTo: ownerOf(r.name)?.grantedTo ?? [] }) })));
+      }
+      const rows = [['NAME', 'TTL', 'TYPE', 'DATA', ...(o.owners ? ['OWNER', 'GRANTED TO'] : [])]];
+      for (const r of records) rows.push([`${r.name}.`, String(r.ttl), typeName(r.type), presentRData(r.data), ...(o.owners ? [ownerOf(r.name)?.owner ?? '-', ownerOf(r.name)?.grantedTo.join(', ') || '-'] : [])]);
       process.stdout.write(`${table(rows)}\n`);
     });
 }
@@ -117,5 +135,6 @@ export function dnsCommand(): Command {
   dns.addCommand(dnsRecordsCommand());
   dns.addCommand(dnsQueriesCommand());
   dns.addCommand(dnsFaultCommand());
+  dns.addCommand(dnsGrantCommand());
   return dns;
 }

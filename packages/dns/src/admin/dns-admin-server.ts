@@ -47,11 +47,18 @@ function filterOf(query: string): QueryFilter {
 /** `?name=&type=&since=&limit=` as the request gave it. */
 const queryString = (url: string) => url.slice(url.indexOf('?') + 1 || url.length);
 
+const GRANTS_USAGE = 'Send a JSON object: {"groups": {"kms-hosts": ["kms1", "kms2"]}, "grants": {"_vlmcs._tcp.lab.test": ["kms-hosts"]}, "secureZones": ["lab.test"]} (each part optional; keys are added to a group, groups to a name)';
+
+/** Who owns each name of the secure zones, with the groups granted on it (GET /grants, `kmslab dns records --owners`). */
+function ownerViews(dns: DnsServer): Array<{ zone: string; name: string; owner: string; grantedTo: string[] }> {
+  return dns.zones.list().flatMap((zone) => zone.owners().map(([name, owner]) => ({ zone: zone.origin, name, owner, grantedTo: dns.ownership.grantsOn(name) })));
+}
+
 const FAULT_USAGE = 'Send one rule as a JSON object of at most 16 KiB: {"name": "_vlmcs._tcp.lab.test", "type": "SRV", "action": "servfail"} or {"rule": "NAME[/TYPE]=ACTION"}';
 
 /**
  * The DNS server's admin listener (docs/dns-faults.md): `/queries` (JSON),
- * `/queries/stream` (server-sent events), `/faults` (GET, POST, DELETE), `/zones`,
+ * `/queries/stream` (server-sent events), `/faults` (GET, POST, DELETE), `/zones`, `/grants` (GET, POST),
  * `/metrics`, `/healthz`. Same rules as the host's: a token, when set, on every route.
  */
 export class DnsAdminServer {
@@ -60,7 +67,7 @@ export class DnsAdminServer {
 
   constructor(dns: DnsServer, options: { token?: string | null | undefined; readOnly?: boolean | undefined; allowedHosts?: readonly string[] | undefined } = {}) {
     this.#dns = dns;
-    const app = createAdminApp({ ...options, notFound: 'Try /queries, /queries/stream, /faults, /zones, /metrics or /healthz' });
+    const app = createAdminApp({ ...options, notFound: 'Try /queries, /queries/stream, /faults, /zones, /grants, /metrics or /healthz' });
     app.get('/faults', async (_req, reply) => sendJson(reply, 200, dns.faults.list().map(faultView)));
     app.post<{ Body: FaultRuleInput & { rule?: string } }>('/faults', { config: { usage: FAULT_USAGE }, schema: { body: { type: 'object' } } }, async (req, reply) => {
       const text = req.body.rule;
@@ -84,6 +91,23 @@ export class DnsAdminServer {
     });
     app.get('/queries/stream', async (req, reply) => this.#stream(queryString(req.url), reply));
     app.get('/zones', async (_req, reply) => sendJson(reply, 200, zoneViews(dns)));
+    app.get('/grants', async (_req, reply) => sendJson(reply, 200, { ...dns.ownership.state(), owners: ownerViews(dns) }));
+    app.post<{ Body: Record<string, unknown> }>('/grants', { config: { usage: GRANTS_USAGE }, schema: { body: { type: 'object' } } }, async (req, reply) => {
+      const body = req.body;
+      const extra = Object.keys(body).find((k) => !['groups', 'grants', 'secureZones'].includes(k));
+      if (extra !== undefined) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `field "${extra.slice(0, 40)}" is not one of groups, grants, secureZones`);
+      for (const part of ['groups', 'grants'] as const) {
+        const v = body[part];
+        if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${part} must be an object of lists (${GRANTS_USAGE})`);
+      }
+      const zones = body.secureZones ?? [];
+      if (!Array.isArray(zones) || zones.some((z) => typeof z !== 'string' || dns.zones.get(z)?.origin !== z.toLowerCase().replace(/\.$/, ''))) {
+        throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'secureZones must list zones this server serves');
+      }
+      const state = dns.ownership.update({ secureZones: zones as string[], groups: body.groups as Record<string, string[]> | undefined, grants: body.grants as Record<string, string[]> | undefined });
+      return sendJson(reply, 200, { ...state, owners: ownerViews(dns) });
+    });
+    app.route({ method: ['PUT', 'PATCH', 'DELETE'], url: '/grants', handler: methodNotAllowed(['GET', 'HEAD', 'POST'], 'GET or POST /grants') });
     app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store').send(dns.metrics()));
     app.get('/healthz', async (_req, reply) => {
       const health = dns.health();

@@ -30,13 +30,15 @@ export interface LogRecord {
   faultId: string | undefined;
   faultAction: FaultAction | undefined;
   key: string | undefined;
+  /** Why an update was not applied (`not-owner`, `replay`, `fault`…). */
+  reason: string | undefined;
 }
 
 /** A record to fill again and again: the hot path writes each query into it, and the ring copies it into columns. */
 export function emptyRecord(): LogRecord {
   return {
     at: 0, address: '', port: 0, tcp: false, id: 0, kind: '', qname: undefined, qnameWire: undefined, qtype: undefined, rd: false, ednsSize: null, dnssecOk: false,
-    rcode: null, answers: 0, tc: false, latencyMs: 0, faultId: undefined, faultAction: undefined, key: undefined,
+    rcode: null, answers: 0, tc: false, latencyMs: 0, faultId: undefined, faultAction: undefined, key: undefined, reason: undefined,
   };
 }
 
@@ -62,6 +64,7 @@ export function fillRecord(r: LogRecord, raw: Buffer, out: Handled, transport: '
   r.faultId = out.fault?.id;
   r.faultAction = out.fault?.action;
   r.key = out.key;
+  r.reason = out.kind === 'update' ? out.reason : undefined;
   return r;
 }
 
@@ -83,5 +86,6 @@ export function toEntry(r: LogRecord, seq: number): QueryLogEntry {
     latencyMs: Math.round(r.latencyMs * 1000) / 1000,
     fault: r.faultId !== undefined && r.faultAction ? { id: r.faultId, action: actionText(r.faultAction) } : null,
     key: r.key ?? null,
+    ...(r.kind === 'update' && { reason: r.reason ?? null }),
   };
 }

@@ -8,7 +8,7 @@ import { MAX_PAGE, QueryLog, type QueryLogEntry } from './query-log.js';
 
 const entry = (i: number, qname = `h${i}.lab.test`, qtype = 'A'): LogRecord => ({
   at: Date.UTC(2026, 11, 1) + i * 1000, address: '127.0.0.1', port: 5000 + i, tcp: false, id: i, kind: 'query', qname, qnameWire: undefined, qtype: (TYPE as Record<string, number>)[qtype],
-  rd: true, ednsSize: null, dnssecOk: false, rcode: 0, answers: 1, tc: false, latencyMs: 0.1, faultId: undefined, faultAction: undefined, key: undefined,
+  rd: true, ednsSize: null, dnssecOk: false, rcode: 0, answers: 1, tc: false, latencyMs: 0.1, faultId: undefined, faultAction: undefined, key: undefined, reason: undefined,
 });
 
 describe('QueryLog', () => {

@@ -29,6 +29,7 @@ export class QueryRing {
   readonly #qname: Array<string | undefined>;
   readonly #kind: Array<string | undefined>;
   readonly #key: Array<string | undefined>;
+  readonly #reason: Array<string | undefined>;
   readonly #faultId: Array<string | undefined>;
   readonly #faultAction: Array<FaultAction | undefined>;
   #next = 0;
@@ -51,6 +52,7 @@ export class QueryRing {
     this.#qname = new Array(capacity);
     this.#kind = new Array(capacity);
     this.#key = new Array(capacity);
+    this.#reason = new Array(capacity);
     this.#faultId = new Array(capacity);
     this.#faultAction = new Array(capacity);
   }
@@ -85,6 +87,7 @@ export class QueryRing {
     this.#qname[i] = wire ? r.qnameWire : r.qname;
     this.#kind[i] = r.kind;
     this.#key[i] = r.key;
+    this.#reason[i] = r.reason;
     this.#faultId[i] = r.faultId;
     this.#faultAction[i] = r.faultAction;
     this.#next = (i + 1) % this.capacity;
@@ -128,7 +131,7 @@ export class QueryRing {
       at: this.#at[i]!, address: this.#address[i]!, port: this.#port[i]!, tcp: (bits & TCP) !== 0, id: this.#id[i]!, kind: this.#kind[i]!,
       qname: bits & WIRE ? undefined : this.#qname[i], qnameWire: bits & WIRE ? this.#qname[i] : undefined, qtype: qtype < 0 ? undefined : qtype, rd: (bits & RD) !== 0, ednsSize: edns < 0 ? null : edns, dnssecOk: (bits & DO) !== 0,
       rcode: rcode < 0 ? null : rcode, answers: this.#answers[i]!, tc: (bits & TC) !== 0, latencyMs: this.#latency[i]!,
-      faultId: this.#faultId[i], faultAction: this.#faultAction[i], key: this.#key[i],
+      faultId: this.#faultId[i], faultAction: this.#faultAction[i], key: this.#key[i], reason: this.#reason[i],
     };
   }
 }

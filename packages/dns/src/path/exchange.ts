@@ -2,6 +2,7 @@ import type { Message, Verified } from '@kmslab/dns-wire';
 import type { AnswerCache, CachedAnswer, FastQuery } from '../answer-cache.js';
 import type { AppliedFault, FaultSet } from '../harness/fault-set.js';
 import type { KeyPolicy } from '../update/policy.js';
+import type { Ownership } from '../update/ownership.js';
 import type { ReplayGuard } from '../update/replay-guard.js';
 import type { Zone } from '../zone/zone.js';
 import type { ZoneSet } from '../zone/zone-set.js';
@@ -35,6 +36,8 @@ export interface ServerContext {
   replays?: ReplayGuard | undefined;
   /** Faults switched on at run time (the test harness); none: every query answered as the zones say. */
   faults?: FaultSet | undefined;
+  /** Who owns each name of a secure zone, and the groups granted on names (update/ownership.ts). */
+  ownership?: Ownership | undefined;
 }
 
 /** Who sent the message, for `from=` fault rules and the query log. */

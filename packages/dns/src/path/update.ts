@@ -21,7 +21,7 @@ export function applyDynamicUpdate(ex: Exchange): Handled | undefined {
     ctx.onEvent?.({ event: 'update-refused', zone, key, reason: 'replay' });
     return answerWith(ex, RCODE.REFUSED, 'update', 'replay');
   }
-  const outcome = applyUpdate(req, ctx.zones, ctx.keys.get(key)!.grants);
+  const outcome = applyUpdate(req, ctx.zones, ctx.keys.get(key)!.grants, ctx.ownership?.active ? { ownership: ctx.ownership, key } : undefined);
   if (outcome.changed && outcome.zone) {
     try {
       ctx.saveZone?.(outcome.zone);
@@ -31,6 +31,6 @@ export function applyDynamicUpdate(ex: Exchange): Handled | undefined {
     }
     ctx.zones.get(outcome.zone.origin)!.takeOver(outcome.zone);
   }
-  ctx.onEvent?.({ event: 'update', zone: outcome.zone?.origin, key, rcode: rcodeName(outcome.rcode), changed: outcome.changed, serial: outcome.zone?.serial, reason: outcome.reason });
+  ctx.onEvent?.({ event: 'update', zone: outcome.zone?.origin, key, rcode: rcodeName(outcome.rcode), changed: outcome.changed, serial: outcome.zone?.serial, reason: outcome.reason, detail: outcome.detail });
   return answerWith(ex, outcome.rcode, 'update', outcome.rcode === RCODE.NOERROR ? undefined : (outcome.reason ?? rcodeName(outcome.rcode)));
 }

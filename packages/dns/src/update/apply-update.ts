@@ -2,6 +2,7 @@ import { CLASS, RCODE, TYPE, ZONE_TYPES, canonicalName, type Message, type Resou
 import { rdataKey, type Zone } from '../zone/zone.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 import { allowed, type Grant } from './policy.js';
+import type { Ownership } from './ownership.js';
 import { serialGreater } from '../zone/serial.js';
 
 export interface UpdateOutcome {
@@ -11,6 +12,8 @@ export interface UpdateOutcome {
   /** True when the update changed the zone (the copy's serial went up once). */
   changed: boolean;
   reason?: string;
+  /** More about the reason, for the log (a `not-owner` refusal: whose the name is). */
+  detail?: string;
 }
 
 const META_TYPES = new Set([TYPE.ANY, TYPE.AXFR, TYPE.IXFR, TYPE.OPT, TYPE.TSIG, 253, 254]);
@@ -23,7 +26,7 @@ const META_TYPES = new Set([TYPE.ANY, TYPE.AXFR, TYPE.IXFR, TYPE.OPT, TYPE.TSIG,
  * answered only once it is stable), so anything refused, or not saved,
  * changes nothing.
  */
-export function applyUpdate(req: Message, zones: ZoneSet, grants: readonly Grant[]): UpdateOutcome {
+export function applyUpdate(req: Message, zones: ZoneSet, grants: readonly Grant[], owners?: { ownership: Ownership; key: string }): UpdateOutcome {
   const fail = (rcode: number, reason: string, zone: Zone | null = null): UpdateOutcome => ({ rcode, zone, changed: false, reason });
   if (req.questions.length !== 1 || req.questions[0]!.type !== TYPE.SOA) return fail(RCODE.FORMERR, 'the zone section must hold one SOA question');
   const served = zones.get(req.questions[0]!.name);
@@ -43,6 +46,9 @@ export function applyUpdate(req: Message, zones: ZoneSet, grants: readonly Grant
       if (rr.ttl !== 0 || META_TYPES.has(rr.type)) return fail(RCODE.FORMERR, 'a record delete must have TTL 0 and a real type', served);
     } else return fail(RCODE.FORMERR, `class ${rr.class} in the update section`, served);
     if (!allowed(grants, served, rr)) return fail(RCODE.REFUSED, `the key may not change ${rr.name} (type ${rr.type})`, served);
+    // A secure zone: a name another key created is that key's, unless this key's group is granted on it.
+    const owner = owners?.ownership.refusal(served, rr.name, owners.key);
+    if (owner) return { ...fail(RCODE.REFUSED, 'not-owner', served), detail: `${canonicalName(rr.name)} belongs to key ${owner}` };
   }
 
   const zone = served.clone();
@@ -67,6 +73,7 @@ export function applyUpdate(req: Message, zones: ZoneSet, grants: readonly Grant
     }
   }
   if (!changed) return { rcode: RCODE.NOERROR, zone: served, changed: false };
+  owners?.ownership.claim(served, zone, req.authorities.map((rr) => rr.name), owners.key);
   zone.bumpSerial();
   return { rcode: RCODE.NOERROR, zone, changed: true };
 }

@@ -1,10 +1,14 @@
-import { DataDirLock, replaceFileSync } from '@kmslab/core';
+import { DataDirLock, parseUserJson, readUserFile, replaceFileSync } from '@kmslab/core';
 import { type ResourceRecord } from '@kmslab/dns-wire';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readZoneFile } from './zone-file.js';
 import { presentRecord } from './presentation.js';
 import type { Zone } from './zone.js';
+import type { OwnershipState } from '../update/ownership.js';
+
+/** Where groups and grants added at run time are kept, beside the zones. */
+const GRANTS_FILE = 'grants.json';
 
 /**
  * Keeps each dynamically updated zone in the data dir as a master file
@@ -33,15 +37,35 @@ export class ZoneJournal {
     return join(this.dir, `${origin === '' ? 'root' : origin}.zone`);
   }
 
-  /** The saved records of a zone, or null when none were saved. */
-  load(origin: string): ResourceRecord[] | null {
+  /**
+   * The saved records of a zone and who owns each name of it (secure zones:
+   * `;kmslab-owner NAME KEY` lines, comments to any other reader of the
+   * file), or null when none were saved.
+   */
+  load(origin: string): { records: ResourceRecord[]; owners: Array<[name: string, key: string]> } | null {
     const path = this.path(origin);
-    return existsSync(path) ? readZoneFile(path, origin).records : null;
+    if (!existsSync(path)) return null;
+    const { records } = readZoneFile(path, origin);
+    const owners: Array<[string, string]> = [];
+    for (const m of readFileSync(path, 'utf8').matchAll(/^;kmslab-owner (\S+) (\S+)$/gm)) owners.push([m[1]!, m[2]!]);
+    return { records, owners };
   }
 
   save(zone: Zone): void {
     const path = this.path(zone.origin);
-    const text = `; ${zone.origin} serial ${zone.serial}, written by kmslab after a dynamic update\n${zone.records().map(presentRecord).join('\n')}\n`;
+    const owners = zone.owners().map(([name, key]) => `;kmslab-owner ${name} ${key}\n`).join('');
+    const text = `; ${zone.origin} serial ${zone.serial}, written by kmslab after a dynamic update\n${zone.records().map(presentRecord).join('\n')}\n${owners}`;
     replaceFileSync(path, text);
+  }
+
+  /** Groups and grants added at run time (`POST /grants`), or null when none were saved. */
+  loadGrants(): OwnershipState | null {
+    const path = join(this.dir, GRANTS_FILE);
+    return existsSync(path) ? (parseUserJson(readUserFile(path, 'saved grants', { maxBytes: 4 * 1024 * 1024 }), path) as OwnershipState) : null;
+  }
+
+  /** Keeps secure zones, groups and grants whole (a new file, fsync, rename) before a change to them is acknowledged. */
+  saveGrants(state: OwnershipState): void {
+    replaceFileSync(join(this.dir, GRANTS_FILE), `${JSON.stringify(state, null, 2)}\n`);
   }
 }

@@ -26,6 +26,8 @@ export class Zone {
   #nodes = new Map<string, Map<number, RRset>>();
   /** How many names at or below each name exist: empty non-terminals answer NODATA, not NXDOMAIN (RFC 8020). */
   #below = new Map<string, number>();
+  /** The key that created each name of a secure zone (AD's owner of a DNS node), kept while the name has records. */
+  #owners = new Map<string, string>();
   #version = 0;
 
   constructor(origin: string) {
@@ -41,6 +43,7 @@ export class Zone {
     const copy = new Zone(this.origin);
     for (const [name, node] of this.#nodes) copy.#nodes.set(name, new Map([...node].map(([type, set]) => [type, { ttl: set.ttl, records: [...set.records] }])));
     for (const [name, n] of this.#below) copy.#below.set(name, n);
+    copy.#owners = new Map(this.#owners);
     copy.#version = this.#version;
     return copy;
   }
@@ -54,6 +57,7 @@ export class Zone {
     if (copy.origin !== this.origin) throw new Error(`zone ${copy.origin} cannot replace ${this.origin}`);
     this.#nodes = copy.#nodes;
     this.#below = copy.#below;
+    this.#owners = copy.#owners;
     this.#version = Math.max(this.#version, copy.#version) + 1;
   }
 
@@ -80,8 +84,30 @@ export class Zone {
     return this.#nodes.get(canonicalName(name))?.get(type);
   }
 
+  /** Does `name` itself hold records (not only names below it)? */
+  hasRecords(name: string): boolean {
+    return this.#nodes.has(canonicalName(name));
+  }
+
   nameExists(name: string): boolean {
     return (this.#below.get(canonicalName(name)) ?? 0) > 0;
+  }
+
+  /** The key that owns `name` in a secure zone (update/ownership.ts), or null: nobody's (static, or not secure). */
+  owner(name: string): string | null {
+    return this.#owners.get(canonicalName(name)) ?? null;
+  }
+
+  /** Makes `key` the owner of `name` (null: nobody's); only a name with records keeps one. */
+  setOwner(name: string, key: string | null): void {
+    const n = canonicalName(name);
+    if (key === null) this.#owners.delete(n);
+    else if (this.#nodes.has(n)) this.#owners.set(n, key);
+  }
+
+  /** Every owned name and its owner, sorted by name. */
+  owners(): Array<[name: string, key: string]> {
+    return [...this.#owners].sort(([a], [b]) => a.localeCompare(b));
   }
 
   /** Adds a record to its RRset (no duplicates; a new TTL applies to the whole set, RFC 2181 §5.2). Returns false if it was there. */
@@ -127,6 +153,7 @@ export class Zone {
     }
     if (node.size === 0) {
       this.#nodes.delete(n);
+      this.#owners.delete(n);
       this.#count(n, -1);
     }
     if (removed > 0) this.#changed(options.bumpSerial ?? true);
