@@ -74,7 +74,8 @@ describe('kmslab dashboard: one live page for hosts and DNS in other processes (
     expect(await card.locator('[data-count="windows"]').textContent()).toBe(String((await status(kms1)).families.windows.currentCount));
     // The SRV records the hosts published, from the DNS admin API.
     const srv = () => page.locator('table.zone tbody tr').evaluateAll((rows) => rows.map((r) => [...(r as HTMLTableRowElement).cells].map((c) => c.textContent)));
-    await expect.poll(srv).toEqual([['0', '0', String(kms1.port), 'kms1.lab.test', '3600'], ['10', '0', String(kms2.port), 'kms2.lab.test', '3600']]);
+    // Each published record's age since its last refresh (aging); no owner: lab.test is not a secure zone.
+    await expect.poll(srv).toEqual([['0', '0', String(kms1.port), 'kms1.lab.test', '3600', '0 min', '-'], ['10', '0', String(kms2.port), 'kms2.lab.test', '3600', '0 min', '-']]);
     for (let i = 0; i < 5; i++) expect(await activate()).toMatchObject({ licensed: i === 4 });
     // Pushed within a reading (1 s); the figure is the host's own.
     await expect.poll(() => card.locator('[data-count="windows"]').textContent(), { timeout: 5000 }).toBe('5');

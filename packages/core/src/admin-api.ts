@@ -176,5 +176,12 @@ export interface FaultView {
 export interface ZoneView {
   origin: string;
   serial: number;
-  srv: { name: string; ttl: number; priority: number; weight: number; port: number; target: string }[];
+  /**
+   * The `_vlmcs._tcp` SRV records; `refreshedAt` (ISO) when a dynamic update
+   * last refreshed the record (aging), null for a static one; `owner` the key
+   * that owns the name in a secure zone, else null.
+   */
+  srv: { name: string; ttl: number; priority: number; weight: number; port: number; target: string; refreshedAt?: string | null; owner?: string | null }[];
+  /** The zone's aging intervals (ms), or null when it does not age. */
+  aging?: { noRefreshMs: number; refreshMs: number } | null;
 }

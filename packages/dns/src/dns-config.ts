@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { KmsLabError, parseUserJson, readUserFile } from '@kmslab/core';
 import { parseKeyPolicy, type KeyPolicy } from './update/policy.js';
 import { Ownership, type OwnershipState } from './update/ownership.js';
+import { parseAging, parseScavengePeriod, type AgingRule } from './zone/aging.js';
 import { toFaultRule, type FaultRule, type FaultRuleInput } from './harness/fault-rule.js';
 import { defaultZone } from './zone/default-zone.js';
 import { parseZoneFile, readZoneFile } from './zone/zone-file.js';
@@ -15,7 +16,8 @@ import { Zone } from './zone/zone.js';
  *                { "name": "corp.test", "records": ["kms1 600 A 10.0.0.5", "_vlmcs._tcp 600 SRV 0 0 1688 kms1"] } ],
  *     "keys":  [ { "name": "kms1", "algorithm": "hmac-sha256", "secret": "BASE64", "grants": ["host=kms1.corp.test"] } ],
  *     "secureZones": ["corp.test"], "groups": { "kms-hosts": ["kms1", "kms2"] },
- *     "grants": { "_vlmcs._tcp.corp.test": ["kms-hosts"] } }
+ *     "grants": { "_vlmcs._tcp.corp.test": ["kms-hosts"] },
+ *     "aging": { "corp.test": "7d/7d" }, "scavengePeriod": "7d" }
  *
  * Zone files are relative to the config file. A zone given by records gets a
  * default SOA and NS unless its records hold them.
@@ -32,6 +34,8 @@ export interface DnsConfig {
   faults: FaultRule[];
   /** Secure zones, groups of keys and grants (`secureZones`, `groups`, `grants`; update/ownership.ts). */
   ownership: OwnershipState;
+  /** Aging zones (`"aging": {"lab.test": "7d/7d"}`) and the scavenging period (`"scavengePeriod": "7d"`; zone/aging.ts). */
+  aging: { rules: Record<string, AgingRule>; periodMs?: number };
 }
 
 /** Reads and checks `kmslab dns start --config FILE`. */
@@ -42,7 +46,7 @@ export function loadDnsConfig(path: string): DnsConfig {
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('top level', 'must be an object');
   const c = raw as Record<string, unknown>;
-  const out: DnsConfig = { zones: [], fromFile: new Set(), keys: [], faults: [], ownership: { secureZones: [], groups: {}, grants: {} } };
+  const out: DnsConfig = { zones: [], fromFile: new Set(), keys: [], faults: [], ownership: { secureZones: [], groups: {}, grants: {} }, aging: { rules: {} } };
   if (c.listen !== undefined) {
     if (!Array.isArray(c.listen) || c.listen.some((a) => typeof a !== 'string')) fail('listen', 'must be a list of addresses');
     out.listen = c.listen as string[];
@@ -100,6 +104,24 @@ export function loadDnsConfig(path: string): DnsConfig {
     new Ownership(out.ownership);
   } catch (err) {
     fail('secureZones/groups/grants', (err as Error).message);
+  }
+  if (c.aging !== undefined) {
+    if (typeof c.aging !== 'object' || c.aging === null || Array.isArray(c.aging)) fail('aging', 'must map each zone to NOREFRESH/REFRESH: { "lab.test": "7d/7d" }');
+    for (const [zone, text] of Object.entries(c.aging as object)) {
+      try {
+        const parsed = parseAging(`${zone}=${String(text)}`);
+        out.aging.rules[parsed.zone] = parsed.rule;
+      } catch (err) {
+        fail(`aging.${zone}`, (err as Error).message);
+      }
+    }
+  }
+  if (c.scavengePeriod !== undefined) {
+    try {
+      out.aging.periodMs = parseScavengePeriod(String(c.scavengePeriod));
+    } catch (err) {
+      fail('scavengePeriod', (err as Error).message);
+    }
   }
   for (const [i, k] of ((c.keys as unknown[] | undefined) ?? []).entries()) {
     const at = `keys[${i}]`;

@@ -6,6 +6,7 @@ import { TcpConnections } from '@kmslab/server-kit';
 import type { Logger } from 'pino';
 import { AnswerCache } from './answer-cache.js';
 import { Ownership } from './update/ownership.js';
+import { Aging, type ScavengedRecord } from './zone/aging.js';
 import { ReplayGuard } from './update/replay-guard.js';
 import { handleMessage } from './handle-message.js';
 import type { Client, Handled, ServerContext } from './path/exchange.js';
@@ -47,6 +48,8 @@ export interface DnsServerOptions {
   seed?: number;
   /** Secure zones, groups and grants (update/ownership.ts); default no zone is secure. */
   ownership?: Ownership;
+  /** Record timestamps, aging zones and the scavenging period (zone/aging.ts); default no zone ages. */
+  aging?: Aging;
 }
 
 
@@ -104,6 +107,8 @@ export class DnsServer {
   #saveFailure: string | null = null;
   readonly #saveZone: ((zone: Zone) => void) | undefined;
   readonly #ownership: Ownership;
+  /** When the next scavenging pass is due (the server's clock). */
+  #nextScavenge: number;
 
   private constructor(o: DnsServerOptions) {
     this.#o = {
@@ -134,7 +139,9 @@ export class DnsServer {
       cache: o.cache === false ? undefined : new AnswerCache(),
       replays: new ReplayGuard(),
       ownership: o.ownership ?? new Ownership(),
+      aging: o.aging ?? new Aging(),
     };
+    this.#nextScavenge = (o.now ?? Date.now)() + this.#ctx.aging!.periodMs;
     this.#ownership = this.#ctx.ownership!;
   }
 
@@ -205,6 +212,44 @@ export class DnsServer {
       problems.push(log);
     }
     return { ok: status !== 'failing', status, problems };
+  }
+
+  /** Aging zones, their intervals and the scavenging period. */
+  get aging(): Aging {
+    return this.#ctx.aging!;
+  }
+
+  /**
+   * A scavenging pass (zone/aging.ts): every stale record of every aging zone
+   * is deleted — each zone saved before it is served, as an update is — and
+   * listed; `dryRun` only lists them. Runs by itself every period
+   * (`scavengeIfDue`), or when asked (`kmslab dns scavenge`, POST /scavenge).
+   */
+  scavenge(options: { dryRun?: boolean } = {}): ScavengedRecord[] {
+    const now = this.#ctx.now();
+    const aging = this.#ctx.aging!;
+    const removed: ScavengedRecord[] = [];
+    for (const served of this.#ctx.zones.list()) {
+      const stale = aging.stale(served, now);
+      if (stale.length === 0) continue;
+      if (!options.dryRun) {
+        const copy = served.clone();
+        for (const s of stale) copy.delete(s.record.name, s.record.type, s.record.data, { bumpSerial: false });
+        copy.bumpSerial();
+        if (this.#saveZone) this.#save(copy);
+        served.takeOver(copy);
+        for (const s of stale) this.#o.logger?.info({ event: 'scavenged', zone: s.zone, name: s.record.name, type: s.record.type, refreshedAt: new Date(s.refreshedAt).toISOString() }, 'stale record scavenged');
+      }
+      removed.push(...stale);
+    }
+    if (!options.dryRun) this.#nextScavenge = now + aging.periodMs;
+    return removed;
+  }
+
+  /** A scavenging pass when one is due on the server's clock (and some zone ages); what it removed. */
+  scavengeIfDue(): ScavengedRecord[] {
+    if (!this.#ctx.aging!.active || this.#ctx.now() < this.#nextScavenge) return [];
+    return this.scavenge();
   }
 
   /** Secure zones, groups and grants: who may change an owned name (the admin API's `/grants`). */

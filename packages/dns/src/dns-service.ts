@@ -8,6 +8,7 @@ import type { FaultRule } from './harness/fault-rule.js';
 import { QueryLog } from './harness/query-log.js';
 import type { KeyPolicy } from './update/policy.js';
 import { Ownership, parseGrant, parseGroup, type OwnershipState } from './update/ownership.js';
+import { Aging, DEFAULT_SCAVENGE_PERIOD_MS, parseAging, parseScavengePeriod, type AgingRule } from './zone/aging.js';
 import { defaultZone } from './zone/default-zone.js';
 import { serialGreater } from './zone/serial.js';
 import { readZoneFile } from './zone/zone-file.js';
@@ -32,6 +33,10 @@ export interface DnsServiceOptions {
   seed?: number | undefined;
   /** Secure zones (`--secure-zone`), groups (`--group NAME=KEY[,KEY…]`) and grants (`--grant DNSNAME=GROUP`): update/ownership.ts. */
   secure?: { zones?: readonly string[] | undefined; groups?: readonly string[] | undefined; grants?: readonly string[] | undefined } | undefined;
+  /** Aging zones (`--aging ZONE=NOREFRESH/REFRESH`) and the scavenging period (`--scavenge-period`): zone/aging.ts. */
+  aging?: { zones?: readonly string[] | undefined; scavengePeriod?: string | undefined } | undefined;
+  /** The server's clock (a lab's virtual one); default the wall clock. */
+  now?: (() => number) | undefined;
   /** The query log: entries kept (0: none), a JSON-lines file, followers at once. */
   queryLog?: { size: number; file?: string | undefined; followers?: number | undefined } | undefined;
   /** The admin listener, or none. */
@@ -72,6 +77,8 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
   }
   const zones = assembleZones(o);
   const ownership = ownershipOf(o, zones.set);
+  const aging = agingOf(o, zones.set);
+  let scavenging: NodeJS.Timeout | null = null;
   const queryLog = o.queryLog?.size === 0 ? null : new QueryLog({
     capacity: o.queryLog?.size ?? 10_000, file: o.queryLog?.file, followers: { max: o.queryLog?.followers },
     onFileProblem: (message) => o.logger?.warn({ event: 'query-log-file' }, message),
@@ -80,6 +87,7 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
   let server: DnsServer | null = null;
   let admin: DnsAdminServer | null = null;
   const close = async () => {
+    if (scavenging) clearInterval(scavenging);
     await admin?.close();
     await server?.close();
     queryLog?.close();
@@ -99,8 +107,19 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
     const j = journal;
     server = await DnsServer.start({
       zones: zones.set, keys: [...(o.config?.keys ?? []), ...(o.keys ?? [])], listen: o.listen ?? o.config?.listen, port: o.port ?? o.config?.port ?? 53,
-      logger: o.logger, queryLog, seed: o.seed, ownership, ...(j && { saveZone: (zone: Zone) => j.save(zone) }),
+      logger: o.logger, queryLog, seed: o.seed, ownership, aging, now: o.now, ...(j && { saveZone: (zone: Zone) => j.save(zone) }),
     });
+    if (aging.active) {
+      const s = server;
+      // A pass when due on the server's clock; a pass that cannot save is logged (as an update's save is) and tried again.
+      scavenging = setInterval(() => {
+        try {
+          s.scavengeIfDue();
+        } catch {
+          /* logged by the server */
+        }
+      }, Math.min(aging.periodMs, 60_000)).unref();
+    }
     for (const rule of [...(o.config?.faults ?? []), ...(o.faults ?? [])]) {
       const fault = server.faults.add(rule);
       o.logger?.info({ event: 'fault-added', id: fault.id, rule: fault.text }, `fault ${fault.id}: ${fault.text}`);
@@ -115,6 +134,20 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
     await close();
     throw err;
   }
+}
+
+/** Aging zones and the scavenging period from the config and the flags; an aging zone must be one served here. */
+function agingOf(o: DnsServiceOptions, zones: ZoneSet): Aging {
+  const rules: Record<string, AgingRule> = { ...o.config?.aging.rules };
+  for (const text of o.aging?.zones ?? []) {
+    const { zone, rule } = parseAging(text);
+    rules[zone] = rule;
+  }
+  for (const z of Object.keys(rules)) {
+    if (zones.get(z)?.origin !== z) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--aging ${z}: this server does not serve that zone (give it with --zone or --zone-file)`);
+  }
+  const period = o.aging?.scavengePeriod !== undefined ? parseScavengePeriod(o.aging.scavengePeriod) : (o.config?.aging.periodMs ?? DEFAULT_SCAVENGE_PERIOD_MS);
+  return new Aging(rules, period);
 }
 
 /** Secure zones, groups and grants from the config and the flags; a secure zone must be one served here. */
@@ -172,6 +205,7 @@ function restoreZones(zones: ZoneSet, fromFile: Set<string>, journal: ZoneJourna
     const copy = new Zone(zone.origin);
     for (const rr of saved.records) copy.add(rr, { bumpSerial: false });
     for (const [name, key] of saved.owners) copy.setOwner(name, key);
+    for (const { record, at } of saved.stamps) copy.setStamp(record.name, record.type, record.data!, at);
     if (fromFile.has(zone.origin) && serialGreater(zone.serial, copy.serial)) {
       logger?.info({ event: 'zone-file-newer', zone: zone.origin, serial: zone.serial }, 'the zone file is newer than the saved zone; serving the file');
       continue;

@@ -16,3 +16,4 @@ export { parseFaultRule, toFaultRule, ruleText, actionText, type FaultRule, type
 export { DnsAdminServer, faultView, type FaultView } from './admin/dns-admin-server.js';
 export type { LogRecord } from './harness/log-entry.js';
 export { Ownership, parseGrant, parseGroup, type OwnershipState } from './update/ownership.js';
+export { Aging, DEFAULT_AGING, DEFAULT_SCAVENGE_PERIOD_MS, parseAging, parseScavengePeriod, type AgingRule, type ScavengedRecord } from './zone/aging.js';

@@ -170,3 +170,17 @@ export function dnsGrantCommand(): Command {
       printGrants(view);
     });
 }
+
+/** `kmslab dns scavenge`: a scavenging pass now (POST /scavenge), or with --dry-run what one would remove. */
+export function dnsScavengeCommand(): Command {
+  return adminOptions(new Command('scavenge').description('run a scavenging pass now: remove the stale records of aging zones (--aging), or list them with --dry-run'))
+    .option('--dry-run', 'list what a pass would remove, remove nothing')
+    .action(async (o: AdminFlags & { dryRun?: boolean }) => {
+      const res = await call(o, `/scavenge${o.dryRun ? '?dryRun=1' : ''}`, { method: 'POST' });
+      const out = (await res.json()) as { dryRun: boolean; removed: Array<{ zone: string; name: string; type: string; ttl: number; data: string; refreshedAt: string }> };
+      if (o.json) return printJson(out);
+      const verb = out.dryRun ? 'would remove' : 'removed';
+      if (out.removed.length === 0) return void process.stdout.write(`no stale records: the pass ${verb} nothing\n`);
+      process.stdout.write(`${out.removed.length} stale record${out.removed.length === 1 ? '' : 's'} ${verb}:\n${table([['NAME', 'TTL', 'TYPE', 'DATA', 'LAST REFRESHED'], ...out.removed.map((r) => [`${r.name}.`, String(r.ttl), r.type, r.data, r.refreshedAt])])}\n`);
+    });
+}

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { KmsLabError, parseHostPort } from '@kmslab/core';
 import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-token.js';
 import { secretFrom, secretsFrom } from '../secrets.js';
-import { call, dnsFaultCommand, dnsGrantCommand, dnsQueriesCommand, type GrantsView } from './dns-harness.js';
+import { call, dnsFaultCommand, dnsGrantCommand, dnsQueriesCommand, dnsScavengeCommand, type GrantsView } from './dns-harness.js';
 import type { LogFormat } from '../logger.js';
 import { collect, intOption, logFormatOption, logLevelOption } from '../options.js';
 import { printJson, table } from '../output.js';
@@ -31,6 +31,8 @@ interface DnsStartOptions {
   secureZone?: string[];
   group?: string[];
   grant?: string[];
+  aging?: string[];
+  scavengePeriod?: string;
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -63,6 +65,8 @@ function dnsStartCommand(): Command {
     .option('--secure-zone <zone>', 'a secure-only zone, as AD-integrated zones are: each name owned by the key that created it; another key is REFUSED unless granted (repeatable)', collect)
     .option('--group <name=key,…>', 'a group of TSIG keys for grants, e.g. kms-hosts=kms1,kms2 (repeatable)', collect)
     .option('--grant <dnsname=group>', 'the group may change the name whoever owns it, e.g. _vlmcs._tcp.lab.test=kms-hosts (repeatable)', collect)
+    .option('--aging <zone=norefresh/refresh>', 'age the zone\'s dynamic records as Windows DNS does, e.g. lab.test=7d/7d: a record not refreshed for both intervals is removed by the next scavenging pass (repeatable; off by default)', collect)
+    .option('--scavenge-period <duration>', 'how often a scavenging pass runs (default 7d)')
     .option('--admin-allowed-host <name>', 'a name requests may address the admin listener by, besides IP addresses and localhost (a container or proxy name), repeatable', collect)
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
@@ -80,6 +84,7 @@ function dnsStartCommand(): Command {
         dataDir: o.dataDir ?? config?.dataDir ?? process.env.KMSLAB_DNS_DATA_DIR ?? join('.kmslab', 'dns'),
         queryLog: { size: o.queryLogSize, file: o.queryLog, followers: o.queryLogFollowers },
         secure: { zones: o.secureZone, groups: o.group, grants: o.grant },
+        aging: { zones: o.aging, scavengePeriod: o.scavengePeriod },
         admin: o.admin ? { listen: o.admin, token: token?.value, readOnly: o.adminReadOnly === true, allowedHosts: o.adminAllowedHost } : null,
         logger,
       });
@@ -136,5 +141,6 @@ export function dnsCommand(): Command {
   dns.addCommand(dnsQueriesCommand());
   dns.addCommand(dnsFaultCommand());
   dns.addCommand(dnsGrantCommand());
+  dns.addCommand(dnsScavengeCommand());
   return dns;
 }

@@ -73,7 +73,7 @@ function App() {
       </section>
       ${state.lab && html`<${LabPanel} lab=${state.lab} history=${history} readOnly=${state.readOnly === true} />`}
       <${ActivityTables} hosts=${state.hosts} />
-      ${state.dns && html`<${DnsPanel} dns=${state.dns} queries=${queries} readOnly=${state.readOnly === true} />`}
+      ${state.dns && html`<${DnsPanel} dns=${state.dns} queries=${queries} readOnly=${state.readOnly === true} now=${Date.parse(state.time)} />`}
     </main>
   `;
 }
@@ -122,7 +122,14 @@ async function change(method: 'POST' | 'DELETE', path: string, body?: unknown): 
   return res.ok ? null : (await res.text()).trim();
 }
 
-function DnsPanel({ dns, queries, readOnly }: { dns: NonNullable<LabState['dns']>; queries: LoggedQuery[]; readOnly: boolean }) {
+/** How long ago a record was last refreshed ("static" when it never is: zone file, admin API), as aging sees it. */
+function recordAge(refreshedAt: string | null | undefined, now: number): string {
+  if (!refreshedAt) return 'static';
+  const min = Math.max(0, Math.floor((now - Date.parse(refreshedAt)) / 60_000));
+  return min < 60 ? `${min} min` : min < 1440 ? `${Math.floor(min / 60)} h ${min % 60} min` : `${Math.floor(min / 1440)} d ${Math.floor((min % 1440) / 60)} h`;
+}
+
+function DnsPanel({ dns, queries, readOnly, now }: { dns: NonNullable<LabState['dns']>; queries: LoggedQuery[]; readOnly: boolean; now: number }) {
   const [rule, setRule] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [filter, setFilter] = useState('');
@@ -137,9 +144,9 @@ function DnsPanel({ dns, queries, readOnly }: { dns: NonNullable<LabState['dns']
       <h2 id="dns-h">DNS</h2>
       ${(dns.zones ?? []).map((z: Zone) => html`
         <div class="wide" tabindex="0" role="region" aria-label=${`SRV records of ${z.origin}`}><table class="zone">
-          <caption>_vlmcs._tcp.${z.origin} (serial ${z.serial})</caption>
-          <thead><tr><th scope="col">Priority</th><th scope="col">Weight</th><th scope="col">Port</th><th scope="col">Target</th><th scope="col">TTL</th></tr></thead>
-          <tbody>${z.srv.length === 0 ? html`<tr><td colspan="5">no SRV records</td></tr>` : z.srv.map((r) => html`<tr><td class="num">${r.priority}</td><td class="num">${r.weight}</td><td class="num">${r.port}</td><td>${r.target}</td><td class="num">${r.ttl}</td></tr>`)}</tbody>
+          <caption>_vlmcs._tcp.${z.origin} (serial ${z.serial}${z.aging ? `; aging ${z.aging.noRefreshMs / 86_400_000}/${z.aging.refreshMs / 86_400_000} d` : ''})</caption>
+          <thead><tr><th scope="col">Priority</th><th scope="col">Weight</th><th scope="col">Port</th><th scope="col">Target</th><th scope="col">TTL</th><th scope="col">Age</th><th scope="col">Owner</th></tr></thead>
+          <tbody>${z.srv.length === 0 ? html`<tr><td colspan="7">no SRV records</td></tr>` : z.srv.map((r) => html`<tr><td class="num">${r.priority}</td><td class="num">${r.weight}</td><td class="num">${r.port}</td><td>${r.target}</td><td class="num">${r.ttl}</td><td>${recordAge(r.refreshedAt, now)}</td><td>${r.owner ?? '-'}</td></tr>`)}</tbody>
         </table></div>`)}
       <h3>Faults</h3>
       <div class="wide" tabindex="0" role="region" aria-label="Active faults"><table class="faults">

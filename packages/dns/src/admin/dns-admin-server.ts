@@ -1,6 +1,7 @@
 import { KMS_SRV_LABELS, KmsLabError, type FaultView, type ZoneView } from '@kmslab/core';
 import { createAdminApp, listenAdmin, methodNotAllowed, openEventStream, sendJson, sendLine, type AdminApp, type AdminReply } from '@kmslab/server-kit';
-import { TYPE, type RData } from '@kmslab/dns-wire';
+import { TYPE, typeName, type RData } from '@kmslab/dns-wire';
+import { presentRData } from '../zone/presentation.js';
 import type { DnsServer } from '../dns-server.js';
 import { actionText, parseFaultRule, toFaultRule, type FaultRuleInput } from '../harness/fault-rule.js';
 import type { ActiveFault } from '../harness/fault-set.js';
@@ -23,9 +24,10 @@ function zoneViews(dns: DnsServer): ZoneView[] {
     const set = zone.rrset(name, TYPE.SRV);
     const srv = (set?.records ?? []).map((d) => {
       const r = d as Extract<RData, { type: 'SRV' }>;
-      return { name, ttl: set!.ttl, priority: r.priority, weight: r.weight, port: r.port, target: r.target };
+      const at = zone.stamp(name, TYPE.SRV, d);
+      return { name, ttl: set!.ttl, priority: r.priority, weight: r.weight, port: r.port, target: r.target, refreshedAt: at === null ? null : new Date(at).toISOString(), owner: zone.owner(name) };
     });
-    return { origin: zone.origin, serial: zone.serial, srv: srv.sort((a, b) => a.priority - b.priority || b.weight - a.weight || a.target.localeCompare(b.target)) };
+    return { origin: zone.origin, serial: zone.serial, srv: srv.sort((a, b) => a.priority - b.priority || b.weight - a.weight || a.target.localeCompare(b.target)), aging: dns.aging.rule(zone.origin) };
   });
 }
 
@@ -67,7 +69,7 @@ export class DnsAdminServer {
 
   constructor(dns: DnsServer, options: { token?: string | null | undefined; readOnly?: boolean | undefined; allowedHosts?: readonly string[] | undefined } = {}) {
     this.#dns = dns;
-    const app = createAdminApp({ ...options, notFound: 'Try /queries, /queries/stream, /faults, /zones, /grants, /metrics or /healthz' });
+    const app = createAdminApp({ ...options, notFound: 'Try /queries, /queries/stream, /faults, /zones, /grants, /scavenge, /metrics or /healthz' });
     app.get('/faults', async (_req, reply) => sendJson(reply, 200, dns.faults.list().map(faultView)));
     app.post<{ Body: FaultRuleInput & { rule?: string } }>('/faults', { config: { usage: FAULT_USAGE }, schema: { body: { type: 'object' } } }, async (req, reply) => {
       const text = req.body.rule;
@@ -91,6 +93,12 @@ export class DnsAdminServer {
     });
     app.get('/queries/stream', async (req, reply) => this.#stream(queryString(req.url), reply));
     app.get('/zones', async (_req, reply) => sendJson(reply, 200, zoneViews(dns)));
+    app.post('/scavenge', async (req, reply) => {
+      const dryRun = /(^|&)dryRun=(1|true)(&|$)/.test(queryString(req.url));
+      const removed = dns.scavenge({ dryRun });
+      return sendJson(reply, 200, { dryRun, removed: removed.map((r) => ({ zone: r.zone, name: r.record.name, type: typeName(r.record.type), ttl: r.record.ttl, data: presentRData(r.record.data), refreshedAt: new Date(r.refreshedAt).toISOString() })) });
+    });
+    app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url: '/scavenge', handler: methodNotAllowed(['POST'], 'POST /scavenge[?dryRun=1]') });
     app.get('/grants', async (_req, reply) => sendJson(reply, 200, { ...dns.ownership.state(), owners: ownerViews(dns) }));
     app.post<{ Body: Record<string, unknown> }>('/grants', { config: { usage: GRANTS_USAGE }, schema: { body: { type: 'object' } } }, async (req, reply) => {
       const body = req.body;

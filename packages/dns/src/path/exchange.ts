@@ -3,6 +3,7 @@ import type { AnswerCache, CachedAnswer, FastQuery } from '../answer-cache.js';
 import type { AppliedFault, FaultSet } from '../harness/fault-set.js';
 import type { KeyPolicy } from '../update/policy.js';
 import type { Ownership } from '../update/ownership.js';
+import type { Aging } from '../zone/aging.js';
 import type { ReplayGuard } from '../update/replay-guard.js';
 import type { Zone } from '../zone/zone.js';
 import type { ZoneSet } from '../zone/zone-set.js';
@@ -38,6 +39,8 @@ export interface ServerContext {
   faults?: FaultSet | undefined;
   /** Who owns each name of a secure zone, and the groups granted on names (update/ownership.ts). */
   ownership?: Ownership | undefined;
+  /** Record timestamps and scavenging (zone/aging.ts); none: dynamic records are not stamped. */
+  aging?: Aging | undefined;
 }
 
 /** Who sent the message, for `from=` fault rules and the query log. */

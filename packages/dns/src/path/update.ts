@@ -21,8 +21,11 @@ export function applyDynamicUpdate(ex: Exchange): Handled | undefined {
     ctx.onEvent?.({ event: 'update-refused', zone, key, reason: 'replay' });
     return answerWith(ex, RCODE.REFUSED, 'update', 'replay');
   }
-  const outcome = applyUpdate(req, ctx.zones, ctx.keys.get(key)!.grants, ctx.ownership?.active ? { ownership: ctx.ownership, key } : undefined);
-  if (outcome.changed && outcome.zone) {
+  const outcome = applyUpdate(req, ctx.zones, ctx.keys.get(key)!.grants, {
+    owners: ctx.ownership?.active ? { ownership: ctx.ownership, key } : undefined,
+    aging: ctx.aging ? { aging: ctx.aging, now: ctx.now() } : undefined,
+  });
+  if ((outcome.changed || outcome.touched) && outcome.zone) {
     try {
       ctx.saveZone?.(outcome.zone);
     } catch (err) {

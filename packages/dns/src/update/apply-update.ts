@@ -3,6 +3,7 @@ import { rdataKey, type Zone } from '../zone/zone.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 import { allowed, type Grant } from './policy.js';
 import type { Ownership } from './ownership.js';
+import type { Aging } from '../zone/aging.js';
 import { serialGreater } from '../zone/serial.js';
 
 export interface UpdateOutcome {
@@ -11,9 +12,17 @@ export interface UpdateOutcome {
   zone: Zone | null;
   /** True when the update changed the zone (the copy's serial went up once). */
   changed: boolean;
+  /** True when only timestamps changed (a refresh past the no-refresh interval): saved, the serial left alone. */
+  touched?: boolean;
   reason?: string;
   /** More about the reason, for the log (a `not-owner` refusal: whose the name is). */
   detail?: string;
+}
+
+/** What else judges an update: record ownership in secure zones, and record timestamps for aging. */
+export interface UpdateRules {
+  owners?: { ownership: Ownership; key: string } | undefined;
+  aging?: { aging: Aging; now: number } | undefined;
 }
 
 const META_TYPES = new Set([TYPE.ANY, TYPE.AXFR, TYPE.IXFR, TYPE.OPT, TYPE.TSIG, 253, 254]);
@@ -26,7 +35,8 @@ const META_TYPES = new Set([TYPE.ANY, TYPE.AXFR, TYPE.IXFR, TYPE.OPT, TYPE.TSIG,
  * answered only once it is stable), so anything refused, or not saved,
  * changes nothing.
  */
-export function applyUpdate(req: Message, zones: ZoneSet, grants: readonly Grant[], owners?: { ownership: Ownership; key: string }): UpdateOutcome {
+export function applyUpdate(req: Message, zones: ZoneSet, grants: readonly Grant[], o: UpdateRules = {}): UpdateOutcome {
+  const owners = o.owners;
   const fail = (rcode: number, reason: string, zone: Zone | null = null): UpdateOutcome => ({ rcode, zone, changed: false, reason });
   if (req.questions.length !== 1 || req.questions[0]!.type !== TYPE.SOA) return fail(RCODE.FORMERR, 'the zone section must hold one SOA question');
   const served = zones.get(req.questions[0]!.name);
@@ -72,7 +82,9 @@ export function applyUpdate(req: Message, zones: ZoneSet, grants: readonly Grant
       changed = zone.delete(name, rr.type, rr.data, { bumpSerial: false }) > 0 || changed;
     }
   }
-  if (!changed) return { rcode: RCODE.NOERROR, zone: served, changed: false };
+  // Timestamps of what it added or refreshed (zone/aging.ts): a refresh may change nothing but a timestamp.
+  const touched = o.aging ? o.aging.aging.stampUpdate(served, zone, req.authorities.filter((rr) => rr.class === CLASS.IN), o.aging.now) : false;
+  if (!changed) return touched ? { rcode: RCODE.NOERROR, zone, changed: false, touched } : { rcode: RCODE.NOERROR, zone: served, changed: false };
   owners?.ownership.claim(served, zone, req.authorities.map((rr) => rr.name), owners.key);
   zone.bumpSerial();
   return { rcode: RCODE.NOERROR, zone, changed: true };

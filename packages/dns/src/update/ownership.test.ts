@@ -20,8 +20,8 @@ function lab(...secure: string[]) {
     m.opcode = OPCODE.UPDATE;
     m.questions = [{ name: zone, type: TYPE.SOA, class: CLASS.IN }];
     m.authorities = records;
-    const out = applyUpdate(m, zones, ZONE_GRANT, { ownership, key });
-    if (out.changed) zones.get(zone)!.takeOver(out.zone!);
+    const out = applyUpdate(m, zones, ZONE_GRANT, { owners: { ownership, key } });
+    if (out.changed || out.touched) zones.get(zone)!.takeOver(out.zone!);
     return out;
   };
   return { zones, ownership, update, zone: (z = 'lab.test') => zones.get(z)! };

@@ -2,7 +2,7 @@ import { DataDirLock, parseUserJson, readUserFile, replaceFileSync } from '@kmsl
 import { type ResourceRecord } from '@kmslab/dns-wire';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readZoneFile } from './zone-file.js';
+import { parseZoneFile, readZoneFile } from './zone-file.js';
 import { presentRecord } from './presentation.js';
 import type { Zone } from './zone.js';
 import type { OwnershipState } from '../update/ownership.js';
@@ -42,19 +42,27 @@ export class ZoneJournal {
    * `;kmslab-owner NAME KEY` lines, comments to any other reader of the
    * file), or null when none were saved.
    */
-  load(origin: string): { records: ResourceRecord[]; owners: Array<[name: string, key: string]> } | null {
+  load(origin: string): { records: ResourceRecord[]; owners: Array<[name: string, key: string]>; stamps: Array<{ record: ResourceRecord; at: number }> } | null {
     const path = this.path(origin);
     if (!existsSync(path)) return null;
     const { records } = readZoneFile(path, origin);
+    const text = readFileSync(path, 'utf8');
     const owners: Array<[string, string]> = [];
-    for (const m of readFileSync(path, 'utf8').matchAll(/^;kmslab-owner (\S+) (\S+)$/gm)) owners.push([m[1]!, m[2]!]);
-    return { records, owners };
+    for (const m of text.matchAll(/^;kmslab-owner (\S+) (\S+)$/gm)) owners.push([m[1]!, m[2]!]);
+    // Each dynamic record's timestamp (aging): `;kmslab-stamp MS RECORD`, the record as the zone file writes it.
+    const stamps: Array<{ record: ResourceRecord; at: number }> = [];
+    for (const m of text.matchAll(/^;kmslab-stamp (\d{1,16}) (.+)$/gm)) {
+      const record = parseZoneFile(`${m[2]!}\n`, { origin, source: path, requireSoa: false }).records[0];
+      if (record) stamps.push({ record, at: Number(m[1]) });
+    }
+    return { records, owners, stamps };
   }
 
   save(zone: Zone): void {
     const path = this.path(zone.origin);
     const owners = zone.owners().map(([name, key]) => `;kmslab-owner ${name} ${key}\n`).join('');
-    const text = `; ${zone.origin} serial ${zone.serial}, written by kmslab after a dynamic update\n${zone.records().map(presentRecord).join('\n')}\n${owners}`;
+    const stamps = zone.stamped().map((s) => `;kmslab-stamp ${s.at} ${presentRecord(s.record)}\n`).join('');
+    const text = `; ${zone.origin} serial ${zone.serial}, written by kmslab after a dynamic update\n${zone.records().map(presentRecord).join('\n')}\n${owners}${stamps}`;
     replaceFileSync(path, text);
   }
 

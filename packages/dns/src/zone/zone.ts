@@ -28,6 +28,8 @@ export class Zone {
   #below = new Map<string, number>();
   /** The key that created each name of a secure zone (AD's owner of a DNS node), kept while the name has records. */
   #owners = new Map<string, string>();
+  /** When each dynamic record was last refreshed (ms), by name, then type and data (zone/aging.ts); static records have none. */
+  #stamps = new Map<string, Map<string, number>>();
   #version = 0;
 
   constructor(origin: string) {
@@ -44,6 +46,7 @@ export class Zone {
     for (const [name, node] of this.#nodes) copy.#nodes.set(name, new Map([...node].map(([type, set]) => [type, { ttl: set.ttl, records: [...set.records] }])));
     for (const [name, n] of this.#below) copy.#below.set(name, n);
     copy.#owners = new Map(this.#owners);
+    copy.#stamps = new Map([...this.#stamps].map(([name, m]) => [name, new Map(m)]));
     copy.#version = this.#version;
     return copy;
   }
@@ -58,6 +61,7 @@ export class Zone {
     this.#nodes = copy.#nodes;
     this.#below = copy.#below;
     this.#owners = copy.#owners;
+    this.#stamps = copy.#stamps;
     this.#version = Math.max(this.#version, copy.#version) + 1;
   }
 
@@ -110,6 +114,41 @@ export class Zone {
     return [...this.#owners].sort(([a], [b]) => a.localeCompare(b));
   }
 
+  /** When a dynamic record was last refreshed (ms since the epoch), or null for a static record (zone file, admin API). */
+  stamp(name: string, type: number, data: RData): number | null {
+    return this.#stamps.get(canonicalName(name))?.get(`${type}|${rdataKey(data)}`) ?? null;
+  }
+
+  /** Sets (or with null, clears) a record's timestamp; only a record the zone holds keeps one. */
+  setStamp(name: string, type: number, data: RData, at: number | null): void {
+    const n = canonicalName(name);
+    const key = `${type}|${rdataKey(data)}`;
+    if (at === null) {
+      this.#stamps.get(n)?.delete(key);
+      return;
+    }
+    if (!this.#nodes.get(n)?.get(type)?.records.some((d) => rdataKey(d) === rdataKey(data))) return;
+    let m = this.#stamps.get(n);
+    if (!m) this.#stamps.set(n, (m = new Map()));
+    m.set(key, at);
+  }
+
+  /** Every dynamic record with its timestamp. */
+  stamped(): Array<{ record: ResourceRecord; at: number }> {
+    const out: Array<{ record: ResourceRecord; at: number }> = [];
+    for (const [name, node] of this.#nodes) {
+      const stamps = this.#stamps.get(name);
+      if (!stamps) continue;
+      for (const [type, set] of node) {
+        for (const d of set.records) {
+          const at = stamps.get(`${type}|${rdataKey(d)}`);
+          if (at !== undefined) out.push({ record: toRecord(name, type, set, d), at });
+        }
+      }
+    }
+    return out;
+  }
+
   /** Adds a record to its RRset (no duplicates; a new TTL applies to the whole set, RFC 2181 §5.2). Returns false if it was there. */
   add(rr: ResourceRecord, options: { bumpSerial?: boolean } = {}): boolean {
     if (!rr.data) throw new Error('a record to add needs data');
@@ -144,16 +183,22 @@ export class Zone {
       const set = node.get(t);
       if (!set) continue;
       const before = set.records.length;
+      const stamps = this.#stamps.get(n);
       if (data) {
         const key = rdataKey(data);
         set.records = set.records.filter((d) => rdataKey(d) !== key);
-      } else set.records = [];
+        stamps?.delete(`${t}|${key}`);
+      } else {
+        for (const d of set.records) stamps?.delete(`${t}|${rdataKey(d)}`);
+        set.records = [];
+      }
       removed += before - set.records.length;
       if (set.records.length === 0) node.delete(t);
     }
     if (node.size === 0) {
       this.#nodes.delete(n);
       this.#owners.delete(n);
+      this.#stamps.delete(n);
       this.#count(n, -1);
     }
     if (removed > 0) this.#changed(options.bumpSerial ?? true);
