@@ -15,8 +15,9 @@ export interface ScavengedRecord {
   refreshedAt: number;
 }
 
-/** Windows DNS's defaults: no-refresh 7 days, refresh 7 days, a scavenging pass every 7 days. */
+/** Windows DNS's default aging intervals: no-refresh 7 days, refresh 7 days. */
 export const DEFAULT_AGING: AgingRule = { noRefreshMs: 7 * TIME.DAY_MS, refreshMs: 7 * TIME.DAY_MS };
+/** Windows DNS's default scavenging period: a pass every 7 days. */
 export const DEFAULT_SCAVENGE_PERIOD_MS = 7 * TIME.DAY_MS;
 
 /**
