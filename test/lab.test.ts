@@ -32,7 +32,7 @@ describe('kmslab lab', () => {
     expect(bad.stderr).toMatch(/No scenario "nope"/);
   });
 
-  test.each(['count-decay', 'small-office-mak', 'two-hosts-failover', 'redis-outage', 'current-fleet'])('the built-in %s scenario passes its checks', async (name) => {
+  test.each(['count-decay', 'small-office-mak', 'two-hosts-failover', 'redis-outage', 'current-fleet', 'second-host-cannot-publish', 'retired-host'])('the built-in %s scenario passes its checks', async (name) => {
     const r = await runCli(['lab', 'run', name, '--json']);
     expect(r.code, r.stdout.slice(-2000)).toBe(0);
     const result = JSON.parse(r.stdout) as { passed: boolean; checks: Array<{ passed: boolean }> };
@@ -62,6 +62,21 @@ describe('kmslab lab', () => {
     const html = readFileSync(report, 'utf8');
     expect(html).toMatch(/<table id="windows-events">.*<tr data-event="12288"><td>12288<\/td><td>0xC004F074<\/td><td>\d+<\/td><\/tr>/s);
     expect((await runCli(['lab', 'run', 'two-hosts-failover'])).stdout).toMatch(/^ {2}Windows events: 12288 0x0 ×\d+, 12288 0xC004F074 ×\d+, 12289 0xC004F038 ×\d+, 12290 0xC004F038 ×\d+$/m);
+  });
+
+  test('second-host-cannot-publish and retired-host narrate the DNS side: the refusals (12293) and the grant, the scavenging pass, the seconds a stale record costs; both reports hold them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-lab-dns-'));
+    const second = await runCli(['lab', 'run', 'second-host-cannot-publish', '--report', join(dir, 'second.html')]);
+    expect(second.code, second.stdout.slice(-1500)).toBe(0);
+    expect(second.stdout).toMatch(/^ {2}Windows events: .*12293 0x8007232D ×\d+, 12294 0x0 ×\d+$/m);
+    const secondHtml = readFileSync(join(dir, 'second.html'), 'utf8');
+    expect(secondHtml).toContain('granted kms-hosts (kms1, kms2) on _vlmcs._tcp.lab.test');
+    expect(secondHtml).toContain('kms2 cannot publish in DNS');
+    expect(secondHtml).toMatch(/<tr data-event="12293"><td>12293<\/td><td>0x8007232D<\/td>/);
+    const retired = await runCli(['lab', 'run', 'retired-host', '--report', join(dir, 'retired.html')]);
+    expect(retired.code, retired.stdout.slice(-1500)).toBe(0);
+    expect(retired.stdout).toMatch(/via kms2\.lab\.test:\d+ {2}\(took 2\.0 s\)$/m);
+    expect(readFileSync(join(dir, 'retired.html'), 'utf8')).toMatch(/scavenged: _vlmcs\._tcp\.lab\.test 0 0 \d+ kms1\.lab\.test\./);
   });
 
   test('a scenario file (YAML) runs: the shipped branch-offices example passes its expectations', async () => {

@@ -107,6 +107,7 @@ export class DnsServer {
   #saveFailure: string | null = null;
   readonly #saveZone: ((zone: Zone) => void) | undefined;
   readonly #ownership: Ownership;
+  readonly #keys = new Map<string, KeyPolicy>();
   /** When the next scavenging pass is due (the server's clock). */
   #nextScavenge: number;
 
@@ -129,10 +130,11 @@ export class DnsServer {
     this.#clock = o.now;
     this.#saveZone = o.saveZone;
     this.faults = o.faults ?? new FaultSet({ random: o.seed === undefined ? Math.random : seededRandom(o.seed), now: o.now ?? Date.now });
+    for (const k of o.keys ?? []) this.#keys.set(k.key.name, k);
     this.#ctx = {
       faults: this.faults,
       zones: o.zones,
-      keys: new Map((o.keys ?? []).map((k) => [k.key.name, k])),
+      keys: this.#keys,
       now: o.now ?? Date.now,
       saveZone: o.saveZone && ((zone) => this.#save(zone)),
       onEvent: (e) => o.logger?.info(e, String(e.event)),
@@ -212,6 +214,11 @@ export class DnsServer {
       problems.push(log);
     }
     return { ok: status !== 'failing', status, problems };
+  }
+
+  /** Adds a TSIG key with its grants (a host joining a lab); a key of the same name is replaced. */
+  addKey(policy: KeyPolicy): void {
+    this.#keys.set(policy.key.name, policy);
   }
 
   /** Aging zones, their intervals and the scavenging period. */

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KmsLabError, kmsSrvName, waitFor } from '@kmslab/core';
-import { parseFaultRule, startDnsService, type DnsServer, type DnsService, type Zone } from '@kmslab/dns';
+import { KmsLabError, TIME, kmsSrvName, waitFor, type Clock, type EventLog } from '@kmslab/core';
+import { parseFaultRule, presentRData, startDnsService, type DnsServer, type DnsService, type Zone } from '@kmslab/dns';
+import { DnsPublisher } from '@kmslab/host';
 import { CLASS, TYPE, canonicalName, generateTsigSecret, parseTsigKey, query, updateZone, type DnsTarget, type ResourceRecord } from '@kmslab/dns-wire';
 import { startKmslabProcess, type KmslabProcess } from './live/kmslab-process.js';
 
@@ -24,22 +25,96 @@ export interface LabDns {
   removeFault(id: string): Promise<void>;
   /** Stops the server and removes what it kept. */
   close(): Promise<void>;
+  /** The host went down: it no longer refreshes its records (they stay, as a retired host's do). */
+  hostStopped?(name: string): void;
+  /** Publishing and scavenging due at the lab's time: each host's refresh or retry, a scavenging pass. */
+  tick?(): Promise<void>;
+  /** Grants a group of hosts' keys on a name of the secure zone (an admin's "Change the Default DNS Permissions"). */
+  grant?(group: string, hosts: readonly string[], name: string): void;
 }
 
+/** How an in-process lab DNS is run: on the lab's clock; a secure zone, aging, or both, make hosts publish themselves. */
+export interface InProcessDnsOptions {
+  /** The lab's clock (TSIG times, record timestamps, scavenging). */
+  clock: Clock;
+  /** Where hosts' 12293/12294 go (the lab's Windows event log). */
+  events?: EventLog | undefined;
+  /** Told what happened, for the timeline: a host refused or published, records scavenged. */
+  note?: ((label: string) => void) | undefined;
+  /** The zone is secure-only (docs/secure-zones.md): each host publishes with its own key and owns what it creates. */
+  secure?: boolean | undefined;
+  /** Aging for the zone, `NOREFRESH/REFRESH` (e.g. `7d/7d`), and the scavenging period (default 7d). */
+  aging?: { intervals: string; scavengePeriod?: string | undefined } | undefined;
+}
 
-/** `@kmslab/dns` in this process; hosts are added to the zone directly, as if they had published. */
+/** A host publishing itself on the lab's schedule: a refresh a day, a retry an hour after a failure. */
+interface LabPublisher {
+  publisher: DnsPublisher;
+  running: boolean;
+  nextAt: number;
+  /** Whether its last attempt succeeded (null before the first): the timeline notes each change. */
+  ok: boolean | null;
+}
+
+/** A KMS host re-registers every 24 h (kms-reference.md "Discovery"); after a refusal, the lab's host tries again each hour. */
+const REFRESH_MS = TIME.DAY_MS;
+const RETRY_MS = 60 * TIME.MINUTE_MS;
+
+
+/**
+ * `@kmslab/dns` in this process, on the lab's clock. Hosts are added to the
+ * zone directly, as if they had published — or, in a secure or aging zone,
+ * publish themselves as a KMS host does (signed updates with a key of their
+ * own, a refresh a day), so ownership and timestamps apply.
+ */
 export class InProcessDns implements LabDns {
+  readonly #publishers = new Map<string, LabPublisher>();
+
   private constructor(
     readonly zone: string,
     private readonly service: DnsService,
     private readonly z: Zone,
+    private readonly o: InProcessDnsOptions,
   ) {}
 
-  static async start(zone: string): Promise<InProcessDns> {
+  static async start(zone: string, o: InProcessDnsOptions = { clock: { now: () => Date.now() } }): Promise<InProcessDns> {
     // As `kmslab dns start` runs it (one service entry), with no data dir: a simulation starts empty.
-    const service = await startDnsService({ zones: [zone], dataDir: null, listen: ['127.0.0.1'], port: 0 });
+    const service = await startDnsService({
+      zones: [zone], dataDir: null, listen: ['127.0.0.1'], port: 0, now: () => o.clock.now(),
+      secure: o.secure ? { zones: [zone] } : undefined,
+      aging: o.aging ? { zones: [`${zone}=${o.aging.intervals}`], scavengePeriod: o.aging.scavengePeriod } : undefined,
+    });
     const z = service.server.zones.list()[0]!;
-    return new InProcessDns(z.origin, service, z);
+    return new InProcessDns(z.origin, service, z, o);
+  }
+
+  /** Hosts publish themselves (a secure or an aging zone) rather than being added. */
+  get #publishing(): boolean {
+    return Boolean(this.o.secure || this.o.aging);
+  }
+
+  async #publish(name: string, p: LabPublisher): Promise<void> {
+    const now = this.o.clock.now();
+    const ok = await p.publisher.publish().then(() => true, () => false);
+    p.nextAt = now + (ok ? REFRESH_MS : RETRY_MS);
+    if (ok !== p.ok) this.o.note?.(ok ? `${name} published in DNS (12294)` : `${name} cannot publish in DNS: ${p.publisher.state.lastError ?? 'failed'} (12293)`);
+    p.ok = ok;
+  }
+
+  hostStopped(name: string): void {
+    const p = this.#publishers.get(name);
+    if (p) p.running = false;
+  }
+
+  async tick(): Promise<void> {
+    const now = this.o.clock.now();
+    for (const [name, p] of this.#publishers) if (p.running && p.nextAt <= now) await this.#publish(name, p);
+    for (const r of this.server.scavengeIfDue()) this.o.note?.(`scavenged: ${r.record.name} ${presentRData(r.record.data)} (last refreshed ${Math.round((now - r.refreshedAt) / TIME.DAY_MS)} days ago)`);
+  }
+
+  grant(group: string, hosts: readonly string[], name: string): void {
+    this.server.ownership.update({ groups: { [group]: [...hosts] }, grants: { [canonicalName(name)]: [group] } });
+    this.o.note?.(`granted ${group} (${hosts.join(', ')}) on ${canonicalName(name)}`);
   }
 
   private get server(): DnsServer {
@@ -52,6 +127,20 @@ export class InProcessDns implements LabDns {
 
   async hostStarted(name: string, port: number, priority: number, weight: number): Promise<void> {
     const fqdn = `${name}.${this.zone}`;
+    if (this.#publishing) {
+      let p = this.#publishers.get(name);
+      if (!p) {
+        const key = parseTsigKey(`${name}:hmac-sha256:${generateTsigSecret()}`);
+        this.server.addKey({ key, grants: [{ kind: 'host', name: fqdn }] });
+        const publisher = new DnsPublisher({
+          dns: this.target, key, fqdn, addresses: ['127.0.0.1'], port, domains: [{ domain: this.zone, priority, weight }], clock: this.o.clock, events: this.o.events, source: name,
+        });
+        this.#publishers.set(name, (p = { publisher, running: true, nextAt: 0, ok: null }));
+      }
+      p.running = true;
+      await this.#publish(name, p);
+      return;
+    }
     const srv = this.z.rrset(kmsSrvName(this.zone), TYPE.SRV)?.records ?? [];
     if (srv.some((r) => r.type === 'SRV' && canonicalName(r.target) === fqdn && r.port === port)) return;
     this.z.add({ name: kmsSrvName(this.zone), type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV', priority, weight, port, target: fqdn } });

@@ -6,7 +6,7 @@ import type { ClientStateName } from './report/report-data.js';
 import type { Check } from './scenarios/check.js';
 import { acknowledgedCheck } from './simulation/acknowledged-check.js';
 import { contact } from './simulation/contact.js';
-import { LabTopology } from './simulation/lab-topology.js';
+import { LabTopology, type LabDnsOptions } from './simulation/lab-topology.js';
 import type { SimClient, TimelineEntry } from './simulation/sim-client.js';
 import { StateSamples } from './simulation/state-samples.js';
 
@@ -89,9 +89,18 @@ export class Simulation implements AsyncDisposable {
 
   // ---- the lab: DNS, hosts, Redis (simulation/lab-topology.ts); each change noted for the report
 
-  /** Starts the lab's DNS for `zone`; hosts started afterwards are in it (in-process: added; live: they publish themselves). */
-  useDns(zone = 'lab.test'): Promise<void> {
-    return this.#lab.useDns(zone);
+  /**
+   * Starts the lab's DNS for `zone`; hosts started afterwards are in it
+   * (in-process: added; live, or a `secure` or `aging` zone: they publish
+   * themselves, refreshing daily on the lab clock).
+   */
+  useDns(zone = 'lab.test', options: LabDnsOptions = {}): Promise<void> {
+    return this.#lab.useDns(zone, options);
+  }
+
+  /** Grants a group of hosts on a name of the secure zone, as an AD admin does for a second KMS host (noted on the timeline). */
+  grantDns(group: string, hosts: readonly string[], name: string): void {
+    this.#lab.grantDns(group, hosts, name);
   }
 
   startHost(options: SimHostOptions = {}): Promise<SimHost> {
@@ -231,11 +240,13 @@ export class Simulation implements AsyncDisposable {
       this.#samples.sampleUpTo(next.at - 1, this.#clients);
       this.clock.set(Math.max(this.clock.now(), next.at));
       for (const h of this.#lab.hosts) await h.syncClock(this.clock.now());
+      await this.#lab.dns?.tick?.();
       this.timeline.push(await contact(next.client, { clock: this.clock, wait: async (ms) => void this.clock.advance(ms), minute: this.minute, dns: this.#lab.dns, random: this.#random, catalog: this.#catalog, events: this.kmsEvents }));
     }
     await this.#options.pace?.(until);
     this.#samples.sampleUpTo(until, this.#clients);
     this.clock.set(Math.max(this.clock.now(), until));
+    await this.#lab.dns?.tick?.();
   }
 
   // ---- what a run shows

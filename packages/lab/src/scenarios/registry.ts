@@ -8,6 +8,8 @@ import { redisOutage } from './redis-outage.js';
 import type { RunOptions, ScenarioResult } from './scenario.js';
 import { smallOfficeMak } from './small-office-mak.js';
 import { twoHostsFailover } from './two-hosts-failover.js';
+import { retiredHost } from './retired-host.js';
+import { secondHostCannotPublish } from './second-host-cannot-publish.js';
 
 /** Built-in scenarios by name (`kmslab lab list`). */
 export const SCENARIOS: Record<string, { description: string; run: (options?: RunOptions) => Promise<ScenarioResult> }> = {
@@ -26,6 +28,14 @@ export const SCENARIOS: Record<string, { description: string; run: (options?: Ru
   'current-fleet': {
     description: 'Windows 11, Server 2019-2025 and Office LTSC 2024 on one Server 2025 host with the Office LTSC 2024 pack; Office 2019 needs its own pack',
     run: currentFleet,
+  },
+  'second-host-cannot-publish': {
+    description: 'A secure zone (AD-integrated): kms1 owns _vlmcs._tcp, kms2 is refused (12293) for days and clients find kms1 only; granting a group of KMS hosts lets kms2 in',
+    run: secondHostCannotPublish,
+  },
+  'retired-host': {
+    description: 'kms1 retired without deregistering: new clients lose ~2 s on its record until aging and scavenging remove it',
+    run: retiredHost,
   },
   'small-office-mak': {
     description: 'Five machines never reach the threshold; they switch to a MAK and are licensed for good',

@@ -1,6 +1,9 @@
-import { TIME, waitFor } from '@kmslab/core';
+import { KmsLabError, TIME, waitFor } from '@kmslab/core';
 import type { ResourceRecord } from '@kmslab/dns-wire';
-import { InProcessDns, ProcessDns, type LabDns } from '../lab-dns.js';
+import { InProcessDns, ProcessDns, type InProcessDnsOptions, type LabDns } from '../lab-dns.js';
+
+/** How the lab's DNS zone behaves: secure-only, aging (in-process only). */
+export type LabDnsOptions = Pick<InProcessDnsOptions, 'secure' | 'aging'>;
 import { InProcessHost, ProcessHost, type SimHost, type SimHostOptions } from '../lab-hosts.js';
 import { RedisServer } from '../live/redis-server.js';
 import type { EventLog, VirtualClock } from '@kmslab/core';
@@ -38,8 +41,18 @@ export class LabTopology implements AsyncDisposable {
     return this.#hosts;
   }
 
-  async useDns(zone: string): Promise<void> {
-    this.#dns = this.#live ? await ProcessDns.start(this.#live.kmslab, zone) : await InProcessDns.start(zone);
+  async useDns(zone: string, options: LabDnsOptions = {}): Promise<void> {
+    if (this.#live && (options.secure || options.aging)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'Secure zones and aging run in the in-process lab only (not --live)');
+    this.#dns = this.#live
+      ? await ProcessDns.start(this.#live.kmslab, zone)
+      : await InProcessDns.start(zone, { clock: this.#clock, events: this.#events, note: this.#note, ...options });
+  }
+
+  /** Grants a group of hosts on a name of the lab's secure zone. */
+  grantDns(group: string, hosts: readonly string[], name: string): void {
+    const dns = this.#needDns();
+    if (!dns.grant) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'Grants need the in-process lab DNS with a secure zone');
+    dns.grant(group, hosts, name);
   }
 
   async #redisUrl(): Promise<string | null> {
@@ -85,6 +98,7 @@ export class LabTopology implements AsyncDisposable {
   async stopHost(name: string): Promise<void> {
     this.#note(`${name} down`);
     await this.findHost(name).stop();
+    this.#dns?.hostStopped?.(name);
   }
 
   async restartHost(name: string): Promise<void> {
