@@ -30,10 +30,13 @@ export class DnsPeer implements AsyncDisposable {
     return this.#out;
   }
 
-  static async start(name: string, tool: string, args: (port: number, dir: string) => string[], ready: RegExp, files: (port: number, dir: string) => Record<string, string> = () => ({})): Promise<DnsPeer> {
+  static async start(
+    name: string, tool: string, args: (port: number, dir: string) => string[], ready: RegExp,
+    files: (port: number, dir: string) => Record<string, string> = () => ({}), at: { port?: number; dir?: string } = {},
+  ): Promise<DnsPeer> {
     requireTool(tool);
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), `kmslab-${name}-`));
+    const port = at.port ?? (await freePort());
+    const dir = at.dir ?? mkdtempSync(join(tmpdir(), `kmslab-${name}-`));
     for (const [file, text] of Object.entries(files(port, dir))) writeFileSync(join(dir, file), text);
     const proc = spawn(tool, args(port, dir), { stdio: ['ignore', 'pipe', 'pipe'] });
     const peer = new DnsPeer(name, port, dir, proc);
@@ -59,9 +62,14 @@ export class DnsPeer implements AsyncDisposable {
     return peer;
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
+  /** Stops the server and keeps its folder, for a restart on the same port and folder. */
+  async stop(): Promise<void> {
     this.proc.removeAllListeners('exit');
     await stopChild(this.proc);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -102,4 +110,31 @@ export function startUnbound(stubs: ReadonlyArray<{ zone: string; port: number }
       ...stubs.flatMap((s) => ['stub-zone:', `  name: "${s.zone}"`, `  stub-addr: 127.0.0.1@${s.port}`]),
     ].join('\n') + '\n';
   return DnsPeer.start('unbound', 'unbound', (_, dir) => ['-d', '-c', join(dir, 'unbound.conf')], /start of service/, (port, dir) => ({ 'unbound.conf': conf(port, dir) }));
+}
+
+/** Knot DNS as a secondary of `primary` (NOTIFY accepted from it), on `at.port` when given; keeps its zone in its folder. */
+export function startKnotSecondary(zone: string, primary: { host: string; port: number }, at: { port?: number; dir?: string } = {}): Promise<DnsPeer> {
+  const conf = (port: number, dir: string) =>
+    [
+      'server:', `  listen: 127.0.0.1@${port}`, `  rundir: "${dir}"`,
+      'log:', '  - target: stderr', '    any: info',
+      'database:', `  storage: "${dir}"`,
+      'remote:', '  - id: primary', `    address: ${primary.host}@${primary.port}`,
+      'acl:', '  - id: from_primary', `    address: ${primary.host}`, '    action: notify',
+      'template:', '  - id: default', `    storage: "${dir}"`, '    file: "%s.zone"',
+      'zone:', `  - domain: ${zone}`, '    master: primary', '    acl: from_primary',
+    ].join('\n') + '\n';
+  return DnsPeer.start('knot', 'knotd', (_, dir) => ['-c', join(dir, 'knot.conf')], /server started/, (port, dir) => ({ 'knot.conf': conf(port, dir) }), at);
+}
+
+/** NSD as a secondary of `primary` (NOTIFY accepted from it), logging to its output. */
+export function startNsdSecondary(zone: string, primary: { host: string; port: number }, at: { port?: number; dir?: string } = {}): Promise<DnsPeer> {
+  const conf = (port: number, dir: string) =>
+    [
+      'server:', `  ip-address: 127.0.0.1@${port}`, `  zonesdir: "${dir}"`, '  database: ""', `  pidfile: "${join(dir, 'nsd.pid')}"`,
+      `  xfrdfile: "${join(dir, 'xfrd.state')}"`, `  zonelistfile: "${join(dir, 'zone.list')}"`, '  username: ""', '  chroot: ""', '  verbosity: 2',
+      'remote-control:', '  control-enable: no',
+      'zone:', `  name: ${zone}`, `  zonefile: "${zone}.zone"`, `  request-xfr: ${primary.host}@${primary.port} NOKEY`, `  allow-notify: ${primary.host} NOKEY`,
+    ].join('\n') + '\n';
+  return DnsPeer.start('nsd', 'nsd', (_, dir) => ['-d', '-c', join(dir, 'nsd.conf')], /nsd started/, (port, dir) => ({ 'nsd.conf': conf(port, dir) }), at);
 }

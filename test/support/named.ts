@@ -22,10 +22,10 @@ export class NamedServer implements AsyncDisposable {
     proc.stderr!.on('data', (d) => (this.#out += d));
   }
 
-  static async start(zones: string, extra = ''): Promise<NamedServer> {
+  static async start(zones: string, extra = '', at: { port?: number; dir?: string } = {}): Promise<NamedServer> {
     requireTool('named');
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'kmslab-named-'));
+    const port = at.port ?? (await freePort());
+    const dir = at.dir ?? mkdtempSync(join(tmpdir(), 'kmslab-named-'));
     const conf = `
 options {
   directory "${dir}";
@@ -57,6 +57,11 @@ ${zones.replaceAll('DIR', dir)}
 
   logs(): string {
     return this.#out;
+  }
+
+  /** Stops named and keeps its folder (its zones and journals), for a restart on the same port and folder. */
+  async stop(): Promise<void> {
+    await stopChild(this.proc);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

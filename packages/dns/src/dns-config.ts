@@ -17,7 +17,8 @@ import { Zone } from './zone/zone.js';
  *     "keys":  [ { "name": "kms1", "algorithm": "hmac-sha256", "secret": "BASE64", "grants": ["host=kms1.corp.test"] } ],
  *     "secureZones": ["corp.test"], "groups": { "kms-hosts": ["kms1", "kms2"] },
  *     "grants": { "_vlmcs._tcp.corp.test": ["kms-hosts"] },
- *     "aging": { "corp.test": "7d/7d" }, "scavengePeriod": "7d" }
+ *     "aging": { "corp.test": "7d/7d" }, "scavengePeriod": "7d",
+ *     "notify": ["192.0.2.53:53"], "notifyKey": "xfr", "allowTransfer": ["192.0.2.0/24"] }
  *
  * Zone files are relative to the config file. A zone given by records gets a
  * default SOA and NS unless its records hold them.
@@ -36,6 +37,8 @@ export interface DnsConfig {
   ownership: OwnershipState;
   /** Aging zones (`"aging": {"lab.test": "7d/7d"}`) and the scavenging period (`"scavengePeriod": "7d"`; zone/aging.ts). */
   aging: { rules: Record<string, AgingRule>; periodMs?: number };
+  /** Secondaries: `"notify": ["HOST:PORT"]`, `"notifyKey": "NAME"`, `"allowTransfer": ["CIDR"]`. */
+  replication: { notify: string[]; notifyKey?: string; allowTransfer: string[] };
 }
 
 /** Reads and checks `kmslab dns start --config FILE`. */
@@ -46,7 +49,7 @@ export function loadDnsConfig(path: string): DnsConfig {
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('top level', 'must be an object');
   const c = raw as Record<string, unknown>;
-  const out: DnsConfig = { zones: [], fromFile: new Set(), keys: [], faults: [], ownership: { secureZones: [], groups: {}, grants: {} }, aging: { rules: {} } };
+  const out: DnsConfig = { zones: [], fromFile: new Set(), keys: [], faults: [], ownership: { secureZones: [], groups: {}, grants: {} }, aging: { rules: {} }, replication: { notify: [], allowTransfer: [] } };
   if (c.listen !== undefined) {
     if (!Array.isArray(c.listen) || c.listen.some((a) => typeof a !== 'string')) fail('listen', 'must be a list of addresses');
     out.listen = c.listen as string[];
@@ -115,6 +118,16 @@ export function loadDnsConfig(path: string): DnsConfig {
         fail(`aging.${zone}`, (err as Error).message);
       }
     }
+  }
+  for (const field of ['notify', 'allowTransfer'] as const) {
+    const v = c[field];
+    if (v === undefined) continue;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(field, field === 'notify' ? 'must be a list of HOST:PORT' : 'must be a list of prefixes such as 127.0.0.0/8');
+    out.replication[field] = v as string[];
+  }
+  if (c.notifyKey !== undefined) {
+    if (typeof c.notifyKey !== 'string') fail('notifyKey', 'must be the name of one of the keys');
+    out.replication.notifyKey = c.notifyKey as string;
   }
   if (c.scavengePeriod !== undefined) {
     try {

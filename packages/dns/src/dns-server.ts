@@ -7,6 +7,9 @@ import type { Logger } from 'pino';
 import { AnswerCache } from './answer-cache.js';
 import { Ownership } from './update/ownership.js';
 import { Aging, type ScavengedRecord } from './zone/aging.js';
+import { Notifier } from './notify.js';
+import { TYPE, type DnsTarget, type TsigKey } from '@kmslab/dns-wire';
+import type { FaultNet } from './harness/fault-rule.js';
 import { ReplayGuard } from './update/replay-guard.js';
 import { handleMessage } from './handle-message.js';
 import type { Client, Handled, ServerContext } from './path/exchange.js';
@@ -50,6 +53,10 @@ export interface DnsServerOptions {
   ownership?: Ownership;
   /** Record timestamps, aging zones and the scavenging period (zone/aging.ts); default no zone ages. */
   aging?: Aging;
+  /** Secondaries told of every change by NOTIFY (RFC 1996), signed with `key` when given (`--notify`, notify.ts). */
+  notify?: { targets: readonly DnsTarget[]; key?: TsigKey | null | undefined } | undefined;
+  /** Client prefixes whose secondaries transfer without a key (`--allow-transfer`). */
+  allowTransfer?: readonly FaultNet[] | undefined;
 }
 
 
@@ -108,6 +115,7 @@ export class DnsServer {
   readonly #saveZone: ((zone: Zone) => void) | undefined;
   readonly #ownership: Ownership;
   readonly #keys = new Map<string, KeyPolicy>();
+  #notifier: Notifier | null = null;
   /** When the next scavenging pass is due (the server's clock). */
   #nextScavenge: number;
 
@@ -142,7 +150,16 @@ export class DnsServer {
       replays: new ReplayGuard(),
       ownership: o.ownership ?? new Ownership(),
       aging: o.aging ?? new Aging(),
+      allowTransfer: o.allowTransfer,
+      onZoneChanged: (zone) => void this.#notifier?.notify(zone),
     };
+    this.#notifier = o.notify?.targets.length
+      ? new Notifier({
+          targets: o.notify.targets, key: o.notify.key, now: this.#ctx.now, logger: o.logger,
+          // A notify-drop fault on the zone (docs/dns-faults.md) loses the NOTIFY, as a dropped packet would.
+          drop: (zone) => this.faults.match({ name: zone, type: TYPE.SOA, address: '', transport: 'udp', update: false, replication: true })?.action.kind === 'notify-drop',
+        })
+      : null;
     this.#nextScavenge = (o.now ?? Date.now)() + this.#ctx.aging!.periodMs;
     this.#ownership = this.#ctx.ownership!;
   }
@@ -243,8 +260,10 @@ export class DnsServer {
         const copy = served.clone();
         for (const s of stale) copy.delete(s.record.name, s.record.type, s.record.data, { bumpSerial: false });
         copy.bumpSerial();
+        copy.recordChangeFrom(served);
         if (this.#saveZone) this.#save(copy);
         served.takeOver(copy);
+        this.#ctx.onZoneChanged?.(served);
         for (const s of stale) this.#o.logger?.info({ event: 'scavenged', zone: s.zone, name: s.record.name, type: s.record.type, refreshedAt: new Date(s.refreshedAt).toISOString() }, 'stale record scavenged');
       }
       removed.push(...stale);
@@ -302,8 +321,14 @@ export class DnsServer {
     }
   }
 
+  /** The secondaries told of changes (`--notify`), null when none. */
+  get notifier(): Notifier | null {
+    return this.#notifier;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    this.#notifier?.close();
     // What a delay fault still holds is never sent: the sockets are going.
     for (const t of this.#delayed) clearTimeout(t);
     this.#delayed.clear();

@@ -8,6 +8,10 @@ import type { FaultRule } from './harness/fault-rule.js';
 import { QueryLog } from './harness/query-log.js';
 import type { KeyPolicy } from './update/policy.js';
 import { Ownership, parseGrant, parseGroup, type OwnershipState } from './update/ownership.js';
+import { parseNotifyTarget } from './notify.js';
+import { parseTransferPrefix } from './update/transfer-acl.js';
+import type { FaultNet } from './harness/fault-rule.js';
+import { canonicalName, type DnsTarget, type TsigKey } from '@kmslab/dns-wire';
 import { Aging, DEFAULT_SCAVENGE_PERIOD_MS, parseAging, parseScavengePeriod, type AgingRule } from './zone/aging.js';
 import { defaultZone } from './zone/default-zone.js';
 import { serialGreater } from './zone/serial.js';
@@ -35,6 +39,12 @@ export interface DnsServiceOptions {
   secure?: { zones?: readonly string[] | undefined; groups?: readonly string[] | undefined; grants?: readonly string[] | undefined } | undefined;
   /** Aging zones (`--aging ZONE=NOREFRESH/REFRESH`) and the scavenging period (`--scavenge-period`): zone/aging.ts. */
   aging?: { zones?: readonly string[] | undefined; scavengePeriod?: string | undefined } | undefined;
+  /**
+   * Secondaries: NOTIFY targets (`--notify HOST[:PORT]`), the key that signs
+   * NOTIFY (`--notify-key NAME`, one of the keys), and client prefixes that
+   * transfer without a key (`--allow-transfer CIDR`).
+   */
+  replication?: { notify?: readonly string[] | undefined; notifyKey?: string | undefined; allowTransfer?: readonly string[] | undefined } | undefined;
   /** The server's clock (a lab's virtual one); default the wall clock. */
   now?: (() => number) | undefined;
   /** The query log: entries kept (0: none), a JSON-lines file, followers at once. */
@@ -78,6 +88,8 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
   const zones = assembleZones(o);
   const ownership = ownershipOf(o, zones.set);
   const aging = agingOf(o, zones.set);
+  const keys = [...(o.config?.keys ?? []), ...(o.keys ?? [])];
+  const replication = replicationOf(o, keys);
   let scavenging: NodeJS.Timeout | null = null;
   const queryLog = o.queryLog?.size === 0 ? null : new QueryLog({
     capacity: o.queryLog?.size ?? 10_000, file: o.queryLog?.file, followers: { max: o.queryLog?.followers },
@@ -106,7 +118,7 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
     }
     const j = journal;
     server = await DnsServer.start({
-      zones: zones.set, keys: [...(o.config?.keys ?? []), ...(o.keys ?? [])], listen: o.listen ?? o.config?.listen, port: o.port ?? o.config?.port ?? 53,
+      zones: zones.set, keys, ...replication, listen: o.listen ?? o.config?.listen, port: o.port ?? o.config?.port ?? 53,
       logger: o.logger, queryLog, seed: o.seed, ownership, aging, now: o.now, ...(j && { saveZone: (zone: Zone) => j.save(zone) }),
     });
     if (aging.active) {
@@ -134,6 +146,16 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
     await close();
     throw err;
   }
+}
+
+/** NOTIFY targets and key, and the prefixes that may transfer without a key, from the config and the flags. */
+function replicationOf(o: DnsServiceOptions, keys: readonly KeyPolicy[]): { notify?: { targets: DnsTarget[]; key: TsigKey | null }; allowTransfer?: FaultNet[] } {
+  const targets = [...(o.config?.replication.notify ?? []), ...(o.replication?.notify ?? [])].map(parseNotifyTarget);
+  const keyName = o.replication?.notifyKey ?? o.config?.replication.notifyKey;
+  const key = keyName === undefined ? null : keys.find((k) => k.key.name === canonicalName(keyName))?.key;
+  if (key === undefined) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--notify-key ${keyName}: no such TSIG key (give it with --tsig-key)`);
+  const allowTransfer = [...(o.config?.replication.allowTransfer ?? []), ...(o.replication?.allowTransfer ?? [])].map(parseTransferPrefix);
+  return { ...(targets.length && { notify: { targets, key } }), ...(allowTransfer.length && { allowTransfer }) };
 }
 
 /** Aging zones and the scavenging period from the config and the flags; an aging zone must be one served here. */
@@ -206,6 +228,7 @@ function restoreZones(zones: ZoneSet, fromFile: Set<string>, journal: ZoneJourna
     for (const rr of saved.records) copy.add(rr, { bumpSerial: false });
     for (const [name, key] of saved.owners) copy.setOwner(name, key);
     for (const { record, at } of saved.stamps) copy.setStamp(record.name, record.type, record.data!, at);
+    copy.restoreHistory(saved.history);
     if (fromFile.has(zone.origin) && serialGreater(zone.serial, copy.serial)) {
       logger?.info({ event: 'zone-file-newer', zone: zone.origin, serial: zone.serial }, 'the zone file is newer than the saved zone; serving the file');
       continue;

@@ -33,6 +33,9 @@ interface DnsStartOptions {
   grant?: string[];
   aging?: string[];
   scavengePeriod?: string;
+  notify?: string[];
+  notifyKey?: string;
+  allowTransfer?: string[];
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -67,6 +70,9 @@ function dnsStartCommand(): Command {
     .option('--grant <dnsname=group>', 'the group may change the name whoever owns it, e.g. _vlmcs._tcp.lab.test=kms-hosts (repeatable)', collect)
     .option('--aging <zone=norefresh/refresh>', 'age the zone\'s dynamic records as Windows DNS does, e.g. lab.test=7d/7d: a record not refreshed for both intervals is removed by the next scavenging pass (repeatable; off by default)', collect)
     .option('--scavenge-period <duration>', 'how often a scavenging pass runs (default 7d)')
+    .option('--notify <host:port>', 'a secondary to tell of every change by NOTIFY (RFC 1996), repeatable', collect)
+    .option('--notify-key <name>', 'sign NOTIFY with this TSIG key (one of --tsig-key)')
+    .option('--allow-transfer <cidr>', 'secondaries in this prefix may transfer (AXFR, IXFR) without a key, repeatable', collect)
     .option('--admin-allowed-host <name>', 'a name requests may address the admin listener by, besides IP addresses and localhost (a container or proxy name), repeatable', collect)
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
@@ -85,6 +91,7 @@ function dnsStartCommand(): Command {
         queryLog: { size: o.queryLogSize, file: o.queryLog, followers: o.queryLogFollowers },
         secure: { zones: o.secureZone, groups: o.group, grants: o.grant },
         aging: { zones: o.aging, scavengePeriod: o.scavengePeriod },
+        replication: { notify: o.notify, notifyKey: o.notifyKey, allowTransfer: o.allowTransfer },
         admin: o.admin ? { listen: o.admin, token: token?.value, readOnly: o.adminReadOnly === true, allowedHosts: o.adminAllowedHost } : null,
         logger,
       });

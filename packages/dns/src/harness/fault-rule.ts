@@ -4,11 +4,11 @@ import { TYPE, canonicalName, ipv6Bytes, typeName } from '@kmslab/dns-wire';
 
 /** What a fault does to a matching query (or, for `update-*`, to a dynamic update). docs/dns-faults.md */
 export type FaultAction =
-  | { kind: 'servfail' | 'refused' | 'nxdomain' | 'nodata' | 'drop' | 'truncate' | 'formerr' | 'notimp' | 'update-refused' | 'update-notauth' }
-  | { kind: 'delay'; ms: number }
+  | { kind: 'servfail' | 'refused' | 'nxdomain' | 'nodata' | 'drop' | 'truncate' | 'formerr' | 'notimp' | 'update-refused' | 'update-notauth' | 'notify-drop' | 'transfer-refused' }
+  | { kind: 'delay' | 'transfer-delay'; ms: number }
   | { kind: 'ttl'; ttl: number };
 
-const PLAIN_ACTIONS = ['servfail', 'refused', 'nxdomain', 'nodata', 'drop', 'truncate', 'formerr', 'notimp', 'update-refused', 'update-notauth'] as const;
+const PLAIN_ACTIONS = ['servfail', 'refused', 'nxdomain', 'nodata', 'drop', 'truncate', 'formerr', 'notimp', 'update-refused', 'update-notauth', 'notify-drop', 'transfer-refused'] as const;
 
 /** A fault rule as users write it (flag, config file, admin API): every field but name and action optional. */
 export interface FaultRuleInput {
@@ -65,14 +65,14 @@ const bad = (rule: string, part: string, why: string): KmsLabError =>
 function parseAction(text: string, rule: string): FaultAction {
   const [kind, arg, ...rest] = text.trim().toLowerCase().split(':');
   if (rest.length > 0) throw bad(rule, `action "${text}"`, 'has too many ":" parts');
-  if (kind === 'delay' || kind === 'ttl') {
+  if (kind === 'delay' || kind === 'ttl' || kind === 'transfer-delay') {
     const n = Number(arg);
-    const max = kind === 'delay' ? 60_000 : 2 ** 31 - 1;
-    if (arg === undefined || !Number.isInteger(n) || n < 0 || n > max) throw bad(rule, `action "${text}"`, `needs ${kind}:N with N a whole number from 0 to ${max}`);
-    return kind === 'delay' ? { kind, ms: n } : { kind, ttl: n };
+    const max = kind === 'ttl' ? 2 ** 31 - 1 : 60_000;
+    if (arg === undefined || !/^\d+$/.test(arg) || !Number.isInteger(n) || n < 0 || n > max) throw bad(rule, `action "${text}"`, `needs ${kind}:N with N a whole number from 0 to ${max}`);
+    return kind === 'ttl' ? { kind, ttl: n } : { kind, ms: n };
   }
   if (arg !== undefined || !(PLAIN_ACTIONS as readonly string[]).includes(kind!)) {
-    throw bad(rule, `action "${text}"`, `is not one of ${PLAIN_ACTIONS.join(', ')}, delay:MS, ttl:N`);
+    throw bad(rule, `action "${text}"`, `is not one of ${PLAIN_ACTIONS.join(', ')}, delay:MS, ttl:N, transfer-delay:MS`);
   }
   return { kind: kind as (typeof PLAIN_ACTIONS)[number] };
 }
@@ -225,7 +225,7 @@ export function parseFaultRule(text: string, now: number): FaultRule {
 
 /** A fault action in the rule's own form (`delay:300`, `servfail`). */
 export function actionText(a: FaultAction): string {
-  return a.kind === 'delay' ? `delay:${a.ms}` : a.kind === 'ttl' ? `ttl:${a.ttl}` : a.kind;
+  return a.kind === 'delay' || a.kind === 'transfer-delay' ? `${a.kind}:${a.ms}` : a.kind === 'ttl' ? `ttl:${a.ttl}` : a.kind;
 }
 
 /** A validated rule in the flag's own form, as lists and logs show it. */

@@ -11,6 +11,8 @@ export interface FaultQuery {
   transport: 'udp' | 'tcp';
   /** An RFC 2136 update (only `update-*` actions apply to those, and only those to them). */
   update: boolean;
+  /** A zone transfer asked of this server, or a NOTIFY it sends (only `transfer-*` and `notify-drop` apply, and only to those). */
+  replication?: boolean;
   /** The name as the client spelled it (case kept, no trailing dot), asked only by a `case=exact` rule. */
   spelled?: () => string;
 }
@@ -36,6 +38,9 @@ export interface AppliedFault {
 export const MAX_FAULTS = 10_000;
 
 const UPDATE_ACTIONS = new Set(['update-refused', 'update-notauth']);
+const REPLICATION_ACTIONS = new Set(['notify-drop', 'transfer-refused', 'transfer-delay']);
+/** Which messages a rule's action applies to: queries, updates, or replication (transfers and NOTIFY). */
+const kindOf = (action: string): 'q' | 'u' | 't' => (UPDATE_ACTIONS.has(action) ? 'u' : REPLICATION_ACTIONS.has(action) ? 't' : 'q');
 
 /** Where a fault sits in the index: its order, and the rule. */
 interface Indexed {
@@ -183,7 +188,7 @@ export class FaultSet {
   match(q: FaultQuery): AppliedFault | null {
     if (this.#faults.size === 0) return null;
     const name = q.name.endsWith('.') ? q.name.slice(0, -1).toLowerCase() : q.name.toLowerCase();
-    const kind = q.update ? 'u' : 'q';
+    const kind = q.replication ? 't' : q.update ? 'u' : 'q';
     const candidates: Indexed[] = [];
     let parsed: ReturnType<typeof addressBytes> | undefined;
     const client: ClientAddress = () => (parsed === undefined ? (parsed = addressBytes(q.address)) : parsed);
@@ -222,7 +227,7 @@ export class FaultSet {
     const r = i.fault.rule;
     const wildcard = r.name.startsWith('*.');
     const name = wildcard ? r.name.slice(1) : r.name;
-    const key = `${wildcard ? 'suffix' : 'exact'}:${name}|${UPDATE_ACTIONS.has(r.action.kind) ? 'u' : 'q'}`;
+    const key = `${wildcard ? 'suffix' : 'exact'}:${name}|${kindOf(r.action.kind)}`;
     let bucket = this.#buckets.get(key);
     if (delta > 0) {
       if (!bucket) this.#buckets.set(key, (bucket = new Bucket()));

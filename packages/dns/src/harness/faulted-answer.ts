@@ -65,5 +65,11 @@ export function faultedAnswer(action: FaultAction, req: Message, zones: ZoneSet,
     case 'update-refused':
     case 'update-notauth':
       return { message: responseTo(req, action.kind === 'update-refused' ? RCODE.REFUSED : RCODE.NOTAUTH), delayMs: 0 };
+    case 'transfer-refused':
+      return { message: responseTo(req, RCODE.REFUSED), delayMs: 0 };
+    case 'notify-drop':
+    case 'transfer-delay':
+      // Applied where transfers and NOTIFY are made (path/transfer.ts, notify.ts), never to a query.
+      return { message: answerQuery(req, zones), delayMs: action.kind === 'transfer-delay' ? action.ms : 0 };
   }
 }

@@ -1,6 +1,7 @@
 import type { Message, Verified } from '@kmslab/dns-wire';
 import type { AnswerCache, CachedAnswer, FastQuery } from '../answer-cache.js';
 import type { AppliedFault, FaultSet } from '../harness/fault-set.js';
+import type { FaultNet } from '../harness/fault-rule.js';
 import type { KeyPolicy } from '../update/policy.js';
 import type { Ownership } from '../update/ownership.js';
 import type { Aging } from '../zone/aging.js';
@@ -41,6 +42,10 @@ export interface ServerContext {
   ownership?: Ownership | undefined;
   /** Record timestamps and scavenging (zone/aging.ts); none: dynamic records are not stamped. */
   aging?: Aging | undefined;
+  /** Client prefixes whose secondaries transfer without a key (`--allow-transfer`). */
+  allowTransfer?: readonly FaultNet[] | undefined;
+  /** Told when a zone's serial moved (an update, a scavenging pass): NOTIFY goes out to the secondaries. */
+  onZoneChanged?(zone: Zone): void;
 }
 
 /** Who sent the message, for `from=` fault rules and the query log. */
@@ -54,7 +59,7 @@ export interface Handled {
   /** The answer (several messages for a zone transfer), or null to stay silent (responses, unreadable headers, a `drop` fault). */
   bytes: Buffer | Buffer[] | null;
   rcode: number | null;
-  kind: 'query' | 'update' | 'malformed' | 'dropped' | 'notimp' | 'transfer' | 'notauth';
+  kind: 'query' | 'update' | 'malformed' | 'dropped' | 'notimp' | 'transfer' | 'notauth' | 'notify';
   /** What was asked, when it could be read (the query log shows it); on the fast path the name in wire form instead. */
   qname?: string | undefined;
   qnameWire?: string | undefined;

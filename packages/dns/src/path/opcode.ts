@@ -5,12 +5,18 @@ import { answerWith } from './reply.js';
 /**
  * Step 4: what kind of message this server takes. An update must be signed
  * (RFC 2136 §3.3 leaves the policy to the server; kmslab's is TSIG, as
- * Windows' secure zones need Kerberos); an opcode other than QUERY and
- * UPDATE is NOTIMP (RFC 1035 §4.1.1).
+ * Windows' secure zones need Kerberos); a NOTIFY is REFUSED and logged (this
+ * server is the primary, RFC 1996 §3.10); any other opcode is NOTIMP
+ * (RFC 1035 §4.1.1).
  */
 export function admitOpcode(ex: Exchange): Handled | undefined {
   const req = ex.req!;
   if (req.opcode === OPCODE.QUERY) return undefined;
+  if (req.opcode === OPCODE.NOTIFY) {
+    // This server is the primary of its zones: nobody it follows may tell it of a change.
+    ex.ctx.onEvent?.({ event: 'notify-refused', zone: req.questions[0]?.name, from: ex.client?.address, reason: 'not a secondary of that zone' });
+    return answerWith(ex, RCODE.REFUSED, 'notify');
+  }
   if (req.opcode !== OPCODE.UPDATE) return answerWith(ex, RCODE.NOTIMP, 'notimp');
   if (ex.signed) return undefined;
   ex.ctx.onEvent?.({ event: 'update-refused', zone: req.questions[0]?.name, reason: 'unsigned' });

@@ -26,13 +26,17 @@ export function applyDynamicUpdate(ex: Exchange): Handled | undefined {
     aging: ctx.aging ? { aging: ctx.aging, now: ctx.now() } : undefined,
   });
   if ((outcome.changed || outcome.touched) && outcome.zone) {
+    // What changed, for secondaries that ask by IXFR (zone-history.ts), kept with the zone.
+    outcome.zone.recordChangeFrom(ctx.zones.get(outcome.zone.origin)!);
     try {
       ctx.saveZone?.(outcome.zone);
     } catch (err) {
       ctx.onEvent?.({ event: 'update-not-saved', zone: outcome.zone.origin, key, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
       return answerWith(ex, RCODE.SERVFAIL, 'update', 'not-saved');
     }
-    ctx.zones.get(outcome.zone.origin)!.takeOver(outcome.zone);
+    const served = ctx.zones.get(outcome.zone.origin)!;
+    served.takeOver(outcome.zone);
+    if (outcome.changed) ctx.onZoneChanged?.(served);
   }
   ctx.onEvent?.({ event: 'update', zone: outcome.zone?.origin, key, rcode: rcodeName(outcome.rcode), changed: outcome.changed, serial: outcome.zone?.serial, reason: outcome.reason, detail: outcome.detail });
   return answerWith(ex, outcome.rcode, 'update', outcome.rcode === RCODE.NOERROR ? undefined : (outcome.reason ?? rcodeName(outcome.rcode)));

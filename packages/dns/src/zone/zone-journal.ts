@@ -6,6 +6,7 @@ import { parseZoneFile, readZoneFile } from './zone-file.js';
 import { presentRecord } from './presentation.js';
 import type { Zone } from './zone.js';
 import type { OwnershipState } from '../update/ownership.js';
+import type { ZoneDiff } from './zone-history.js';
 
 /** Where groups and grants added at run time are kept, beside the zones. */
 const GRANTS_FILE = 'grants.json';
@@ -42,7 +43,7 @@ export class ZoneJournal {
    * `;kmslab-owner NAME KEY` lines, comments to any other reader of the
    * file), or null when none were saved.
    */
-  load(origin: string): { records: ResourceRecord[]; owners: Array<[name: string, key: string]>; stamps: Array<{ record: ResourceRecord; at: number }> } | null {
+  load(origin: string): { records: ResourceRecord[]; owners: Array<[name: string, key: string]>; stamps: Array<{ record: ResourceRecord; at: number }>; history: ZoneDiff[] } | null {
     const path = this.path(origin);
     if (!existsSync(path)) return null;
     const { records } = readZoneFile(path, origin);
@@ -55,14 +56,27 @@ export class ZoneJournal {
       const record = parseZoneFile(`${m[2]!}\n`, { origin, source: path, requireSoa: false }).records[0];
       if (record) stamps.push({ record, at: Number(m[1]) });
     }
-    return { records, owners, stamps };
+    // The changes IXFR answers from: `;kmslab-diff FROM TO`, then its `;kmslab-del RECORD` and `;kmslab-add RECORD` lines.
+    const history: ZoneDiff[] = [];
+    for (const m of text.matchAll(/^;kmslab-(diff|del|add) (.+)$/gm)) {
+      if (m[1] === 'diff') {
+        const [from, to] = m[2]!.split(' ').map(Number);
+        history.push({ from: from!, to: to!, deleted: [], added: [] });
+        continue;
+      }
+      const record = parseZoneFile(`${m[2]!}\n`, { origin, source: path, requireSoa: false }).records[0];
+      const diff = history.at(-1);
+      if (record && diff) (m[1] === 'del' ? diff.deleted : diff.added).push(record);
+    }
+    return { records, owners, stamps, history };
   }
 
   save(zone: Zone): void {
     const path = this.path(zone.origin);
     const owners = zone.owners().map(([name, key]) => `;kmslab-owner ${name} ${key}\n`).join('');
     const stamps = zone.stamped().map((s) => `;kmslab-stamp ${s.at} ${presentRecord(s.record)}\n`).join('');
-    const text = `; ${zone.origin} serial ${zone.serial}, written by kmslab after a dynamic update\n${zone.records().map(presentRecord).join('\n')}\n${owners}${stamps}`;
+    const history = zone.history().map((d) => [`;kmslab-diff ${d.from} ${d.to}\n`, ...d.deleted.map((rr) => `;kmslab-del ${presentRecord(rr)}\n`), ...d.added.map((rr) => `;kmslab-add ${presentRecord(rr)}\n`)].join('')).join('');
+    const text = `; ${zone.origin} serial ${zone.serial}, written by kmslab after a dynamic update\n${zone.records().map(presentRecord).join('\n')}\n${owners}${stamps}${history}`;
     replaceFileSync(path, text);
   }
 

@@ -1,3 +1,5 @@
+import { CLASS, TYPE, canonicalName, ipv6Bytes, isSubdomain, type RData, type ResourceRecord } from '@kmslab/dns-wire';
+import { diffZones, withDiff, type ZoneDiff } from './zone-history.js';
 
 type SoaData = Extract<RData, { type: 'SOA' }>;
 
@@ -30,6 +32,8 @@ export class Zone {
   #owners = new Map<string, string>();
   /** When each dynamic record was last refreshed (ms), by name, then type and data (zone/aging.ts); static records have none. */
   #stamps = new Map<string, Map<string, number>>();
+  /** The latest changes, for IXFR (zone-history.ts). */
+  #history: ZoneDiff[] = [];
   #version = 0;
 
   constructor(origin: string) {
@@ -47,6 +51,7 @@ export class Zone {
     for (const [name, n] of this.#below) copy.#below.set(name, n);
     copy.#owners = new Map(this.#owners);
     copy.#stamps = new Map([...this.#stamps].map(([name, m]) => [name, new Map(m)]));
+    copy.#history = this.#history;
     copy.#version = this.#version;
     return copy;
   }
@@ -62,6 +67,7 @@ export class Zone {
     this.#below = copy.#below;
     this.#owners = copy.#owners;
     this.#stamps = copy.#stamps;
+    this.#history = copy.#history;
     this.#version = Math.max(this.#version, copy.#version) + 1;
   }
 
@@ -112,6 +118,22 @@ export class Zone {
   /** Every owned name and its owner, sorted by name. */
   owners(): Array<[name: string, key: string]> {
     return [...this.#owners].sort(([a], [b]) => a.localeCompare(b));
+  }
+
+  /** The changes IXFR can answer from, oldest first. */
+  history(): readonly ZoneDiff[] {
+    return this.#history;
+  }
+
+  /** Keeps what changed from `before` (the zone being replaced) to this copy, within the history's bounds. */
+  recordChangeFrom(before: Zone): void {
+    if (before.serial === this.serial) return;
+    this.#history = withDiff(this.#history, diffZones(before, this));
+  }
+
+  /** Sets the history (from the zone journal at start). */
+  restoreHistory(history: readonly ZoneDiff[]): void {
+    this.#history = [...history];
   }
 
   /** When a dynamic record was last refreshed (ms since the epoch), or null for a static record (zone file, admin API). */
@@ -318,5 +340,5 @@ export function rdataKey(d: RData): string {
     default:
       return `${d.type} ${JSON.stringify(d)}`;
   }
-}import { CLASS, TYPE, canonicalName, ipv6Bytes, isSubdomain, type RData, type ResourceRecord } from '@kmslab/dns-wire';
+}
 
