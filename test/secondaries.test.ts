@@ -38,6 +38,9 @@ function answers(port: number, name: string, type: string, want: (lines: string[
   }, { timeoutMs: 20_000, everyMs: 100, timedOut: () => new Error(`the secondary on ${port} never ${what}`) });
 }
 
+/** Waits until a secondary's log holds what `read` looks for. */
+const inLog = <T>(read: () => T | undefined | false, what: string) => waitFor(read, { timeoutMs: 10_000, everyMs: 50, timedOut: () => new Error(`no ${what} in the secondary's log`) });
+
 /** Bytes of each completed transfer, in order, from a secondary's log. */
 const transferBytes = {
   bind: (log: string) => [...log.matchAll(/Transfer completed: \d+ messages, \d+ records, (\d+) bytes/g)].map((m) => Number(m[1])),
@@ -70,9 +73,9 @@ describe('secondaries follow a kmslab primary: BIND, Knot, NSD', () => {
         expect(srv[0]).toMatch(new RegExp(`SRV 0 0 ${kms1.port} kms1\\.lab\\.test\\.$`));
       }
       // In each secondary's own log: the change came as IXFR, a few hundred bytes where the zone took hundreds of KiB.
-      const b = await waitFor(() => (transferBytes.bind(bind.logs()).length >= 2 ? transferBytes.bind(bind.logs()) : undefined), { timeoutMs: 10_000, everyMs: 50 });
-      const k = await waitFor(() => (transferBytes.knot(knot.logs()).length >= 2 ? transferBytes.knot(knot.logs()) : undefined), { timeoutMs: 10_000, everyMs: 50 });
-      const n = await waitFor(() => (transferBytes.nsd(nsd.logs()).length >= 2 ? transferBytes.nsd(nsd.logs()) : undefined), { timeoutMs: 10_000, everyMs: 50 });
+      const b = await inLog(() => transferBytes.bind(bind.logs()).length >= 2 && transferBytes.bind(bind.logs()), 'second transfer (BIND)');
+      const k = await inLog(() => transferBytes.knot(knot.logs()).length >= 2 && transferBytes.knot(knot.logs()), 'second transfer (Knot)');
+      const n = await inLog(() => transferBytes.nsd(nsd.logs()).length >= 2 && transferBytes.nsd(nsd.logs()), 'second transfer (NSD)');
       // The host's SRV and its address are two updates: one IXFR or two, each far below the zone.
       expect(k[0]!.style).toBe('AXFR');
       expect(k.slice(1).every((x) => x.style === 'IXFR')).toBe(true);
@@ -91,7 +94,7 @@ describe('secondaries follow a kmslab primary: BIND, Knot, NSD', () => {
       }
       knot = await startKnotSecondary('lab.test', at, { port: knotPort, dir: knot.dir });
       await answers(knotPort, 'change3.lab.test', 'TXT', (a) => a.length === 1, 'caught up with the third change');
-      const caughtUp = await waitFor(() => /IXFR, incoming, remote [^,]+, finished/.test(knot.logs()) && /serial (\d+) -> (\d+)/.exec(knot.logs()), { timeoutMs: 10_000, everyMs: 50 });
+      const caughtUp = await inLog(() => /IXFR, incoming, remote [^,]+, finished/.test(knot.logs()) && (/serial (\d+) -> (\d+)/.exec(knot.logs()) ?? undefined), 'IXFR after the restart (Knot)');
       expect(Number(caughtUp[2]) - Number(caughtUp[1])).toBe(3);
     } finally {
       await knot[Symbol.asyncDispose]();
