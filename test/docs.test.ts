@@ -188,6 +188,20 @@ const RUNNERS: Runner[] = [
     },
   },
   {
+    file: 'docs/secondaries.md', first: 'kmslab dns start --port 5353 --zone lab.test --allow-transfer 127.0.0.0/8 --notify 127.0.0.1:5354',
+    run: async (b) => {
+      requireTool('dig');
+      await using _ports = await holdFixedPorts([5353, 5354], 'docs/secondaries.md', stopRunning);
+      const [start, digLine] = commands(b);
+      const cwd = folder();
+      await background(start!, 5353, cwd);
+      const r = bash(digLine!, cwd);
+      const records = r.out.trim().split('\n').filter((l) => l && !l.startsWith(';'));
+      expect(records[0]).toMatch(/^lab\.test\.\s+\d+\s+IN\s+SOA\s/);
+      expect(records.at(-1)).toMatch(/^lab\.test\.\s+\d+\s+IN\s+SOA\s/);
+    },
+  },
+  {
     file: 'docs/products.md', first: 'kmslab key-groups                  # each host key group, its lab key, what it activates; the Office packs',
     run: (b) => {
       const cwd = folder();

@@ -8,6 +8,7 @@ const INSTALL: Record<string, string> = {
   kdig: 'apt-get install knot-dnsutils',
   named: 'apt-get install bind9',
   knotd: 'apt-get install knot',
+  nsd: 'apt-get install nsd',
   dnsmasq: 'apt-get install dnsmasq-base',
   ip: 'apt-get install iproute2',
   nft: 'apt-get install nftables',

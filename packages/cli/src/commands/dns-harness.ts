@@ -83,7 +83,7 @@ export function dnsFaultCommand(): Command {
     adminOptions(new Command('add').description('add a fault rule'))
       .requiredOption('--name <name>', 'query name, or *.suffix')
       .option('--type <type>', 'only this query type')
-      .requiredOption('--action <action>', 'servfail, refused, nxdomain, nodata, drop, delay:MS, truncate, ttl:N, formerr, notimp, update-refused, update-notauth')
+      .requiredOption('--action <action>', 'servfail, refused, nxdomain, nodata, drop, delay:MS, truncate, ttl:N, formerr, notimp, update-refused, update-notauth, notify-drop, transfer-refused, transfer-delay:MS')
       .option('--probability <p>', 'apply to this share of matching queries (0 to 1)')
       .option('--every <n>', 'apply to every Nth matching query')
       .option('--count <n>', 'apply to the first N matching queries')
