@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { waitFor } from '@kmslab/core';
 import { freePort } from '@kmslab/lab/live';
-import { startCliProcess } from './support/cli.js';
+import { runCli, startCliProcess } from './support/cli.js';
 import { dig, run } from './support/dns-tools.js';
 import { startKnotSecondary, startNsdSecondary } from './support/dns-peers.js';
 import { eventually, publishingHost } from './support/host-events.js';
@@ -98,6 +98,50 @@ describe('secondaries follow a kmslab primary: BIND, Knot, NSD', () => {
       expect(Number(caughtUp[2]) - Number(caughtUp[1])).toBe(3);
     } finally {
       await knot[Symbol.asyncDispose]();
+    }
+  });
+});
+
+describe('kmslab dns start --secondary: following a BIND primary', () => {
+  test('transfers at start, follows each change (NOTIFY, SOA refresh), refuses updates, runs faults on top; SERVFAIL once the SOA expire passes without the primary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-follow-'));
+    const kmslabPort = await freePort();
+    // Short SOA timers (refresh 1 s, retry 1 s, expire 4 s) so the expire is seen in a test; allow-update for the admin key.
+    writeFileSync(join(dir, 'lab.test.db'), ['$TTL 60', '@ SOA ns hostmaster 1 1 1 4 60', '@ NS ns', 'ns A 127.0.0.1', '_vlmcs._tcp SRV 0 0 1688 kms1', 'kms1 A 127.0.0.1', ''].join('\n'));
+    const bind = await NamedServer.start(
+      `zone "lab.test" { type primary; file "${join(dir, 'lab.test.db')}"; allow-update { key "admin"; }; allow-transfer { key "xfr"; }; notify explicit; also-notify port ${kmslabPort} { 127.0.0.1; }; };`,
+      `key "admin" { algorithm hmac-sha256; secret "${secret}"; };\nkey "xfr" { algorithm hmac-sha256; secret "${secret}"; };`,
+    );
+    try {
+      await using follower = await startCliProcess([
+        'dns', 'start', '--listen', '127.0.0.1', '--port', String(kmslabPort), '--data-dir', join(dir, 'data'), '--admin', '127.0.0.1:0',
+        '--tsig-key', `xfr:hmac-sha256:${secret}:transfer`, '--secondary', `lab.test@127.0.0.1:${bind.port}`, '--secondary-key', 'xfr',
+      ]);
+      expect((await dig('dig', '127.0.0.1', kmslabPort, ['_vlmcs._tcp.lab.test', 'SRV'])).answer).toEqual([expect.stringMatching(/SRV 0 0 1688 kms1\.lab\.test\.$/)]);
+      // A change on BIND: its NOTIFY brings it here.
+      const add = await run('nsupdate', ['-y', `hmac-sha256:admin:${secret}`], `server 127.0.0.1 ${bind.port}\nupdate add _vlmcs._tcp.lab.test 60 IN SRV 10 0 1688 kms2.lab.test.\nsend\n`);
+      expect(add.code, add.stderr).toBe(0);
+      await answers(kmslabPort, '_vlmcs._tcp.lab.test', 'SRV', (a) => a.length === 2, 'followed the change');
+      // Whichever came first: BIND's NOTIFY or the 1-second SOA refresh (NOTIFY's own rules: transfer.test.ts).
+      expect(follower.logs()).toMatch(/"event":"secondary-transferred".*"reason":"(notify|timer)"/);
+      expect(bind.logs()).toMatch(/zone lab\.test\/IN: sending notifies/);
+      const zones = (await (await fetch(`${follower.adminUrl}/zones`)).json()) as Array<{ origin: string; secondary?: { primary: string; expired: boolean } }>;
+      expect(zones[0]).toMatchObject({ origin: 'lab.test', secondary: { primary: `127.0.0.1:${bind.port}`, expired: false } });
+      // Updates go to the primary, not to a copy of its zone.
+      const refused = await run('nsupdate', ['-y', `hmac-sha256:xfr:${secret}`], `server 127.0.0.1 ${kmslabPort}\nupdate add x.lab.test 60 IN A 127.0.0.9\nsend\n`);
+      expect(refused.stdout + refused.stderr).toMatch(/update failed: REFUSED/);
+      // The harness on top of the mirrored zone.
+      const fault = await runCli(['dns', 'fault', 'add', '--admin', follower.adminUrl, '--name', '_vlmcs._tcp.lab.test', '--type', 'SRV', '--action', 'servfail']);
+      expect(fault.code, fault.stderr).toBe(0);
+      expect((await dig('dig', '127.0.0.1', kmslabPort, ['_vlmcs._tcp.lab.test', 'SRV'])).status).toBe('SERVFAIL');
+      await runCli(['dns', 'fault', 'clear', '--admin', follower.adminUrl]);
+      // The primary goes away: past the SOA expire (4 s) the zone is SERVFAIL (RFC 1035 §3.3.13).
+      await bind.stop();
+      await answers(kmslabPort, 'kms1.lab.test', 'A', (a) => a.length === 0, 'expired the zone');
+      expect((await dig('dig', '127.0.0.1', kmslabPort, ['kms1.lab.test', 'A'])).status).toBe('SERVFAIL');
+      expect(follower.logs()).toMatch(/"event":"secondary-expired"/);
+    } finally {
+      await bind[Symbol.asyncDispose]();
     }
   });
 });

@@ -29,7 +29,8 @@ export function answerQuery(req: Message, zones: ZoneSet): Message {
   }
   const q = req.questions[0]!;
   const zone = q.class === CLASS.IN || q.class === CLASS.ANY ? zones.find(q.name) : undefined;
-  if (!zone) return responseTo(req, RCODE.REFUSED);
+  // A zone this server should serve but cannot (a secondary not loaded or expired) is SERVFAIL, not REFUSED.
+  if (!zone) return responseTo(req, zones.unavailableFor(q.name) ? RCODE.SERVFAIL : RCODE.REFUSED);
   if (q.type === TYPE.AXFR || q.type === TYPE.IXFR || q.type === TYPE.OPT || q.type === TYPE.TSIG) return responseTo(req, RCODE.FORMERR);
 
   const res = responseTo(req, RCODE.NOERROR);

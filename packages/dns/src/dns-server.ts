@@ -8,7 +8,8 @@ import { AnswerCache } from './answer-cache.js';
 import { Ownership } from './update/ownership.js';
 import { Aging, type ScavengedRecord } from './zone/aging.js';
 import { Notifier } from './notify.js';
-import { TYPE, type DnsTarget, type TsigKey } from '@kmslab/dns-wire';
+import { SecondaryZone } from './secondary.js';
+import { TYPE, canonicalName, type DnsTarget, type TsigKey } from '@kmslab/dns-wire';
 import type { FaultNet } from './harness/fault-rule.js';
 import { ReplayGuard } from './update/replay-guard.js';
 import { handleMessage } from './handle-message.js';
@@ -116,6 +117,7 @@ export class DnsServer {
   readonly #ownership: Ownership;
   readonly #keys = new Map<string, KeyPolicy>();
   #notifier: Notifier | null = null;
+  readonly #secondaries = new Map<string, SecondaryZone>();
   /** When the next scavenging pass is due (the server's clock). */
   #nextScavenge: number;
 
@@ -152,6 +154,7 @@ export class DnsServer {
       aging: o.aging ?? new Aging(),
       allowTransfer: o.allowTransfer,
       onZoneChanged: (zone) => void this.#notifier?.notify(zone),
+      secondaries: this.#secondaries,
     };
     this.#notifier = o.notify?.targets.length
       ? new Notifier({
@@ -321,6 +324,22 @@ export class DnsServer {
     }
   }
 
+  /**
+   * Follows `zone` from `primary` as its secondary (secondary.ts): the zone is
+   * SERVFAIL until the first transfer, which `start()` tries; changes are
+   * passed on to this server's own secondaries (`--notify`).
+   */
+  follow(zone: string, primary: DnsTarget, key: TsigKey | null = null): SecondaryZone {
+    const s = new SecondaryZone(canonicalName(zone), primary, { zones: this.#ctx.zones, key, now: this.#ctx.now, logger: this.#o.logger, onChanged: (z) => this.#ctx.onZoneChanged?.(z) });
+    this.#secondaries.set(s.zone, s);
+    return s;
+  }
+
+  /** The zones this server follows, with their state. */
+  get secondaries(): SecondaryZone[] {
+    return [...this.#secondaries.values()];
+  }
+
   /** The secondaries told of changes (`--notify`), null when none. */
   get notifier(): Notifier | null {
     return this.#notifier;
@@ -329,6 +348,7 @@ export class DnsServer {
   async close(): Promise<void> {
     this.#closed = true;
     this.#notifier?.close();
+    for (const s of this.#secondaries.values()) s.close();
     // What a delay fault still holds is never sent: the sockets are going.
     for (const t of this.#delayed) clearTimeout(t);
     this.#delayed.clear();

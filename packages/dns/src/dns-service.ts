@@ -9,6 +9,7 @@ import { QueryLog } from './harness/query-log.js';
 import type { KeyPolicy } from './update/policy.js';
 import { Ownership, parseGrant, parseGroup, type OwnershipState } from './update/ownership.js';
 import { parseNotifyTarget } from './notify.js';
+import { parseSecondary } from './secondary.js';
 import { parseTransferPrefix } from './update/transfer-acl.js';
 import type { FaultNet } from './harness/fault-rule.js';
 import { canonicalName, type DnsTarget, type TsigKey } from '@kmslab/dns-wire';
@@ -45,6 +46,8 @@ export interface DnsServiceOptions {
    * transfer without a key (`--allow-transfer CIDR`).
    */
   replication?: { notify?: readonly string[] | undefined; notifyKey?: string | undefined; allowTransfer?: readonly string[] | undefined } | undefined;
+  /** Zones followed from a primary (`--secondary ZONE@HOST[:PORT]`), transfers signed with `key` (`--secondary-key NAME`): secondary.ts. */
+  secondary?: { zones?: readonly string[] | undefined; key?: string | undefined } | undefined;
   /** The server's clock (a lab's virtual one); default the wall clock. */
   now?: (() => number) | undefined;
   /** The query log: entries kept (0: none), a JSON-lines file, followers at once. */
@@ -85,11 +88,14 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
     parseHostPort(o.admin.listen, { allowPortZero: true, what: 'The admin address' });
     allowedHosts(o.admin.allowedHosts);
   }
-  const zones = assembleZones(o);
+  const secondaries = (o.secondary?.zones ?? []).map(parseSecondary);
+  const zones = assembleZones(o, secondaries.map((x) => x.zone));
   const ownership = ownershipOf(o, zones.set);
   const aging = agingOf(o, zones.set);
   const keys = [...(o.config?.keys ?? []), ...(o.keys ?? [])];
   const replication = replicationOf(o, keys);
+  const secondaryKey = o.secondary?.key === undefined ? null : keys.find((k) => k.key.name === canonicalName(o.secondary!.key!))?.key;
+  if (secondaryKey === undefined) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--secondary-key ${o.secondary?.key}: no such TSIG key (give it with --tsig-key)`);
   let scavenging: NodeJS.Timeout | null = null;
   const queryLog = o.queryLog?.size === 0 ? null : new QueryLog({
     capacity: o.queryLog?.size ?? 10_000, file: o.queryLog?.file, followers: { max: o.queryLog?.followers },
@@ -132,6 +138,8 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
         }
       }, Math.min(aging.periodMs, 60_000)).unref();
     }
+    // The zones it follows: SERVFAIL until their first transfer, tried here (a primary that is not up yet is retried).
+    for (const x of secondaries) await server.follow(x.zone, x.primary, secondaryKey).start();
     for (const rule of [...(o.config?.faults ?? []), ...(o.faults ?? [])]) {
       const fault = server.faults.add(rule);
       o.logger?.info({ event: 'fault-added', id: fault.id, rule: fault.text }, `fault ${fault.id}: ${fault.text}`);
@@ -192,7 +200,7 @@ function ownershipOf(o: DnsServiceOptions, zones: ZoneSet): Ownership {
 }
 
 /** The zones to serve: the config's, the zone files, then `--zone` names (default lab.test). */
-function assembleZones(o: DnsServiceOptions): { set: ZoneSet; fromFile: Set<string> } {
+function assembleZones(o: DnsServiceOptions, followed: readonly string[] = []): { set: ZoneSet; fromFile: Set<string> } {
   const set = new ZoneSet();
   const fromFile = new Set<string>(o.config?.fromFile);
   for (const zone of o.config?.zones ?? []) set.add(zone);
@@ -203,7 +211,7 @@ function assembleZones(o: DnsServiceOptions): { set: ZoneSet; fromFile: Set<stri
     set.add(zone);
     fromFile.add(zone.origin);
   }
-  const names = o.zones ?? (o.zoneFiles?.length || o.config?.zones.length ? [] : ['lab.test']);
+  const names = o.zones ?? (o.zoneFiles?.length || o.config?.zones.length || followed.length ? [] : ['lab.test']);
   for (const name of names) {
     const zone = defaultZone(name);
     const existing = set.get(zone.origin);
@@ -211,6 +219,9 @@ function assembleZones(o: DnsServiceOptions): { set: ZoneSet; fromFile: Set<stri
     if (existing && fromFile.has(existing.origin)) continue;
     if (existing) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${name} is given twice: drop one --zone ${name} (or its entry in --config)`);
     set.add(zone);
+  }
+  for (const z of followed) {
+    if (set.get(z)?.origin === z) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${z} is both served here and followed with --secondary: drop one`);
   }
   return { set, fromFile };
 }

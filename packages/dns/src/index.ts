@@ -17,3 +17,5 @@ export { DnsAdminServer, faultView, type FaultView } from './admin/dns-admin-ser
 export type { LogRecord } from './harness/log-entry.js';
 export { Ownership, parseGrant, parseGroup, type OwnershipState } from './update/ownership.js';
 export { Aging, DEFAULT_AGING, DEFAULT_SCAVENGE_PERIOD_MS, parseAging, parseScavengePeriod, type AgingRule, type ScavengedRecord } from './zone/aging.js';
+export { Notifier, parseNotifyTarget, type NotifyOutcome } from './notify.js';
+export { SecondaryZone, parseSecondary, type SecondaryState } from './secondary.js';

@@ -66,3 +66,14 @@ describe('NOTIFY to secondaries (RFC 1996)', () => {
     await expect(startDnsService({ dataDir: null, port: 0, replication: { notify: ['127.0.0.1:5300'], notifyKey: 'nope' } })).rejects.toThrow(/--notify-key nope: no such TSIG key/);
   });
 });
+
+describe('--secondary', () => {
+  test('ZONE@HOST[:PORT] is checked before anything listens; a zone both served and followed is refused', async () => {
+    const { parseSecondary } = await import('./secondary.js');
+    expect(parseSecondary('Lab.Test@127.0.0.1:5300')).toEqual({ zone: 'lab.test', primary: { host: '127.0.0.1', port: 5300 } });
+    expect(parseSecondary('lab.test@192.0.2.53').primary.port).toBe(53);
+    expect(() => parseSecondary('lab.test')).toThrow(/--secondary "lab.test": must be ZONE@HOST\[:PORT\]/);
+    await expect(startDnsService({ dataDir: null, port: 0, zones: ['lab.test'], secondary: { zones: ['lab.test@127.0.0.1:5300'] } })).rejects.toThrow(/both served here and followed/);
+    await expect(startDnsService({ dataDir: null, port: 0, secondary: { zones: ['lab.test@127.0.0.1:5300'], key: 'nope' } })).rejects.toThrow(/--secondary-key nope: no such TSIG key/);
+  });
+});

@@ -35,6 +35,8 @@ interface DnsStartOptions {
   scavengePeriod?: string;
   notify?: string[];
   notifyKey?: string;
+  secondary?: string[];
+  secondaryKey?: string;
   allowTransfer?: string[];
   logLevel: string;
   logFormat?: LogFormat;
@@ -73,6 +75,8 @@ function dnsStartCommand(): Command {
     .option('--notify <host:port>', 'a secondary to tell of every change by NOTIFY (RFC 1996), repeatable', collect)
     .option('--notify-key <name>', 'sign NOTIFY with this TSIG key (one of --tsig-key)')
     .option('--allow-transfer <cidr>', 'secondaries in this prefix may transfer (AXFR, IXFR) without a key, repeatable', collect)
+    .option('--secondary <zone@host:port>', 'follow ZONE from a primary (BIND, another kmslab): transfers at start, on its NOTIFY and by its SOA timers; SERVFAIL until loaded and past its expire (repeatable)', collect)
+    .option('--secondary-key <name>', 'sign the transfers of --secondary with this TSIG key (one of --tsig-key)')
     .option('--admin-allowed-host <name>', 'a name requests may address the admin listener by, besides IP addresses and localhost (a container or proxy name), repeatable', collect)
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
@@ -92,6 +96,7 @@ function dnsStartCommand(): Command {
         secure: { zones: o.secureZone, groups: o.group, grants: o.grant },
         aging: { zones: o.aging, scavengePeriod: o.scavengePeriod },
         replication: { notify: o.notify, notifyKey: o.notifyKey, allowTransfer: o.allowTransfer },
+        secondary: { zones: o.secondary, key: o.secondaryKey },
         admin: o.admin ? { listen: o.admin, token: token?.value, readOnly: o.adminReadOnly === true, allowedHosts: o.adminAllowedHost } : null,
         logger,
       });

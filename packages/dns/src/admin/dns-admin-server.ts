@@ -19,7 +19,8 @@ export function faultView(f: ActiveFault): FaultView {
 }
 
 function zoneViews(dns: DnsServer): ZoneView[] {
-  return dns.zones.list().map((zone) => {
+  const followed = new Map(dns.secondaries.map((s) => [s.zone, s.state()]));
+  const served = dns.zones.list().map((zone): ZoneView => {
     const name = `${KMS_SRV_LABELS}.${zone.origin}`;
     const set = zone.rrset(name, TYPE.SRV);
     const srv = (set?.records ?? []).map((d) => {
@@ -27,8 +28,14 @@ function zoneViews(dns: DnsServer): ZoneView[] {
       const at = zone.stamp(name, TYPE.SRV, d);
       return { name, ttl: set!.ttl, priority: r.priority, weight: r.weight, port: r.port, target: r.target, refreshedAt: at === null ? null : new Date(at).toISOString(), owner: zone.owner(name) };
     });
-    return { origin: zone.origin, serial: zone.serial, srv: srv.sort((a, b) => a.priority - b.priority || b.weight - a.weight || a.target.localeCompare(b.target)), aging: dns.aging.rule(zone.origin) };
+    return {
+      origin: zone.origin, serial: zone.serial, srv: srv.sort((a, b) => a.priority - b.priority || b.weight - a.weight || a.target.localeCompare(b.target)),
+      aging: dns.aging.rule(zone.origin), ...(followed.has(zone.origin) && { secondary: followed.get(zone.origin)! }),
+    };
   });
+  // A followed zone not loaded yet, or expired: listed, with no records.
+  const missing = [...followed.values()].filter((s) => !served.some((z) => z.origin === s.zone)).map((s): ZoneView => ({ origin: s.zone, serial: s.serial ?? 0, srv: [], aging: null, secondary: s }));
+  return [...served, ...missing];
 }
 
 /** `?name=&type=&since=&before=&after=&limit=`: since is ms or an ISO time; before and after are entries' `seq`. */

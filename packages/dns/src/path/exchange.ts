@@ -5,6 +5,7 @@ import type { FaultNet } from '../harness/fault-rule.js';
 import type { KeyPolicy } from '../update/policy.js';
 import type { Ownership } from '../update/ownership.js';
 import type { Aging } from '../zone/aging.js';
+import type { SecondaryZone } from '../secondary.js';
 import type { ReplayGuard } from '../update/replay-guard.js';
 import type { Zone } from '../zone/zone.js';
 import type { ZoneSet } from '../zone/zone-set.js';
@@ -46,6 +47,8 @@ export interface ServerContext {
   allowTransfer?: readonly FaultNet[] | undefined;
   /** Told when a zone's serial moved (an update, a scavenging pass): NOTIFY goes out to the secondaries. */
   onZoneChanged?(zone: Zone): void;
+  /** Zones this server follows from a primary (secondary.ts): NOTIFY from it accepted, updates refused. */
+  secondaries?: ReadonlyMap<string, SecondaryZone> | undefined;
 }
 
 /** Who sent the message, for `from=` fault rules and the query log. */

@@ -1,4 +1,4 @@
-import { OPCODE, RCODE } from '@kmslab/dns-wire';
+import { OPCODE, RCODE, canonicalName } from '@kmslab/dns-wire';
 import type { Exchange, Handled } from './exchange.js';
 import { answerWith } from './reply.js';
 
@@ -13,8 +13,12 @@ export function admitOpcode(ex: Exchange): Handled | undefined {
   const req = ex.req!;
   if (req.opcode === OPCODE.QUERY) return undefined;
   if (req.opcode === OPCODE.NOTIFY) {
-    // This server is the primary of its zones: nobody it follows may tell it of a change.
-    ex.ctx.onEvent?.({ event: 'notify-refused', zone: req.questions[0]?.name, from: ex.client?.address, reason: 'not a secondary of that zone' });
+    // A zone this server follows takes NOTIFY from its primary only (RFC 1996 §3.10); for its own zones it is the primary.
+    const zone = req.questions[0]?.name ?? '';
+    const from = ex.client?.address ?? '';
+    const secondary = ex.ctx.secondaries?.get(canonicalName(zone));
+    if (secondary?.notified(from)) return answerWith(ex, RCODE.NOERROR, 'notify');
+    ex.ctx.onEvent?.({ event: 'notify-refused', zone, from, reason: secondary ? 'not from the zone\'s primary' : 'not a secondary of that zone' });
     return answerWith(ex, RCODE.REFUSED, 'notify');
   }
   if (req.opcode !== OPCODE.UPDATE) return answerWith(ex, RCODE.NOTIMP, 'notimp');

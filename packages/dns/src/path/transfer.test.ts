@@ -101,4 +101,15 @@ describe('transfer step', () => {
     expect(out).toMatchObject({ rcode: RCODE.REFUSED, kind: 'notify' });
     expect(ctx.events).toEqual([expect.objectContaining({ event: 'notify-refused', zone: 'lab.test', from: '127.0.0.1' })]);
   });
+
+  test('a zone this server follows takes NOTIFY from its primary only: NOERROR and a refresh; from another address REFUSED and logged', () => {
+    const refreshed: string[] = [];
+    const follower = { notified: (from: string) => (from === '127.0.0.1' ? (refreshed.push(from), true) : false) };
+    const ctx = { ...context(), secondaries: new Map([['lab.test', follower as never]]) };
+    expect(admitOpcode(decoded(query('lab.test', TYPE.SOA, { opcode: OPCODE.NOTIFY }), ctx))).toMatchObject({ rcode: RCODE.NOERROR, kind: 'notify' });
+    expect(refreshed).toEqual(['127.0.0.1']);
+    const other = { ...context(), secondaries: new Map([['lab.test', { notified: () => false } as never]]) };
+    expect(admitOpcode(decoded(query('lab.test', TYPE.SOA, { opcode: OPCODE.NOTIFY }), other))).toMatchObject({ rcode: RCODE.REFUSED });
+    expect(other.events.at(-1)).toMatchObject({ event: 'notify-refused', reason: "not from the zone's primary" });
+  });
 });

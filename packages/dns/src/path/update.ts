@@ -1,4 +1,4 @@
-import { OPCODE, RCODE, rcodeName } from '@kmslab/dns-wire';
+import { OPCODE, RCODE, canonicalName, rcodeName } from '@kmslab/dns-wire';
 import { applyUpdate } from '../update/apply-update.js';
 import type { Exchange, Handled } from './exchange.js';
 import { answerWith } from './reply.js';
@@ -20,6 +20,11 @@ export function applyDynamicUpdate(ex: Exchange): Handled | undefined {
   if (ctx.replays && !ctx.replays.admit(signed.requestMac, signed.tsig.timeSigned, signed.tsig.fudge, Math.floor(ctx.now() / 1000))) {
     ctx.onEvent?.({ event: 'update-refused', zone, key, reason: 'replay' });
     return answerWith(ex, RCODE.REFUSED, 'update', 'replay');
+  }
+  if (zone && ctx.secondaries?.has(canonicalName(zone))) {
+    // A copy of the primary's zone: changes go to the primary.
+    ctx.onEvent?.({ event: 'update-refused', zone, key, reason: 'secondary' });
+    return answerWith(ex, RCODE.REFUSED, 'update', 'secondary');
   }
   const outcome = applyUpdate(req, ctx.zones, ctx.keys.get(key)!.grants, {
     owners: ctx.ownership?.active ? { ownership: ctx.ownership, key } : undefined,
