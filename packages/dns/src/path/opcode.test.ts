@@ -16,9 +16,8 @@ describe('opcode step', () => {
     expect(ctx.events).toEqual([{ event: 'update-refused', zone: 'lab.test', reason: 'unsigned' }]);
   });
 
-  test('NOTIFY and STATUS are not implemented (yet): NOTIMP', () => {
-    for (const opcode of [OPCODE.NOTIFY, 2]) {
-      expect(admitOpcode(decoded(query('lab.test', TYPE.SOA, { opcode }), context()))).toMatchObject({ kind: 'notimp', rcode: RCODE.NOTIMP });
-    }
+  test('STATUS is not implemented: NOTIMP; NOTIFY to a primary is REFUSED (transfer.test.ts)', () => {
+    expect(admitOpcode(decoded(query('lab.test', TYPE.SOA, { opcode: 2 }), context()))).toMatchObject({ kind: 'notimp', rcode: RCODE.NOTIMP });
+    expect(admitOpcode(decoded(query('lab.test', TYPE.SOA, { opcode: OPCODE.NOTIFY }), context()))).toMatchObject({ kind: 'notify', rcode: RCODE.REFUSED });
   });
 });

@@ -1,6 +1,5 @@
 import { TYPE, type ResourceRecord } from '@kmslab/dns-wire';
 import { presentRecord } from './presentation.js';
-import type { Zone } from './zone.js';
 
 /** One change of a zone, as IXFR sends it (RFC 1995 §4): from serial, to serial, what went, what came. */
 export interface ZoneDiff {
@@ -18,8 +17,14 @@ export interface ZoneDiff {
 export const HISTORY_MAX_DIFFS = 64;
 export const HISTORY_MAX_RECORDS = 20_000;
 
+/** What a diff is taken of: a zone's serial and records (zone.ts; named here so the history needs no zone). */
+export interface ZoneContents {
+  readonly serial: number;
+  records(): ResourceRecord[];
+}
+
 /** What changed from `before` to `after` (every record but the SOA; a TTL change is a delete and an add). */
-export function diffZones(before: Zone, after: Zone): ZoneDiff {
+export function diffZones(before: ZoneContents, after: ZoneContents): ZoneDiff {
   const key = (rr: ResourceRecord) => presentRecord(rr).toLowerCase();
   const was = new Map(before.records().filter((rr) => rr.type !== TYPE.SOA).map((rr) => [key(rr), rr]));
   const now = new Map(after.records().filter((rr) => rr.type !== TYPE.SOA).map((rr) => [key(rr), rr]));
