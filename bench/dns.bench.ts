@@ -26,7 +26,7 @@
  *
  * Options: --seconds N (each of the other servers, default 10), --clients N
  * (default 4), --outstanding N (default 200), --rounds N, --round-seconds N,
- * --skip-harness, --harness-only, --baseline DIR (another checkout, built: its server joins the rounds, and
+ * --skip-harness, --harness-only, --skip-replication, --baseline DIR (another checkout, built: its server joins the rounds, and
  * this tree's ratio to it is printed — `git worktree add ../base REV`, then
  * `pnpm install && pnpm build` there).
  */
@@ -44,6 +44,7 @@ import { freePort, startKmslabProcess } from '@kmslab/lab/live';
 import { LAB_ZONE as ZONE } from './lab-zone.js';
 import { isMain, median, printTable, stamp, writeResults, type Row } from './report.js';
 import { benchDnsHarness } from './dns-harness.bench.js';
+import { benchDnsReplication } from './dns-replication.bench.js';
 
 export interface DnsBenchOptions {
   seconds: number;
@@ -298,7 +299,7 @@ function printServers(results: DnsResult[]): void {
 }
 
 if (isMain(import.meta.url)) {
-  const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' }, rounds: { type: 'string', default: '15' }, 'round-seconds': { type: 'string', default: '2' }, 'harness-only': { type: 'boolean', default: false }, 'skip-harness': { type: 'boolean', default: false }, baseline: { type: 'string' } } });
+  const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '4' }, outstanding: { type: 'string', default: '200' }, rounds: { type: 'string', default: '15' }, 'round-seconds': { type: 'string', default: '2' }, 'harness-only': { type: 'boolean', default: false }, 'skip-harness': { type: 'boolean', default: false }, 'skip-replication': { type: 'boolean', default: false }, baseline: { type: 'string' } } });
   const options = { seconds: Number(values.seconds), clients: Number(values.clients), outstanding: Number(values.outstanding), rounds: Number(values.rounds), roundSeconds: Number(values['round-seconds']), baseline: values.baseline };
   const dns = values['harness-only'] ? null : await benchDns(options);
   const results = dns?.results ?? [];
@@ -313,5 +314,11 @@ if (isMain(import.meta.url)) {
     console.log('');
     printTable(harness.rows);
   }
-  writeResults(`dns-${stamp()}`, { node: process.version, ...options, results, harness: harness?.figures ?? null });
+  // Secondaries following the primary: propagation against BIND → BIND, q/s with a change a second (bench/dns-replication.bench.ts).
+  const replication = values['skip-replication'] || values['harness-only'] ? null : await benchDnsReplication({ changes: 20, rounds: Math.max(3, Math.round((options.rounds ?? 15) / 3)), roundSeconds: Math.max(3, options.roundSeconds ?? 2) });
+  if (replication) {
+    console.log('');
+    printTable(replication.rows);
+  }
+  writeResults(`dns-${stamp()}`, { node: process.version, ...options, results, harness: harness?.figures ?? null, replication: replication?.figures ?? null });
 }
