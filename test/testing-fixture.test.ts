@@ -4,6 +4,8 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { startLab, labEnvironment, type Lab } from '@kmslab/testing';
+import { TYPE, query } from '@kmslab/dns-wire';
+import { waitFor } from '@kmslab/core';
 import { dig } from './support/dns-tools.js';
 import { redisForTest } from './support/redis-server.js';
 import { runCli } from './support/cli.js';
@@ -133,5 +135,18 @@ describe('@kmslab/testing: a lab inside the test process', () => {
     // A program that is not Node: dig, told only the environment.
     const [server, port] = env.KMSLAB_DNS!.split(':');
     expect((await dig('dig', server!, Number(port), [`_vlmcs._tcp.${env.KMSLAB_DOMAIN}`, 'SRV', '+short'])).raw).toMatch(new RegExp(`0 0 ${lab.hosts[0]!.address.port} kms-fixture`));
+  });
+
+  test.each([false, true])('secure: true (worker: %s): kms2 cannot publish beside kms1 until lab.grantDns grants the group on the SRV name', async (worker) => {
+    await using lab = await startLab({ secure: true, worker, hosts: [{ name: 'kms1' }, { name: 'kms2', priority: 10 }] });
+    const targets = async () => (await query(lab.dns, `_vlmcs._tcp.${lab.zone}`, TYPE.SRV)).answer.answers.map((r) => (r.data as { target: string }).target).sort();
+    expect(await targets()).toEqual(['kms1.lab.test']);
+    expect((await lab.activate({ product: 'windows-11-pro' })).host).toMatch(/^kms1\.lab\.test:/);
+    lab.grantDns('kms-hosts', ['kms1', 'kms2'], '_vlmcs._tcp.lab.test');
+    // kms2 keeps retrying its publishing (backing off to a minute): restarted, it publishes at once.
+    await lab.hosts[1]!.stop();
+    await lab.hosts[1]!.start();
+    await waitFor(async () => (await targets()).length === 2, { timeoutMs: 10_000, everyMs: 50, timedOut: () => new Error('kms2 never published after the grant') });
+    expect(await targets()).toEqual(['kms1.lab.test', 'kms2.lab.test']);
   });
 });

@@ -37,6 +37,7 @@ try {
     'queryLog.find': (filter: QueryFilter) => lab.dnsServer.queryLog?.find(filter) ?? [],
     'queryLog.total': () => lab.dnsServer.queryLog?.total ?? 0,
     delayedAnswers: () => lab.dnsServer.delayedAnswers,
+    grantDns: (group: string, hosts: readonly string[], name: string) => lab.grantDns(group, hosts, name),
   };
   const asynchronous: Record<string, (...args: never[]) => Promise<unknown>> = {
     activate: (request: Parameters<typeof lab.activate>[0]) => lab.activate(request),

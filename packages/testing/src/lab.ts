@@ -16,6 +16,13 @@ export interface LabOptions {
   /** Seed for SRV weighting in the lab's clients. */
   seed?: number;
   /**
+   * The zone is secure-only, as an AD-integrated zone is (docs/secure-zones.md):
+   * each host publishes with a key of its own and owns the names it creates,
+   * so a second host's SRV record is refused until `lab.grantDns` grants a
+   * group of hosts on `_vlmcs._tcp.<zone>`. Default false (one key for all).
+   */
+  secure?: boolean;
+  /**
    * Run the lab in a worker thread of its own (default false: in this
    * thread). The same API; the lab keeps answering while this thread blocks
    * — a test that runs a program with `spawnSync` or `execFileSync('dig', …)`
@@ -58,6 +65,8 @@ export interface Lab extends AsyncDisposable {
   readonly clock: LabTime;
   /** A client machine of the lab finding a host through the lab DNS: the object `kmslab client activate --json` prints. */
   activate(request: LabActivation): Promise<ActivationResult>;
+  /** Grants a group of the lab's hosts (by name) on a name of a secure zone (`secure: true`), as `kmslab dns grant` does. */
+  grantDns(group: string, hosts: readonly string[], name: string): void;
   /** Stops everything and releases every port. Safe to call twice. */
   stop(): Promise<void>;
 }

@@ -26,16 +26,21 @@ export async function startLabInProcess(options: LabOptions, time: LabTime): Pro
   const zone = options.zone ?? 'lab.test';
   const hostOptions = options.hosts?.length ? options.hosts : [{ name: 'kms1' }];
   const secret = generateTsigSecret();
+  // One key for the lab's hosts, granted the zone (the lab trusts its own hosts); in a secure zone each host its own, named after it.
+  const keyNames = options.secure ? hostOptions.map((h) => h.name) : ['kmslab-lab'];
   // The lab's DNS as `kmslab dns start` runs it (one service entry), with no data dir: a test's lab starts empty.
   const dns = await startDnsService({
     zones: [zone], dataDir: null, listen: ['127.0.0.1'], port: 0,
-    // One key for the lab's hosts, granted the zone: the lab trusts its own hosts.
-    keys: [parseKeyPolicy(`kmslab-lab:hmac-sha256:${secret}:zone`)],
+    keys: keyNames.map((k) => parseKeyPolicy(`${k}:hmac-sha256:${secret}:zone`)),
+    secure: options.secure ? { zones: [zone] } : undefined,
   });
   const dnsServer = dns.server;
-  const key = parseTsigKey(`kmslab-lab:hmac-sha256:${secret}`);
+  const keyOf = (i: number) => parseTsigKey(`${keyNames[options.secure ? i : 0]}:hmac-sha256:${secret}`);
   const redisUrl = typeof options.store === 'object' ? options.store.redisUrl : null;
-  const hosts = hostOptions.map((h) => new LocalLabHost(h, { zone, dnsPort: dnsServer.port, key, time, redisUrl }));
+  const hosts = hostOptions.map((h, i) => new LocalLabHost(h, { zone, dnsPort: dnsServer.port, key: keyOf(i), time, redisUrl }));
+  const grantDns = (group: string, names: readonly string[], name: string) => {
+    dnsServer.ownership.update({ groups: { [group]: [...names] }, grants: { [name]: [group] } });
+  };
   let stopped: Promise<void> | null = null;
   const stop = () =>
     (stopped ??= (async () => {
@@ -64,5 +69,5 @@ export async function startLabInProcess(options: LabOptions, time: LabTime): Pro
     const outcome = await activateOnce({ state, productId: product.id, clock: time, dns: { host: '127.0.0.1', port: dnsServer.port }, domains: [zone], random, renewal: r.renew, fqdn: machine });
     return activationResult(outcome, product, state.cmid);
   };
-  return { zone, dns: { host: '127.0.0.1', port: dnsServer.port }, dnsServer, hosts, clock: time, activate, stop, [Symbol.asyncDispose]: stop };
+  return { zone, dns: { host: '127.0.0.1', port: dnsServer.port }, dnsServer, hosts, clock: time, activate, grantDns, stop, [Symbol.asyncDispose]: stop };
 }

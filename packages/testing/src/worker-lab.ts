@@ -186,6 +186,7 @@ export async function startWorkerLab(options: LabOptions): Promise<Lab> {
     hosts: ready.hosts.map((h, i) => new WorkerLabHost(h, i, channel)),
     clock: time,
     activate: (request: LabActivation) => channel.call<ActivationResult>('activate', request),
+    grantDns: (group: string, hosts: readonly string[], name: string) => channel.callSync<void>('grantDns', group, hosts, name),
     stop,
     [Symbol.asyncDispose]: stop,
   };
