@@ -107,3 +107,24 @@ describe('@kmslab/testcontainers', () => {
     expect(JSON.stringify(second.tried)).toMatch(/kms1\.lab\.test|cache/);
   });
 });
+
+describe('@kmslab/testcontainers: the DNS container as a secure zone', () => {
+  test('withSecureZone: a second key is REFUSED on the first key\'s SRV name until grant() grants its group', { timeout: 180_000 }, async () => {
+    requireDockerAndImage();
+    const { KmsLabDnsContainer } = await import('@kmslab/testcontainers');
+    const { run, dig } = await import('./support/dns-tools.js');
+    const s1 = Buffer.from(randomUUID()).toString('base64');
+    const s2 = Buffer.from(randomUUID()).toString('base64');
+    await using dns = await new KmsLabDnsContainer().withZone('lab.test').withSecureZone().withTsigKey(`kms1:hmac-sha256:${s1}`).withTsigKey(`kms2:hmac-sha256:${s2}`).start();
+    const { host, port } = dns.target;
+    // nsupdate -v: over TCP, the port the container publishes.
+    const add = (key: string, secret: string, target: string) => run('nsupdate', ['-v', '-y', `hmac-sha256:${key}:${secret}`], `server ${host} ${port}\nupdate add _vlmcs._tcp.lab.test 600 IN SRV 0 0 1688 ${target}.\nsend\n`);
+    expect((await add('kms1', s1, 'kms1.lab.test')).code).toBe(0);
+    const refused = await add('kms2', s2, 'kms2.lab.test');
+    expect(refused.stdout + refused.stderr).toMatch(/update failed: REFUSED/);
+    const state = await dns.grant({ groups: { 'kms-hosts': ['kms1', 'kms2'] }, grants: { '_vlmcs._tcp.lab.test': ['kms-hosts'] } });
+    expect(state.owners).toContainEqual(expect.objectContaining({ name: '_vlmcs._tcp.lab.test', owner: 'kms1', grantedTo: ['kms-hosts'] }));
+    expect((await add('kms2', s2, 'kms2.lab.test')).code).toBe(0);
+    expect((await dig('dig', host, port, ['+tcp', '_vlmcs._tcp.lab.test', 'SRV'])).answer).toHaveLength(2);
+  });
+});

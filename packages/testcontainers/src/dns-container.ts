@@ -33,6 +33,10 @@ export class KmsLabDnsContainer extends GenericContainer {
   #zone = 'lab.test';
   readonly #keys: string[] = [];
   readonly #faults: string[] = [];
+  #secure = false;
+  /** `--group` and `--grant` as `kmslab dns start` takes them. */
+  readonly #grantFlags: string[] = [];
+  #aging: { intervals: string; period?: string | undefined } | null = null;
   #adminToken = randomBytes(24).toString('base64url');
 
   constructor(image = KMSLAB_IMAGE) {
@@ -65,10 +69,36 @@ export class KmsLabDnsContainer extends GenericContainer {
     return this;
   }
 
+  /** Makes the zone secure-only, as an AD-integrated zone (docs/secure-zones.md): each name owned by the key that created it. */
+  withSecureZone(): this {
+    this.#secure = true;
+    return this;
+  }
+
+  /** A group of TSIG keys, granted on names with `withGrant` (or `grant` once started). */
+  withGroup(group: string, keys: readonly string[]): this {
+    this.#grantFlags.push('--group', `${group}=${keys.join(',')}`);
+    return this;
+  }
+
+  /** The group's keys may change `name` whoever owns it. */
+  withGrant(name: string, group: string): this {
+    this.#grantFlags.push('--grant', `${name}=${group}`);
+    return this;
+  }
+
+  /** Ages the zone's dynamic records, `NOREFRESH/REFRESH` (e.g. `7d/7d`), with a scavenging pass every `period` (default 7d). */
+  withAging(intervals: string, period?: string): this {
+    this.#aging = { intervals, period };
+    return this;
+  }
+
   override async start(): Promise<StartedKmsLabDnsContainer> {
     this.withCommand([
       'dns', 'start', '--listen', '0.0.0.0', '--port', '53', '--zone', this.#zone, '--admin', `0.0.0.0:${ADMIN_PORT}`, '--log-format', 'json',
       ...(await dockerHostNames()), ...this.#faults.flatMap((f) => ['--fault', f]),
+      ...(this.#secure ? ['--secure-zone', this.#zone] : []), ...this.#grantFlags,
+      ...(this.#aging ? ['--aging', `${this.#zone}=${this.#aging.intervals}`, ...(this.#aging.period ? ['--scavenge-period', this.#aging.period] : [])] : []),
     ]);
     // Secrets in the environment, not the command line, which the Docker host's `ps` shows every user.
     this.withEnvironment({ KMSLAB_ADMIN_TOKEN: this.#adminToken, ...(this.#keys.length && { KMSLAB_TSIG_KEY: this.#keys.join('\n') }) });
@@ -109,6 +139,16 @@ export class StartedKmsLabDnsContainer extends AbstractStartedContainer {
   async addFault(fault: DnsFault | string): Promise<string> {
     const body = typeof fault === 'string' ? { rule: fault } : fault;
     return ((await (await this.#admin('/faults', { method: 'POST', body: JSON.stringify(body) })).json()) as { id: string }).id;
+  }
+
+  /** Adds groups and grants (and secure zones) at run time, as `kmslab dns grant` does (POST /grants); resolves with the whole state. */
+  async grant(change: { groups?: Record<string, string[]>; grants?: Record<string, string[]>; secureZones?: string[] }): Promise<{ secureZones: string[]; groups: Record<string, string[]>; grants: Record<string, string[]>; owners: Array<{ zone: string; name: string; owner: string; grantedTo: string[] }> }> {
+    return (await this.#admin('/grants', { method: 'POST', body: JSON.stringify(change) })).json() as never;
+  }
+
+  /** A scavenging pass now (POST /scavenge), or with `dryRun` what it would remove. */
+  async scavenge(options: { dryRun?: boolean } = {}): Promise<Array<{ zone: string; name: string; type: string; data: string; refreshedAt: string }>> {
+    return ((await (await this.#admin(`/scavenge${options.dryRun ? '?dryRun=1' : ''}`, { method: 'POST' })).json()) as { removed: never[] }).removed;
   }
 
   async removeFault(id: string): Promise<void> {
