@@ -34,6 +34,25 @@ describe('kmslab up (training mode)', () => {
     expect(await lab.exited).toBe(0);
   });
 
+  test('--secondaries 2: kmslab secondaries of the lab DNS answer what the hosts published; /zones gives each one\'s serial; the clients, spread across the three servers, all reach the host', async () => {
+    await using lab = await startCliProcess([
+      'up', '--listen', '127.0.0.1', '--dns-port', '0', '--port', '0', '--admin', '127.0.0.1:0', '--dns-admin', '127.0.0.1:0', '--secondaries', '2',
+      '--clients', '30', '--time-scale', '3600', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-up-')), '--seed', '7',
+    ]);
+    const ready = JSON.parse(lab.logs().split('\n').find((l) => l.includes('"event":"ready"'))!) as { dnsPort: number; secondaryPorts: number[]; dnsAdmin: string; dashboard: string; hosts: Array<{ port: number; admin: string }> };
+    expect(ready.secondaryPorts).toHaveLength(2);
+    for (const port of ready.secondaryPorts) {
+      await expect.poll(async () => (await dig('dig', '127.0.0.1', port, ['_vlmcs._tcp.lab.test', 'SRV'])).answer.length, { timeout: 10_000, interval: 100 }).toBe(1);
+    }
+    const zones = (await (await fetch(`${ready.dnsAdmin}/zones`)).json()) as Array<{ serial: number; replicas: Array<{ server: string; serial: number | null }> }>;
+    expect(zones[0]!.replicas).toEqual(ready.secondaryPorts.map((p) => ({ server: `127.0.0.1:${p}`, serial: zones[0]!.serial })));
+    await expect.poll(async () => ((await (await fetch(`${ready.hosts[0]!.admin}/status`)).json()) as HostStatus).families.windows?.currentCount, { timeout: 20_000, interval: 200 }).toBe(30);
+    expect(lab.logs()).toContain('Secondary 127.0.0.1:');
+    // The dashboard's state carries them: its DNS panel shows each server's serial.
+    const state = (await (await fetch(`${ready.hosts[0]!.admin}/api/state`)).json()) as { dns: { zones: Array<{ replicas?: unknown[] }> } };
+    expect(state.dns.zones[0]!.replicas).toHaveLength(2);
+  });
+
   test('--fault: a malformed rule is one line naming the part that is wrong, and no lab starts', async () => {
     const r = await runCli(['up', '--listen', '127.0.0.1', '--dns-port', '0', '--port', '0', '--admin', '127.0.0.1:0', '--dns-admin', 'off', '--data-dir', mkdtempSync(join(tmpdir(), 'kmslab-up-')), '--fault', '_vlmcs._tcp.lab.test/SRV=servfail,probability=7']);
     expect(r.code).toBe(1);

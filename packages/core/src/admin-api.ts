@@ -184,6 +184,8 @@ export interface ZoneView {
   srv: { name: string; ttl: number; priority: number; weight: number; port: number; target: string; refreshedAt?: string | null; owner?: string | null }[];
   /** The zone's aging intervals (ms), or null when it does not age. */
   aging?: { noRefreshMs: number; refreshMs: number } | null;
+  /** The zone's secondaries (this server's NOTIFY targets) and the serial each answers now (null: no answer). */
+  replicas?: Array<{ server: string; serial: number | null }>;
   /** For a zone this server follows from a primary: where from, the serial it holds, its last refresh and error, and whether it expired (SERVFAIL). */
   secondary?: { zone: string; primary: string; serial: number | null; lastRefresh: string | null; lastError: string | null; expired: boolean };
 }

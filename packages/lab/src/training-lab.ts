@@ -4,6 +4,7 @@ import { DEFAULT_ADMIN_ADDRESS, DEFAULT_KMS_PORT, DataDirLock, LICENSE_STATUS_NA
 import { adminTokenFor } from '@kmslab/server-kit';
 import { activateOnce, newClientState, runAgent, type ClientState } from '@kmslab/client';
 import { parseFaultRule, parseKeyPolicy, startDnsService } from '@kmslab/dns';
+import { freePort } from './live/free-port.js';
 import { generateTsigSecret, parseTsigKey } from '@kmslab/dns-wire';
 import { startHostService, type AdminPage, type KmsHost } from '@kmslab/host';
 import type { Logger } from 'pino';
@@ -29,6 +30,12 @@ export interface TrainingLabOptions {
   dnsAdmin?: string | null;
   /** DNS fault rules on from the start (docs/dns-faults.md), before any client's first lookup. */
   faults?: readonly string[];
+  /**
+   * kmslab DNS secondaries of the lab's DNS (docs/secondaries.md), on the
+   * ports after it: each told of every change by NOTIFY, following by IXFR.
+   * The simulated clients are spread across all the servers.
+   */
+  secondaries?: number;
   /** Its token (beyond loopback one is made up when none is given). */
   adminToken?: string;
   /** Names besides IP addresses and `localhost` that requests may address the admin listeners by. */
@@ -60,6 +67,8 @@ export interface TrainingLab extends AsyncDisposable {
   clients: ClientState[];
   /** Pause, speed and jumps from the dashboard. */
   clock: LabClock;
+  /** The lab's secondaries' DNS ports (`secondaries`), in order. */
+  secondaryPorts: number[];
   /** The DNS admin listener's URL and token, when there is one. */
   dnsAdmin: { url: string; token: string | null; generated: boolean } | null;
   /** What each host's store held at start (an earlier `kmslab up` in the same data dir): its count, requests and folder. */
@@ -104,13 +113,24 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
     // The lab's DNS as `kmslab dns start` runs it (one service entry); hosts re-publish at start, so no journal.
     const adminAddress = o.dnsAdmin === undefined ? '127.0.0.1:8054' : o.dnsAdmin;
     const adminToken = adminAddress === null ? null : adminTokenFor(adminAddress, o.adminToken);
+    // Secondaries on the ports after the primary's (any free ones when it takes any): picked first, for its NOTIFY.
+    const dnsPort = o.dnsPort ?? 8053;
+    const secondaryPorts: number[] = [];
+    for (let i = 1; i <= (o.secondaries ?? 0); i++) secondaryPorts.push(dnsPort === 0 ? await freePort() : dnsPort + i);
     const service = await startDnsService({
-      zones: [zoneName], dataDir: null, listen: o.listen, port: o.dnsPort ?? 8053, logger: o.logger, faults,
+      zones: [zoneName], dataDir: null, listen: o.listen, port: dnsPort, logger: o.logger, faults,
+      replication: secondaryPorts.length ? { notify: secondaryPorts.map((p) => `127.0.0.1:${p}`), allowTransfer: ['127.0.0.0/8', '::1/128'] } : undefined,
       keys: keys.map((k, i) => parseKeyPolicy(`${k}:host=kms${i + 1}.${zoneName}`)),
       admin: adminAddress === null ? null : { listen: adminAddress, token: adminToken?.value, allowedHosts: o.adminAllowedHosts },
     });
     closers.push(() => service.close());
     const dns = service.server;
+    for (const port of secondaryPorts) {
+      const secondary = await startDnsService({ dataDir: null, listen: ['127.0.0.1'], port, logger: o.logger, queryLog: { size: 0 }, secondary: { zones: [`${zoneName}@127.0.0.1:${dns.port}`] } });
+      closers.push(() => secondary.close());
+    }
+    // Each simulated client asks one of the lab's DNS servers: the primary or a secondary, in turn.
+    const dnsServers = [dns.port, ...secondaryPorts];
     const dnsAdmin: TrainingLab['dnsAdmin'] = service.adminUrl === null ? null : { url: service.adminUrl, token: adminToken?.value ?? null, generated: adminToken?.generated ?? false };
     const hosts: KmsHost[] = [];
     const restored: TrainingLab['restored'] = [];
@@ -160,7 +180,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
       const name = `client${String(i + 1).padStart(3, '0')}.${zoneName}`;
       running.push(runAgent({
         state, clock,
-        attempt: () => activateOnce({ state, productId, clock, dns: { host: '127.0.0.1', port: dns.port }, domains: [zoneName], random, fqdn: name }),
+        attempt: () => activateOnce({ state, productId, clock, dns: { host: '127.0.0.1', port: dnsServers[i % dnsServers.length]! }, domains: [zoneName], random, fqdn: name }),
         onAttempt: (outcome) => {
           attempts.unshift({
             time: new Date(clock.now()).toISOString(), client: name, product: productId, host: outcome?.host ?? null,
@@ -179,7 +199,7 @@ export async function startTrainingLab(o: TrainingLabOptions = {}): Promise<Trai
       for (const c of clients) counts[c.licenseStatus]++;
       return counts;
     };
-    return { zone: zoneName, dnsPort: dns.port, hosts, clients, clock, dnsAdmin, restored, attempts: () => attempts, fleet, close, [Symbol.asyncDispose]: close };
+    return { zone: zoneName, dnsPort: dns.port, secondaryPorts, hosts, clients, clock, dnsAdmin, restored, attempts: () => attempts, fleet, close, [Symbol.asyncDispose]: close };
   } catch (err) {
     await close();
     throw err;

@@ -19,6 +19,7 @@ interface UpOptions {
   seed?: number;
   dnsAdmin: string;
   fault?: string[];
+  secondaries: number;
   dashboard?: boolean;
   adminAllowedHost?: string[];
   logLevel: string;
@@ -40,6 +41,7 @@ export function upCommand(): Command {
     .option('--seed <n>', 'seed for client timing and SRV weighting', intOption('--seed', 0, 2 ** 31))
     .option('--dns-admin <host:port>', 'admin listener of the lab DNS: query log, faults ("off" to disable)', '127.0.0.1:8054')
     .option('--fault <rule>', 'a lab DNS fault on from the start, before any client looks up, repeatable: NAME[/TYPE]=ACTION[,OPTION=VALUE…] (docs/dns-faults.md)', collect)
+    .option('--secondaries <n>', 'kmslab DNS secondaries of the lab DNS on the ports after it (NOTIFY, IXFR); clients spread across all the servers (docs/secondaries.md)', intOption('--secondaries', 0, 10), 0)
     .option('--admin-allowed-host <name>', 'a name requests may address the admin listeners by, besides IP addresses and localhost, repeatable', collect)
     .option('--no-dashboard', "do not serve the lab's dashboard page on the first host's admin listener")
     .addOption(logLevelOption('warn'))
@@ -62,7 +64,7 @@ export function upCommand(): Command {
       if (lab.dnsAdmin?.generated) printGeneratedToken(lab.dnsAdmin.url, lab.dnsAdmin.token!);
       const first = lab.hosts[0]!;
       for (const h of lab.hosts) if (h.adminTokenGenerated) printGeneratedToken(h.adminUrl!, h.adminToken!);
-      logReady(logger, { dnsPort: lab.dnsPort, zone: lab.zone, hosts: lab.hosts.map((h) => ({ port: h.port, admin: h.adminUrl })), clients: lab.clients.length, dnsAdmin: lab.dnsAdmin?.url ?? null, dashboard: page && first.adminUrl ? `${first.adminUrl}/` : null }, `lab ${lab.zone} up`);
+      logReady(logger, { dnsPort: lab.dnsPort, secondaryPorts: lab.secondaryPorts, zone: lab.zone, hosts: lab.hosts.map((h) => ({ port: h.port, admin: h.adminUrl })), clients: lab.clients.length, dnsAdmin: lab.dnsAdmin?.url ?? null, dashboard: page && first.adminUrl ? `${first.adminUrl}/` : null }, `lab ${lab.zone} up`);
       // The Try line's client keeps its state between runs (a MAK set yesterday still applies): say so.
       const clientDir = defaultStateDir();
       const client = existsSync(join(clientDir, 'client.json')) ? (await import('@kmslab/client')).loadClientState(clientDir) : null;
@@ -70,6 +72,7 @@ export function upCommand(): Command {
         [
           `kmslab lab "${lab.zone}" is up${o.timeScale !== 1 ? ` (time × ${o.timeScale})` : ''}:`,
           `  DNS       127.0.0.1:${lab.dnsPort} (UDP+TCP)   dig @127.0.0.1 -p ${lab.dnsPort} ${kmsSrvName(lab.zone)} SRV`,
+          ...lab.secondaryPorts.map((p) => `  Secondary 127.0.0.1:${p} (follows 127.0.0.1:${lab.dnsPort} by NOTIFY and IXFR)   dig @127.0.0.1 -p ${p} ${kmsSrvName(lab.zone)} SRV`),
           ...lab.hosts.map((h, i) => `  KMS host  kms${i + 1}.${lab.zone}:${h.port}, admin ${h.adminUrl}   pnpm kmslab host status --admin ${h.adminUrl}`),
           `  Clients   ${lab.clients.length} simulated`,
           ...lab.restored.map((r) => `  Restored  ${r.host}: count ${r.count}, ${r.requests} requests from ${r.from} (an earlier run; kmslab reset forgets it)`),

@@ -144,7 +144,7 @@ function DnsPanel({ dns, queries, readOnly, now }: { dns: NonNullable<LabState['
       <h2 id="dns-h">DNS</h2>
       ${(dns.zones ?? []).map((z: Zone) => html`
         <div class="wide" tabindex="0" role="region" aria-label=${`SRV records of ${z.origin}`}><table class="zone">
-          <caption>_vlmcs._tcp.${z.origin} (serial ${z.serial}${z.aging ? `; aging ${z.aging.noRefreshMs / 86_400_000}/${z.aging.refreshMs / 86_400_000} d` : ''})</caption>
+          <caption>_vlmcs._tcp.${z.origin} (serial ${z.serial}${z.aging ? `; aging ${z.aging.noRefreshMs / 86_400_000}/${z.aging.refreshMs / 86_400_000} d` : ''}${z.replicas?.length ? `; secondaries ${z.replicas.map((r) => `${r.server} ${r.serial ?? 'no answer'}${r.serial !== null && r.serial !== z.serial ? ' (behind)' : ''}`).join(', ')}` : ''})</caption>
           <thead><tr><th scope="col">Priority</th><th scope="col">Weight</th><th scope="col">Port</th><th scope="col">Target</th><th scope="col">TTL</th><th scope="col">Age</th><th scope="col">Owner</th></tr></thead>
           <tbody>${z.srv.length === 0 ? html`<tr><td colspan="7">no SRV records</td></tr>` : z.srv.map((r) => html`<tr><td class="num">${r.priority}</td><td class="num">${r.weight}</td><td class="num">${r.port}</td><td>${r.target}</td><td class="num">${r.ttl}</td><td>${recordAge(r.refreshedAt, now)}</td><td>${r.owner ?? '-'}</td></tr>`)}</tbody>
         </table></div>`)}

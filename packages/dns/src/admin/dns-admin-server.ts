@@ -1,6 +1,6 @@
-import { KMS_SRV_LABELS, KmsLabError, type FaultView, type ZoneView } from '@kmslab/core';
+import { KMS_SRV_LABELS, KmsLabError, formatHostPort, type FaultView, type ZoneView } from '@kmslab/core';
 import { createAdminApp, listenAdmin, methodNotAllowed, openEventStream, sendJson, sendLine, type AdminApp, type AdminReply } from '@kmslab/server-kit';
-import { TYPE, typeName, type RData } from '@kmslab/dns-wire';
+import { TYPE, query, typeName, type RData } from '@kmslab/dns-wire';
 import { presentRData } from '../zone/presentation.js';
 import type { DnsServer } from '../dns-server.js';
 import { actionText, parseFaultRule, toFaultRule, type FaultRuleInput } from '../harness/fault-rule.js';
@@ -36,6 +36,23 @@ function zoneViews(dns: DnsServer): ZoneView[] {
   // A followed zone not loaded yet, or expired: listed, with no records.
   const missing = [...followed.values()].filter((s) => !served.some((z) => z.origin === s.zone)).map((s): ZoneView => ({ origin: s.zone, serial: s.serial ?? 0, srv: [], aging: null, secondary: s }));
   return [...served, ...missing];
+}
+
+/**
+ * Each zone's secondaries (the `--notify` targets) with the serial each
+ * answers now (an SOA query, 500 ms at most; null when it does not answer):
+ * a record one server has and another has not yet shows as a lower serial.
+ */
+async function withReplicas(dns: DnsServer, views: ZoneView[]): Promise<ZoneView[]> {
+  const targets = dns.notifier?.targets ?? [];
+  if (targets.length === 0) return views;
+  return Promise.all(views.map(async (v) => ({
+    ...v,
+    replicas: await Promise.all(targets.map(async (t) => {
+      const soa = await query({ ...t, timeoutMs: 500 }, v.origin, TYPE.SOA).then(({ answer }) => answer.answers.find((rr) => rr.type === TYPE.SOA)?.data as { serial: number } | undefined, () => undefined);
+      return { server: formatHostPort(t.host, t.port), serial: soa?.serial ?? null };
+    })),
+  })));
 }
 
 /** `?name=&type=&since=&before=&after=&limit=`: since is ms or an ISO time; before and after are entries' `seq`. */
@@ -99,7 +116,7 @@ export class DnsAdminServer {
       return sendJson(reply, 200, (await log.read(filterOf(queryString(req.url)))).map(withIsoTime));
     });
     app.get('/queries/stream', async (req, reply) => this.#stream(queryString(req.url), reply));
-    app.get('/zones', async (_req, reply) => sendJson(reply, 200, zoneViews(dns)));
+    app.get('/zones', async (_req, reply) => sendJson(reply, 200, await withReplicas(dns, zoneViews(dns))));
     app.post('/scavenge', async (req, reply) => {
       const dryRun = /(^|&)dryRun=(1|true)(&|$)/.test(queryString(req.url));
       const removed = dns.scavenge({ dryRun });
