@@ -65,6 +65,8 @@ describe('compose training lab', () => {
       { timeoutMs: 60_000, everyMs: 500, timedOut: () => new Error('not every client machine logged an activation within 60 s') },
     );
     for (const l of lines) expect(l[0]).toMatchObject({ discoveredBy: 'dns', host: 'kms1.lab.test:1688' });
+    // client3 asked the secondary, dns2: it followed the lab DNS (NOTIFY, then a transfer) before client3 found the host.
+    expect(compose('logs', '--no-color', 'dns2')).toMatch(/"event":"secondary-transferred"/);
     const admin = compose('port', 'kms1', '9688').trim();
     const status = (await (await fetch(`http://${admin}/status`, { headers: { authorization: `Bearer ${env.KMSLAB_ADMIN_TOKEN}` } })).json()) as { families: { windows: { currentCount: number } }; store: { kind: string } };
     expect(status.store.kind).toBe('redis');
