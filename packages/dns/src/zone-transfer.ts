@@ -52,17 +52,19 @@ export function zoneTransfer(req: Message, zones: ZoneSet): Transfer {
  * authority section), the changes since N from the zone's history — the
  * current SOA, then per change the old SOA, what went, the new SOA, what came,
  * and the current SOA again (§4); the SOA alone when it is current; the whole
- * zone (AXFR in the IXFR answer) when the history does not reach back. A
- * request without that SOA is FORMERR.
+ * zone (AXFR in the IXFR answer) when the history does not reach back;
+ * `soaOnly` (a request over UDP) sends the SOA alone, so the secondary asks
+ * again over TCP. A request without that SOA is FORMERR.
  */
-export function incrementalTransfer(req: Message, zones: ZoneSet): Transfer {
+export function incrementalTransfer(req: Message, zones: ZoneSet, o: { soaOnly?: boolean } = {}): Transfer {
   const zone = apexOf(req, zones);
   if (!('origin' in zone)) return { messages: [zone], style: 'refused', from: null, to: null, records: 0 };
   const theirs = req.authorities.find((rr) => rr.type === TYPE.SOA && canonicalName(rr.name) === zone.origin && rr.data?.type === 'SOA');
   if (!theirs) return { messages: [responseTo(req, RCODE.FORMERR)], style: 'refused', from: null, to: null, records: 0 };
   const serial = (theirs.data as { serial: number }).serial;
   const soa = zone.soa;
-  if (serial === zone.serial || serialGreater(serial, zone.serial)) return { messages: messages(req, [soa]), style: 'current', from: serial, to: zone.serial, records: 1 };
+  // Current, or asked over UDP (RFC 1995 §2: the SOA alone when the answer does not fit; kmslab never sends changes over UDP).
+  if (serial === zone.serial || serialGreater(serial, zone.serial) || o.soaOnly) return { messages: messages(req, [soa]), style: 'current', from: serial, to: zone.serial, records: 1 };
   const chain = diffsSince(zone.history(), serial, zone.serial);
   if (!chain) return { ...zoneTransfer(req, zones), from: serial };
   const soaAt = (s: number): ResourceRecord => ({ ...soa, data: { ...(soa.data as Extract<ResourceRecord['data'], { type: 'SOA' }>), serial: s } });

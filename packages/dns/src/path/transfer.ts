@@ -40,9 +40,8 @@ export function answerTransfer(ex: Exchange): Handled | undefined {
     return { ...answerWith(ex, RCODE.REFUSED, 'transfer'), fault };
   }
   const delayMs = fault?.action.kind === 'transfer-delay' ? fault.action.ms : undefined;
-  const t = type === TYPE.IXFR ? incrementalTransfer(req, ctx.zones) : zoneTransfer(req, ctx.zones);
-  // Over UDP an IXFR answer is the current SOA alone: the secondary asks again over TCP.
-  const messages = ex.transport === 'udp' && t.style !== 'current' && t.style !== 'refused' ? incrementalTransfer({ ...req, authorities: [ctx.zones.get(zone)!.soa] }, ctx.zones).messages : t.messages;
+  const t = type === TYPE.IXFR ? incrementalTransfer(req, ctx.zones, { soaOnly: ex.transport === 'udp' }) : zoneTransfer(req, ctx.zones);
+  const messages = t.messages;
   const rcode = messages[0]!.rcode;
   if (t.style === 'refused') ctx.onEvent?.({ event: 'transfer-refused', zone, from, reason: rcode === RCODE.FORMERR ? 'IXFR without the secondary\'s SOA' : 'not a zone this server holds' });
   else ctx.onEvent?.({ event: 'transfer', zone, from, key: signed?.key.name, transport: ex.transport, asked: type === TYPE.IXFR ? 'IXFR' : 'AXFR', sent: t.style, fromSerial: t.from, toSerial: t.to, records: t.records });
