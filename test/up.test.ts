@@ -47,7 +47,7 @@ describe('kmslab up (training mode)', () => {
     const zones = (await (await fetch(`${ready.dnsAdmin}/zones`)).json()) as Array<{ serial: number; replicas: Array<{ server: string; serial: number | null }> }>;
     expect(zones[0]!.replicas).toEqual(ready.secondaryPorts.map((p) => ({ server: `127.0.0.1:${p}`, serial: zones[0]!.serial })));
     await expect.poll(async () => ((await (await fetch(`${ready.hosts[0]!.admin}/status`)).json()) as HostStatus).families.windows?.currentCount, { timeout: 20_000, interval: 200 }).toBe(30);
-    expect(lab.logs()).toContain('Secondary 127.0.0.1:');
+    await expect.poll(() => lab.logs()).toContain('Secondary 127.0.0.1:');
     // The dashboard's state carries them: its DNS panel shows each server's serial.
     const state = (await (await fetch(`${ready.hosts[0]!.admin}/api/state`)).json()) as { dns: { zones: Array<{ replicas?: unknown[] }> } };
     expect(state.dns.zones[0]!.replicas).toHaveLength(2);
