@@ -138,3 +138,19 @@ export function startNsdSecondary(zone: string, primary: { host: string; port: n
     ].join('\n') + '\n';
   return DnsPeer.start('nsd', 'nsd', (_, dir) => ['-d', '-c', join(dir, 'nsd.conf')], /nsd started/, (port, dir) => ({ 'nsd.conf': conf(port, dir) }), at);
 }
+
+/** Knot DNS as a primary of `zone` (its text), taking dynamic updates signed with `key` and telling the secondary on `notifyPort`. */
+export function startKnotPrimary(zone: string, text: string, key: { name: string; secret: string }, notifyPort: number): Promise<DnsPeer> {
+  const conf = (port: number, dir: string) =>
+    [
+      'server:', `  listen: 127.0.0.1@${port}`, `  rundir: "${dir}"`,
+      'log:', '  - target: stderr', '    any: info',
+      'database:', `  storage: "${dir}"`,
+      'key:', `  - id: ${key.name}`, '    algorithm: hmac-sha256', `    secret: ${key.secret}`,
+      'remote:', '  - id: secondary', `    address: 127.0.0.1@${notifyPort}`,
+      'acl:', '  - id: update', `    key: ${key.name}`, '    action: update', '  - id: transfer', '    address: 127.0.0.1', '    action: transfer',
+      'template:', '  - id: default', `    storage: "${dir}"`, '    file: "%s.zone"',
+      'zone:', `  - domain: ${zone}`, '    acl: [update, transfer]', '    notify: secondary',
+    ].join('\n') + '\n';
+  return DnsPeer.start('knot', 'knotd', (_, dir) => ['-c', join(dir, 'knot.conf')], /server started/, (port, dir) => ({ 'knot.conf': conf(port, dir), [`${zone}.zone`]: text }));
+}
