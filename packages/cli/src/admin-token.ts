@@ -1,4 +1,6 @@
 import { KmsLabError, formatHostPort, parseHostPort } from '@kmslab/core';
+import type { Command } from 'commander';
+import { withEnvironment } from './help/layout.js';
 import { secretFrom } from './secrets.js';
 
 /**
@@ -65,6 +67,20 @@ export const ADMIN_TOKEN_ENV = {
   KMSLAB_ADMIN_TOKEN: 'the admin token, when no --admin-token(-file) is set',
   KMSLAB_ADMIN_TOKEN_FILE: 'a file holding it (as --admin-token-file)',
 };
+
+/**
+ * The flags of a command that asks an admin listener: `--admin` (its
+ * description; a default, or required), `--admin-token`, `--admin-token-file`,
+ * and the token's variables in the help (with the command's `otherVariables`, one list).
+ */
+export function askingAdmin(cmd: Command, admin: { description: string; default?: string; required?: boolean }, otherVariables: Record<string, string> = {}): Command {
+  const c = withEnvironment(cmd, { ...otherVariables, ...ADMIN_TOKEN_ENV });
+  if (admin.required) c.requiredOption('--admin <url|host:port>', admin.description);
+  else c.option('--admin <url|host:port>', admin.description, admin.default);
+  return c
+    .option('--admin-token <token>', "the admin listener's token (env KMSLAB_ADMIN_TOKEN)")
+    .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)');
+}
 
 /**
  * A generated token is shown once, on stderr and outside the log stream:

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { KmsLabError } from '@kmslab/core';
 import type { QueryLogEntry } from '@kmslab/dns';
-import { ADMIN_TOKEN_ENV, adminBase, adminFetch, adminUnreachable, type AdminTokenFlags } from '../admin-token.js';
-import { withEnvironment } from '../help/layout.js';
+import { adminBase, adminFetch, adminUnreachable, askingAdmin, type AdminTokenFlags } from '../admin-token.js';
+import { readEventStream } from '../event-stream.js';
 import { intOption } from '../options.js';
 import { printJson, table } from '../output.js';
 
@@ -21,15 +21,7 @@ export async function call(o: AdminFlags, path: string, init: RequestInit = {}):
   return res;
 }
 
-const adminOptions = (c: Command) =>
-  withEnvironment(
-    c
-      .requiredOption('--admin <url|host:port>', "the DNS server's admin listener (kmslab dns start --admin)")
-      .option('--admin-token <token>', "the admin listener's token")
-      .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps)')
-      .option('--json', 'print JSON'),
-    ADMIN_TOKEN_ENV,
-  );
+const adminOptions = (c: Command) => askingAdmin(c, { description: "the DNS server's admin listener (kmslab dns start --admin)", required: true }).option('--json', 'print JSON');
 
 /** A query log entry as the admin API sends it (JSON, with its ISO time). */
 type LoggedQuery = QueryLogEntry & { time: string };
@@ -53,19 +45,7 @@ export function dnsQueriesCommand(): Command {
         for (const q of list) print(q);
         return;
       }
-      const res = await call(o, `/queries/stream?${params}`);
-      const decoder = new TextDecoder();
-      let buffered = '';
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf('\n\n')) >= 0) {
-          const event = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          const data = event.split('\n').find((l) => l.startsWith('data: '));
-          if (data) print(JSON.parse(data.slice(6)) as LoggedQuery);
-        }
-      }
+      await readEventStream(await call(o, `/queries/stream?${params}`), print);
     });
 }
 

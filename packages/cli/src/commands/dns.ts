@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { KmsLabError, parseHostPort } from '@kmslab/core';
-import { ADMIN_TOKEN_ENV, adminTokenFrom, printGeneratedToken } from '../admin-token.js';
+import { ADMIN_TOKEN_ENV, adminTokenFrom, askingAdmin, printGeneratedToken } from '../admin-token.js';
 import { secretFrom, secretsFrom } from '../secrets.js';
 import { call, dnsFaultCommand, dnsGrantCommand, dnsQueriesCommand, dnsScavengeCommand, type GrantsView } from './dns-harness.js';
 import type { LogFormat } from '../logger.js';
@@ -108,20 +108,18 @@ function dnsStartCommand(): Command {
 }
 
 function dnsRecordsCommand(): Command {
-  return withEnvironment(new Command('records'), {
-    KMSLAB_TSIG_KEY: 'the TSIG key, when no --tsig-key(-file) is given',
-    KMSLAB_TSIG_KEY_FILE: 'a file holding it (as --tsig-key-file)',
-  })
+  const records = new Command('records')
     .description("list a zone's records, fetched by zone transfer (AXFR) from a DNS server")
     .option('--dns <host:port>', 'the DNS server to ask (as --dns everywhere else)', '127.0.0.1:53')
     .addOption(new Option('--server <host:port>', 'old name of --dns').hideHelp())
     .option('--zone <name>', 'the zone', 'lab.test')
     .option('--tsig-key <name:alg:secret>', 'sign the transfer (a kmslab DNS server with keys lets only a key with a zone or transfer grant transfer)')
     .option('--tsig-key-file <file>', 'read the TSIG key from FILE')
-    .option('--owners', "with each record, the key that owns its name and the groups granted on it (a secure zone; asks the server's admin listener, --admin)")
-    .option('--admin <url|host:port>', "the DNS server's admin listener, for --owners")
-    .option('--admin-token <token>', "the admin listener's token")
-    .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps)')
+    .option('--owners', "with each record, the key that owns its name and the groups granted on it (a secure zone; asks the server's admin listener, --admin)");
+  return askingAdmin(records, { description: "the DNS server's admin listener, for --owners" }, {
+    KMSLAB_TSIG_KEY: 'the TSIG key, when no --tsig-key(-file) is given',
+    KMSLAB_TSIG_KEY_FILE: 'a file holding it (as --tsig-key-file)',
+  })
     .option('--json', 'print JSON')
     .action(async (o: { dns: string; server?: string; zone: string; tsigKey?: string; tsigKeyFile?: string; json?: boolean; owners?: boolean; admin?: string; adminToken?: string; adminTokenFile?: string }) => {
       const [{ transferZone, presentRData }, { typeName, parseTsigKey }] = await Promise.all([import('@kmslab/dns'), import('@kmslab/dns-wire')]);

@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { DEFAULT_ADMIN_ADDRESS, KmsLabError, type KmsEvent } from '@kmslab/core';
 import { printJson } from '../output.js';
 import { intOption } from '../options.js';
-import { withEnvironment } from '../help/layout.js';
-import { ADMIN_TOKEN_ENV, adminBase, adminFetch, type AdminTokenFlags } from '../admin-token.js';
+import { adminBase, adminFetch, askingAdmin, type AdminTokenFlags } from '../admin-token.js';
+import { readEventStream } from '../event-stream.js';
 
 /** One event as a line, as Event Viewer lists them: time, id, who logged it, what it says. */
 export function formatEvent(e: KmsEvent): string {
@@ -34,11 +34,9 @@ interface EventsFlags extends AdminTokenFlags {
 
 /** `kmslab host events`: a host's event log (12290 per request, 12293/12294 for DNS publishing), like Event Viewer's Key Management Service log. */
 export function hostEventsCommand(): Command {
-  return withEnvironment(new Command('events'), ADMIN_TOKEN_ENV)
-    .description("show a running host's events, as Windows logs them: 12290 per request, 12293/12294 for DNS publishing")
-    .option('--admin <url|host:port>', "the host's admin listener", `http://${DEFAULT_ADMIN_ADDRESS}`)
-    .option('--admin-token <token>', "the admin listener's token (env KMSLAB_ADMIN_TOKEN)")
-    .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)')
+  return askingAdmin(new Command('events').description("show a running host's events, as Windows logs them: 12290 per request, 12293/12294 for DNS publishing"), {
+    description: "the host's admin listener", default: `http://${DEFAULT_ADMIN_ADDRESS}`,
+  })
     .option('--after <seq>', 'only events after this one', intOption('--after', 0, Number.MAX_SAFE_INTEGER), 0)
     .option('--follow', 'keep printing events as they are logged (Ctrl-C stops)')
     .option('--json', 'one JSON object per event, a line each')
@@ -59,25 +57,6 @@ export function hostEventsCommand(): Command {
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
-      await followEvents(res, print, stop.signal);
+      await readEventStream(res, print, stop.signal);
     });
-}
-
-/** Reads an event stream to its end (or until `signal`), calling `each` per `data:` line. */
-export async function followEvents(res: Response, each: (e: KmsEvent) => void, signal: AbortSignal): Promise<void> {
-  const reader = res.body!.getReader();
-  signal.addEventListener('abort', () => void reader.cancel().catch(() => {}), { once: true });
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for (;;) {
-    const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
-    if (done) return;
-    buffered += decoder.decode(value, { stream: true });
-    let end: number;
-    while ((end = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, end);
-      buffered = buffered.slice(end + 1);
-      if (line.startsWith('data: ')) each(JSON.parse(line.slice(6)) as KmsEvent);
-    }
-  }
 }

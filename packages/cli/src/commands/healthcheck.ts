@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { DEFAULT_ADMIN_ADDRESS, parseHostPort } from '@kmslab/core';
-import { ADMIN_TOKEN_ENV, adminBase, adminHeaders, type AdminTokenFlags } from '../admin-token.js';
-import { withEnvironment } from '../help/layout.js';
+import { adminBase, adminHeaders, askingAdmin, type AdminTokenFlags } from '../admin-token.js';
 
 /**
  * The container image's HEALTHCHECK: healthy when the host's admin
@@ -9,11 +8,9 @@ import { withEnvironment } from '../help/layout.js';
  * server answers a query over TCP at all. Exit 0 healthy, 1 not.
  */
 export function healthcheckCommand(): Command {
-  return withEnvironment(new Command('healthcheck'), ADMIN_TOKEN_ENV)
-    .description('exit 0 when the kmslab host (admin /healthz) or DNS server in this container is healthy')
-    .option('--admin <url|host:port>', 'the host admin listener to ask', DEFAULT_ADMIN_ADDRESS)
-    .option('--admin-token <token>', "the admin listener's token (env KMSLAB_ADMIN_TOKEN)")
-    .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)')
+  return askingAdmin(new Command('healthcheck').description('exit 0 when the kmslab host (admin /healthz) or DNS server in this container is healthy'), {
+    description: 'the host admin listener to ask', default: DEFAULT_ADMIN_ADDRESS,
+  })
     .option('--dns <host:port>', 'the DNS server to ask when no host runs', '127.0.0.1:53')
     .action(async (o: AdminTokenFlags & { admin: string; dns: string }) => {
       const admin = await fetch(`${adminBase(o.admin)}/healthz`, { headers: adminHeaders(o), signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => null);

@@ -2,8 +2,7 @@ import { Command } from 'commander';
 import { DEFAULT_ADMIN_ADDRESS, KmsLabError, LICENSE_STATUS_NAMES } from '@kmslab/core';
 import type { HostStatus } from '@kmslab/host';
 import { printJson } from '../output.js';
-import { withEnvironment } from '../help/layout.js';
-import { ADMIN_TOKEN_ENV, adminBase, adminFetch, adminUnreachable, type AdminTokenFlags } from '../admin-token.js';
+import { adminBase, adminFetch, adminUnreachable, askingAdmin, type AdminTokenFlags } from '../admin-token.js';
 
 const STATUS_LABELS: Record<string, string> = {
   unlicensed: 'Unlicensed',
@@ -45,11 +44,7 @@ export function formatStatus(s: HostStatus): string {
 }
 
 export function hostStatusCommand(): Command {
-  return withEnvironment(new Command('status'), ADMIN_TOKEN_ENV)
-    .description("show a running host's counts and statistics, like slmgr /dlv")
-    .option('--admin <url|host:port>', "the host's admin listener", `http://${DEFAULT_ADMIN_ADDRESS}`)
-    .option('--admin-token <token>', "the admin listener's token (env KMSLAB_ADMIN_TOKEN)")
-    .option('--admin-token-file <file>', 'read the admin token from FILE (keeps it out of ps; env KMSLAB_ADMIN_TOKEN_FILE)')
+  return askingAdmin(new Command('status').description("show a running host's counts and statistics, like slmgr /dlv"), { description: "the host's admin listener", default: `http://${DEFAULT_ADMIN_ADDRESS}` })
     .option('--json', 'print the /status JSON')
     .action(async (o: AdminTokenFlags & { admin: string; json?: boolean }) => {
       const base = adminBase(o.admin);
