@@ -1,11 +1,10 @@
-import { connect } from 'node:net';
 import { formatHostPort } from '@kmslab/core';
 import { RCODE, TYPE, canonicalName, query, rcodeName, type DnsTarget, type Message } from '@kmslab/dns-wire';
 import { srvQueryName } from '../client-profile.js';
 import { dnsErrorCode } from '../discovery.js';
-import { WINDOWS_GIVE_UP_MS } from '../host-connect.js';
+import { WINDOWS_GIVE_UP_MS, connectOnce } from '../host-connect.js';
 import { FINDINGS, exitCodeOf, type Finding } from './findings.js';
-import { checkRecords, type SrvSeen, type TargetInfo, type TargetLookup } from './record-checks.js';
+import { checkRecords, srvSeen, type SrvSeen, type TargetInfo, type TargetLookup } from './record-checks.js';
 
 /** Where a check looks: the client's DNS servers and domains, as a Windows client would use them. */
 export interface DnsCheckOptions {
@@ -169,10 +168,7 @@ async function askSrv(server: DnsTarget, name: string, findings: Finding[], doma
   }
   const records = answer.answers
     .filter((rr) => rr.type === TYPE.SRV && rr.data?.type === 'SRV' && canonicalName(rr.name) === canonicalName(name))
-    .map((rr) => {
-      const d = rr.data as { target: string; port: number; priority: number; weight: number };
-      return { target: canonicalName(d.target), port: d.port, priority: d.priority, weight: d.weight, ttl: rr.ttl };
-    });
+    .map(srvSeen);
   return { server: where, rcode: answer.rcode === RCODE.NOERROR ? 'NOERROR' : rcodeName(answer.rcode), records, truncated, errorCode: records.length ? null : dnsErrorCode(answer.rcode) };
 }
 
@@ -191,19 +187,12 @@ function targetLookup(server: DnsTarget, timeoutMs: number, tcp: boolean): Targe
       }
       return { cname, addresses };
     },
-    accepts: tcp ? (address, port) => accepts(address, port, Math.min(timeoutMs, WINDOWS_GIVE_UP_MS)) : undefined,
+    // A TCP connection is all it asks (the host may be a real KMS host, not kmslab): the client's own one-try connect.
+    accepts: tcp
+      ? (address, port) => {
+          const wait = Math.min(timeoutMs, WINDOWS_GIVE_UP_MS);
+          return connectOnce(address, port, { connectTimeoutMs: wait, requestTimeoutMs: wait }).then((conn) => (conn.close(), true), () => false);
+        }
+      : undefined,
   };
-}
-
-function accepts(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }

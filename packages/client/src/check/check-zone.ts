@@ -2,7 +2,7 @@ import { TYPE, canonicalName, type ResourceRecord } from '@kmslab/dns-wire';
 import { kmsSrvName } from '@kmslab/core';
 import { FINDINGS, type Finding } from './findings.js';
 import { checkReport, type CheckReport } from './check-dns.js';
-import { checkRecords, type SrvSeen, type TargetLookup } from './record-checks.js';
+import { checkRecords, srvSeen, type SrvSeen, type TargetLookup } from './record-checks.js';
 
 /**
  * `kmslab discover --check --zone-file FILE`: the same verdict from a zone
@@ -15,10 +15,7 @@ export async function checkZone(zone: { origin: string; records: readonly Resour
   const origin = canonicalName(zone.origin);
   const name = kmsSrvName(origin);
   const owned = (n: string, type: number) => zone.records.filter((rr) => rr.type === type && canonicalName(rr.name) === n);
-  const records: SrvSeen[] = owned(name, TYPE.SRV).map((rr) => {
-    const d = rr.data as { target: string; port: number; priority: number; weight: number };
-    return { target: canonicalName(d.target), port: d.port, priority: d.priority, weight: d.weight, ttl: rr.ttl };
-  });
+  const records: SrvSeen[] = owned(name, TYPE.SRV).map(srvSeen);
   const inZone = (n: string) => n === origin || n.endsWith(`.${origin}`);
   const lookup: TargetLookup = {
     async resolve(target) {

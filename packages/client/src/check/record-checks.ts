@@ -1,4 +1,5 @@
 import { DEFAULT_KMS_PORT, formatHostPort } from '@kmslab/core';
+import { canonicalName, type ResourceRecord } from '@kmslab/dns-wire';
 import { WINDOWS_GIVE_UP_MS, WINDOWS_SYN_TIMES_MS } from '../host-connect.js';
 import { FINDINGS, type Finding, type FindingId } from './findings.js';
 
@@ -9,6 +10,12 @@ export interface SrvSeen {
   priority: number;
   weight: number;
   ttl: number;
+}
+
+/** An SRV resource record as the checks read it (its target canonical). */
+export function srvSeen(rr: ResourceRecord): SrvSeen {
+  const d = rr.data as { target: string; port: number; priority: number; weight: number };
+  return { target: canonicalName(d.target), port: d.port, priority: d.priority, weight: d.weight, ttl: rr.ttl };
 }
 
 /** What a target name is: an alias (CNAME) or not, and its addresses. */
@@ -59,6 +66,8 @@ export async function checkRecords(domain: string, records: readonly SrvSeen[], 
     }
   }
   const live: SrvSeen[] = [];
+  // Each unreachable target's finding, told what it costs once the live ones are known.
+  const dead: Array<{ f: Finding; r: SrvSeen }> = [];
   for (const r of records) {
     const info = await lookup.resolve(r.target);
     if (info === null) continue;
@@ -74,17 +83,16 @@ export async function checkRecords(domain: string, records: readonly SrvSeen[], 
     for (const a of info.addresses) if (await lookup.accepts(a, r.port)) accepted = true;
     if (accepted) live.push(r);
     else {
-      out.push(finding('target-unreachable', 'error', domain, show(r), `${info.addresses.map((a) => formatHostPort(a, r.port)).join(', ')}: no connection`, ''));
+      const f = finding('target-unreachable', 'error', domain, show(r), `${info.addresses.map((a) => formatHostPort(a, r.port)).join(', ')}: no connection`, '');
+      out.push(f);
+      dead.push({ f, r });
     }
   }
   // What each unreachable target costs depends on where it sorts against the live ones.
   const best = live.length ? Math.min(...live.map((r) => r.priority)) : null;
-  const unreachable = out.filter((f) => f.id === 'target-unreachable').length;
-  for (const f of out) {
-    if (f.id !== 'target-unreachable') continue;
-    const r = records.find((x) => show(x) === f.subject)!;
+  for (const { f, r } of dead) {
     if (best === null) {
-      f.client = `no host in ${domain} answers: the client loses ${DEAD_COST} on each of ${unreachable} and reports 0xC004F074 (${seconds(unreachable * WINDOWS_GIVE_UP_MS)} in all)`;
+      f.client = `no host in ${domain} answers: the client loses ${DEAD_COST} on each of ${dead.length} and reports 0xC004F074 (${seconds(dead.length * WINDOWS_GIVE_UP_MS)} in all)`;
     } else if (r.priority < best) {
       f.severity = 'error';
       f.client = `every client without a cached host tries it first (priority ${r.priority} before ${best}) and loses ${DEAD_COST} before the next`;
