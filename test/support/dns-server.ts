@@ -19,10 +19,8 @@ note     IN TXT  "kmslab lab zone" "second string"
 /** A DNS server on free loopback ports (IPv4 and IPv6) serving `zoneText`. */
 export async function startDns(zoneText = LAB_ZONE, extra: (zones: ZoneSet) => void = () => {}): Promise<DnsServer> {
   const { origin, records } = parseZoneFile(zoneText);
-  const zone = new Zone(origin);
-  for (const rr of records) zone.add(rr, { bumpSerial: false });
   const zones = new ZoneSet();
-  zones.add(zone);
+  zones.add(Zone.of(origin, records));
   extra(zones);
   return DnsServer.start({ zones, listen: ['127.0.0.1', '::1'], port: 0 });
 }

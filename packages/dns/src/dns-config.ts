@@ -70,8 +70,7 @@ export function loadDnsConfig(path: string): DnsConfig {
     let zone: Zone;
     if (typeof file === 'string') {
       const loaded = readZoneFile(resolve(dirname(path), file), name as string);
-      zone = new Zone(loaded.origin);
-      for (const rr of loaded.records) zone.add(rr, { bumpSerial: false });
+      zone = Zone.of(loaded.origin, loaded.records);
       out.fromFile.add(zone.origin);
     } else {
       zone = defaultZone(name as string);

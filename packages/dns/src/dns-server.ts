@@ -114,7 +114,6 @@ export class DnsServer {
   /** The origin of the zone whose last save failed, until a save works again. */
   #saveFailure: string | null = null;
   readonly #saveZone: ((zone: Zone) => void) | undefined;
-  readonly #ownership: Ownership;
   readonly #keys = new Map<string, KeyPolicy>();
   #notifier: Notifier | null = null;
   readonly #secondaries = new Map<string, SecondaryZone>();
@@ -164,7 +163,6 @@ export class DnsServer {
         })
       : null;
     this.#nextScavenge = (o.now ?? Date.now)() + this.#ctx.aging!.periodMs;
-    this.#ownership = this.#ctx.ownership!;
   }
 
   /** A server built and listening (create, then listen). */
@@ -263,7 +261,7 @@ export class DnsServer {
         const copy = served.clone();
         for (const s of stale) copy.delete(s.record.name, s.record.type, s.record.data, { bumpSerial: false });
         copy.bumpSerial();
-        copy.recordChangeFrom(served);
+        copy.recordChangeFrom(served, stale.map((s) => s.record.name));
         if (this.#saveZone) this.#save(copy);
         served.takeOver(copy);
         this.#ctx.onZoneChanged?.(served);
@@ -283,7 +281,7 @@ export class DnsServer {
 
   /** Secure zones, groups and grants: who may change an owned name (the admin API's `/grants`). */
   get ownership(): Ownership {
-    return this.#ownership;
+    return this.#ctx.ownership!;
   }
 
   /** The zones it answers for (what the admin API's `/zones` shows). */

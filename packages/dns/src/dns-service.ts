@@ -174,7 +174,7 @@ function agingOf(o: DnsServiceOptions, zones: ZoneSet): Aging {
     rules[zone] = rule;
   }
   for (const z of Object.keys(rules)) {
-    if (zones.get(z)?.origin !== z) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--aging ${z}: this server does not serve that zone (give it with --zone or --zone-file)`);
+    if (!zones.get(z)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--aging ${z}: this server does not serve that zone (give it with --zone or --zone-file)`);
   }
   const period = o.aging?.scavengePeriod !== undefined ? parseScavengePeriod(o.aging.scavengePeriod) : (o.config?.aging.periodMs ?? DEFAULT_SCAVENGE_PERIOD_MS);
   return new Aging(rules, period);
@@ -194,7 +194,7 @@ function ownershipOf(o: DnsServiceOptions, zones: ZoneSet): Ownership {
   }
   ownership.update(change);
   for (const z of ownership.state().secureZones) {
-    if (zones.get(z)?.origin !== z) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--secure-zone ${z}: this server does not serve that zone (give it with --zone or --zone-file)`);
+    if (!zones.get(z)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--secure-zone ${z}: this server does not serve that zone (give it with --zone or --zone-file)`);
   }
   return ownership;
 }
@@ -206,8 +206,7 @@ function assembleZones(o: DnsServiceOptions, followed: readonly string[] = []): 
   for (const zone of o.config?.zones ?? []) set.add(zone);
   for (const file of o.zoneFiles ?? []) {
     const { origin, records } = readZoneFile(file);
-    const zone = new Zone(origin);
-    for (const rr of records) zone.add(rr, { bumpSerial: false });
+    const zone = Zone.of(origin, records);
     set.add(zone);
     fromFile.add(zone.origin);
   }
@@ -221,7 +220,7 @@ function assembleZones(o: DnsServiceOptions, followed: readonly string[] = []): 
     set.add(zone);
   }
   for (const z of followed) {
-    if (set.get(z)?.origin === z) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${z} is both served here and followed with --secondary: drop one`);
+    if (set.get(z)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `Zone ${z} is both served here and followed with --secondary: drop one`);
   }
   return { set, fromFile };
 }
@@ -235,8 +234,7 @@ function restoreZones(zones: ZoneSet, fromFile: Set<string>, journal: ZoneJourna
   for (const zone of zones.list()) {
     const saved = journal.load(zone.origin);
     if (!saved) continue;
-    const copy = new Zone(zone.origin);
-    for (const rr of saved.records) copy.add(rr, { bumpSerial: false });
+    const copy = Zone.of(zone.origin, saved.records);
     for (const [name, key] of saved.owners) copy.setOwner(name, key);
     for (const { record, at } of saved.stamps) copy.setStamp(record.name, record.type, record.data!, at);
     copy.restoreHistory(saved.history);

@@ -84,8 +84,7 @@ export class SecondaryZone {
       if (!soa) throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `${this.primary.host}:${this.primary.port} has no SOA for ${this.zone}`);
       if (this.#serial === null || serialGreater(soa.serial, this.#serial) || this.#expired) {
         const records = await transferZone({ host: this.primary.host, port: this.primary.port, zone: this.zone, key: this.o.key, nowMs: this.o.now() });
-        const zone = new Zone(this.zone);
-        for (const rr of records) zone.add(rr, { bumpSerial: false });
+        const zone = Zone.of(this.zone, records);
         this.o.zones.add(zone);
         const from = this.#serial;
         this.#serial = zone.serial;

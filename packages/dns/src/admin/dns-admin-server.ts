@@ -133,7 +133,7 @@ export class DnsAdminServer {
         if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${part} must be an object of lists (${GRANTS_USAGE})`);
       }
       const zones = body.secureZones ?? [];
-      if (!Array.isArray(zones) || zones.some((z) => typeof z !== 'string' || dns.zones.get(z)?.origin !== z.toLowerCase().replace(/\.$/, ''))) {
+      if (!Array.isArray(zones) || zones.some((z) => typeof z !== 'string' || !dns.zones.get(z))) {
         throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'secureZones must list zones this server serves');
       }
       const state = dns.ownership.update({ secureZones: zones as string[], groups: body.groups as Record<string, string[]> | undefined, grants: body.grants as Record<string, string[]> | undefined });

@@ -88,17 +88,22 @@ export function addressBytes(address: string): { family: 4 | 6; bytes: Buffer } 
   return null;
 }
 
-function parseCidr(text: unknown, rule: string): FaultNet {
-  const fail = () => bad(rule, `from "${shown(text)}"`, 'must be an address or a prefix such as 127.0.0.0/8 or ::1/128');
-  if (typeof text !== 'string') throw fail();
+/** An address or a prefix (`127.0.0.0/8`, `::1/128`, `192.0.2.7`) as a network, or null when it is neither (a fault's `from=`, `--allow-transfer`). */
+export function parsePrefix(text: string): FaultNet | null {
   const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(text.trim());
   // A scope (`fe80::1%eth0`) belongs to an address, never to a prefix.
   const parsed = m && !m[1]!.includes('%') ? addressBytes(m[1]!) : null;
-  if (!m || !parsed) throw fail();
+  if (!m || !parsed) return null;
   const max = parsed.family === 6 ? 128 : 32;
   const prefix = m[2] === undefined ? max : Number(m[2]);
-  if (prefix > max) throw fail();
+  if (prefix > max) return null;
   return { ...parsed, bytes: maskBytes(parsed.bytes, prefix), prefix };
+}
+
+function parseCidr(text: unknown, rule: string): FaultNet {
+  const net = typeof text === 'string' ? parsePrefix(text) : null;
+  if (!net) throw bad(rule, `from "${shown(text)}"`, 'must be an address or a prefix such as 127.0.0.0/8 or ::1/128');
+  return net;
 }
 
 /** `bytes` with every bit past `prefix` cleared. */

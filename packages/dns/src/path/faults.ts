@@ -20,9 +20,11 @@ export function matchFault(ex: Exchange, update: boolean): AppliedFault | null {
   if (!faults?.size) fault = null;
   else if (ex.fast && ex.wireName !== undefined) {
     const wire = ex.wireName;
-    // The question's name as spelled starts at byte 12 (a question is never compressed).
-    const spelled = () => dottedName(ex.raw.toString('latin1', 12, 12 + wire.length));
-    if (faults.mayMatchWire(wire)) fault = faults.match({ name: dottedName(wire), type: ex.fast.type, address, transport: ex.transport, update: false, spelled });
+    if (faults.mayMatchWire(wire)) {
+      // The question's name as spelled starts at byte 12 (a question is never compressed); read only by a case=exact rule.
+      const spelled = () => dottedName(ex.raw.toString('latin1', 12, 12 + wire.length));
+      fault = faults.match({ name: dottedName(wire), type: ex.fast.type, address, transport: ex.transport, update: false, spelled });
+    }
   } else {
     const q0 = ex.req?.questions[0];
     const spelled = () => (q0?.name ?? '').replace(/\.$/, '');

@@ -32,7 +32,7 @@ export function applyDynamicUpdate(ex: Exchange): Handled | undefined {
   });
   if ((outcome.changed || outcome.touched) && outcome.zone) {
     // What changed, for secondaries that ask by IXFR (zone-history.ts), kept with the zone.
-    outcome.zone.recordChangeFrom(ctx.zones.get(outcome.zone.origin)!);
+    outcome.zone.recordChangeFrom(ctx.zones.get(outcome.zone.origin)!, req.authorities.map((rr) => rr.name));
     try {
       ctx.saveZone?.(outcome.zone);
     } catch (err) {

@@ -92,6 +92,22 @@ describe('aging and scavenging (Windows DNS: no-refresh 7 d, refresh 7 d, a pass
     expect(again.dns.server.scavenge()).toHaveLength(1);
   });
 
+  test('the changes IXFR answers from are kept with the zone too: a restarted primary still has them, in order', async () => {
+    const first = await lab();
+    const start = first.zone().serial;
+    await first.publish('kms1.lab.test');
+    await first.publish('kms2.lab.test');
+    await services.pop()!.close();
+    const again = await lab(first.dataDir);
+    dirs.pop();
+    const history = again.zone().history();
+    expect(history.map((d) => [d.from, d.to, d.deleted.length, d.added.map((r) => (r.data as { target: string }).target)])).toEqual([
+      [start, start + 1, 0, ['kms1.lab.test']],
+      [start + 1, start + 2, 0, ['kms2.lab.test']],
+    ]);
+    expect(again.stampOf('kms2.lab.test')).toBe(again.clock.now);
+  });
+
   test('--aging and --scavenge-period: one-line errors', () => {
     expect(parseAging('lab.test=7d/7d')).toEqual({ zone: 'lab.test', rule: { noRefreshMs: 7 * DAY, refreshMs: 7 * DAY } });
     expect(() => parseAging('lab.test=7d')).toThrow(/--aging "lab.test=7d": must be ZONE=NOREFRESH\/REFRESH/);

@@ -21,13 +21,20 @@ export const HISTORY_MAX_RECORDS = 20_000;
 export interface ZoneContents {
   readonly serial: number;
   records(): ResourceRecord[];
+  recordsAt(name: string): ResourceRecord[];
 }
 
-/** What changed from `before` to `after` (every record but the SOA; a TTL change is a delete and an add). */
-export function diffZones(before: ZoneContents, after: ZoneContents): ZoneDiff {
+/**
+ * What changed from `before` to `after` (every record but the SOA; a TTL
+ * change is a delete and an add), looking only at `names` when given: the
+ * names a change touched, so an update to a large zone costs what it changed.
+ */
+export function diffZones(before: ZoneContents, after: ZoneContents, names?: Iterable<string>): ZoneDiff {
   const key = (rr: ResourceRecord) => presentRecord(rr).toLowerCase();
-  const was = new Map(before.records().filter((rr) => rr.type !== TYPE.SOA).map((rr) => [key(rr), rr]));
-  const now = new Map(after.records().filter((rr) => rr.type !== TYPE.SOA).map((rr) => [key(rr), rr]));
+  const at = names === undefined ? null : [...new Set(names)];
+  const of = (z: ZoneContents) => (at === null ? z.records().filter((rr) => rr.type !== TYPE.SOA) : at.flatMap((n) => z.recordsAt(n)));
+  const was = new Map(of(before).map((rr) => [key(rr), rr]));
+  const now = new Map(of(after).map((rr) => [key(rr), rr]));
   return {
     from: before.serial,
     to: after.serial,

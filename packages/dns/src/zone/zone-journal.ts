@@ -1,8 +1,8 @@
 import { DataDirLock, parseUserJson, readUserFile, replaceFileSync } from '@kmslab/core';
 import { type ResourceRecord } from '@kmslab/dns-wire';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseZoneFile, readZoneFile } from './zone-file.js';
+import { ZONE_FILE_MAX_BYTES, parseZoneFile } from './zone-file.js';
 import { presentRecord } from './presentation.js';
 import type { Zone } from './zone.js';
 import type { OwnershipState } from '../update/ownership.js';
@@ -46,27 +46,28 @@ export class ZoneJournal {
   load(origin: string): { records: ResourceRecord[]; owners: Array<[name: string, key: string]>; stamps: Array<{ record: ResourceRecord; at: number }>; history: ZoneDiff[] } | null {
     const path = this.path(origin);
     if (!existsSync(path)) return null;
-    const { records } = readZoneFile(path, origin);
-    const text = readFileSync(path, 'utf8');
+    // Read once: the records, then the kmslab lines (comments to any other reader of the file).
+    const text = readUserFile(path, 'zone file', { maxBytes: ZONE_FILE_MAX_BYTES });
+    const { records } = parseZoneFile(text, { origin, source: path });
     const owners: Array<[string, string]> = [];
     for (const m of text.matchAll(/^;kmslab-owner (\S+) (\S+)$/gm)) owners.push([m[1]!, m[2]!]);
-    // Each dynamic record's timestamp (aging): `;kmslab-stamp MS RECORD`, the record as the zone file writes it.
+    // Each dynamic record's timestamp (aging), `;kmslab-stamp MS RECORD`, and the changes IXFR answers from,
+    // `;kmslab-diff FROM TO` then its `;kmslab-del RECORD` and `;kmslab-add RECORD` lines; each RECORD as the file
+    // writes records, one a line, all parsed at once.
+    const lines = [...text.matchAll(/^;kmslab-(?:stamp (\d{1,16})|(diff|del|add)) (.+)$/gm)];
+    const parsed = parseZoneFile(`${lines.filter((m) => m[2] !== 'diff').map((m) => m[3]).join('\n')}\n`, { origin, source: path, requireSoa: false }).records;
     const stamps: Array<{ record: ResourceRecord; at: number }> = [];
-    for (const m of text.matchAll(/^;kmslab-stamp (\d{1,16}) (.+)$/gm)) {
-      const record = parseZoneFile(`${m[2]!}\n`, { origin, source: path, requireSoa: false }).records[0];
-      if (record) stamps.push({ record, at: Number(m[1]) });
-    }
-    // The changes IXFR answers from: `;kmslab-diff FROM TO`, then its `;kmslab-del RECORD` and `;kmslab-add RECORD` lines.
     const history: ZoneDiff[] = [];
-    for (const m of text.matchAll(/^;kmslab-(diff|del|add) (.+)$/gm)) {
-      if (m[1] === 'diff') {
-        const [from, to] = m[2]!.split(' ').map(Number);
+    let next = 0;
+    for (const [, at, kind, rest] of lines) {
+      if (kind === 'diff') {
+        const [from, to] = rest!.split(' ').map(Number);
         history.push({ from: from!, to: to!, deleted: [], added: [] });
         continue;
       }
-      const record = parseZoneFile(`${m[2]!}\n`, { origin, source: path, requireSoa: false }).records[0];
-      const diff = history.at(-1);
-      if (record && diff) (m[1] === 'del' ? diff.deleted : diff.added).push(record);
+      const record = parsed[next++]!;
+      if (at !== undefined) stamps.push({ record, at: Number(at) });
+      else history.at(-1)?.[kind === 'del' ? 'deleted' : 'added'].push(record);
     }
     return { records, owners, stamps, history };
   }

@@ -40,6 +40,13 @@ export class Zone {
     this.origin = canonicalName(origin);
   }
 
+  /** A zone holding `records` as they are — read from a file, transferred, or saved — with no serial step. */
+  static of(origin: string, records: Iterable<ResourceRecord>): Zone {
+    const zone = new Zone(origin);
+    for (const rr of records) zone.add(rr, { bumpSerial: false });
+    return zone;
+  }
+
   /**
    * A copy to change while this one is served: an update is applied to a
    * copy, which replaces this zone only once it is saved. Record data is
@@ -125,10 +132,14 @@ export class Zone {
     return this.#history;
   }
 
-  /** Keeps what changed from `before` (the zone being replaced) to this copy, within the history's bounds. */
-  recordChangeFrom(before: Zone): void {
+  /**
+   * Keeps what changed from `before` (the zone being replaced) to this copy,
+   * within the history's bounds; `names` (those an update or a pass touched)
+   * keeps the comparison to them, not the whole zone.
+   */
+  recordChangeFrom(before: Zone, names?: Iterable<string>): void {
     if (before.serial === this.serial) return;
-    this.#history = withDiff(this.#history, diffZones(before, this));
+    this.#history = withDiff(this.#history, diffZones(before, this, names));
   }
 
   /** Sets the history (from the zone journal at start). */
@@ -225,6 +236,16 @@ export class Zone {
     }
     if (removed > 0) this.#changed(options.bumpSerial ?? true);
     return removed;
+  }
+
+  /** The records at one name, but the SOA (what an update or a scavenging pass may have changed there). */
+  recordsAt(name: string): ResourceRecord[] {
+    const n = canonicalName(name);
+    const out: ResourceRecord[] = [];
+    for (const [type, set] of this.#nodes.get(n) ?? []) {
+      if (type !== TYPE.SOA) for (const data of set.records) out.push({ name: n, type, class: CLASS.IN, ttl: set.ttl, data });
+    }
+    return out;
   }
 
   /** Every record, SOA first (the order of a zone transfer, RFC 5936). */
