@@ -108,7 +108,7 @@ describe('DNS server on a full disk (a real tmpfs)', () => {
   };
   const txt = async (port: number, i: number) => (await dig('dig', '127.0.0.1', port, [`r${i}.lab.test`, 'TXT'])).status;
 
-  test('RFC 2136 §3.5: an update is answered NOERROR only once the zone file holds it whole; when the disk is full it is SERVFAIL, served as before, logged as an error, /healthz 503 until space returns; a restart serves every acknowledged record', async () => {
+  test('RFC 2136 §3.5: an update is answered NOERROR only once the zone file or its journal holds it whole; when the disk is full it is SERVFAIL, served as before, logged as an error, /healthz 503 until space returns; a restart serves every acknowledged record', async () => {
     await using disk = tinyDisk('64k');
     const dataDir = join(disk.path, 'dns');
     const filler = join(disk.path, 'filler');
@@ -140,11 +140,13 @@ describe('DNS server on a full disk (a real tmpfs)', () => {
       await expect.poll(() => dns.logs()).toContain('"event":"zone-save-failed"');
       expect(JSON.parse(dns.logs().split('\n').find((l) => l.includes('"event":"zone-save-failed"'))!)).toMatchObject({ level: 50, zone: 'lab.test', error: 'ENOSPC' });
       expect(await (await fetch(`${dns.adminUrl}/metrics`)).text()).toMatch(/^kmslab_dns_zone_save_failures_total 2$/m);
-      // The file on disk is whole, and holds the last acknowledged record (the torn temporary file is gone).
-      const saved = readFileSync(join(dataDir, 'lab.test.zone'), 'utf8');
+      // The zone file and its journal hold the last acknowledged record, and the journal ends with a whole entry (the torn one cut back).
+      const journal = readFileSync(join(dataDir, 'lab.test.journal'), 'utf8');
+      const saved = readFileSync(join(dataDir, 'lab.test.zone'), 'utf8') + journal;
       expect(saved).toContain(`r${acknowledged.at(-1)}.lab.test`);
       expect(saved).not.toContain(`r${refusedAt}.lab.test`);
-      expect(readdirSync(dataDir).filter((f) => !f.startsWith('.kmslab') && f !== 'kmslab.lock')).toEqual(['lab.test.zone']);
+      expect(journal === '' || /;kmslab-end \d+\n$/.test(journal)).toBe(true);
+      expect(readdirSync(dataDir).filter((f) => !f.startsWith('.kmslab') && f !== 'kmslab.lock').sort()).toEqual(['lab.test.journal', 'lab.test.zone']);
 
       rmSync(filler);
       expect((await fetch(`${dns.adminUrl}/healthz`)).status).toBe(200);

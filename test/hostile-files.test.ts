@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CATALOG_LIMITS, Catalog } from '@kmslab/core';
+import { CLASS, TYPE, parseTsigKey, updateZone } from '@kmslab/dns-wire';
 import { runCli, startCliHost, startCliProcess } from './support/cli.js';
 import { tinyDisk } from './support/tiny-disk.js';
+import { dig } from './support/dns-tools.js';
 import { startDns } from './support/dns-server.js';
 import { TestClient, tempDir } from './support/kms-host.js';
 
@@ -124,5 +126,32 @@ describe('links planted in a data dir (another user, or a mistake)', () => {
     expect(readFileSync(victim, 'utf8')).toBe('export PS1=victim\n');
     expect(JSON.parse(readFileSync(join(hostDir, 'snapshot.json'), 'utf8'))).toMatchObject({ seq: 1 });
     expect(readFileSync(join(dnsDir, 'lab.test.zone'), 'utf8')).toContain('kms1.lab.test');
+  });
+
+  test('lab.test.journal pointing at a file: ignored at start with a warning, replaced by the first save, the file it points at neither read into the zone nor written', async () => {
+    await using dir = tempDir();
+    const victim = join(dir.path, 'bashrc');
+    writeFileSync(victim, ';kmslab-entry 1 1 2\nexport PS1=victim\n');
+    const dnsDir = join(dir.path, 'dns');
+    mkdirSync(dnsDir);
+    const secret = Buffer.from('planted-links-test-secret-32-byt').toString('base64');
+    const key = parseTsigKey(`kms1:hmac-sha256:${secret}`);
+    const add = (port: number, name: string) => updateZone({ host: '127.0.0.1', port }, 'lab.test', [{ name, type: TYPE.A, class: CLASS.IN, ttl: 600, data: { type: 'A', address: '127.0.0.1' } }], key, Date.now());
+    const start = () => startCliProcess(['dns', 'start', '--zone', 'lab.test', '--data-dir', dnsDir, '--tsig-key', `kms1:hmac-sha256:${secret}`]);
+    {
+      await using dns = await start();
+      await add(dns.port, 'kms1.lab.test');
+      await dns.stop();
+    }
+    symlinkSync(victim, join(dnsDir, 'lab.test.journal.planted'));
+    rmSync(join(dnsDir, 'lab.test.journal'));
+    renameSync(join(dnsDir, 'lab.test.journal.planted'), join(dnsDir, 'lab.test.journal'));
+    await using again = await start();
+    await expect.poll(() => again.logs()).toMatch(/lab\.test\.journal is not a regular file: ignored, and replaced by the next save of lab\.test/);
+    expect((await dig('dig', '127.0.0.1', again.port, ['kms1.lab.test', 'A'])).status).toBe('NOERROR');
+    await add(again.port, 'kms2.lab.test');
+    await add(again.port, 'kms3.lab.test');
+    expect(lstatSync(join(dnsDir, 'lab.test.journal')).isFile()).toBe(true);
+    expect(readFileSync(victim, 'utf8')).toBe(';kmslab-entry 1 1 2\nexport PS1=victim\n');
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -10,9 +10,9 @@ import { dirname } from 'node:path';
  */
 const EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
-/** write(2) may take part of a buffer (a nearly full disk): go on until all of it is written, or it throws. */
-export function writeWholeSync(fd: number, bytes: Buffer): void {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+/** write(2) may take part of a buffer (a nearly full disk): go on until all of it is written, or it throws; at `position` when given. */
+export function writeWholeSync(fd: number, bytes: Buffer, position?: number): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position === undefined ? null : position + done);
 }
 
 /** A temporary file a crash left is not ours to keep; unlink removes a link, never what it points at. */
@@ -31,6 +31,35 @@ function syncFolder(path: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Opens `path` to write at its end (a journal), created when missing — or,
+ * with `fresh`, made anew whatever was there (a link planted at its name is
+ * removed, never followed: O_NOFOLLOW and O_EXCL as for the temporary files
+ * above) — and the folder synced when it was created, so a journal an fsync
+ * later vouches for is not lost with its directory entry. The caller writes
+ * at `size` and fdatasyncs each entry.
+ */
+export function openJournalSync(path: string, options: { mode?: number; fresh?: boolean } = {}): { fd: number; size: number } {
+  let created = false;
+  let fd: number;
+  if (options.fresh) removeStale(path);
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode ?? 0o644);
+    created = true;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (created) syncFolder(path);
+    return { fd, size };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
   }
 }
 

@@ -14,7 +14,7 @@ export * from './protocol/codec.js';
 export { FrameDecoder, looksLikeDceRpcBind } from './protocol/frame-decoder.js';
 export { KmsConnection, type KmsConnectionOptions } from './protocol/connection.js';
 export { parseUserJson, readUserFile } from './user-file.js';
-export { replaceFile, replaceFileSync, writeWholeSync } from './durable-file.js';
+export { openJournalSync, replaceFile, replaceFileSync, writeWholeSync } from './durable-file.js';
 export { DataDirLock, LOCK_FILE, type LockHolder } from './data-dir-lock.js';
 export { OWN_DIR_MARKER, makeOwnDir } from './own-dir.js';
 export { parseDurationMs } from './duration.js';

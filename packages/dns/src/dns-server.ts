@@ -19,6 +19,7 @@ import { emptyRecord, fillRecord } from './harness/log-entry.js';
 import { DnsStats } from './harness/dns-stats.js';
 import { QueryLog } from './harness/query-log.js';
 import type { KeyPolicy } from './update/policy.js';
+import type { ZoneChange } from './zone/journal-entry.js';
 import type { Zone } from './zone/zone.js';
 import type { ZoneSet } from './zone/zone-set.js';
 
@@ -32,9 +33,11 @@ export interface DnsServerOptions {
   /**
    * Keeps a zone as a dynamic update leaves it (the zone journal), before the
    * update is answered and the change served; throws when it cannot, and the
-   * update is SERVFAIL (RFC 2136 §3.5).
+   * update is SERVFAIL (RFC 2136 §3.5). `change` (the serial it started
+   * from, the names it touched) lets the journal keep only that; without it
+   * the zone is saved whole.
    */
-  saveZone?: (zone: Zone) => void;
+  saveZone?: (zone: Zone, change?: ZoneChange) => void;
   /** Addresses to listen on (UDP and TCP); default dual-stack `::`. */
   listen?: readonly string[];
   /** 0 picks a free port shared by UDP and TCP. Default 53. */
@@ -113,7 +116,7 @@ export class DnsServer {
   #closed = false;
   /** The origin of the zone whose last save failed, until a save works again. */
   #saveFailure: string | null = null;
-  readonly #saveZone: ((zone: Zone) => void) | undefined;
+  readonly #saveZone: ((zone: Zone, change?: ZoneChange) => void) | undefined;
   readonly #keys = new Map<string, KeyPolicy>();
   #notifier: Notifier | null = null;
   readonly #secondaries = new Map<string, SecondaryZone>();
@@ -145,7 +148,7 @@ export class DnsServer {
       zones: o.zones,
       keys: this.#keys,
       now: o.now ?? Date.now,
-      saveZone: o.saveZone && ((zone) => this.#save(zone)),
+      saveZone: o.saveZone && ((zone, change) => this.#save(zone, change)),
       onEvent: (e) => o.logger?.info(e, String(e.event)),
       cache: o.cache === false ? undefined : new AnswerCache(),
       replays: new ReplayGuard(),
@@ -261,8 +264,9 @@ export class DnsServer {
         const copy = served.clone();
         for (const s of stale) copy.delete(s.record.name, s.record.type, s.record.data, { bumpSerial: false });
         copy.bumpSerial();
-        copy.recordChangeFrom(served, stale.map((s) => s.record.name));
-        if (this.#saveZone) this.#save(copy);
+        const names = stale.map((s) => s.record.name);
+        copy.recordChangeFrom(served, names);
+        if (this.#saveZone) this.#save(copy, { from: served.serial, names });
         served.takeOver(copy);
         this.#ctx.onZoneChanged?.(served);
         for (const s of stale) this.#o.logger?.info({ event: 'scavenged', zone: s.zone, name: s.record.name, type: s.record.type, refreshedAt: new Date(s.refreshedAt).toISOString() }, 'stale record scavenged');
@@ -310,9 +314,9 @@ export class DnsServer {
     return this.#udp.map((s) => s.address().address);
   }
 
-  #save(zone: Zone): void {
+  #save(zone: Zone, change?: ZoneChange): void {
     try {
-      this.#saveZone!(zone);
+      this.#saveZone!(zone, change);
       this.#saveFailure = null;
     } catch (err) {
       this.#saveFailure = zone.origin;

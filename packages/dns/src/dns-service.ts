@@ -18,6 +18,7 @@ import { defaultZone } from './zone/default-zone.js';
 import { serialGreater } from './zone/serial.js';
 import { readZoneFile } from './zone/zone-file.js';
 import { ZoneJournal } from './zone/zone-journal.js';
+import type { ZoneChange } from './zone/journal-entry.js';
 import { ZoneSet } from './zone/zone-set.js';
 import { Zone } from './zone/zone.js';
 
@@ -109,11 +110,14 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
     await admin?.close();
     await server?.close();
     queryLog?.close();
-    journal?.close();
+    journal?.close(zones.set.list());
   };
   try {
     const dataDir = o.dataDir ?? o.config?.dataDir ?? null;
-    journal = dataDir === null ? null : new ZoneJournal(dataDir, { onWarning: (message) => o.logger?.warn({ event: 'data-dir-lock' }, message) });
+    journal = dataDir === null ? null : new ZoneJournal(dataDir, {
+      onWarning: (message) => o.logger?.warn({ event: 'data-dir-lock' }, message),
+      onRepaired: (message) => o.logger?.warn({ event: 'journal-repaired' }, message),
+    });
     const restored = journal ? restoreZones(zones.set, zones.fromFile, journal, o.logger) : [];
     if (journal) {
       // Groups and grants added at run time come back; from here on each change is kept before it counts.
@@ -125,7 +129,7 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
     const j = journal;
     server = await DnsServer.start({
       zones: zones.set, keys, ...replication, listen: o.listen ?? o.config?.listen, port: o.port ?? o.config?.port ?? 53,
-      logger: o.logger, queryLog, seed: o.seed, ownership, aging, now: o.now, ...(j && { saveZone: (zone: Zone) => j.save(zone) }),
+      logger: o.logger, queryLog, seed: o.seed, ownership, aging, now: o.now, ...(j && { saveZone: (zone: Zone, change?: ZoneChange) => j.save(zone, change) }),
     });
     if (aging.active) {
       const s = server;
@@ -232,14 +236,11 @@ function assembleZones(o: DnsServiceOptions, followed: readonly string[] = []): 
 function restoreZones(zones: ZoneSet, fromFile: Set<string>, journal: ZoneJournal, logger: Logger | undefined): RestoredZone[] {
   const restored: RestoredZone[] = [];
   for (const zone of zones.list()) {
-    const saved = journal.load(zone.origin);
-    if (!saved) continue;
-    const copy = Zone.of(zone.origin, saved.records);
-    for (const [name, key] of saved.owners) copy.setOwner(name, key);
-    for (const { record, at } of saved.stamps) copy.setStamp(record.name, record.type, record.data!, at);
-    copy.restoreHistory(saved.history);
+    const copy = journal.load(zone.origin);
+    if (!copy) continue;
     if (fromFile.has(zone.origin) && serialGreater(zone.serial, copy.serial)) {
       logger?.info({ event: 'zone-file-newer', zone: zone.origin, serial: zone.serial }, 'the zone file is newer than the saved zone; serving the file');
+      journal.forget(zone.origin);
       continue;
     }
     zones.add(copy);

@@ -6,6 +6,8 @@ export { ZoneSet } from './zone/zone-set.js';
 export { parseZoneFile, readZoneFile } from './zone/zone-file.js';
 export { defaultZone } from './zone/default-zone.js';
 export { ZoneJournal } from './zone/zone-journal.js';
+export type { ZoneChange } from './zone/journal-entry.js';
+export type { ZoneContents, ZoneDiff } from './zone/zone-history.js';
 export { presentRecord, presentRData } from './zone/presentation.js';
 export { transferZone } from './transfer-client.js';
 export { loadDnsConfig, type DnsConfig } from './dns-config.js';

@@ -7,6 +7,7 @@ import { parseKeyPolicy, type KeyPolicy } from '../update/policy.js';
 import { ReplayGuard } from '../update/replay-guard.js';
 import { defaultZone } from '../zone/default-zone.js';
 import { ZoneSet } from '../zone/zone-set.js';
+import type { ZoneChange } from '../zone/journal-entry.js';
 import type { Zone } from '../zone/zone.js';
 import { decodeRequest } from './decode.js';
 import { exchangeFor, type Exchange, type ServerContext, type Transport } from './exchange.js';
@@ -24,7 +25,7 @@ export interface TestContext extends ServerContext {
 }
 
 /** lab.test with one SRV record, the given keys and fault rules, events collected. */
-export function context(o: { cache?: boolean; keys?: KeyPolicy[]; faults?: string[]; saveZone?: (zone: Zone) => void } = {}): TestContext {
+export function context(o: { cache?: boolean; keys?: KeyPolicy[]; faults?: string[]; saveZone?: (zone: Zone, change?: ZoneChange) => void } = {}): TestContext {
   const zones = new ZoneSet();
   const zone = defaultZone('lab.test');
   zone.add({ name: '_vlmcs._tcp.lab.test', type: TYPE.SRV, class: CLASS.IN, ttl: 600, data: { type: 'SRV', priority: 0, weight: 0, port: 1688, target: 'ns.lab.test' } });

@@ -7,6 +7,7 @@ import type { Ownership } from '../update/ownership.js';
 import type { Aging } from '../zone/aging.js';
 import type { SecondaryZone } from '../secondary.js';
 import type { ReplayGuard } from '../update/replay-guard.js';
+import type { ZoneChange } from '../zone/journal-entry.js';
 import type { Zone } from '../zone/zone.js';
 import type { ZoneSet } from '../zone/zone-set.js';
 
@@ -28,9 +29,10 @@ export interface ServerContext {
   /**
    * Keeps a zone as a dynamic update leaves it, before it is served (the
    * zone journal); throws when it cannot (a full disk): the update is then
-   * answered SERVFAIL and changes nothing.
+   * answered SERVFAIL and changes nothing. `change`: the serial it started
+   * from and the names it touched (the journal keeps only those).
    */
-  saveZone?(zone: Zone): void;
+  saveZone?(zone: Zone, change?: ZoneChange): void;
   /** Told about every dynamic update and refused transfer, for the log. */
   onEvent?(event: Record<string, unknown>): void;
   /** Pre-encoded answers for plain queries (the fast path); none: every query is answered in full. */

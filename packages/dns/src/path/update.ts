@@ -32,9 +32,11 @@ export function applyDynamicUpdate(ex: Exchange): Handled | undefined {
   });
   if ((outcome.changed || outcome.touched) && outcome.zone) {
     // What changed, for secondaries that ask by IXFR (zone-history.ts), kept with the zone.
-    outcome.zone.recordChangeFrom(ctx.zones.get(outcome.zone.origin)!, req.authorities.map((rr) => rr.name));
+    const before = ctx.zones.get(outcome.zone.origin)!;
+    const names = req.authorities.map((rr) => rr.name);
+    outcome.zone.recordChangeFrom(before, names);
     try {
-      ctx.saveZone?.(outcome.zone);
+      ctx.saveZone?.(outcome.zone, { from: before.serial, names });
     } catch (err) {
       ctx.onEvent?.({ event: 'update-not-saved', zone: outcome.zone.origin, key, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
       return answerWith(ex, RCODE.SERVFAIL, 'update', 'not-saved');

@@ -1,5 +1,5 @@
 import { CLASS, TYPE, canonicalName, ipv6Bytes, isSubdomain, type RData, type ResourceRecord } from '@kmslab/dns-wire';
-import { diffZones, withDiff, type ZoneDiff } from './zone-history.js';
+import { diffZones, withDiff, type ZoneContents, type ZoneDiff } from './zone-history.js';
 
 type SoaData = Extract<RData, { type: 'SOA' }>;
 
@@ -137,7 +137,7 @@ export class Zone {
    * within the history's bounds; `names` (those an update or a pass touched)
    * keeps the comparison to them, not the whole zone.
    */
-  recordChangeFrom(before: Zone, names?: Iterable<string>): void {
+  recordChangeFrom(before: ZoneContents, names?: Iterable<string>): void {
     if (before.serial === this.serial) return;
     this.#history = withDiff(this.#history, diffZones(before, this, names));
   }
