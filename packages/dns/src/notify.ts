@@ -1,5 +1,7 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
 import { KmsLabError, parseHostPort } from '@kmslab/core';
-import { CLASS, OPCODE, RCODE, TYPE, emptyMessage, encodeMessage, exchangeUdp, rcodeName, signRequest, type DnsTarget, type TsigKey } from '@kmslab/dns-wire';
+import { CLASS, OPCODE, RCODE, TYPE, decodeMessage, emptyMessage, encodeMessage, rcodeName, signRequest, type DnsTarget, type Message, type TsigKey } from '@kmslab/dns-wire';
 import type { Logger } from 'pino';
 import type { Zone } from './zone/zone.js';
 
@@ -29,9 +31,17 @@ export interface NotifyOutcome {
  * the secondary answers, at most five times two seconds apart (§3.6); a
  * newer change of the same zone supersedes a pending one. `drop` (the
  * `notify-drop` fault) skips the send, as a lost packet would.
+ *
+ * NOTIFYs leave from one socket per address family, bound when the first
+ * target is known: a change's NOTIFY is sent in the same turn as the change,
+ * before the update's own answer, not after a new socket is bound (the
+ * secondary's transfer starts that much sooner); answers are matched by id
+ * and by the address they come from.
  */
 export class Notifier {
   readonly #pending = new Map<string, { cancelled: boolean }>();
+  readonly #sockets = new Map<'udp4' | 'udp6', Socket>();
+  readonly #waiting = new Map<number, { from: DnsTarget; settle: (answer: Message | Error) => void }>();
   #closed = false;
 
   constructor(
@@ -44,7 +54,9 @@ export class Notifier {
       drop?: ((zone: string) => boolean) | undefined;
       onOutcome?: ((o: NotifyOutcome) => void) | undefined;
     },
-  ) {}
+  ) {
+    for (const t of o.targets) this.#socket(t);
+  }
 
   get targets(): readonly DnsTarget[] {
     return this.o.targets;
@@ -71,14 +83,14 @@ export class Notifier {
         this.o.logger?.info({ event: 'notify-dropped', zone: origin, serial, target: where }, 'NOTIFY dropped by a fault');
         break;
       }
-      const msg = emptyMessage(Math.floor(Math.random() * 0x10000));
+      const msg = emptyMessage(this.#freeId());
       msg.opcode = OPCODE.NOTIFY;
       msg.aa = true;
       msg.questions = [{ name: origin, type: TYPE.SOA, class: CLASS.IN }];
       msg.answers = [soa];
       const bytes = this.o.key ? signRequest(msg, this.o.key, this.o.now()).bytes : encodeMessage(msg);
       try {
-        const answer = await exchangeUdp({ ...target, timeoutMs: ANSWER_WAIT_MS }, bytes);
+        const answer = await this.#exchange(target, bytes);
         outcome.acknowledged = answer.rcode === RCODE.NOERROR;
         outcome.rcode = rcodeName(answer.rcode);
         break;
@@ -98,5 +110,65 @@ export class Notifier {
   close(): void {
     this.#closed = true;
     for (const p of this.#pending.values()) p.cancelled = true;
+    for (const w of this.#waiting.values()) w.settle(new KmsLabError('KMSLAB_TIMEOUT', 'closed'));
+    for (const s of this.#sockets.values()) s.close();
+    this.#sockets.clear();
   }
+
+  /** The socket NOTIFYs to `target` leave from, made (and bound to any port) on first use. */
+  #socket(target: DnsTarget): Socket {
+    const family = isIP(target.host) === 6 || target.host.includes(':') ? 'udp6' : 'udp4';
+    let socket = this.#sockets.get(family);
+    if (!socket) {
+      socket = createSocket(family);
+      socket.on('error', (err) => this.o.logger?.warn({ event: 'notify-socket', err }, 'NOTIFY socket error'));
+      socket.on('message', (raw, from) => {
+        const waiting = raw.length >= 2 ? this.#waiting.get(raw.readUInt16BE(0)) : undefined;
+        // Only the secondary asked answers for it (an address and port check, as a resolver's; a target given by name, by port).
+        if (!waiting || from.port !== waiting.from.port || (isIP(waiting.from.host) !== 0 && !sameAddress(from.address, waiting.from.host))) return;
+        try {
+          waiting.settle(decodeMessage(raw));
+        } catch (err) {
+          waiting.settle(new KmsLabError('KMSLAB_MALFORMED_FRAME', `Unreadable NOTIFY answer from ${from.address}:${from.port}: ${(err as Error).message}`));
+        }
+      });
+      socket.bind(0);
+      socket.unref();
+      this.#sockets.set(family, socket);
+    }
+    return socket;
+  }
+
+  /** An id no NOTIFY waiting for its answer has. */
+  #freeId(): number {
+    for (;;) {
+      const id = Math.floor(Math.random() * 0x10000);
+      if (!this.#waiting.has(id)) return id;
+    }
+  }
+
+  /** Sends `bytes` to `target` and waits up to ANSWER_WAIT_MS for the answer with its id. */
+  #exchange(target: DnsTarget, bytes: Buffer): Promise<Message> {
+    const id = bytes.readUInt16BE(0);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => settle(new KmsLabError('KMSLAB_TIMEOUT', `${target.host}:${target.port} did not answer the NOTIFY within ${ANSWER_WAIT_MS} ms`)), ANSWER_WAIT_MS);
+      timer.unref();
+      const settle = (answer: Message | Error) => {
+        clearTimeout(timer);
+        this.#waiting.delete(id);
+        if (answer instanceof Error) reject(answer);
+        else resolve(answer);
+      };
+      this.#waiting.set(id, { from: target, settle });
+      this.#socket(target).send(bytes, target.port, target.host, (err) => {
+        if (err) settle(new KmsLabError('KMSLAB_CONNECTION_FAILED', `NOTIFY to ${target.host}:${target.port}: ${err.message}`, { cause: err }));
+      });
+    });
+  }
+}
+
+/** `::ffff:127.0.0.1` is 127.0.0.1 (a dual-stack socket's view of an IPv4 peer). */
+function sameAddress(a: string, b: string): boolean {
+  const plain = (x: string) => x.replace(/^::ffff:(?=\d+\.)/i, '').toLowerCase();
+  return plain(a) === plain(b);
 }
