@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { startLab, labEnvironment, type Lab } from '@kmslab/testing';
 import { TYPE, query } from '@kmslab/dns-wire';
+import { parseFaultRule } from '@kmslab/dns';
 import { waitFor } from '@kmslab/core';
 import { dig } from './support/dns-tools.js';
 import { redisForTest } from './support/redis-server.js';
@@ -148,5 +149,48 @@ describe('@kmslab/testing: a lab inside the test process', () => {
     await lab.hosts[1]!.start();
     await waitFor(async () => (await targets()).length === 2, { timeoutMs: 10_000, everyMs: 50, timedOut: () => new Error('kms2 never published after the grant') });
     expect(await targets()).toEqual(['kms1.lab.test', 'kms2.lab.test']);
+  });
+
+  test.each([false, true])('aging: true (worker: %s): a host stopped without deregistering keeps its records until they are older than no-refresh + refresh on the lab clock; lab.scavenge() then removes them, running hosts refresh first and stay', async (worker) => {
+    await using lab = await startLab({ aging: true, worker, hosts: [{ name: 'kms1', priority: 10 }, { name: 'kms2' }] });
+    const targets = async () => (await query(lab.dns, `_vlmcs._tcp.${lab.zone}`, TYPE.SRV)).answer.answers.map((r) => (r.data as { target: string }).target).sort();
+    const t0 = lab.clock.now();
+    // kms2 (priority 0, asked first) retired without deregistering: its SRV record stays, clients lose ~2 s on it each.
+    await lab.hosts[1]!.stop();
+    lab.clock.advance('10d');
+    expect(await lab.scavenge()).toEqual([]);
+    lab.clock.advance('5d');
+    const would = await lab.scavenge({ dryRun: true });
+    expect(would.map((r) => [r.name, r.type, r.data]).sort()).toEqual([['_vlmcs._tcp.lab.test', 'SRV', expect.stringMatching(/^0 0 \d+ kms2\.lab\.test\.$/)], ['kms2.lab.test', 'A', '127.0.0.1']]);
+    expect(would.every((r) => r.refreshedAt === t0)).toBe(true);
+    expect(await targets()).toEqual(['kms1.lab.test', 'kms2.lab.test']);
+    expect((await lab.scavenge()).length).toBe(2);
+    expect(await targets()).toEqual(['kms1.lab.test']);
+    expect((await lab.activate({ product: 'windows-11-pro' })).host).toMatch(/^kms1\.lab\.test:/);
+    await using plain = await startLab({ worker });
+    await expect(plain.scavenge()).rejects.toMatchObject({ code: 'KMSLAB_INVALID_ARGUMENT', message: expect.stringContaining('startLab({ aging: true })') });
+  });
+
+  test.each([false, true])('secondaries: 2 (worker: %s): each secondary answers what the hosts published; with notify-drop on the lab DNS a change stays on the primary only (lab.serials() shows it) until the next one is told', async (worker) => {
+    await using lab = await startLab({ secondaries: 2, aging: true, worker, hosts: [{ name: 'kms1' }, { name: 'kms2' }] });
+    const targets = async (at: { host: string; port: number }) => (await query(at, `_vlmcs._tcp.${lab.zone}`, TYPE.SRV)).answer.answers.map((r) => (r.data as { target: string }).target).sort();
+    const caughtUp = () => waitFor(() => lab.serials().secondaries.every((s) => s === lab.serials().primary), { timeoutMs: 10_000, everyMs: 20, timedOut: () => new Error(`secondaries behind: ${JSON.stringify(lab.serials())}`) });
+    expect(lab.secondaries).toHaveLength(2);
+    await caughtUp();
+    for (const s of lab.secondaries) expect(await targets(s)).toEqual(['kms1.lab.test', 'kms2.lab.test']);
+    // A change the secondaries are not told of: kms2's records scavenged with NOTIFY dropped.
+    const drop = lab.dnsServer.faults.add(parseFaultRule('lab.test=notify-drop', Date.now()));
+    await lab.hosts[1]!.stop();
+    lab.clock.advance('15d');
+    expect((await lab.scavenge()).length).toBe(2);
+    const behind = lab.serials();
+    expect(behind.secondaries.every((s) => s !== null && s < behind.primary)).toBe(true);
+    expect(await targets(lab.dns)).toEqual(['kms1.lab.test']);
+    for (const s of lab.secondaries) expect(await targets(s)).toEqual(['kms1.lab.test', 'kms2.lab.test']);
+    // The next change is told: kms2 back, every server has it.
+    lab.dnsServer.faults.remove(drop.id);
+    await lab.hosts[1]!.start();
+    await caughtUp();
+    for (const s of [lab.dns, ...lab.secondaries]) expect(await targets(s)).toEqual(['kms1.lab.test', 'kms2.lab.test']);
   });
 });

@@ -119,6 +119,7 @@ export class DnsServer {
   readonly #saveZone: ((zone: Zone, change?: ZoneChange) => void) | undefined;
   readonly #keys = new Map<string, KeyPolicy>();
   #notifier: Notifier | null = null;
+  #notifyKey: TsigKey | null = null;
   readonly #secondaries = new Map<string, SecondaryZone>();
   /** When the next scavenging pass is due (the server's clock). */
   #nextScavenge: number;
@@ -158,13 +159,8 @@ export class DnsServer {
       onZoneChanged: (zone) => void this.#notifier?.notify(zone),
       secondaries: this.#secondaries,
     };
-    this.#notifier = o.notify?.targets.length
-      ? new Notifier({
-          targets: o.notify.targets, key: o.notify.key, now: this.#ctx.now, logger: o.logger,
-          // A notify-drop fault on the zone (docs/dns-faults.md) loses the NOTIFY, as a dropped packet would.
-          drop: (zone) => this.faults.match({ name: zone, type: TYPE.SOA, address: '', transport: 'udp', update: false, replication: true })?.action.kind === 'notify-drop',
-        })
-      : null;
+    this.#notifyKey = o.notify?.key ?? null;
+    for (const target of o.notify?.targets ?? []) this.notifyAlso(target);
     this.#nextScavenge = (o.now ?? Date.now)() + this.#ctx.aging!.periodMs;
   }
 
@@ -345,6 +341,19 @@ export class DnsServer {
   /** The secondaries told of changes (`--notify`), null when none. */
   get notifier(): Notifier | null {
     return this.#notifier;
+  }
+
+  /** Tells `target` of every change from now on, as `--notify` does (a secondary started after this server). */
+  notifyAlso(target: DnsTarget): void {
+    if (this.#notifier) {
+      this.#notifier.addTarget(target);
+      return;
+    }
+    this.#notifier = new Notifier({
+      targets: [target], key: this.#notifyKey, now: this.#ctx.now, logger: this.#o.logger,
+      // A notify-drop fault on the zone (docs/dns-faults.md) loses the NOTIFY, as a dropped packet would.
+      drop: (zone) => this.faults.match({ name: zone, type: TYPE.SOA, address: '', transport: 'udp', update: false, replication: true })?.action.kind === 'notify-drop',
+    });
   }
 
   async close(): Promise<void> {

@@ -40,7 +40,12 @@ export interface DnsServiceOptions {
   /** Secure zones (`--secure-zone`), groups (`--group NAME=KEY[,KEY…]`) and grants (`--grant DNSNAME=GROUP`): update/ownership.ts. */
   secure?: { zones?: readonly string[] | undefined; groups?: readonly string[] | undefined; grants?: readonly string[] | undefined } | undefined;
   /** Aging zones (`--aging ZONE=NOREFRESH/REFRESH`) and the scavenging period (`--scavenge-period`): zone/aging.ts. */
-  aging?: { zones?: readonly string[] | undefined; scavengePeriod?: string | undefined } | undefined;
+  aging?: {
+    zones?: readonly string[] | undefined;
+    scavengePeriod?: string | undefined;
+    /** No pass by itself: only `server.scavenge()` runs one (a test on a virtual clock decides when days pass). */
+    manualPasses?: boolean | undefined;
+  } | undefined;
   /**
    * Secondaries: NOTIFY targets (`--notify HOST[:PORT]`), the key that signs
    * NOTIFY (`--notify-key NAME`, one of the keys), and client prefixes that
@@ -131,7 +136,7 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
       zones: zones.set, keys, ...replication, listen: o.listen ?? o.config?.listen, port: o.port ?? o.config?.port ?? 53,
       logger: o.logger, queryLog, seed: o.seed, ownership, aging, now: o.now, ...(j && { saveZone: (zone: Zone, change?: ZoneChange) => j.save(zone, change) }),
     });
-    if (aging.active) {
+    if (aging.active && !o.aging?.manualPasses) {
       const s = server;
       // A pass when due on the server's clock; a pass that cannot save is logged (as an update's save is) and tried again.
       scavenging = setInterval(() => {

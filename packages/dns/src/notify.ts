@@ -55,17 +55,26 @@ export class Notifier {
       onOutcome?: ((o: NotifyOutcome) => void) | undefined;
     },
   ) {
+    this.#targets = [...o.targets];
     for (const t of o.targets) this.#socket(t);
   }
 
+  readonly #targets: DnsTarget[];
+
   get targets(): readonly DnsTarget[] {
-    return this.o.targets;
+    return this.#targets;
+  }
+
+  /** One more secondary to tell of every change from now on (a secondary started after its primary, on a port of its own choosing). */
+  addTarget(target: DnsTarget): void {
+    this.#targets.push(target);
+    this.#socket(target);
   }
 
   /** Sends NOTIFY for the zone as it is now to every secondary (not awaited by the update that changed it). */
   notify(zone: Zone): Promise<NotifyOutcome[]> {
     if (this.#closed) return Promise.resolve([]);
-    return Promise.all(this.o.targets.map((t) => this.#notifyOne(t, zone.origin, zone.soa)));
+    return Promise.all(this.#targets.map((t) => this.#notifyOne(t, zone.origin, zone.soa)));
   }
 
   async #notifyOne(target: DnsTarget, origin: string, soa: Zone['soa']): Promise<NotifyOutcome> {

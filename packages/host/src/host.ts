@@ -134,6 +134,15 @@ export class KmsHost {
     return { capacity: this.#service.recent.capacity, requests: this.#service.recent.requests() };
   }
 
+  /**
+   * Publishes this host's records now, as its daily refresh does (a lab on a
+   * virtual clock calls it for the refreshes the days it skipped would have
+   * made); nothing without DNS publishing. Throws when the update failed.
+   */
+  async republish(): Promise<void> {
+    await this.#o.publisher?.publish();
+  }
+
   /** Drains in-flight requests, then closes the listeners and the store. Safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= (async () => {

@@ -30,6 +30,8 @@ export interface LabHost {
   /** Stops listening; its SRV record stays, as a real host's does when it goes down (clients fail over). */
   stop(): Promise<void>;
   status(): Promise<HostStatus>;
+  /** Publishes its records now, as a running host's daily refresh does (nothing while stopped). */
+  republish(): Promise<void>;
 }
 
 /** A host of a lab in this process. */
@@ -79,8 +81,8 @@ export class LocalLabHost implements LabHost {
       publish: {
         dns: { host: '127.0.0.1', port: dnsPort }, key, fqdn: this.fqdn, addresses: ['127.0.0.1'],
         domains: [{ domain: zone, priority: this.options.priority ?? 0, weight: this.options.weight ?? 0 }],
-        // TSIG signatures carry wall-clock time, which the DNS server checks: real time, even on a virtual lab clock.
-        clock: { now: () => Date.now() },
+        // Lab time, which the lab DNS checks TSIG signatures against and ages records by.
+        clock: time,
       },
       // Nothing is in flight between a test's requests; a stop need not wait for anything else.
       drainTimeoutMs: 1000,
@@ -99,5 +101,9 @@ export class LocalLabHost implements LabHost {
   status(): Promise<HostStatus> {
     if (!this.#host) throw new Error(`host ${this.name} is stopped`);
     return this.#host.status();
+  }
+
+  async republish(): Promise<void> {
+    await this.#host?.republish();
   }
 }

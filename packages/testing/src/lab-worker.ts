@@ -38,6 +38,7 @@ try {
     'queryLog.total': () => lab.dnsServer.queryLog?.total ?? 0,
     delayedAnswers: () => lab.dnsServer.delayedAnswers,
     grantDns: (group: string, hosts: readonly string[], name: string) => lab.grantDns(group, hosts, name),
+    serials: () => lab.serials(),
   };
   const asynchronous: Record<string, (...args: never[]) => Promise<unknown>> = {
     activate: (request: Parameters<typeof lab.activate>[0]) => lab.activate(request),
@@ -50,6 +51,8 @@ try {
       return hostView(i);
     },
     'host.status': (i: number) => lab.hosts[i]!.status(),
+    'host.republish': (i: number) => lab.hosts[i]!.republish(),
+    scavenge: (o: { dryRun?: boolean }) => lab.scavenge(o),
     stop: () => lab.stop(),
   };
   port.on('message', (m: { sync?: boolean; id?: number; method: string; args: never[] }) => {
@@ -59,7 +62,7 @@ try {
       (err: unknown) => port.postMessage({ id: m.id, ok: false, error: errorToWire(err) }),
     );
   });
-  port.postMessage({ ready: true, zone: lab.zone, dns: lab.dns, queryLog: lab.dnsServer.queryLog !== null, hosts: lab.hosts.map((h, i) => ({ name: h.name, fqdn: h.fqdn, options: h.options, ...hostView(i) })) });
+  port.postMessage({ ready: true, zone: lab.zone, dns: lab.dns, secondaries: lab.secondaries, queryLog: lab.dnsServer.queryLog !== null, hosts: lab.hosts.map((h, i) => ({ name: h.name, fqdn: h.fqdn, options: h.options, ...hostView(i) })) });
 } catch (err) {
   port.postMessage({ ready: false, error: errorToWire(err) });
 }

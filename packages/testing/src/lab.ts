@@ -23,6 +23,20 @@ export interface LabOptions {
    */
   secure?: boolean;
   /**
+   * Aging and scavenging on the lab zone, on the lab clock, as Windows DNS
+   * does it (docs/secure-zones.md): `true` for Windows' defaults (no-refresh
+   * 7 days, refresh 7 days, a pass every 7 days), or the intervals as
+   * durations. `lab.scavenge()` runs a pass; hosts refresh their records as
+   * running hosts do daily, a stopped host's records age.
+   */
+  aging?: boolean | { noRefresh?: string; refresh?: string; scavengePeriod?: string };
+  /**
+   * kmslab DNS secondaries of the lab's DNS (docs/secondaries.md), each on a
+   * free loopback port, following it by NOTIFY and IXFR: `lab.secondaries`
+   * lists them, `lab.serials()` tells which change each has. Default 0.
+   */
+  secondaries?: number;
+  /**
    * Run the lab in a worker thread of its own (default false: in this
    * thread). The same API; the lab keeps answering while this thread blocks
    * — a test that runs a program with `spawnSync` or `execFileSync('dig', …)`
@@ -42,6 +56,14 @@ export interface LabDns {
   readonly queryLog: Pick<QueryLog, 'find' | 'total'> | null;
   /** Answers a `delay` fault holds now. */
   readonly delayedAnswers: number;
+}
+
+/** A record a scavenging pass removed (or, with `dryRun`, would remove), and when it was last refreshed (lab time, ms since the epoch). */
+export interface LabScavenged {
+  name: string;
+  type: string;
+  data: string;
+  refreshedAt: number;
 }
 
 /** One activation by a client of the lab, as `kmslab client activate` takes it. */
@@ -67,6 +89,17 @@ export interface Lab extends AsyncDisposable {
   activate(request: LabActivation): Promise<ActivationResult>;
   /** Grants a group of the lab's hosts (by name) on a name of a secure zone (`secure: true`), as `kmslab dns grant` does. */
   grantDns(group: string, hosts: readonly string[], name: string): void;
+  /** The lab DNS's secondaries (`secondaries: N`) on loopback, in order: point a client at one to ask it. */
+  readonly secondaries: ReadonlyArray<{ host: string; port: number }>;
+  /** The zone's SOA serial on the lab DNS and on each secondary (null before its first transfer): which change each server has. */
+  serials(): { primary: number; secondaries: Array<number | null> };
+  /**
+   * A scavenging pass now (`aging`), as `kmslab dns scavenge` runs one, on
+   * the lab clock. Running hosts refresh their records first, as a live host
+   * refreshes daily; a stopped host's records keep the timestamp of its last
+   * refresh, and go once it is older than no-refresh + refresh.
+   */
+  scavenge(options?: { dryRun?: boolean }): Promise<LabScavenged[]>;
   /** Stops everything and releases every port. Safe to call twice. */
   stop(): Promise<void>;
 }

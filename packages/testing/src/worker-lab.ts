@@ -5,7 +5,7 @@ import type { ActiveFault, FaultRule, QueryFilter, QueryLogEntry } from '@kmslab
 import type { HostStatus } from '@kmslab/host';
 import type { LabHost, LabHostOptions } from './lab-host.js';
 import { LabTime } from './lab-time.js';
-import type { Lab, LabActivation, LabDns, LabOptions } from './lab.js';
+import type { Lab, LabActivation, LabDns, LabOptions, LabScavenged } from './lab.js';
 import { callSync, errorFromWire, syncBuffers, type SyncBuffers } from './sync-call.js';
 
 /**
@@ -34,6 +34,7 @@ interface Ready {
   ready: true;
   zone: string;
   dns: { host: string; port: number };
+  secondaries: Array<{ host: string; port: number }>;
   queryLog: boolean;
   hosts: Array<{ name: string; fqdn: string; options: LabHostOptions; address: { host: string; port: number }; adminUrl: string | null; running: boolean }>;
 }
@@ -130,6 +131,10 @@ class WorkerLabHost implements LabHost {
     return this.channel.call('host.status', this.index);
   }
 
+  republish(): Promise<void> {
+    return this.channel.call('host.republish', this.index);
+  }
+
   #take(view: { address: { host: string; port: number }; adminUrl: string | null; running: boolean }): void {
     this.#address = view.address;
     this.#adminUrl = view.adminUrl;
@@ -187,6 +192,9 @@ export async function startWorkerLab(options: LabOptions): Promise<Lab> {
     clock: time,
     activate: (request: LabActivation) => channel.call<ActivationResult>('activate', request),
     grantDns: (group: string, hosts: readonly string[], name: string) => channel.callSync<void>('grantDns', group, hosts, name),
+    secondaries: ready.secondaries,
+    serials: () => channel.callSync<ReturnType<Lab['serials']>>('serials'),
+    scavenge: (o: { dryRun?: boolean } = {}) => channel.call<LabScavenged[]>('scavenge', o),
     stop,
     [Symbol.asyncDispose]: stop,
   };
