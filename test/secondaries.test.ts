@@ -130,6 +130,9 @@ describe('kmslab dns start --secondary: following a BIND primary', () => {
       await answers(kmslabPort, '_vlmcs._tcp.lab.test', 'SRV', (a) => a.length === 2, 'followed the change');
       // Whichever came first: BIND's NOTIFY or the 1-second SOA refresh (NOTIFY's own rules: transfer.test.ts).
       await inLog(() => /"event":"secondary-transferred".*"reason":"(notify|timer)"/.test(follower.logs()), "follower's transfer log line");
+      // By IXFR: BIND keeps a journal of its dynamic updates, so only the added record came (RFC 1995).
+      expect(follower.logs()).toMatch(/"event":"secondary-transferred".*"how":"IXFR".*"records":1[,}]/);
+      expect(follower.logs()).toMatch(/"event":"secondary-transferred".*"reason":"start","how":"AXFR"/);
       await inLog(() => /zone lab\.test\/IN: sending notifies/.test(bind.logs()), "BIND's notify log line");
       const zones = (await (await fetch(`${follower.adminUrl}/zones`)).json()) as Array<{ origin: string; secondary?: { primary: string; expired: boolean } }>;
       expect(zones[0]).toMatchObject({ origin: 'lab.test', secondary: { primary: `127.0.0.1:${bind.port}`, expired: false } });

@@ -9,7 +9,7 @@ export { ZoneJournal } from './zone/zone-journal.js';
 export type { ZoneChange } from './zone/journal-entry.js';
 export type { ZoneContents, ZoneDiff } from './zone/zone-history.js';
 export { presentRecord, presentRData } from './zone/presentation.js';
-export { transferZone } from './transfer-client.js';
+export { transferIncremental, transferZone, type IncrementalTransfer, type TransferSource } from './transfer-client.js';
 export { loadDnsConfig, type DnsConfig } from './dns-config.js';
 export { MAX_PAGE, QueryLog, withIsoTime, type QueryLogEntry, type QueryFilter, type QueryLogOptions } from './harness/query-log.js';
 export type { FollowerLimits, FollowerSink } from './harness/query-followers.js';

@@ -1,7 +1,9 @@
 import { KmsLabError, parseHostPort } from '@kmslab/core';
 import { TYPE, canonicalName, query, type DnsTarget, type TsigKey } from '@kmslab/dns-wire';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { transferZone } from './transfer-client.js';
+import { transferIncremental, transferZone } from './transfer-client.js';
 import { serialGreater } from './zone/serial.js';
 import type { ZoneSet } from './zone/zone-set.js';
 import { Zone } from './zone/zone.js';
@@ -42,6 +44,7 @@ export class SecondaryZone {
   #expired = false;
   #refreshing: Promise<void> | null = null;
   #closed = false;
+  #primaryAddresses: Set<string>;
   readonly #timers: { refresh: number; retry: number; expire: number } = { refresh: DEFAULT_RETRY_S, retry: DEFAULT_RETRY_S, expire: 86_400 };
 
   constructor(
@@ -50,6 +53,7 @@ export class SecondaryZone {
     private readonly o: { zones: ZoneSet; key?: TsigKey | null | undefined; now: () => number; logger?: Logger | undefined; onChanged?: ((zone: Zone) => void) | undefined },
   ) {
     o.zones.markUnavailable(zone);
+    this.#primaryAddresses = new Set([primary.host.replace(/^\[|\]$/g, '').toLowerCase()]);
   }
 
   state(): SecondaryState {
@@ -64,11 +68,23 @@ export class SecondaryZone {
     return this.refresh('start');
   }
 
-  /** A NOTIFY for this zone: true (and a refresh) when it came from the primary's address. */
+  /** A NOTIFY for this zone: true (and a refresh) when it came from the primary's address (a primary given by name: an address it had at the last refresh). */
   notified(from: string): boolean {
-    if (from.replace(/^::ffff:/, '') !== this.primary.host.replace(/^\[|\]$/g, '')) return false;
+    if (!this.#primaryAddresses.has(from.replace(/^::ffff:/, '').toLowerCase())) return false;
     void this.refresh('notify');
     return true;
+  }
+
+  /** The primary's addresses: itself when given as one, else what its name resolves to now (a container's name on a Docker network). */
+  async #resolvePrimary(): Promise<void> {
+    const host = this.primary.host.replace(/^\[|\]$/g, '');
+    if (isIP(host)) return;
+    try {
+      const found = await lookup(host, { all: true });
+      this.#primaryAddresses = new Set(found.map((a) => a.address.toLowerCase()));
+    } catch {
+      // Unresolvable now: the transfer below fails and says so; NOTIFYs wait for an address.
+    }
   }
 
   refresh(reason: string): Promise<void> {
@@ -78,19 +94,21 @@ export class SecondaryZone {
 
   async #refresh(reason: string): Promise<void> {
     if (this.#closed) return;
+    await this.#resolvePrimary();
     try {
       const { answer } = await query({ ...this.primary, timeoutMs: 5000 }, this.zone, TYPE.SOA, { transport: 'tcp' });
       const soa = answer.answers.find((rr) => rr.type === TYPE.SOA && canonicalName(rr.name) === this.zone)?.data as { serial: number; refresh: number; retry: number; expire: number } | undefined;
       if (!soa) throw new KmsLabError('KMSLAB_CONNECTION_FAILED', `${this.primary.host}:${this.primary.port} has no SOA for ${this.zone}`);
       if (this.#serial === null || serialGreater(soa.serial, this.#serial) || this.#expired) {
-        const records = await transferZone({ host: this.primary.host, port: this.primary.port, zone: this.zone, key: this.o.key, nowMs: this.o.now() });
-        const zone = Zone.of(this.zone, records);
-        this.o.zones.add(zone);
         const from = this.#serial;
-        this.#serial = zone.serial;
-        this.#expired = false;
-        this.o.logger?.info({ event: 'secondary-transferred', zone: this.zone, primary: `${this.primary.host}:${this.primary.port}`, reason, fromSerial: from, serial: zone.serial, records: records.length }, `zone ${this.zone} transferred from its primary (serial ${zone.serial})`);
-        this.o.onChanged?.(zone);
+        const { zone, how, records } = await this.#transfer();
+        if (zone) {
+          this.o.zones.add(zone);
+          this.#serial = zone.serial;
+          this.#expired = false;
+          this.o.logger?.info({ event: 'secondary-transferred', zone: this.zone, primary: `${this.primary.host}:${this.primary.port}`, reason, how, fromSerial: from, serial: zone.serial, records }, `zone ${this.zone} transferred from its primary by ${how} (serial ${from ?? '-'} -> ${zone.serial}, ${records} records)`);
+          this.o.onChanged?.(zone);
+        }
       }
       Object.assign(this.#timers, { refresh: soa.refresh, retry: soa.retry, expire: soa.expire });
       this.#lastSuccess = this.o.now();
@@ -107,6 +125,36 @@ export class SecondaryZone {
       } else this.o.logger?.warn({ event: 'secondary-refresh-failed', zone: this.zone, reason, error: this.#lastError }, `refresh of ${this.zone} failed: ${this.#lastError}`);
       this.#schedule(this.#lastSuccess === null ? DEFAULT_RETRY_S : Math.min(this.#timers.retry, Math.max(1, this.#timers.expire - (this.o.now() - this.#lastSuccess) / 1000)));
     }
+  }
+
+  /**
+   * The primary's zone as it is now: by IXFR from the serial held here
+   * (RFC 1995: only what changed), or by AXFR before the first transfer,
+   * past the expire, and when the primary answers the IXFR with the whole
+   * zone; null when the IXFR says nothing changed after all.
+   */
+  async #transfer(): Promise<{ zone: Zone | null; how: 'IXFR' | 'AXFR'; records: number }> {
+    const source = { host: this.primary.host, port: this.primary.port, zone: this.zone, key: this.o.key, nowMs: this.o.now() };
+    const held = this.#expired ? null : this.o.zones.get(this.zone);
+    if (this.#serial === null || !held) {
+      const records = await transferZone(source);
+      return { zone: Zone.of(this.zone, records), how: 'AXFR', records: records.length };
+    }
+    const answer = await transferIncremental({ ...source, have: held.soa });
+    if (answer.kind === 'current') return { zone: null, how: 'IXFR', records: 1 };
+    if (answer.kind === 'full') return { zone: Zone.of(this.zone, answer.records), how: 'AXFR', records: answer.records.length };
+    if (answer.diffs[0]?.from !== held.serial) throw new KmsLabError('KMSLAB_DNS_MALFORMED', `IXFR of ${this.zone}: the changes start at serial ${answer.diffs[0]?.from}, this server holds ${held.serial}`);
+    // Applied to a copy, served once whole; the copy keeps the history this server's own secondaries ask IXFR from.
+    const zone = held.clone();
+    const names = new Set<string>();
+    for (const d of answer.diffs) {
+      for (const rr of d.deleted) zone.delete(rr.name, rr.type, rr.data, { bumpSerial: false });
+      for (const rr of d.added) zone.add(rr, { bumpSerial: false });
+      for (const rr of [...d.deleted, ...d.added]) names.add(rr.name);
+    }
+    zone.add(answer.soa, { bumpSerial: false });
+    zone.recordChangeFrom(held, names);
+    return { zone, how: 'IXFR', records: answer.diffs.reduce((n, d) => n + d.deleted.length + d.added.length, 0) };
   }
 
   #schedule(seconds: number): void {
