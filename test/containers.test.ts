@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { KmsConnection } from '@kmslab/core';
+import { KmsConnection, waitFor } from '@kmslab/core';
 import { startKmsLab, type KmsLab } from '@kmslab/testcontainers';
 import { startLab } from '@kmslab/testing';
 import { requireDockerAndImage, sh } from './support/docker.js';
@@ -126,5 +126,31 @@ describe('@kmslab/testcontainers: the DNS container as a secure zone', () => {
     expect(state.owners).toContainEqual(expect.objectContaining({ name: '_vlmcs._tcp.lab.test', owner: 'kms1', grantedTo: ['kms-hosts'] }));
     expect((await add('kms2', s2, 'kms2.lab.test')).code).toBe(0);
     expect((await dig('dig', host, port, ['+tcp', '_vlmcs._tcp.lab.test', 'SRV'])).answer).toHaveLength(2);
+  });
+
+  test('withNotify and withSecondaryOf: a secondary container follows the primary container on their network, by NOTIFY and IXFR', { timeout: 180_000 }, async () => {
+    requireDockerAndImage();
+    const { KmsLabDnsContainer } = await import('@kmslab/testcontainers');
+    const { Network } = await import('testcontainers');
+    const { run, dig } = await import('./support/dns-tools.js');
+    const secret = Buffer.from(randomUUID()).toString('base64');
+    const network = await new Network().start();
+    try {
+      await using primary = await new KmsLabDnsContainer().withNetwork(network).withNetworkAliases('dns1').withTsigKey(`admin:hmac-sha256:${secret}`).withNotify('dns2').withAllowTransfer('0.0.0.0/0').start();
+      await using secondary = await new KmsLabDnsContainer().withNetwork(network).withNetworkAliases('dns2').withSecondaryOf('dns1').start();
+      expect(await secondary.serial()).toBe(await primary.serial());
+      const { host, port } = primary.target;
+      const add = await run('nsupdate', ['-v', '-y', `hmac-sha256:admin:${secret}`], `server ${host} ${port}\nupdate add _vlmcs._tcp.lab.test 600 IN SRV 0 0 1688 kms1.lab.test.\nsend\n`);
+      expect(add.code, add.stderr).toBe(0);
+      const serial = await primary.serial();
+      await waitFor(async () => (await secondary.serial()) === serial, { timeoutMs: 20_000, everyMs: 100, timedOut: () => new Error('the secondary container never took the change') });
+      expect((await dig('dig', secondary.target.host, secondary.target.port, ['+tcp', '_vlmcs._tcp.lab.test', 'SRV'])).answer).toEqual([expect.stringMatching(/SRV 0 0 1688 kms1\.lab\.test\.$/)]);
+      // Told by the primary's NOTIFY (its SOA refresh is an hour away), and only the change came.
+      // JSON logs are written in batches: the line is there within the second.
+      const told = /"event":"secondary-transferred".*"reason":"notify","how":"IXFR".*"records":1[,}]/;
+      await waitFor(() => told.test(sh('docker', ['logs', secondary.getId()])), { timeoutMs: 10_000, everyMs: 250, timedOut: () => new Error(`no IXFR on NOTIFY in the secondary's log:\n${sh('docker', ['logs', '--tail', '20', secondary.getId()])}`) });
+    } finally {
+      await network.stop();
+    }
   });
 });

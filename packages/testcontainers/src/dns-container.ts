@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { waitFor, type LoggedQuery } from '@kmslab/core';
+import { TYPE, query } from '@kmslab/dns-wire';
 import { DnsAnswerWaitStrategy } from './dns-answer-wait.js';
 import { KMSLAB_IMAGE } from './images.js';
 import { dockerHostNames, publishOnLoopbackWhenLocal } from './loopback-ports.js';
@@ -37,6 +38,9 @@ export class KmsLabDnsContainer extends GenericContainer {
   /** `--group` and `--grant` as `kmslab dns start` takes them. */
   readonly #grantFlags: string[] = [];
   #aging: { intervals: string; period?: string | undefined } | null = null;
+  /** `--notify` and `--allow-transfer` as `kmslab dns start` takes them. */
+  readonly #replicationFlags: string[] = [];
+  #secondaryOf: { primary: string; key?: string | undefined } | null = null;
   #adminToken = randomBytes(24).toString('base64url');
 
   constructor(image = KMSLAB_IMAGE) {
@@ -93,9 +97,36 @@ export class KmsLabDnsContainer extends GenericContainer {
     return this;
   }
 
+  /** Sends NOTIFY (RFC 1996) to `target`, `HOST[:PORT]` (a secondary's network alias, port 53 by default), on every change; repeatable. */
+  withNotify(target: string): this {
+    this.#replicationFlags.push('--notify', target);
+    return this;
+  }
+
+  /** Lets secondaries in `cidr` (the Docker network's subnet, say) transfer the zone without a key; repeatable. */
+  withAllowTransfer(cidr: string): this {
+    this.#replicationFlags.push('--allow-transfer', cidr);
+    return this;
+  }
+
+  /**
+   * Follows the zone from `primary`, `HOST[:PORT]` (another DNS container's
+   * network alias, a BIND server), as its secondary instead of serving it
+   * (docs/secondaries.md): AXFR at start, IXFR on the primary's NOTIFY and
+   * SOA refresh; `key` signs the transfers with a key given by
+   * `withTsigKey(…:transfer)`.
+   */
+  withSecondaryOf(primary: string, options: { key?: string } = {}): this {
+    this.#secondaryOf = { primary, key: options.key };
+    return this;
+  }
+
   override async start(): Promise<StartedKmsLabDnsContainer> {
+    const served = this.#secondaryOf
+      ? ['--secondary', `${this.#zone}@${this.#secondaryOf.primary}`, ...(this.#secondaryOf.key ? ['--secondary-key', this.#secondaryOf.key] : [])]
+      : ['--zone', this.#zone];
     this.withCommand([
-      'dns', 'start', '--listen', '0.0.0.0', '--port', '53', '--zone', this.#zone, '--admin', `0.0.0.0:${ADMIN_PORT}`, '--log-format', 'json',
+      'dns', 'start', '--listen', '0.0.0.0', '--port', '53', ...served, '--admin', `0.0.0.0:${ADMIN_PORT}`, '--log-format', 'json', ...this.#replicationFlags,
       ...(await dockerHostNames()), ...this.#faults.flatMap((f) => ['--fault', f]),
       ...(this.#secure ? ['--secure-zone', this.#zone] : []), ...this.#grantFlags,
       ...(this.#aging ? ['--aging', `${this.#zone}=${this.#aging.intervals}`, ...(this.#aging.period ? ['--scavenge-period', this.#aging.period] : [])] : []),
@@ -144,6 +175,13 @@ export class StartedKmsLabDnsContainer extends AbstractStartedContainer {
   /** Adds groups and grants (and secure zones) at run time, as `kmslab dns grant` does (POST /grants); resolves with the whole state. */
   async grant(change: { groups?: Record<string, string[]>; grants?: Record<string, string[]>; secureZones?: string[] }): Promise<{ secureZones: string[]; groups: Record<string, string[]>; grants: Record<string, string[]>; owners: Array<{ zone: string; name: string; owner: string; grantedTo: string[] }> }> {
     return (await this.#admin('/grants', { method: 'POST', body: JSON.stringify(change) })).json() as never;
+  }
+
+  /** The zone's SOA serial here (over TCP), or null while it has none to give (a secondary before its first transfer). */
+  async serial(): Promise<number | null> {
+    const { answer } = await query(this.target, this.zone, TYPE.SOA, { transport: 'tcp' });
+    const soa = answer.answers.find((rr) => rr.type === TYPE.SOA)?.data as { serial: number } | undefined;
+    return soa?.serial ?? null;
   }
 
   /** A scavenging pass now (POST /scavenge), or with `dryRun` what it would remove. */
