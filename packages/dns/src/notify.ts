@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { KmsLabError, parseHostPort } from '@kmslab/core';
 import { CLASS, OPCODE, RCODE, TYPE, decodeMessage, emptyMessage, encodeMessage, rcodeName, signRequest, type DnsTarget, type Message, type TsigKey } from '@kmslab/dns-wire';
 import type { Logger } from 'pino';
+import { literalAddress } from './literal-address.js';
 import type { Zone } from './zone/zone.js';
 
 /** How often a NOTIFY is sent before the secondary is given up on for this change, and the wait for each answer (RFC 1996 §3.6). */
@@ -129,7 +130,7 @@ export class Notifier {
     const family = isIP(target.host) === 6 || target.host.includes(':') ? 'udp6' : 'udp4';
     let socket = this.#sockets.get(family);
     if (!socket) {
-      socket = createSocket(family);
+      socket = createSocket({ type: family, lookup: literalAddress });
       socket.on('error', (err) => this.o.logger?.warn({ event: 'notify-socket', err }, 'NOTIFY socket error'));
       socket.on('message', (raw, from) => {
         const waiting = raw.length >= 2 ? this.#waiting.get(raw.readUInt16BE(0)) : undefined;
