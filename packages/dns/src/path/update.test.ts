@@ -37,11 +37,16 @@ describe('update step', () => {
     expect(srvTargets(ctx)).toEqual(before);
   });
 
-  test('a save that fails (a full disk) is SERVFAIL and the change is not served', () => {
+  test('a save that fails (a full disk) is SERVFAIL and the change is not served, nor told to secondaries, nor kept for IXFR', () => {
     const ctx = context({ keys: [HOST_KEY], saveZone: () => { throw Object.assign(new Error('no space'), { code: 'ENOSPC' }); } });
+    const told: number[] = [];
+    ctx.onZoneChanged = (zone) => told.push(zone.serial);
     const serial = ctx.zone.serial;
+    const history = ctx.zone.history().length;
     expect(applyDynamicUpdate(decoded(signedUpdate('kms1.lab.test'), ctx))).toMatchObject({ rcode: RCODE.SERVFAIL, reason: 'not-saved' });
     expect(ctx.zones.get('lab.test')!.serial).toBe(serial);
+    expect(told).toEqual([]);
+    expect(ctx.zones.get('lab.test')!.history()).toHaveLength(history);
     expect(ctx.events).toEqual([expect.objectContaining({ event: 'update-not-saved', error: 'ENOSPC' })]);
   });
 });
