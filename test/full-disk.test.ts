@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { KmsLabError } from '@kmslab/core';
-import { CLASS, OPCODE, RCODE, TYPE, emptyMessage, parseTsigKey, rcodeName, sendUpdate } from '@kmslab/dns-wire';
+import { CLASS, OPCODE, RCODE, TYPE, decodeMessage, emptyMessage, encodeMessage, parseTsigKey, rcodeName, sendUpdate } from '@kmslab/dns-wire';
 import type { HostStatus } from '@kmslab/host';
 import { startCliHost, startCliProcess } from './support/cli.js';
 import { dig } from './support/dns-tools.js';
@@ -114,7 +115,16 @@ describe('DNS server on a full disk (a real tmpfs)', () => {
     const filler = join(disk.path, 'filler');
     // 11 of the 16 pages; the data dir's marker and lock take 2: the zone file and its next copy share the last 3.
     writeFileSync(filler, Buffer.alloc(44 * 1024, 1));
-    const start = () => startCliProcess(['dns', 'start', '--zone', 'lab.test', '--data-dir', dataDir, '--admin', '127.0.0.1:0', '--tsig-key', `admin:hmac-sha256:${SECRET}`]);
+    // A secondary's NOTIFY port: every serial the primary told it of, acknowledged.
+    const secondary = createSocket('udp4');
+    const told: number[] = [];
+    secondary.on('message', (raw, from) => {
+      const m = decodeMessage(raw);
+      told.push((m.answers[0]?.data as { serial: number }).serial);
+      secondary.send(encodeMessage({ ...m, qr: true, answers: [], tsig: null }), from.port, from.address);
+    });
+    await new Promise<void>((r) => secondary.bind(0, '127.0.0.1', r));
+    const start = () => startCliProcess(['dns', 'start', '--zone', 'lab.test', '--data-dir', dataDir, '--admin', '127.0.0.1:0', '--tsig-key', `admin:hmac-sha256:${SECRET}`, '--notify', `127.0.0.1:${secondary.address().port}`]);
     const acknowledged: number[] = [];
     let refusedAt = -1;
     {
@@ -128,8 +138,11 @@ describe('DNS server on a full disk (a real tmpfs)', () => {
         }
       }
       expect(refusedAt).toBeGreaterThan(3);
-      // The refused record is not served; the acknowledged ones are.
+      // The refused record is not served; the acknowledged ones are; no secondary was told of a serial past the last acknowledged.
       expect(await txt(dns.port, refusedAt)).toBe('NXDOMAIN');
+      const servedSerial = Number((await dig('dig', '127.0.0.1', dns.port, ['lab.test', 'SOA'])).answer[0]!.split(/\s+/)[6]);
+      await expect.poll(() => told.at(-1)).toBe(servedSerial);
+      expect(Math.max(...told)).toBe(servedSerial);
       expect(await txt(dns.port, acknowledged.at(-1)!)).toBe('NOERROR');
       // The same update again: still refused while the disk is full (it was not kept in memory meanwhile).
       expect(rcodeName((await addTxt(dns.port, refusedAt)).rcode)).toBe('SERVFAIL');
@@ -159,6 +172,7 @@ describe('DNS server on a full disk (a real tmpfs)', () => {
     writeFileSync(join(dataDir, 'lab.test.zone.tmp'), '; torn\n_vlmcs 60 IN SRV 0 0 16');
     await using again = await start();
     for (const i of [acknowledged[0]!, acknowledged.at(-2)!, acknowledged.at(-1)!]) expect(await txt(again.port, i), `r${i}`).toBe('NOERROR');
+    secondary.close();
   });
 
   test('--query-log on a full disk: lines lost are counted in /metrics, told once, /healthz degraded; the file keeps whole lines and goes on once there is room', async () => {
