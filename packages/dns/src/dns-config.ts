@@ -5,6 +5,7 @@ import { Ownership, type OwnershipState } from './update/ownership.js';
 import { parseAging, parseScavengePeriod, type AgingRule } from './zone/aging.js';
 import { toFaultRule, type FaultRule, type FaultRuleInput } from './harness/fault-rule.js';
 import { defaultZone } from './zone/default-zone.js';
+import { parseSecondary } from './secondary.js';
 import { parseZoneFile, readZoneFile } from './zone/zone-file.js';
 import { Zone } from './zone/zone.js';
 
@@ -18,7 +19,8 @@ import { Zone } from './zone/zone.js';
  *     "secureZones": ["corp.test"], "groups": { "kms-hosts": ["kms1", "kms2"] },
  *     "grants": { "_vlmcs._tcp.corp.test": ["kms-hosts"] },
  *     "aging": { "corp.test": "7d/7d" }, "scavengePeriod": "7d",
- *     "notify": ["192.0.2.53:53"], "notifyKey": "xfr", "allowTransfer": ["192.0.2.0/24"] }
+ *     "notify": ["192.0.2.53:53"], "notifyKey": "xfr", "allowTransfer": ["192.0.2.0/24"],
+ *     "secondary": ["corp.example@192.0.2.10:53"], "secondaryKey": "xfr" }
  *
  * Zone files are relative to the config file. A zone given by records gets a
  * default SOA and NS unless its records hold them.
@@ -37,8 +39,11 @@ export interface DnsConfig {
   ownership: OwnershipState;
   /** Aging zones (`"aging": {"lab.test": "7d/7d"}`) and the scavenging period (`"scavengePeriod": "7d"`; zone/aging.ts). */
   aging: { rules: Record<string, AgingRule>; periodMs?: number };
-  /** Secondaries: `"notify": ["HOST:PORT"]`, `"notifyKey": "NAME"`, `"allowTransfer": ["CIDR"]`. */
-  replication: { notify: string[]; notifyKey?: string; allowTransfer: string[] };
+  /**
+   * Secondaries of this server: `"notify": ["HOST:PORT"]`, `"notifyKey": "NAME"`, `"allowTransfer": ["CIDR"]`;
+   * zones it follows as a secondary: `"secondary": ["ZONE@HOST[:PORT]"]`, `"secondaryKey": "NAME"` (as `--secondary`).
+   */
+  replication: { notify: string[]; notifyKey?: string; allowTransfer: string[]; secondary: string[]; secondaryKey?: string };
 }
 
 /** Reads and checks `kmslab dns start --config FILE`. */
@@ -49,7 +54,7 @@ export function loadDnsConfig(path: string): DnsConfig {
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('top level', 'must be an object');
   const c = raw as Record<string, unknown>;
-  const out: DnsConfig = { zones: [], fromFile: new Set(), keys: [], faults: [], ownership: { secureZones: [], groups: {}, grants: {} }, aging: { rules: {} }, replication: { notify: [], allowTransfer: [] } };
+  const out: DnsConfig = { zones: [], fromFile: new Set(), keys: [], faults: [], ownership: { secureZones: [], groups: {}, grants: {} }, aging: { rules: {} }, replication: { notify: [], allowTransfer: [], secondary: [] } };
   if (c.listen !== undefined) {
     if (!Array.isArray(c.listen) || c.listen.some((a) => typeof a !== 'string')) fail('listen', 'must be a list of addresses');
     out.listen = c.listen as string[];
@@ -124,9 +129,21 @@ export function loadDnsConfig(path: string): DnsConfig {
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(field, field === 'notify' ? 'must be a list of HOST:PORT' : 'must be a list of prefixes such as 127.0.0.0/8');
     out.replication[field] = v as string[];
   }
-  if (c.notifyKey !== undefined) {
-    if (typeof c.notifyKey !== 'string') fail('notifyKey', 'must be the name of one of the keys');
-    out.replication.notifyKey = c.notifyKey as string;
+  for (const field of ['notifyKey', 'secondaryKey'] as const) {
+    if (c[field] === undefined) continue;
+    if (typeof c[field] !== 'string') fail(field, 'must be the name of one of the keys');
+    out.replication[field] = c[field] as string;
+  }
+  if (c.secondary !== undefined) {
+    if (!Array.isArray(c.secondary) || c.secondary.some((x) => typeof x !== 'string')) fail('secondary', 'must be a list of ZONE@HOST[:PORT]');
+    for (const text of c.secondary as string[]) {
+      try {
+        parseSecondary(text);
+      } catch (err) {
+        fail('secondary', (err as Error).message);
+      }
+    }
+    out.replication.secondary = c.secondary as string[];
   }
   if (c.scavengePeriod !== undefined) {
     try {

@@ -94,14 +94,15 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
     parseHostPort(o.admin.listen, { allowPortZero: true, what: 'The admin address' });
     allowedHosts(o.admin.allowedHosts);
   }
-  const secondaries = (o.secondary?.zones ?? []).map(parseSecondary);
+  const secondaries = [...(o.config?.replication.secondary ?? []), ...(o.secondary?.zones ?? [])].map(parseSecondary);
   const zones = assembleZones(o, secondaries.map((x) => x.zone));
   const ownership = ownershipOf(o, zones.set);
   const aging = agingOf(o, zones.set);
   const keys = [...(o.config?.keys ?? []), ...(o.keys ?? [])];
   const replication = replicationOf(o, keys);
-  const secondaryKey = o.secondary?.key === undefined ? null : keys.find((k) => k.key.name === canonicalName(o.secondary!.key!))?.key;
-  if (secondaryKey === undefined) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--secondary-key ${o.secondary?.key}: no such TSIG key (give it with --tsig-key)`);
+  const secondaryKeyName = o.secondary?.key ?? o.config?.replication.secondaryKey;
+  const secondaryKey = secondaryKeyName === undefined ? null : keys.find((k) => k.key.name === canonicalName(secondaryKeyName))?.key;
+  if (secondaryKey === undefined) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `--secondary-key ${secondaryKeyName}: no such TSIG key (give it with --tsig-key)`);
   let scavenging: NodeJS.Timeout | null = null;
   const queryLog = o.queryLog?.size === 0 ? null : new QueryLog({
     capacity: o.queryLog?.size ?? 10_000, file: o.queryLog?.file, followers: { max: o.queryLog?.followers },

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLASS, TYPE, updateZone, type ResourceRecord } from '@kmslab/dns-wire';
+import { loadDnsConfig } from './dns-config.js';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startDnsService, type DnsService } from './dns-service.js';
 import { transferIncremental, transferZone } from './transfer-client.js';
@@ -55,5 +59,25 @@ describe('IXFR as a secondary asks it (RFC 1995)', () => {
     await follower.refresh('test');
     expect(transfers().at(-1)).toMatchObject({ how: 'AXFR', serial: (p.soa().data as { serial: number }).serial });
     expect(s.server.zones.get('lab.test')!.records().length).toBe(p.dns.server.zones.get('lab.test')!.records().length);
+  });
+
+  test('the config file follows zones too ("secondary", "secondaryKey", as --secondary and --secondary-key); a wrong entry is one line naming the field', async () => {
+    const p = await primary();
+    await p.add('cfg.lab.test');
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-secondary-config-'));
+    try {
+      const file = join(dir, 'dns.json');
+      writeFileSync(file, JSON.stringify({ secondary: [`lab.test@127.0.0.1:${p.at.port}`] }));
+      const s = await startDnsService({ config: loadDnsConfig(file), dataDir: null, listen: ['127.0.0.1'], port: 0, queryLog: { size: 0 } });
+      open.push(s);
+      expect(s.server.secondaries.map((x) => x.state())).toEqual([expect.objectContaining({ zone: 'lab.test', primary: `127.0.0.1:${p.at.port}`, serial: (p.soa().data as { serial: number }).serial })]);
+      expect(s.server.zones.get('lab.test')!.rrset('cfg.lab.test', TYPE.A)).toBeDefined();
+      writeFileSync(file, JSON.stringify({ secondary: ['lab.test'] }));
+      expect(() => loadDnsConfig(file)).toThrow(expect.objectContaining({ code: 'KMSLAB_INVALID_ARGUMENT', message: expect.stringMatching(/dns\.json: secondary: --secondary "lab\.test": must be ZONE@HOST\[:PORT\]/) }));
+      writeFileSync(file, JSON.stringify({ secondary: [`lab.test@127.0.0.1:${p.at.port}`], secondaryKey: 'nobody' }));
+      await expect(startDnsService({ config: loadDnsConfig(file), dataDir: null, listen: ['127.0.0.1'], port: 0 })).rejects.toThrow(/--secondary-key nobody: no such TSIG key/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
