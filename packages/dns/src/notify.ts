@@ -41,6 +41,7 @@ export interface NotifyOutcome {
  */
 export class Notifier {
   readonly #pending = new Map<string, { cancelled: boolean }>();
+  readonly #targets: DnsTarget[];
   readonly #sockets = new Map<'udp4' | 'udp6', Socket>();
   readonly #waiting = new Map<number, { from: DnsTarget; settle: (answer: Message | Error) => void }>();
   #closed = false;
@@ -59,8 +60,6 @@ export class Notifier {
     this.#targets = [...o.targets];
     for (const t of o.targets) this.#socket(t);
   }
-
-  readonly #targets: DnsTarget[];
 
   get targets(): readonly DnsTarget[] {
     return this.#targets;
