@@ -32,7 +32,7 @@ describe('kmslab lab', () => {
     expect(bad.stderr).toMatch(/No scenario "nope"/);
   });
 
-  test.each(['count-decay', 'small-office-mak', 'two-hosts-failover', 'redis-outage', 'current-fleet', 'second-host-cannot-publish', 'retired-host'])('the built-in %s scenario passes its checks', async (name) => {
+  test.each(['count-decay', 'small-office-mak', 'two-hosts-failover', 'redis-outage', 'current-fleet', 'second-host-cannot-publish', 'retired-host', 'branch-secondary'])('the built-in %s scenario passes its checks', async (name) => {
     const r = await runCli(['lab', 'run', name, '--json']);
     expect(r.code, r.stdout.slice(-2000)).toBe(0);
     const result = JSON.parse(r.stdout) as { passed: boolean; checks: Array<{ passed: boolean }> };
@@ -77,6 +77,11 @@ describe('kmslab lab', () => {
     expect(retired.code, retired.stdout.slice(-1500)).toBe(0);
     expect(retired.stdout).toMatch(/via kms2\.lab\.test:\d+ {2}\(took 2\.0 s\)$/m);
     expect(readFileSync(join(dir, 'retired.html'), 'utf8')).toMatch(/scavenged: _vlmcs\._tcp\.lab\.test 0 0 \d+ kms1\.lab\.test\./);
+    // A branch DNS server that learns changes at its hourly SOA refresh: its clients fail (0xC004F074) until it took kms2 in.
+    const branch = await runCli(['lab', 'run', 'branch-secondary', '--report', join(dir, 'branch.html')]);
+    expect(branch.code, branch.stdout.slice(-1500)).toBe(0);
+    expect(branch.stdout).toMatch(/branch-\d+ +windows-11-pro +count +- \/ 25 +not licensed \(0xC004F074: KMSLAB_CONNECTION_FAILED\) +\(took 2\.0 s\)$/m);
+    expect(readFileSync(join(dir, 'branch.html'), 'utf8')).toMatch(/secondary 1 took in serial \d+ \(it had \d+\) at its SOA refresh/);
   });
 
   test('a scenario file (YAML) runs: the shipped branch-offices example passes its expectations', async () => {

@@ -313,11 +313,12 @@ export class DnsServer {
    * SERVFAIL until the first transfer, which `start()` tries; changes are
    * passed on to this server's own secondaries (`--notify`).
    */
-  follow(zone: string, primary: DnsTarget, key: TsigKey | null = null): SecondaryZone {
-    const s = new SecondaryZone(canonicalName(zone), primary, { zones: this.#ctx.zones, key, now: this.#ctx.now, logger: this.#o.logger, onChanged: (z) => this.#ctx.onZoneChanged?.(z) });
+  follow(zone: string, primary: DnsTarget, key: TsigKey | null = null, options: { clockTimers?: boolean } = {}): SecondaryZone {
+    const s = new SecondaryZone(canonicalName(zone), primary, { zones: this.#ctx.zones, key, now: this.#ctx.now, logger: this.#o.logger, onChanged: (z) => this.#ctx.onZoneChanged?.(z), clockTimers: options.clockTimers });
     this.#secondaries.set(s.zone, s);
     return s;
   }
+
 
   /** The zones this server follows, with their state. */
   get secondaries(): SecondaryZone[] {

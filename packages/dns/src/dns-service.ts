@@ -53,7 +53,12 @@ export interface DnsServiceOptions {
    */
   replication?: { notify?: readonly string[] | undefined; notifyKey?: string | undefined; allowTransfer?: readonly string[] | undefined } | undefined;
   /** Zones followed from a primary (`--secondary ZONE@HOST[:PORT]`), transfers signed with `key` (`--secondary-key NAME`): secondary.ts. */
-  secondary?: { zones?: readonly string[] | undefined; key?: string | undefined } | undefined;
+  secondary?: {
+    zones?: readonly string[] | undefined;
+    key?: string | undefined;
+    /** SOA refresh and retry on `now`'s clock, run by each SecondaryZone's `refreshIfDue()` (a lab on a virtual clock). */
+    clockTimers?: boolean | undefined;
+  } | undefined;
   /** The server's clock (a lab's virtual one); default the wall clock. */
   now?: (() => number) | undefined;
   /** The query log: entries kept (0: none), a JSON-lines file, followers at once. */
@@ -149,7 +154,7 @@ export async function startDnsService(o: DnsServiceOptions): Promise<DnsService>
       }, Math.min(aging.periodMs, 60_000)).unref();
     }
     // The zones it follows: SERVFAIL until their first transfer, tried here (a primary that is not up yet is retried).
-    for (const x of secondaries) await server.follow(x.zone, x.primary, secondaryKey).start();
+    for (const x of secondaries) await server.follow(x.zone, x.primary, secondaryKey, { clockTimers: o.secondary?.clockTimers }).start();
     for (const rule of [...(o.config?.faults ?? []), ...(o.faults ?? [])]) {
       const fault = server.faults.add(rule);
       o.logger?.info({ event: 'fault-added', id: fault.id, rule: fault.text }, `fault ${fault.id}: ${fault.text}`);

@@ -45,12 +45,18 @@ export class SecondaryZone {
   #refreshing: Promise<void> | null = null;
   #closed = false;
   #primaryAddresses: Set<string>;
+  /** When the next refresh is due (ms, the server's clock), with `clockTimers`. */
+  #dueAt: number | null = null;
   readonly #timers: { refresh: number; retry: number; expire: number } = { refresh: DEFAULT_RETRY_S, retry: DEFAULT_RETRY_S, expire: 86_400 };
 
   constructor(
     readonly zone: string,
     readonly primary: DnsTarget,
-    private readonly o: { zones: ZoneSet; key?: TsigKey | null | undefined; now: () => number; logger?: Logger | undefined; onChanged?: ((zone: Zone) => void) | undefined },
+    private readonly o: {
+      zones: ZoneSet; key?: TsigKey | null | undefined; now: () => number; logger?: Logger | undefined; onChanged?: ((zone: Zone) => void) | undefined;
+      /** SOA refresh and retry on `now`'s clock, run by `refreshIfDue()` (a lab on a virtual clock), not on real timers. */
+      clockTimers?: boolean | undefined;
+    },
   ) {
     o.zones.markUnavailable(zone);
     this.#primaryAddresses = new Set([primary.host.replace(/^\[|\]$/g, '').toLowerCase()]);
@@ -157,8 +163,19 @@ export class SecondaryZone {
     return { zone, how: 'IXFR', records: answer.diffs.reduce((n, d) => n + d.deleted.length + d.added.length, 0) };
   }
 
+  /** The refresh or retry due by now on the server's clock, if any (`clockTimers`); resolves when it is done. */
+  refreshIfDue(): Promise<void> {
+    if (this.#dueAt === null || this.o.now() < this.#dueAt) return Promise.resolve();
+    this.#dueAt = null;
+    return this.refresh('timer');
+  }
+
   #schedule(seconds: number): void {
     if (this.#closed) return;
+    if (this.o.clockTimers) {
+      this.#dueAt = this.o.now() + Math.max(1, seconds) * 1000;
+      return;
+    }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => void this.refresh('timer'), Math.max(1, seconds) * 1000);
     this.#timer.unref();

@@ -13,6 +13,8 @@ export interface LabDns {
   readonly zone: string;
   /** Where clients send their queries. */
   readonly target: DnsTarget;
+  /** Every DNS server of the lab: `target`, then its secondaries (in-process, `secondaries`). */
+  readonly servers?: DnsTarget[];
   /** A host started: it is in DNS once this resolves (in-process: added; live: the host published itself). */
   hostStarted(name: string, port: number, priority: number, weight: number): Promise<void>;
   /** Removes every `_vlmcs._tcp` SRV record of the zone; returns them for restoreSrv. */
@@ -45,6 +47,13 @@ export interface InProcessDnsOptions {
   secure?: boolean | undefined;
   /** Aging for the zone, `NOREFRESH/REFRESH` (e.g. `7d/7d`), and the scavenging period (default 7d). */
   aging?: { intervals: string; scavengePeriod?: string | undefined } | undefined;
+  /**
+   * Secondaries of the lab DNS (a branch site's DNS servers): each takes the
+   * zone at start, then only by its SOA refresh (every hour in the lab zone)
+   * on the lab clock — no NOTIFY, as a server in another site learns a
+   * change only when replication reaches it.
+   */
+  secondaries?: number | undefined;
 }
 
 /** A host publishing itself on the lab's schedule: a refresh a day, a retry an hour after a failure. */
@@ -75,6 +84,8 @@ export class InProcessDns implements LabDns {
     private readonly service: DnsService,
     private readonly z: Zone,
     private readonly o: InProcessDnsOptions,
+    /** The secondaries (`secondaries`), in order. */
+    private readonly secondaries: readonly DnsService[] = [],
   ) {}
 
   static async start(zone: string, o: InProcessDnsOptions = { clock: { now: () => Date.now() } }): Promise<InProcessDns> {
@@ -85,7 +96,27 @@ export class InProcessDns implements LabDns {
       aging: o.aging ? { zones: [`${zone}=${o.aging.intervals}`], scavengePeriod: o.aging.scavengePeriod } : undefined,
     });
     const z = service.server.zones.list()[0]!;
-    return new InProcessDns(z.origin, service, z, o);
+    const secondaries: DnsService[] = [];
+    try {
+      for (let i = 0; i < (o.secondaries ?? 0); i++) {
+        secondaries.push(await startDnsService({ dataDir: null, listen: ['127.0.0.1'], port: 0, now: () => o.clock.now(), queryLog: { size: 0 }, secondary: { zones: [`${z.origin}@127.0.0.1:${service.server.port}`], clockTimers: true } }));
+      }
+    } catch (err) {
+      for (const s of secondaries) await s.close();
+      await service.close();
+      throw err;
+    }
+    return new InProcessDns(z.origin, service, z, o, secondaries);
+  }
+
+  /** Where clients of each server send their queries: the lab DNS, then each secondary. */
+  get servers(): DnsTarget[] {
+    return [this.target, ...this.secondaries.map((s) => ({ host: '127.0.0.1', port: s.server.port }))];
+  }
+
+  /** The zone's serial on the lab DNS and on each secondary (null before its first transfer). */
+  serials(): { primary: number; secondaries: Array<number | null> } {
+    return { primary: this.z.serial, secondaries: this.secondaries.map((s) => s.server.zones.get(this.zone)?.serial ?? null) };
   }
 
   /** Hosts publish themselves (a secure or an aging zone) rather than being added. */
@@ -110,6 +141,14 @@ export class InProcessDns implements LabDns {
     const now = this.o.clock.now();
     for (const [name, p] of this.#publishers) if (p.running && p.nextAt <= now) await this.#publish(name, p);
     for (const r of this.server.scavengeIfDue()) this.o.note?.(`scavenged: ${r.record.name} ${presentRData(r.record.data)} (last refreshed ${Math.round((now - r.refreshedAt) / TIME.DAY_MS)} days ago)`);
+    for (const [i, s] of this.secondaries.entries()) {
+      for (const followed of s.server.secondaries) {
+        const before = followed.state().serial;
+        await followed.refreshIfDue();
+        const after = followed.state().serial;
+        if (after !== before) this.o.note?.(`secondary ${i + 1} took in serial ${after} (it had ${before}) at its SOA refresh`);
+      }
+    }
   }
 
   grant(group: string, hosts: readonly string[], name: string): void {
@@ -167,8 +206,9 @@ export class InProcessDns implements LabDns {
     this.server.faults.remove(id);
   }
 
-  close(): Promise<void> {
-    return this.service.close();
+  async close(): Promise<void> {
+    for (const s of this.secondaries) await s.close();
+    await this.service.close();
   }
 }
 

@@ -174,11 +174,12 @@ export class Simulation implements AsyncDisposable {
   // ---- the clients
 
   /** A client machine that joins at `minute` (virtual minutes from the start) and then follows the KMS client schedule. */
-  addClient(name: string, productId: string, minute: number, options: { dns?: boolean } = {}): void {
+  addClient(name: string, productId: string, minute: number, options: { dns?: boolean; server?: number } = {}): void {
     const dns = options.dns ?? false;
     if (dns && !this.#lab.dns) throw new Error('useDns() first');
+    if (options.server && !this.#lab.dns?.servers?.[options.server]) throw new Error(`no DNS server ${options.server}: useDns(zone, { secondaries }) first`);
     const state = { ...newClientState(), manualHost: dns ? null : `127.0.0.1:${this.#lab.hosts[0]!.port}` };
-    this.#clients.push({ name, productId, state, skewMs: 0, joinAt: this.#start + minute * TIME.MINUTE_MS, leaveAt: null, dns });
+    this.#clients.push({ name, productId, state, skewMs: 0, joinAt: this.#start + minute * TIME.MINUTE_MS, leaveAt: null, dns, ...(options.server && { server: options.server }) });
   }
 
   /** The machine leaves the network at `minute`: it never contacts a host again. */

@@ -10,6 +10,7 @@ import { smallOfficeMak } from './small-office-mak.js';
 import { twoHostsFailover } from './two-hosts-failover.js';
 import { retiredHost } from './retired-host.js';
 import { secondHostCannotPublish } from './second-host-cannot-publish.js';
+import { branchSecondary } from './branch-secondary.js';
 
 /** Built-in scenarios by name (`kmslab lab list`). */
 export const SCENARIOS: Record<string, { description: string; run: (options?: RunOptions) => Promise<ScenarioResult> }> = {
@@ -36,6 +37,10 @@ export const SCENARIOS: Record<string, { description: string; run: (options?: Ru
   'retired-host': {
     description: 'kms1 retired without deregistering: new clients lose ~2 s on its record until aging and scavenging remove it',
     run: retiredHost,
+  },
+  'branch-secondary': {
+    description: 'A replacement host published at head office: branch clients, asking a secondary that refreshes hourly, fail until their DNS server has the change',
+    run: branchSecondary,
   },
   'small-office-mak': {
     description: 'Five machines never reach the threshold; they switch to a MAK and are licensed for good',

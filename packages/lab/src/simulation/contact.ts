@@ -12,7 +12,7 @@ export async function contact(
   c: SimClient,
   o: { clock: Clock; wait: (ms: number) => Promise<void>; minute: number; dns: LabDns | null; random: () => number; catalog: Catalog; events: EventLog },
 ): Promise<TimelineEntry> {
-  const dns = c.dns && o.dns ? { dns: o.dns.target, domains: [o.dns.zone] } : { domains: [] };
+  const dns = c.dns && o.dns ? { dns: c.server ? o.dns.servers![c.server]! : o.dns.target, domains: [o.dns.zone] } : { domains: [] };
   const clock: Clock = c.skewMs ? { now: () => o.clock.now() + c.skewMs } : o.clock;
   let failure: string | null = null;
   const events = { record: (e: Parameters<EventLog['record']>[0]) => o.events.record(e), source: c.name };

@@ -3,7 +3,7 @@ import type { ResourceRecord } from '@kmslab/dns-wire';
 import { InProcessDns, ProcessDns, type InProcessDnsOptions, type LabDns } from '../lab-dns.js';
 
 /** How the lab's DNS zone behaves: secure-only, aging (in-process only). */
-export type LabDnsOptions = Pick<InProcessDnsOptions, 'secure' | 'aging'>;
+export type LabDnsOptions = Pick<InProcessDnsOptions, 'secure' | 'aging' | 'secondaries'>;
 import { InProcessHost, ProcessHost, type SimHost, type SimHostOptions } from '../lab-hosts.js';
 import { RedisServer } from '../live/redis-server.js';
 import type { EventLog, VirtualClock } from '@kmslab/core';
@@ -42,7 +42,7 @@ export class LabTopology implements AsyncDisposable {
   }
 
   async useDns(zone: string, options: LabDnsOptions = {}): Promise<void> {
-    if (this.#live && (options.secure || options.aging)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'Secure zones and aging run in the in-process lab only (not --live)');
+    if (this.#live && (options.secure || options.aging || options.secondaries)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', 'Secure zones, aging and secondaries run in the in-process lab only (not --live)');
     this.#dns = this.#live
       ? await ProcessDns.start(this.#live.kmslab, zone)
       : await InProcessDns.start(zone, { clock: this.#clock, events: this.#events, note: this.#note, ...options });

@@ -12,6 +12,8 @@ export interface SimClient {
   leaveAt: number | null;
   /** Finds its host through the lab DNS instead of a manual host. */
   dns: boolean;
+  /** Which of the lab's DNS servers it asks: 0 the lab DNS, 1… its secondaries (`useDns(zone, { secondaries })`). */
+  server?: number;
 }
 
 /** One line of the narrated timeline. */
