@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { KmsLabError, parseHostPort } from '@kmslab/core';
 import { CLASS, OPCODE, RCODE, TYPE, decodeMessage, emptyMessage, encodeMessage, rcodeName, signRequest, type DnsTarget, type Message, type TsigKey } from '@kmslab/dns-wire';
 import type { Logger } from 'pino';
+import { sameAddress } from './harness/fault-rule.js';
 import { literalAddress } from './literal-address.js';
 import type { Zone } from './zone/zone.js';
 
@@ -174,10 +175,4 @@ export class Notifier {
       });
     });
   }
-}
-
-/** `::ffff:127.0.0.1` is 127.0.0.1 (a dual-stack socket's view of an IPv4 peer). */
-function sameAddress(a: string, b: string): boolean {
-  const plain = (x: string) => x.replace(/^::ffff:(?=\d+\.)/i, '').toLowerCase();
-  return plain(a) === plain(b);
 }

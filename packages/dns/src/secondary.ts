@@ -3,6 +3,7 @@ import { TYPE, canonicalName, query, type DnsTarget, type TsigKey } from '@kmsla
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
+import { sameAddress } from './harness/fault-rule.js';
 import { transferIncremental, transferZone } from './transfer-client.js';
 import { serialGreater } from './zone/serial.js';
 import type { ZoneSet } from './zone/zone-set.js';
@@ -44,7 +45,8 @@ export class SecondaryZone {
   #expired = false;
   #refreshing: Promise<void> | null = null;
   #closed = false;
-  #primaryAddresses: Set<string>;
+  /** Where the primary's NOTIFY may come from: its address, or what its name resolved to at the last refresh. */
+  #primaryAddresses: string[];
   /** When the next refresh is due (ms, the server's clock), with `clockTimers`. */
   #dueAt: number | null = null;
   readonly #timers: { refresh: number; retry: number; expire: number } = { refresh: DEFAULT_RETRY_S, retry: DEFAULT_RETRY_S, expire: 86_400 };
@@ -59,7 +61,7 @@ export class SecondaryZone {
     },
   ) {
     o.zones.markUnavailable(zone);
-    this.#primaryAddresses = new Set([primary.host.replace(/^\[|\]$/g, '').toLowerCase()]);
+    this.#primaryAddresses = [primary.host.replace(/^\[|\]$/g, '')];
   }
 
   state(): SecondaryState {
@@ -76,7 +78,7 @@ export class SecondaryZone {
 
   /** A NOTIFY for this zone: true (and a refresh) when it came from the primary's address (a primary given by name: an address it had at the last refresh). */
   notified(from: string): boolean {
-    if (!this.#primaryAddresses.has(from.replace(/^::ffff:/, '').toLowerCase())) return false;
+    if (!this.#primaryAddresses.some((a) => sameAddress(a, from))) return false;
     void this.refresh('notify');
     return true;
   }
@@ -87,7 +89,7 @@ export class SecondaryZone {
     if (isIP(host)) return;
     try {
       const found = await lookup(host, { all: true });
-      this.#primaryAddresses = new Set(found.map((a) => a.address.toLowerCase()));
+      this.#primaryAddresses = found.map((a) => a.address);
     } catch {
       // Unresolvable now: the transfer below fails and says so; NOTIFYs wait for an address.
     }

@@ -114,10 +114,6 @@ export class InProcessDns implements LabDns {
     return [this.target, ...this.secondaries.map((s) => ({ host: '127.0.0.1', port: s.server.port }))];
   }
 
-  /** The zone's serial on the lab DNS and on each secondary (null before its first transfer). */
-  serials(): { primary: number; secondaries: Array<number | null> } {
-    return { primary: this.z.serial, secondaries: this.secondaries.map((s) => s.server.zones.get(this.zone)?.serial ?? null) };
-  }
 
   /** Hosts publish themselves (a secure or an aging zone) rather than being added. */
   get #publishing(): boolean {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { seededRandom } from '@kmslab/core';
 import { TYPE } from '@kmslab/dns-wire';
-import { parseFaultRule, ruleText, toFaultRule } from './fault-rule.js';
+import { parseFaultRule, ruleText, sameAddress, toFaultRule } from './fault-rule.js';
 import { FaultSet, MAX_FAULTS, type FaultQuery } from './fault-set.js';
 
 const NOW = Date.UTC(2026, 11, 1);
@@ -188,5 +188,16 @@ describe('FaultSet', () => {
     expect(s.mayMatchWire(wire('lab.test'))).toBe(false);
     expect(s.mayMatchWire(wire('xlab.test'))).toBe(false);
     expect(s.mayMatchWire(wire('other.test'))).toBe(false);
+  });
+});
+
+describe('sameAddress (NOTIFY sources, a secondary\'s primary)', () => {
+  test('an IPv4-mapped address is the IPv4 one, IPv6 forms compare by value, a name or another address never matches', () => {
+    expect(sameAddress('127.0.0.1', '::ffff:127.0.0.1')).toBe(true);
+    expect(sameAddress('::1', '0:0:0:0:0:0:0:1')).toBe(true);
+    expect(sameAddress('FD00::11', 'fd00::0011')).toBe(true);
+    expect(sameAddress('127.0.0.1', '127.0.0.2')).toBe(false);
+    expect(sameAddress('dns1', 'dns1')).toBe(false);
+    expect(sameAddress('::ffff:127.0.0.1', '::1')).toBe(false);
   });
 });

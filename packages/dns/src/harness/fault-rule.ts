@@ -88,6 +88,13 @@ export function addressBytes(address: string): { family: 4 | 6; bytes: Buffer } 
   return null;
 }
 
+/** Whether two address literals are one address (`::ffff:127.0.0.1` is 127.0.0.1, `::1` is `0:0::1`); a name is no address. */
+export function sameAddress(a: string, b: string): boolean {
+  const x = addressBytes(a);
+  const y = addressBytes(b);
+  return x !== null && y !== null && x.family === y.family && x.bytes.equals(y.bytes);
+}
+
 /** An address or a prefix (`127.0.0.0/8`, `::1/128`, `192.0.2.7`) as a network, or null when it is neither (a fault's `from=`, `--allow-transfer`). */
 export function parsePrefix(text: string): FaultNet | null {
   const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(text.trim());
