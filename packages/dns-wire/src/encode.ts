@@ -39,14 +39,22 @@ class Writer {
   }
   name(name: string, compress = true): void {
     const labels = nameLabels(name);
+    // Each suffix (the compression table's key) is a slice of the lower-cased name, unless lower-casing
+    // changed its length (a character outside Latin-1), and each label is written in place.
+    const plain = name.endsWith('.') ? name.slice(0, -1) : name;
+    const lower = plain.toLowerCase();
+    const aligned = lower.length === plain.length;
+    let at = 0;
     for (let i = 0; i < labels.length; i++) {
-      const suffix = labels.slice(i).join('.').toLowerCase();
-      const at = compress ? this.names.get(suffix) : undefined;
-      if (at !== undefined) return this.u16(0xc000 | at);
+      const suffix = !aligned ? labels.slice(i).join('.').toLowerCase() : at === 0 ? lower : lower.slice(at);
+      const pointer = compress ? this.names.get(suffix) : undefined;
+      if (pointer !== undefined) return this.u16(0xc000 | pointer);
       if (this.o < 0x4000 && !this.names.has(suffix)) this.names.set(suffix, this.o);
-      const label = Buffer.from(labels[i]!, 'latin1');
-      this.u8(label.length);
-      this.bytes(label);
+      const label = labels[i]!;
+      this.#ensure(1 + label.length);
+      this.buf[this.o++] = label.length;
+      this.o += this.buf.write(label, this.o, 'latin1');
+      at += label.length + 1;
     }
     this.u8(0);
   }
@@ -121,6 +129,13 @@ function writeRecord(w: Writer, rr: ResourceRecord): void {
   w.buf.writeUInt16BE(w.o - lenAt - 2, lenAt);
 }
 
+/** One record on its own, names uncompressed: the TSIG record appended to a message already encoded (tsig.ts). */
+export function encodeRecord(rr: ResourceRecord): Buffer {
+  const w = new Writer();
+  writeRecord(w, rr);
+  return Buffer.from(w.buf.subarray(0, w.o));
+}
+
 /** How a message is encoded (the UDP size limit that sets TC). */
 export interface EncodeOptions {
   /** UDP: the most the client takes (512, or its EDNS size); past it the message is truncated (TC). */
@@ -149,11 +164,9 @@ export function encodeMessage(msg: Message, options: EncodeOptions = {}): Buffer
   const optSize = msg.edns ? 11 : 0;
   let tc = msg.tc;
   const afterQuestion = w.mark();
-  let counts = [0, 0, 0];
-  for (const [i, section] of [msg.answers, msg.authorities].entries()) {
-    for (const rr of section) writeRecord(w, rr);
-    counts[i] = section.length;
-  }
+  let counts = [msg.answers.length, msg.authorities.length, 0];
+  for (const rr of msg.answers) writeRecord(w, rr);
+  for (const rr of msg.authorities) writeRecord(w, rr);
   if (w.o + optSize > max) {
     w.reset(afterQuestion);
     counts = [0, 0, 0];

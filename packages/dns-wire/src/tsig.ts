@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KmsLabError } from '@kmslab/core';
 import { CLASS, TYPE } from './constants.js';
-import { encodeMessage } from './encode.js';
+import { encodeMessage, encodeRecord } from './encode.js';
 import type { Message, RData, ResourceRecord } from './message.js';
 import { canonicalName, nameLabels } from './name.js';
 
@@ -44,13 +44,17 @@ export function parseTsigKey(text: string): TsigKey {
 
 /** Wire form of a name for MAC input: uncompressed, lower case (RFC 8945 §4.3.3). */
 function canonicalWireName(name: string): Buffer {
-  const parts: Buffer[] = [];
-  for (const label of nameLabels(canonicalName(name))) {
-    const b = Buffer.from(label, 'latin1');
-    parts.push(Buffer.from([b.length]), b);
+  const labels = nameLabels(canonicalName(name));
+  let size = 1;
+  for (const label of labels) size += label.length + 1;
+  const b = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (const label of labels) {
+    b[o++] = label.length;
+    o += b.write(label, o, 'latin1');
   }
-  parts.push(Buffer.from([0]));
-  return Buffer.concat(parts);
+  b[o] = 0;
+  return b;
 }
 
 function u16(v: number): Buffer {
@@ -59,23 +63,49 @@ function u16(v: number): Buffer {
   return b;
 }
 
+/** A 48-bit time (seconds) at `o`. */
+function writeTime48(b: Buffer, o: number, t: number): void {
+  b.writeUInt16BE(Math.floor(t / 2 ** 32), o);
+  b.writeUInt32BE(t % 2 ** 32, o + 2);
+}
+
 function time48(t: number): Buffer {
   const b = Buffer.alloc(6);
-  b.writeUInt16BE(Math.floor(t / 2 ** 32), 0);
-  b.writeUInt32BE(t % 2 ** 32, 2);
+  writeTime48(b, 0, t);
   return b;
 }
 
 /** A TSIG record's data (RFC 8945 §4.2): the algorithm, times, MAC and error a signed message carries. */
 export type TsigData = Extract<RData, { type: 'TSIG' }>;
 
-/** TSIG variables (RFC 8945 §4.3.3); `timersOnly` for later messages of a multi-message answer (§5.3.1). */
+/** TSIG variables (RFC 8945 §4.3.3), in one buffer; `timersOnly` for later messages of a multi-message answer (§5.3.1). */
 function variables(keyName: string, d: TsigData, timersOnly: boolean): Buffer {
-  if (timersOnly) return Buffer.concat([time48(d.timeSigned), u16(d.fudge)]);
-  return Buffer.concat([
-    canonicalWireName(keyName), u16(CLASS.ANY), Buffer.alloc(4), canonicalWireName(d.algorithm),
-    time48(d.timeSigned), u16(d.fudge), u16(d.error), u16(d.other.length), d.other,
-  ]);
+  if (timersOnly) {
+    const b = Buffer.allocUnsafe(8);
+    writeTime48(b, 0, d.timeSigned);
+    b.writeUInt16BE(d.fudge, 6);
+    return b;
+  }
+  const key = canonicalWireName(keyName);
+  const algorithm = canonicalWireName(d.algorithm);
+  const b = Buffer.allocUnsafe(key.length + 6 + algorithm.length + 12 + d.other.length);
+  let o = key.copy(b, 0);
+  o = b.writeUInt16BE(CLASS.ANY, o);
+  o = b.writeUInt32BE(0, o); // TTL
+  o += algorithm.copy(b, o);
+  writeTime48(b, o, d.timeSigned);
+  o = b.writeUInt16BE(d.fudge, o + 6);
+  o = b.writeUInt16BE(d.error, o);
+  o = b.writeUInt16BE(d.other.length, o);
+  d.other.copy(b, o);
+  return b;
+}
+
+/** `body`, a message encoded without its TSIG record, with `tsig` appended as its last additional record (RFC 8945 §4.2). */
+function withTsig(body: Buffer, tsig: ResourceRecord): Buffer {
+  const bytes = Buffer.concat([body, encodeRecord(tsig)]);
+  bytes.writeUInt16BE(bytes.readUInt16BE(10) + 1, 10);
+  return bytes;
 }
 
 function mac(key: TsigKey, parts: Buffer[]): Buffer {
@@ -130,16 +160,17 @@ export function signResponse(res: Message, o: { key: TsigKey | null; keyName: st
   const other = o.error === TSIG_ERROR.BADTIME ? time48(now) : Buffer.alloc(0);
   const data: TsigData = { type: 'TSIG', algorithm: o.algorithm, timeSigned: now, fudge: 300, mac: Buffer.alloc(0), originalId: res.id, error: o.error ?? 0, other };
   res.tsig = null;
+  // Encoded once: the MAC covers these bytes, and the TSIG record is appended to them.
+  const body = encodeMessage(res);
   let digest: Buffer = Buffer.alloc(0);
   if (o.key && o.error !== TSIG_ERROR.BADKEY && o.error !== TSIG_ERROR.BADSIG) {
-    const body = encodeMessage(res);
     const prior = o.previousMac ?? o.requestMac;
     digest = mac(o.key, [u16(prior.length), prior, body, variables(o.keyName, data, o.previousMac !== undefined)]);
   }
   data.mac = digest;
   const record: ResourceRecord = { name: o.keyName, type: TYPE.TSIG, class: CLASS.ANY, ttl: 0, data };
   res.tsig = record;
-  return { bytes: encodeMessage(res), mac: digest };
+  return { bytes: withTsig(body, record), mac: digest };
 }
 
 
@@ -167,7 +198,8 @@ export function verifyResponse(raw: Buffer, msg: Message, key: TsigKey, prior: B
 export function signRequest(msg: Message, key: TsigKey, nowMs: number, fudge = 300): { bytes: Buffer; mac: Buffer } {
   msg.tsig = null;
   const data: TsigData = { type: 'TSIG', algorithm: key.algorithm, timeSigned: Math.floor(nowMs / 1000), fudge, mac: Buffer.alloc(0), originalId: msg.id, error: 0, other: Buffer.alloc(0) };
-  data.mac = mac(key, [encodeMessage(msg), variables(key.name, data, false)]);
+  const body = encodeMessage(msg);
+  data.mac = mac(key, [body, variables(key.name, data, false)]);
   msg.tsig = { name: key.name, type: TYPE.TSIG, class: CLASS.ANY, ttl: 0, data };
-  return { bytes: encodeMessage(msg), mac: data.mac };
+  return { bytes: withTsig(body, msg.tsig), mac: data.mac };
 }

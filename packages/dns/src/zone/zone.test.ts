@@ -71,4 +71,41 @@ describe('Zone', () => {
     z.delete('_vlmcs._tcp.lab.test', TYPE.SRV);
     expect(z.lookup('_tcp.lab.test', TYPE.SRV).kind).toBe('nxdomain');
   });
+
+  test("a clone and its source share records until either changes a name (copy on write): neither sees the other's change", () => {
+    const served = zone();
+    served.setStamp('kms1.lab.test', TYPE.AAAA, { type: 'AAAA', address: 'fd00::11' }, 1000);
+    const copy = served.clone();
+    const rr = (name: string, address: string) => ({ name, type: TYPE.A, class: CLASS.IN, ttl: 60, data: { type: 'A' as const, address } });
+    copy.add(rr('ns.lab.test', '127.0.0.2'));
+    copy.delete('_vlmcs._tcp.lab.test', TYPE.SRV);
+    copy.setStamp('kms1.lab.test', TYPE.AAAA, { type: 'AAAA', address: 'fd00::11' }, 2000);
+    copy.add({ ...rr('ns.lab.test', '127.0.0.3'), ttl: 30 });
+    expect(copy.serial).toBe(10);
+    expect(served.serial).toBe(7);
+    expect(served.rrset('ns.lab.test', TYPE.A)).toEqual({ ttl: 3600, records: [{ type: 'A', address: '127.0.0.1' }] });
+    expect(served.lookup('_vlmcs._tcp.lab.test', TYPE.SRV).kind).toBe('answer');
+    expect(served.stamp('kms1.lab.test', TYPE.AAAA, { type: 'AAAA', address: 'fd00::11' })).toBe(1000);
+    expect(copy.rrset('ns.lab.test', TYPE.A)?.records).toHaveLength(3);
+    expect(copy.stamp('kms1.lab.test', TYPE.AAAA, { type: 'AAAA', address: 'fd00::11' })).toBe(2000);
+    // Names added and removed, owners set: the copy's tables, not the source's.
+    copy.add(rr('a.b.lab.test', '192.0.2.9'));
+    copy.setOwner('a.b.lab.test', 'kms2');
+    copy.setOwner('ns.lab.test', 'kms1');
+    expect([copy.nameExists('b.lab.test'), served.nameExists('b.lab.test'), served.nameExists('_tcp.lab.test'), copy.nameExists('_tcp.lab.test')]).toEqual([true, false, true, false]);
+    expect([copy.owner('ns.lab.test'), served.owner('ns.lab.test'), served.owner('a.b.lab.test')]).toEqual(['kms1', null, null]);
+    // The source changed after the clone: the copy keeps what it had.
+    served.add(rr('kms1.lab.test', '192.0.2.1'));
+    served.delete('txt.lab.test', TYPE.TXT);
+    expect(copy.rrset('kms1.lab.test', TYPE.A)).toBeUndefined();
+    expect(copy.rrset('txt.lab.test', TYPE.TXT)?.records).toHaveLength(1);
+    // Taken over, the copy's state is served, and a later clone still copies before writing.
+    served.takeOver(copy);
+    const next = served.clone();
+    next.add(rr('ns.lab.test', '127.0.0.4'));
+    expect(served.rrset('ns.lab.test', TYPE.A)?.records).toHaveLength(3);
+    expect(served.serial).toBe(11);
+    next.delete('a.b.lab.test', TYPE.A);
+    expect([served.nameExists('b.lab.test'), served.owner('a.b.lab.test'), next.nameExists('b.lab.test')]).toEqual([true, 'kms2', false]);
+  });
 });

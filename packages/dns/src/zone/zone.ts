@@ -35,6 +35,10 @@ export class Zone {
   /** The latest changes, for IXFR (zone-history.ts). */
   #history: ZoneDiff[] = [];
   #version = 0;
+  /** Names whose RRsets and timestamps this zone may change in place; null: every name (no clone shares them). */
+  #private: Set<string> | null = null;
+  /** Name tables a clone shares with this zone until either writes to one, which copies it first. */
+  #shared = { below: false, owners: false, stamps: false };
 
   constructor(origin: string) {
     this.origin = canonicalName(origin);
@@ -50,17 +54,53 @@ export class Zone {
   /**
    * A copy to change while this one is served: an update is applied to a
    * copy, which replaces this zone only once it is saved. Record data is
-   * never changed in place, so the copy shares it.
+   * never changed in place, so the copy shares it; the two also share each
+   * name's RRsets and timestamps until one of them changes that name (copy
+   * on write, `#own`), and the other name tables until one of them writes
+   * to one: a copy costs the zone's table of names, not its records.
    */
   clone(): Zone {
     const copy = new Zone(this.origin);
-    for (const [name, node] of this.#nodes) copy.#nodes.set(name, new Map([...node].map(([type, set]) => [type, { ttl: set.ttl, records: [...set.records] }])));
-    for (const [name, n] of this.#below) copy.#below.set(name, n);
-    copy.#owners = new Map(this.#owners);
-    copy.#stamps = new Map([...this.#stamps].map(([name, m]) => [name, new Map(m)]));
+    copy.#nodes = new Map(this.#nodes);
+    copy.#below = this.#below;
+    copy.#owners = this.#owners;
+    copy.#stamps = this.#stamps;
     copy.#history = this.#history;
     copy.#version = this.#version;
+    this.#private = new Set();
+    copy.#private = new Set();
+    this.#shared = { below: true, owners: true, stamps: true };
+    copy.#shared = { below: true, owners: true, stamps: true };
     return copy;
+  }
+
+  #belowToWrite(): Map<string, number> {
+    if (this.#shared.below) [this.#below, this.#shared.below] = [new Map(this.#below), false];
+    return this.#below;
+  }
+
+  #ownersToWrite(): Map<string, string> {
+    if (this.#shared.owners) [this.#owners, this.#shared.owners] = [new Map(this.#owners), false];
+    return this.#owners;
+  }
+
+  #stampsToWrite(): Map<string, Map<string, number>> {
+    if (this.#shared.stamps) [this.#stamps, this.#shared.stamps] = [new Map(this.#stamps), false];
+    return this.#stamps;
+  }
+
+  /** `name`'s RRsets (and timestamps), this zone's own from now on, to change in place: a clone shares them until then. */
+  #own(name: string): Map<number, RRset> | undefined {
+    const node = this.#nodes.get(name);
+    if (this.#private === null || this.#private.has(name)) return node;
+    this.#private.add(name);
+    const stamps = this.#stamps.get(name);
+    if (stamps) this.#stampsToWrite().set(name, new Map(stamps));
+    if (!node) return undefined;
+    const mine = new Map<number, RRset>();
+    for (const [type, set] of node) mine.set(type, { ttl: set.ttl, records: [...set.records] });
+    this.#nodes.set(name, mine);
+    return mine;
   }
 
   /**
@@ -75,6 +115,8 @@ export class Zone {
     this.#owners = copy.#owners;
     this.#stamps = copy.#stamps;
     this.#history = copy.#history;
+    this.#private = copy.#private;
+    this.#shared = copy.#shared;
     this.#version = Math.max(this.#version, copy.#version) + 1;
   }
 
@@ -118,8 +160,8 @@ export class Zone {
   /** Makes `key` the owner of `name` (null: nobody's); only a name with records keeps one. */
   setOwner(name: string, key: string | null): void {
     const n = canonicalName(name);
-    if (key === null) this.#owners.delete(n);
-    else if (this.#nodes.has(n)) this.#owners.set(n, key);
+    if (key === null) this.#ownersToWrite().delete(n);
+    else if (this.#nodes.has(n)) this.#ownersToWrite().set(n, key);
   }
 
   /** Every owned name and its owner, sorted by name. */
@@ -156,13 +198,14 @@ export class Zone {
   setStamp(name: string, type: number, data: RData, at: number | null): void {
     const n = canonicalName(name);
     const key = `${type}|${rdataKey(data)}`;
+    const node = this.#own(n);
     if (at === null) {
       this.#stamps.get(n)?.delete(key);
       return;
     }
-    if (!this.#nodes.get(n)?.get(type)?.records.some((d) => rdataKey(d) === rdataKey(data))) return;
+    if (!node?.get(type)?.records.some((d) => rdataKey(d) === rdataKey(data))) return;
     let m = this.#stamps.get(n);
-    if (!m) this.#stamps.set(n, (m = new Map()));
+    if (!m) this.#stampsToWrite().set(n, (m = new Map()));
     m.set(key, at);
   }
 
@@ -187,7 +230,7 @@ export class Zone {
     if (!rr.data) throw new Error('a record to add needs data');
     const name = canonicalName(rr.name);
     if (!isSubdomain(name, this.origin)) throw new Error(`${rr.name} is not in zone ${this.origin}`);
-    let node = this.#nodes.get(name);
+    let node = this.#own(name);
     if (!node) {
       node = new Map();
       this.#nodes.set(name, node);
@@ -207,8 +250,8 @@ export class Zone {
   /** Deletes one record, a whole RRset (no data), or every RRset at a name (type ANY); SOA and apex NS are kept. */
   delete(name: string, type: number, data?: RData | null, options: { bumpSerial?: boolean } = {}): number {
     const n = canonicalName(name);
-    const node = this.#nodes.get(n);
-    if (!node) return 0;
+    if (!this.#nodes.has(n)) return 0;
+    const node = this.#own(n)!;
     let removed = 0;
     const types = type === TYPE.ANY ? [...node.keys()] : [type];
     for (const t of types) {
@@ -230,8 +273,8 @@ export class Zone {
     }
     if (node.size === 0) {
       this.#nodes.delete(n);
-      this.#owners.delete(n);
-      this.#stamps.delete(n);
+      if (this.#owners.has(n)) this.#ownersToWrite().delete(n);
+      if (this.#stamps.has(n)) this.#stampsToWrite().delete(n);
       this.#count(n, -1);
     }
     if (removed > 0) this.#changed(options.bumpSerial ?? true);
@@ -314,9 +357,10 @@ export class Zone {
   #count(name: string, delta: number): void {
     let n = name;
     for (;;) {
-      const v = (this.#below.get(n) ?? 0) + delta;
-      if (v === 0) this.#below.delete(n);
-      else this.#below.set(n, v);
+      const below = this.#belowToWrite();
+      const v = (below.get(n) ?? 0) + delta;
+      if (v === 0) below.delete(n);
+      else below.set(n, v);
       if (n === this.origin || n === '') break;
       const dot = n.indexOf('.');
       n = dot < 0 ? '' : n.slice(dot + 1);
@@ -330,10 +374,11 @@ export class Zone {
 
   #changed(bumpSerial: boolean): void {
     this.#version++;
-    const set = this.#nodes.get(this.origin)?.get(TYPE.SOA);
+    if (!bumpSerial) return;
+    const set = this.#own(this.origin)?.get(TYPE.SOA);
     const soa = set?.records[0] as SoaData | undefined;
     // RFC 1982 serial arithmetic: add 1 modulo 2^32, never 0 for readability.
-    if (bumpSerial && soa) set!.records[0] = { ...soa, serial: (soa.serial + 1) % 2 ** 32 || 1 };
+    if (soa) set!.records[0] = { ...soa, serial: (soa.serial + 1) % 2 ** 32 || 1 };
   }
 }
 
