@@ -154,4 +154,36 @@ describe('links planted in a data dir (another user, or a mistake)', () => {
     expect(lstatSync(join(dnsDir, 'lab.test.journal')).isFile()).toBe(true);
     expect(readFileSync(victim, 'utf8')).toBe(';kmslab-entry 1 1 2\nexport PS1=victim\n');
   });
+
+  test("the host's journal.ndjson pointing at a file: ignored with a warning and replaced, the file neither truncated, read into the counts nor written; snapshot.json as a link refuses to start", async () => {
+    await using dir = tempDir();
+    const victim = join(dir.path, 'bashrc');
+    // No newline at the end: a journal's torn last line would be cut off, and the file it points at with it.
+    const text = '{"q":1,"t":"r","f":"windows","c":"x","n":1,"th":25,"s":"x"}\nexport PS1=victim';
+    writeFileSync(victim, text);
+    const hostDir = join(dir.path, 'host');
+    mkdirSync(hostDir);
+    symlinkSync(victim, join(hostDir, 'journal.ndjson'));
+    const familyCounts = async (adminUrl: string) => ((await (await fetch(`${adminUrl}/status`)).json()) as { families: Record<string, { totalRequests: number }> }).families.windows?.totalRequests ?? 0;
+    {
+      await using host = await startCliHost(['--data-dir', hostDir]);
+      await expect.poll(() => host.logs()).toMatch(/journal\.ndjson is not a regular file: ignored, and replaced by a new journal/);
+      expect(await familyCounts(host.adminUrl)).toBe(0);
+      await using c = await TestClient.connect(host.port);
+      await c.activate('windows-10-enterprise');
+      // Killed: only the journal keeps the activation.
+      host.proc.kill('SIGKILL');
+      await host.exited;
+    }
+    expect(readFileSync(victim, 'utf8')).toBe(text);
+    expect(lstatSync(join(hostDir, 'journal.ndjson')).isFile()).toBe(true);
+    {
+      await using host = await startCliHost(['--data-dir', hostDir]);
+      expect(await familyCounts(host.adminUrl)).toBe(1);
+    }
+    rmSync(join(hostDir, 'snapshot.json'), { force: true });
+    symlinkSync(victim, join(hostDir, 'snapshot.json'));
+    expectOneLineError(await runCli(['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', 'off', '--data-dir', hostDir]), 'KMSLAB_STORE_CORRUPT', /snapshot\.json is not a regular file; move it away to start empty/);
+    expect(readFileSync(victim, 'utf8')).toBe(text);
+  });
 });

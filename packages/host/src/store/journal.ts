@@ -1,7 +1,7 @@
-import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
-import { ftruncateSync } from 'node:fs';
+import { lstat, open, readFile } from 'node:fs/promises';
+import { closeSync, constants, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { KmsLabError, replaceFile, writeWholeSync } from '@kmslab/core';
+import { KmsLabError, openJournalSync, replaceFile, writeWholeSync } from '@kmslab/core';
 
 /** One journal entry; `q` orders entries against the snapshot. */
 export type JournalRecord =
@@ -43,7 +43,9 @@ interface Pending {
 export class Journal<S> {
   readonly #dir: string;
   readonly #compactEvery: number;
-  #fd: FileHandle | null = null;
+  #fd: number | null = null;
+  /** The journal's name held something kmslab did not make (a planted link): not read, and replaced at open. */
+  #planted = false;
   /** Bytes of whole lines in the file: a failed write is cut back to this. */
   #size = 0;
   #seq = 0;
@@ -77,6 +79,8 @@ export class Journal<S> {
     const journalPath = this.path;
     const warnings: string[] = [];
     let snapshot: (S & { seq: number }) | null = null;
+    // A link (or a FIFO…) planted at either name is never read through, truncated or written through.
+    if ((await kindOf(snapshotPath)) === 'other') throw new KmsLabError('KMSLAB_STORE_CORRUPT', `${snapshotPath} is not a regular file; move it away to start empty`);
     const snapText = await readFile(snapshotPath, 'utf8').catch(notFound);
     if (snapText !== null) {
       try {
@@ -87,13 +91,26 @@ export class Journal<S> {
     }
     const afterSeq = snapshot?.seq ?? 0;
     const entries: JournalEntry[] = [];
-    const bytes = (await readFile(journalPath).catch(notFound)) ?? Buffer.alloc(0);
-    const whole = bytes.lastIndexOf(0x0a) + 1;
-    if (whole < bytes.length) {
-      await truncate(journalPath, whole);
-      warnings.push(`${journalPath}: cut off ${bytes.length - whole} bytes of a last line that was never completely written`);
+    let bytes = Buffer.alloc(0);
+    const kind = await kindOf(journalPath);
+    if (kind === 'other') {
+      this.#planted = true;
+      warnings.push(`${journalPath} is not a regular file: ignored, and replaced by a new journal`);
+    } else if (kind === 'file') {
+      const fh = await open(journalPath, constants.O_RDWR | constants.O_NOFOLLOW);
+      try {
+        bytes = await fh.readFile();
+        const complete = bytes.lastIndexOf(0x0a) + 1;
+        if (complete < bytes.length) {
+          await fh.truncate(complete);
+          warnings.push(`${journalPath}: cut off ${bytes.length - complete} bytes of a last line that was never completely written`);
+          bytes = bytes.subarray(0, complete);
+        }
+      } finally {
+        await fh.close();
+      }
     }
-    const lines = bytes.subarray(0, whole).toString('utf8').split('\n');
+    const lines = bytes.toString('utf8').split('\n');
     lines.pop(); // after the last newline
     for (const [i, line] of lines.entries()) {
       if (line === '') continue;
@@ -107,15 +124,17 @@ export class Journal<S> {
     }
     this.#seq = this.#durableSeq = Math.max(afterSeq, entries.at(-1)?.q ?? 0);
     this.#sinceSnapshot = entries.length;
-    this.#size = whole;
+    this.#size = bytes.length;
     return { snapshot, entries, warnings };
   }
 
   /** Opens the journal for appending; `takeSnapshot` serialises the current state synchronously. */
   async open(takeSnapshot: () => S): Promise<void> {
     this.#takeSnapshot = takeSnapshot;
-    this.#fd = await open(this.path, 'a');
-    this.#size = (await this.#fd.stat()).size;
+    const { fd, size } = openJournalSync(this.path, { fresh: this.#planted });
+    this.#planted = false;
+    this.#fd = fd;
+    this.#size = size;
   }
 
   /** Queues an entry; `apply` changes the state once the entry is on file, and its result resolves the promise. */
@@ -139,11 +158,11 @@ export class Journal<S> {
   async healthy(): Promise<boolean> {
     if (!this.#failure) return true;
     await this.#serial(async () => {
-      if (!this.#failure || !this.#fd) return;
+      if (!this.#failure || this.#fd === null) return;
       try {
         // Blank lines are skipped on recovery, so even a probe a crash leaves behind is harmless.
-        writeWholeSync(this.#fd.fd, Buffer.alloc(PROBE_BYTES, 0x0a));
-        ftruncateSync(this.#fd.fd, this.#size);
+        writeWholeSync(this.#fd, Buffer.alloc(PROBE_BYTES, 0x0a), this.#size);
+        ftruncateSync(this.#fd, this.#size);
         this.#failure = null;
       } catch (err) {
         this.#cutBack(err as Error);
@@ -170,7 +189,7 @@ export class Journal<S> {
       } catch {
         // The journal still holds everything the snapshot would have: nothing is lost.
       }
-      await this.#fd?.close();
+      if (this.#fd !== null) closeSync(this.#fd);
       this.#fd = null;
     });
   }
@@ -188,11 +207,11 @@ export class Journal<S> {
     this.#queue = [];
     if (batch.length === 0) return;
     try {
-      if (!this.#fd) throw new KmsLabError('KMSLAB_HOST_UNAVAILABLE', 'The journal is closed');
+      if (this.#fd === null) throw new KmsLabError('KMSLAB_HOST_UNAVAILABLE', 'The journal is closed');
       // A synchronous write to the page cache (like Redis's appendfsync no) costs less
       // than a thread-pool round trip, and the batch is answered right after it.
       const bytes = Buffer.from(`${batch.map((p) => p.line).join('\n')}\n`);
-      writeWholeSync(this.#fd.fd, bytes);
+      writeWholeSync(this.#fd, bytes, this.#size);
       this.#size += bytes.length;
     } catch (err) {
       this.#cutBack(err as Error);
@@ -219,9 +238,9 @@ export class Journal<S> {
   /** After a failed write: cut the file back to its whole lines, so a torn entry never precedes the next. */
   #cutBack(err: Error): void {
     this.#failure = err;
-    if (!this.#fd) return;
+    if (this.#fd === null) return;
     try {
-      ftruncateSync(this.#fd.fd, this.#size);
+      ftruncateSync(this.#fd, this.#size);
     } catch {
       // Shrinking a file needs no space; should even that fail, recovery cuts the torn tail.
     }
@@ -233,14 +252,20 @@ export class Journal<S> {
    * queued are written after the journal is emptied and replayed after it.
    */
   async #compactNow(): Promise<void> {
-    if (!this.#takeSnapshot || !this.#fd) return;
+    if (!this.#takeSnapshot || this.#fd === null) return;
     const state = { ...this.#takeSnapshot(), seq: this.#durableSeq };
     // Whole or not at all, on disk before the journal it replaces is emptied (durable-file.ts).
     await replaceFile(join(this.#dir, SNAPSHOT), JSON.stringify(state));
-    await this.#fd.truncate(0);
+    ftruncateSync(this.#fd, 0);
     this.#size = 0;
     this.#sinceSnapshot = 0;
   }
+}
+
+/** What is at `path`, not following a link: a regular file, nothing, or something else (a link, a FIFO, a folder). */
+async function kindOf(path: string): Promise<'file' | 'none' | 'other'> {
+  const stat = await lstat(path).catch(notFound);
+  return stat === null ? 'none' : stat.isFile() ? 'file' : 'other';
 }
 
 function notFound(err: NodeJS.ErrnoException): null {
