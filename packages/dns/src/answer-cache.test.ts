@@ -65,4 +65,32 @@ describe('answer cache (the fast path)', () => {
     m.edns.version = 0;
     expect(AnswerCache.classify(encodeMessage(m), 'udp')).toMatchObject({ ednsSize: 1232, dnssecOk: false });
   });
+
+  test('an OPT with options (dig\'s COOKIE, a BIND secondary\'s EXPIRE) takes the fast path with the full path\'s answer; malformed options do not', () => {
+    const { cached, plain } = setup();
+    /** A query with EDNS whose OPT carries `options` (code, data) as given. */
+    const withOptions = (id: number, name: string, type: number, options: Array<[number, Buffer]>, lengthFix = 0) => {
+      const m = emptyMessage(id);
+      m.questions = [{ name, type, class: CLASS.IN }];
+      m.edns = { udpSize: 1232, version: 0, dnssecOk: false, extendedRcode: 0 };
+      const bare = encodeMessage(m);
+      const opts = Buffer.concat(options.map(([code, data]) => Buffer.concat([Buffer.from([code >> 8, code & 0xff, data.length >> 8, (data.length + lengthFix) & 0xff]), data])));
+      const raw = Buffer.concat([bare, opts]);
+      raw.writeUInt16BE(opts.length, bare.length - 2);
+      return raw;
+    };
+    const cookie: [number, Buffer] = [10, Buffer.from('0123456789abcdef', 'hex')];
+    const expire: [number, Buffer] = [9, Buffer.alloc(0)];
+    for (let round = 0; round < 2; round++) {
+      for (const [i, options] of [[cookie], [expire], [expire, cookie], []].entries()) {
+        const raw = withOptions(round * 10 + i, i % 2 ? 'lab.test' : '_vlmcs._tcp.lab.test', i % 2 ? TYPE.SOA : TYPE.SRV, options);
+        expect(AnswerCache.classify(raw, 'udp')).not.toBeNull();
+        expect(handleMessage(raw, 'udp', cached).bytes).toEqual(handleMessage(raw, 'udp', plain).bytes);
+      }
+    }
+    // An option running past the OPT record's data: the full path judges it.
+    expect(AnswerCache.classify(withOptions(7, 'lab.test', TYPE.SOA, [cookie], 1), 'udp')).toBeNull();
+    const cut = withOptions(8, 'lab.test', TYPE.SOA, [cookie]);
+    expect(AnswerCache.classify(cut.subarray(0, cut.length - 1), 'udp')).toBeNull();
+  });
 });

@@ -41,7 +41,7 @@ const lower = (b: number) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
 
 /**
  * Pre-encoded answers, the server's fast path: a plain query (one question,
- * no records but an optional OPT, no TSIG) is recognised from its bytes, and
+ * no records but an optional OPT, whatever its options, no TSIG) is recognised from its bytes, and
  * its answer is a copy of one encoded before with the request's id, RD bit and
  * question spelling. An entry is stale once its zone changes (version) or the
  * zone set does (generation); measured by pnpm bench:dns.
@@ -77,9 +77,16 @@ export class AnswerCache {
     let edns = 0; // 0 none, 1 EDNS, 2 EDNS with DO
     let ednsSize: number | null = null;
     if (arcount === 1) {
-      // Exactly one OPT at the root with no options, version 0: anything else takes the full path.
+      // Exactly one OPT at the root, version 0, its options well formed: anything else takes the full path.
+      // Options are skipped: kmslab answers none (COOKIE from dig, EXPIRE from a BIND secondary's SOA query,
+      // NSID), so the answer is the one the full path would give without them.
       const p = questionEnd;
-      if (raw.length !== p + 11 || raw[p] !== 0 || raw.readUInt16BE(p + 1) !== TYPE.OPT || raw.readUInt16BE(p + 9) !== 0) return null;
+      if (raw.length < p + 11 || raw[p] !== 0 || raw.readUInt16BE(p + 1) !== TYPE.OPT || raw.length !== p + 11 + raw.readUInt16BE(p + 9)) return null;
+      for (let o = p + 11; o < raw.length; ) {
+        if (o + 4 > raw.length) return null;
+        o += 4 + raw.readUInt16BE(o + 2);
+        if (o > raw.length) return null;
+      }
       const ttl = raw.readUInt32BE(p + 5);
       if (((ttl >>> 16) & 0xff) !== 0 || ttl >>> 24 !== 0) return null;
       ednsSize = raw.readUInt16BE(p + 3);
