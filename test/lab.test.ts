@@ -93,6 +93,34 @@ describe('kmslab lab', () => {
     expect(result.checks.at(-1)!.name).toMatch(/no acknowledged activation lost/);
   });
 
+  test('a scenario file asks for a secure zone with a grant, aging and a branch secondary: the enterprise-dns example passes, its report shows each step; --live refuses it in one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmslab-ent-'));
+    const report = join(dir, 'enterprise.html');
+    const r = await runCli(['lab', 'run', 'packages/lab/scenarios/enterprise-dns.yaml', '--json', '--report', report], { timeoutMs: 60_000 });
+    expect(r.code, r.stdout.slice(-1500)).toBe(0);
+    const result = JSON.parse(r.stdout) as { checks: Array<{ name: string; passed: boolean }>; summary: { windowsEvents: Record<string, number> }; timeline: Array<{ client: string; host: string | null; errorCode: string | null; minute: number }> };
+    expect(result.checks.map((c) => c.name)).toEqual([
+      'day 2 00:00: kms2 count for windows is 0', 'day 4 00:00: 45 of all clients licensed', 'day 30 00:00: kms2 count for windows is 50', 'day 30 00:00: 50 of all clients licensed',
+      expect.stringMatching(/no acknowledged activation lost/),
+    ]);
+    // kms2 is refused (12293, REFUSED) until the grant, then publishes (12294).
+    expect(result.summary.windowsEvents['12293 0x8007232D']).toBeGreaterThan(24);
+    expect(result.summary.windowsEvents['12294 0x0']).toBeGreaterThan(0);
+    // Branch clients are answered through their secondary (no client is left without DNS answers).
+    const branch = result.timeline.filter((e) => e.client.startsWith('branch-'));
+    expect(branch.length).toBeGreaterThan(0);
+    expect(branch.some((e) => e.host?.startsWith('kms1.corp.test'))).toBe(true);
+    expect(branch.every((e) => e.errorCode !== '0x8007232B')).toBe(true);
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('granted kms-hosts (kms1, kms2) on _vlmcs._tcp.corp.test');
+    expect(html).toMatch(/secondary 1 took in serial \d+ \(it had \d+\) at its SOA refresh/);
+    expect(html).toMatch(/scavenged: _vlmcs\._tcp\.corp\.test 0 0 \d+ kms1\.corp\.test\. \(last refreshed 1\d days ago\)/);
+    const live = await runCli(['lab', 'run', 'packages/lab/scenarios/enterprise-dns.yaml', '--live']);
+    expect(live.code).toBe(1);
+    expect(live.stderr.trim().split('\n')).toHaveLength(1);
+    expect(live.stderr).toMatch(/Secure zones, aging and secondaries run in the in-process lab only \(not --live\)/);
+  });
+
   test('scenario file errors point at the line; a failing expectation exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kmslab-scn-'));
     const bad = join(dir, 'bad.yaml');

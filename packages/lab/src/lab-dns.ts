@@ -94,6 +94,9 @@ export class InProcessDns implements LabDns {
       zones: [zone], dataDir: null, listen: ['127.0.0.1'], port: 0, now: () => o.clock.now(),
       secure: o.secure ? { zones: [zone] } : undefined,
       aging: o.aging ? { zones: [`${zone}=${o.aging.intervals}`], scavengePeriod: o.aging.scavengePeriod } : undefined,
+      // Its secondaries transfer unsigned from loopback, as AD lets its replication partners: once hosts publish
+      // with keys of their own (a secure or aging zone), an unsigned transfer from anywhere else is refused.
+      ...(o.secondaries && { replication: { allowTransfer: ['127.0.0.0/8'] } }),
     });
     const z = service.server.zones.list()[0]!;
     const secondaries: DnsService[] = [];

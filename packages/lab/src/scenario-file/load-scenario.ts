@@ -1,5 +1,6 @@
 import { KmsLabError, parseDurationMs, readUserFile } from '@kmslab/core';
-import { parseFaultRule } from '@kmslab/dns';
+import { parseAging, parseFaultRule, parseScavengePeriod } from '@kmslab/dns';
+import { canonicalName, isSubdomain } from '@kmslab/dns-wire';
 import { createRequire } from 'node:module';
 import type { Document, LineCounter } from 'yaml';
 
@@ -14,12 +15,19 @@ const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml')
 export interface ScenarioFile {
   name: string;
   description: string;
-  dns: { zone: string } | null;
+  /**
+   * The lab's DNS: a secure-only zone (hosts own what they publish), aging
+   * (`NOREFRESH/REFRESH`, scavenging on, every `scavengePeriod`), secondaries
+   * that refresh hourly; all three in process only (docs/lab.md).
+   */
+  dns: { zone: string; secure?: boolean; aging?: { intervals: string; scavengePeriod?: string }; secondaries?: number } | null;
   /** Where in-process hosts keep counts; Redis events need redis (`--live` always uses Redis). */
   store: 'memory' | 'redis';
   hosts: Array<{ name: string; keyGroup?: string; licensePacks?: string[]; priority: number; weight: number; makKeys: Array<{ key: string; activations: number }> }>;
-  clients: Array<{ name: string; count: number; product: string; join: number; every: number; leave: number | null; discovery: 'dns' | 'manual' }>;
-  events: Array<{ at: number; do: EventKind; host?: string; clients?: string; key?: string; by?: number; rule?: string; end?: number }>;
+  /** `server`: the DNS server the group asks, 0 the lab DNS (default), 1… its secondaries. */
+  clients: Array<{ name: string; count: number; product: string; join: number; every: number; leave: number | null; discovery: 'dns' | 'manual'; server?: number }>;
+  /** A `dns-grant`: `group` of `hosts` granted on the name `name` of the secure zone. */
+  events: Array<{ at: number; do: EventKind; host?: string; clients?: string; key?: string; by?: number; rule?: string; end?: number; group?: string; hosts?: string[]; name?: string }>;
   expect: Array<{ at: number; host?: string; family: string; count?: number; clients?: string; licensed?: number }>;
 }
 
@@ -27,8 +35,8 @@ export interface ScenarioFile {
 export const SCENARIO_LIMITS = { fileBytes: 1024 * 1024, aliases: 100 } as const;
 
 /** What a scenario file event does (`do:`): one of the kinds docs/lab.md lists. */
-export type EventKind = 'host-down' | 'host-up' | 'set-mak' | 'srv-remove' | 'srv-restore' | 'redis-down' | 'redis-up' | 'clock-jump' | 'dns-fault';
-const EVENT_KINDS: readonly EventKind[] = ['host-down', 'host-up', 'set-mak', 'srv-remove', 'srv-restore', 'redis-down', 'redis-up', 'clock-jump', 'dns-fault'];
+export type EventKind = 'host-down' | 'host-up' | 'set-mak' | 'srv-remove' | 'srv-restore' | 'redis-down' | 'redis-up' | 'clock-jump' | 'dns-fault' | 'dns-grant';
+const EVENT_KINDS: readonly EventKind[] = ['host-down', 'host-up', 'set-mak', 'srv-remove', 'srv-restore', 'redis-down', 'redis-up', 'clock-jump', 'dns-fault', 'dns-grant'];
 
 /** A duration in minutes: the forms of core's parseDurationMs ("2d3h"…), or a number of minutes; `signed` also takes "-5h" (clock jumps). */
 export function parseDuration(value: unknown, signed = false): number | null {
@@ -86,10 +94,39 @@ export function parseScenario(text: string, source: string): ScenarioFile {
     return v as Array<Record<string, unknown>>;
   };
 
+  const labDns = (v: unknown): NonNullable<ScenarioFile['dns']> => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(['dns'], 'must be a mapping with zone');
+    const d = v as Record<string, unknown>;
+    const zone = str(['dns', 'zone'], d.zone)!;
+    const out: NonNullable<ScenarioFile['dns']> = { zone };
+    if (d.secure !== undefined) out.secure = typeof d.secure === 'boolean' ? d.secure : fail(['dns', 'secure'], 'must be true or false');
+    if (d.aging !== undefined) {
+      const intervals = str(['dns', 'aging'], d.aging)!;
+      try {
+        parseAging(`${zone}=${intervals}`);
+      } catch {
+        fail(['dns', 'aging'], `"${intervals.slice(0, 40)}" is not NOREFRESH/REFRESH such as 7d/7d`);
+      }
+      out.aging = { intervals };
+    }
+    if (d.scavengePeriod !== undefined) {
+      if (!out.aging) fail(['dns', 'scavengePeriod'], 'needs aging (scavenging runs in an aging zone)');
+      const period = str(['dns', 'scavengePeriod'], d.scavengePeriod)!;
+      try {
+        parseScavengePeriod(period);
+      } catch {
+        fail(['dns', 'scavengePeriod'], `"${period.slice(0, 40)}" is not a duration from 1m to 3650d such as 7d`);
+      }
+      out.aging!.scavengePeriod = period;
+    }
+    if (d.secondaries !== undefined) out.secondaries = int(['dns', 'secondaries'], d.secondaries, 0, 8);
+    return out;
+  };
+
   const out: ScenarioFile = {
     name: str(['name'], r.name)!,
     description: str(['description'], r.description, true) ?? '',
-    dns: r.dns === undefined ? null : { zone: str(['dns', 'zone'], (r.dns as Record<string, unknown>)?.zone)! },
+    dns: r.dns === undefined ? null : labDns(r.dns),
     store: r.store === undefined || r.store === 'memory' ? 'memory' : r.store === 'redis' ? 'redis' : fail(['store'], 'must be memory or redis'),
     hosts: list('hosts').map((h, i) => ({
       name: str(['hosts', i, 'name'], h.name)!,
@@ -106,10 +143,13 @@ export function parseScenario(text: string, source: string): ScenarioFile {
       const discovery = c.discovery ?? (r.dns ? 'dns' : 'manual');
       if (discovery !== 'dns' && discovery !== 'manual') fail(['clients', i, 'discovery'], 'must be dns or manual');
       if (discovery === 'dns' && !r.dns) fail(['clients', i, 'discovery'], 'dns discovery needs a dns: section');
+      const secondaries = (r.dns as { secondaries?: unknown } | undefined)?.secondaries;
+      const server = c.server === undefined ? undefined : int(['clients', i, 'server'], c.server, 0, 8);
+      if (server && (discovery !== 'dns' || !Number.isInteger(secondaries) || server > (secondaries as number))) fail(['clients', i, 'server'], `must be 0 (the lab DNS) or a secondary from 1 to dns.secondaries (${Number.isInteger(secondaries) ? secondaries : 0}), with dns discovery`);
       return {
         name: str(['clients', i, 'name'], c.name)!, count: int(['clients', i, 'count'], c.count, 1, 100_000), product: str(['clients', i, 'product'], c.product)!,
         join: time(['clients', i, 'join'], c.join, 0), every: time(['clients', i, 'every'], c.every, 1), leave: c.leave === undefined ? null : time(['clients', i, 'leave'], c.leave),
-        discovery: discovery as 'dns' | 'manual',
+        discovery: discovery as 'dns' | 'manual', ...(server && { server }),
       };
     }),
     events: list('events').map((e, i) => {
@@ -130,12 +170,23 @@ export function parseScenario(text: string, source: string): ScenarioFile {
         fault = { rule, ...(end !== undefined && { end }) };
       }
       if ((e.do === 'redis-down' || e.do === 'redis-up') && r.store !== 'redis') fail(['events', i, 'do'], `${e.do} needs store: redis`);
+      let grant: { group: string; hosts: string[]; name: string } | undefined;
+      if (e.do === 'dns-grant') {
+        if ((r.dns as { secure?: unknown } | undefined)?.secure !== true) fail(['events', i, 'do'], 'dns-grant needs a secure zone (dns: { secure: true })');
+        const group = str(['events', i, 'group'], e.group)!;
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(group)) fail(['events', i, 'group'], 'must be 1 to 63 letters, digits, ".", "_" or "-"');
+        const hosts = (Array.isArray(e.hosts) && e.hosts.length > 0 ? e.hosts : fail(['events', i, 'hosts'], 'must be a list of host names')).map((h: unknown, j: number) => str(['events', i, 'hosts', j], h)!);
+        const name = str(['events', i, 'name'], e.name)!;
+        const zone = (r.dns as { zone: string }).zone;
+        if (!isSubdomain(canonicalName(name), canonicalName(zone))) fail(['events', i, 'name'], `${name} is not in the zone ${zone}`);
+        grant = { group, hosts, name };
+      }
       let by: number | undefined;
       if (e.do === 'clock-jump') {
         by = parseDuration(e.by, true) ?? fail(['events', i, 'by'], `"${e.by}" is not a jump like 5h, -5h or 2d`);
         if ((e.host === undefined) === (e.clients === undefined)) fail(['events', i], 'clock-jump needs host (a host name) or clients (a client group), one of them');
       }
-      return { at: time(['events', i, 'at'], e.at), do: e.do as EventKind, host: str(['events', i, 'host'], e.host, true), clients: str(['events', i, 'clients'], e.clients, true), key: str(['events', i, 'key'], e.key, true), ...(by !== undefined && { by }), ...fault };
+      return { at: time(['events', i, 'at'], e.at), do: e.do as EventKind, host: str(['events', i, 'host'], e.host, true), clients: str(['events', i, 'clients'], e.clients, true), key: str(['events', i, 'key'], e.key, true), ...(by !== undefined && { by }), ...fault, ...grant };
     }),
     expect: list('expect').map((x, i) => ({
       at: time(['expect', i, 'at'], x.at), host: str(['expect', i, 'host'], x.host, true), family: str(['expect', i, 'family'], x.family, true) ?? 'windows',
@@ -151,6 +202,7 @@ export function parseScenario(text: string, source: string): ScenarioFile {
     if ((e.do === 'host-down' || e.do === 'host-up' || (e.do === 'clock-jump' && e.host)) && (!e.host || !names.has(e.host))) fail(['events', i, 'host'], `must name a host (${[...names].join(', ')})`);
     if ((e.do === 'set-mak' || e.do === 'clock-jump') && e.clients && !groups.has(e.clients)) fail(['events', i, 'clients'], `must name a client group (${[...groups].join(', ')})`);
     if (e.do === 'set-mak' && (!e.clients || !e.key)) fail(['events', i], 'set-mak needs clients (a client group name) and key');
+    e.hosts?.forEach((h, j) => names.has(h) || fail(['events', i, 'hosts', j], `must name a host (${[...names].join(', ')})`));
   });
   out.expect.forEach((x, i) => {
     if (x.count === undefined && x.licensed === undefined) fail(['expect', i], 'needs count (on a host) or licensed (of a client group)');

@@ -10,14 +10,14 @@ export async function runScenarioFile(s: ScenarioFile, options: RunOptions = {})
   await using sim = new Simulation({ seed: options.seed, live: options.live, store: s.store, pace: options.pace });
   options.onSimulation?.(sim);
   const removedSrv: ResourceRecord[] = [];
-  if (s.dns) await sim.useDns(s.dns.zone);
+  if (s.dns) await sim.useDns(s.dns.zone, { secure: s.dns.secure, aging: s.dns.aging, secondaries: s.dns.secondaries });
   for (const h of s.hosts) await sim.startHost(h);
   const groups = new Map<string, string[]>();
   for (const c of s.clients) {
     const names: string[] = [];
     for (let i = 0; i < c.count; i++) {
       const name = c.count === 1 ? c.name : `${c.name}-${String(i + 1).padStart(String(c.count).length, '0')}`;
-      sim.addClient(name, c.product, c.join + i * c.every, { dns: c.discovery === 'dns' });
+      sim.addClient(name, c.product, c.join + i * c.every, { dns: c.discovery === 'dns', ...(c.server && { server: c.server }) });
       if (c.leave !== null) sim.removeClient(name, c.leave);
       names.push(name);
     }
@@ -46,6 +46,8 @@ async function applyEvent(sim: Simulation, e: ScenarioFile['events'][number], gr
     case 'dns-fault':
       faultAdded(await sim.addDnsFault(e.rule!));
       return;
+    case 'dns-grant':
+      return sim.grantDns(e.group!, e.hosts!, e.name!);
     case 'host-down':
       return sim.stopHost(e.host!);
     case 'host-up':
