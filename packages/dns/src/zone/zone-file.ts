@@ -1,6 +1,26 @@
 import { CLASS, TYPE, canonicalName, ipv6Bytes, nameLabels, type RData, type ResourceRecord } from '@kmslab/dns-wire';
 import { KmsLabError, readUserFile } from '@kmslab/core';
 
+/** How zone text is read, and how its errors are told. */
+export interface ZoneTextOptions {
+  origin?: string;
+  /** The file named in errors. */
+  source?: string;
+  requireSoa?: boolean;
+  /**
+   * Records gathered from another file's lines (a zone journal's entries, the
+   * saved zone's `;kmslab-…` lines): the file's line of each line of `text`,
+   * for errors, and the error code (KMSLAB_STORE_CORRUPT for kmslab's own files).
+   */
+  fileLines?: readonly number[];
+  code?: 'KMSLAB_INVALID_ARGUMENT' | 'KMSLAB_STORE_CORRUPT';
+}
+
+/** An error at line `n` of the text (1-based), as the file's line. */
+function errorIn(source: string, o: ZoneTextOptions): (n: number, what: string) => KmsLabError {
+  return (n, what) => new KmsLabError(o.code ?? 'KMSLAB_INVALID_ARGUMENT', `${source} line ${o.fileLines?.[n - 1] ?? n}: ${what}`);
+}
+
 /** A zone is held in memory whole: docs/errors.md "File limits". */
 export const ZONE_FILE_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -12,17 +32,18 @@ export const ZONE_FILE_MAX_BYTES = 16 * 1024 * 1024;
  * Errors name the file and line, never what the line holds (a zone file
  * given by mistake may be a secret).
  */
-export function parseZoneFile(text: string, options: { origin?: string; source?: string; requireSoa?: boolean } = {}): { origin: string; records: ResourceRecord[] } {
+export function parseZoneFile(text: string, options: ZoneTextOptions = {}): { origin: string; records: ResourceRecord[] } {
   const source = options.source ?? 'zone file';
+  const err = errorIn(source, options);
   let origin = options.origin === undefined ? undefined : canonicalName(options.origin);
   let defaultTtl: number | undefined;
   let lastOwner: string | undefined;
   let lastTtl: number | undefined;
   const records: ResourceRecord[] = [];
 
-  for (const { tokens, line, ownerBlank } of logicalLines(text, source)) {
+  for (const { tokens, line, ownerBlank } of logicalLines(text, err)) {
     const fail = (what: string): never => {
-      throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${source} line ${line}: ${what}`);
+      throw err(line, what);
     };
     const absolute = (name: string): string => {
       if (name === '@') {
@@ -139,7 +160,7 @@ function parseTtl(s: string, fail: (w: string) => never): number {
 }
 
 /** Splits the text into logical lines (parentheses joined), tokens with quotes kept whole. */
-function* logicalLines(text: string, source: string): Generator<{ tokens: string[]; line: number; ownerBlank: boolean }> {
+function* logicalLines(text: string, err: (n: number, what: string) => KmsLabError): Generator<{ tokens: string[]; line: number; ownerBlank: boolean }> {
   let tokens: string[] = [];
   let depth = 0;
   let startLine = 0;
@@ -161,13 +182,13 @@ function* logicalLines(text: string, source: string): Generator<{ tokens: string
         depth++;
         i++;
       } else if (c === ')') {
-        if (depth === 0) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${source} line ${n + 1}: ")" without "("`);
+        if (depth === 0) throw err(n + 1, '")" without "("');
         depth--;
         i++;
       } else if (c === '"') {
         let j = i + 1;
         while (j < raw.length && raw[j] !== '"') j += raw[j] === '\\' ? 2 : 1;
-        if (j >= raw.length) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${source} line ${n + 1}: unterminated quoted string`);
+        if (j >= raw.length) throw err(n + 1, 'unterminated quoted string');
         tokens.push(raw.slice(i, j + 1));
         i = j + 1;
       } else {
@@ -179,5 +200,5 @@ function* logicalLines(text: string, source: string): Generator<{ tokens: string
     }
     if (depth === 0 && tokens.length > 0) yield { tokens, line: startLine, ownerBlank };
   }
-  if (depth !== 0) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `${source}: "(" opened on line ${startLine} is never closed`);
+  if (depth !== 0) throw err(startLine, '"(" opened here is never closed');
 }

@@ -112,4 +112,25 @@ describe('zone journal: a snapshot and one appended entry per change', () => {
     const { journal: again } = open(copied);
     expect(() => again.load('lab.test')).toThrow(expect.objectContaining({ code: 'KMSLAB_STORE_CORRUPT', message: expect.stringMatching(/lab\.test\.journal: entry 1 follows serial 7, the zone is at 2/) }));
   });
+
+  test("a record line that does not read, in the journal or in the saved zone's ;kmslab lines, is KMSLAB_STORE_CORRUPT at that file's line", () => {
+    const { journal, dir } = open();
+    const served = Zone.of('lab.test', parseZoneFile(ZONE).records);
+    for (let i = 1; i <= 3; i++) change(journal, served, (z) => (z.add(a(`h${i}.lab.test`), { bumpSerial: false }), [`h${i}.lab.test`]));
+    const copied = crashCopy(dir);
+    const path = join(copied, 'lab.test.journal');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const bad = lines.findIndex((l) => l.startsWith(';kmslab-rr h3.lab.test'));
+    lines[bad] = ';kmslab-rr h3.lab.test. 600 IN A 300.1.1.1';
+    writeFileSync(path, lines.join('\n'));
+    const { journal: again } = open(copied);
+    expect(() => again.load('lab.test')).toThrow(expect.objectContaining({ code: 'KMSLAB_STORE_CORRUPT', message: `${path} line ${bad + 1}: the A record's address is not an IPv4 address` }));
+
+    // The saved zone's own lines: a stamp whose record does not read.
+    const zoneFile = join(copied, 'lab.test.zone');
+    rmSync(path);
+    const text = `${readFileSync(zoneFile, 'utf8')};kmslab-owner h1.lab.test kms1\n;kmslab-stamp 1000 h1.lab.test. 600 IN A 1.2.3\n`;
+    writeFileSync(zoneFile, text);
+    expect(() => again.load('lab.test')).toThrow(expect.objectContaining({ code: 'KMSLAB_STORE_CORRUPT', message: `${zoneFile} line ${text.split('\n').length - 1}: the A record's address is not an IPv4 address` }));
+  });
 });

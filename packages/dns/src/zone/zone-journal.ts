@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ZONE_FILE_MAX_BYTES, parseZoneFile } from './zone-file.js';
 import { presentRecord } from './presentation.js';
 import { Zone } from './zone.js';
-import { applyEntry, formatEntry, parseEntries, type ZoneChange } from './journal-entry.js';
+import { applyEntry, formatEntry, lineNumbers, parseEntries, type ZoneChange } from './journal-entry.js';
 import type { OwnershipState } from '../update/ownership.js';
 import type { ZoneDiff } from './zone-history.js';
 
@@ -93,7 +93,8 @@ export class ZoneJournal {
     // `;kmslab-diff FROM TO` then its `;kmslab-del RECORD` and `;kmslab-add RECORD` lines; each RECORD as the file
     // writes records, one a line, all parsed at once.
     const lines = [...text.matchAll(/^;kmslab-(?:stamp (\d{1,16})|(diff|del|add)) (.+)$/gm)];
-    const parsed = parseZoneFile(`${lines.filter((m) => m[2] !== 'diff').map((m) => m[3]).join('\n')}\n`, { origin, source: path, requireSoa: false }).records;
+    const withRecords = lines.filter((m) => m[2] !== 'diff');
+    const parsed = parseZoneFile(`${withRecords.map((m) => m[3]).join('\n')}\n`, { origin, source: path, requireSoa: false, code: 'KMSLAB_STORE_CORRUPT', fileLines: lineNumbers(text, withRecords) }).records;
     const history: ZoneDiff[] = [];
     let next = 0;
     for (const [, at, kind, rest] of lines) {
