@@ -155,7 +155,7 @@ describe('links planted in a data dir (another user, or a mistake)', () => {
     expect(readFileSync(victim, 'utf8')).toBe(';kmslab-entry 1 1 2\nexport PS1=victim\n');
   });
 
-  test("the host's journal.ndjson pointing at a file: ignored with a warning and replaced, the file neither truncated, read into the counts nor written; snapshot.json as a link refuses to start", async () => {
+  test("the host's journal.ndjson pointing at a file: ignored with a warning and replaced, the file neither truncated, read into the counts nor written; snapshot.json as a link, or a folder at journal.ndjson, refuses to start in one line", async () => {
     await using dir = tempDir();
     const victim = join(dir.path, 'bashrc');
     // No newline at the end: a journal's torn last line would be cut off, and the file it points at with it.
@@ -185,5 +185,10 @@ describe('links planted in a data dir (another user, or a mistake)', () => {
     symlinkSync(victim, join(hostDir, 'snapshot.json'));
     expectOneLineError(await runCli(['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', 'off', '--data-dir', hostDir]), 'KMSLAB_STORE_CORRUPT', /snapshot\.json is not a regular file; move it away to start empty/);
     expect(readFileSync(victim, 'utf8')).toBe(text);
+    // A folder at the journal's name cannot be replaced by unlinking it: one line, before anything listens.
+    rmSync(join(hostDir, 'snapshot.json'));
+    rmSync(join(hostDir, 'journal.ndjson'));
+    mkdirSync(join(hostDir, 'journal.ndjson'));
+    expectOneLineError(await runCli(['host', 'start', '--listen', '127.0.0.1', '--port', '0', '--admin', 'off', '--data-dir', hostDir]), 'KMSLAB_STORE_CORRUPT', /journal\.ndjson is a folder, not a journal; move it away/);
   });
 });

@@ -80,7 +80,7 @@ export class Journal<S> {
     const warnings: string[] = [];
     let snapshot: (S & { seq: number }) | null = null;
     // A link (or a FIFO…) planted at either name is never read through, truncated or written through.
-    if ((await kindOf(snapshotPath)) === 'other') throw new KmsLabError('KMSLAB_STORE_CORRUPT', `${snapshotPath} is not a regular file; move it away to start empty`);
+    if (!['file', 'none'].includes(await kindOf(snapshotPath))) throw new KmsLabError('KMSLAB_STORE_CORRUPT', `${snapshotPath} is not a regular file; move it away to start empty`);
     const snapText = await readFile(snapshotPath, 'utf8').catch(notFound);
     if (snapText !== null) {
       try {
@@ -93,6 +93,7 @@ export class Journal<S> {
     const entries: JournalEntry[] = [];
     let bytes = Buffer.alloc(0);
     const kind = await kindOf(journalPath);
+    if (kind === 'folder') throw new KmsLabError('KMSLAB_STORE_CORRUPT', `${journalPath} is a folder, not a journal; move it away to start from ${SNAPSHOT} alone`);
     if (kind === 'other') {
       this.#planted = true;
       warnings.push(`${journalPath} is not a regular file: ignored, and replaced by a new journal`);
@@ -262,10 +263,10 @@ export class Journal<S> {
   }
 }
 
-/** What is at `path`, not following a link: a regular file, nothing, or something else (a link, a FIFO, a folder). */
-async function kindOf(path: string): Promise<'file' | 'none' | 'other'> {
+/** What is at `path`, not following a link: a regular file, nothing, a folder, or something else (a link, a FIFO). */
+async function kindOf(path: string): Promise<'file' | 'none' | 'folder' | 'other'> {
   const stat = await lstat(path).catch(notFound);
-  return stat === null ? 'none' : stat.isFile() ? 'file' : 'other';
+  return stat === null ? 'none' : stat.isFile() ? 'file' : stat.isDirectory() ? 'folder' : 'other';
 }
 
 function notFound(err: NodeJS.ErrnoException): null {
