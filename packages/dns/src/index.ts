@@ -17,7 +17,7 @@ export { FaultSet, MAX_FAULTS, type ActiveFault, type AppliedFault, type FaultQu
 export { parseFaultRule, toFaultRule, ruleText, actionText, type FaultRule, type FaultRuleInput, type FaultAction, type FaultNet } from './harness/fault-rule.js';
 export { DnsAdminServer, faultView, type FaultView } from './admin/dns-admin-server.js';
 export type { LogRecord } from './harness/log-entry.js';
-export { Ownership, parseGrant, parseGroup, type OwnershipState } from './update/ownership.js';
+export { Ownership, checkLabel, parseGrant, parseGroup, type OwnershipState } from './update/ownership.js';
 export { Aging, DEFAULT_AGING, DEFAULT_SCAVENGE_PERIOD_MS, parseAging, parseScavengePeriod, type AgingRule, type ScavengedRecord } from './zone/aging.js';
 export { Notifier, parseNotifyTarget, type NotifyOutcome } from './notify.js';
 export { SecondaryZone, parseSecondary, type SecondaryState } from './secondary.js';

@@ -137,7 +137,11 @@ export function parseGrant(text: string): { name: string; group: string } {
   return { name: m[1]!.trim(), group: m[2]!.trim() };
 }
 
-function checkLabel(text: string, what: string): string {
+/**
+ * A group's or a key's name as grants take it (1 to 63 letters, digits, ".",
+ * "_" or "-"); throws a one-line KmsLabError naming `what` otherwise.
+ */
+export function checkLabel(text: string, what: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(text)) throw new KmsLabError('KMSLAB_INVALID_ARGUMENT', `The ${what} name "${text.slice(0, 64)}" must be 1 to 63 letters, digits, ".", "_" or "-"`);
   return text;
 }

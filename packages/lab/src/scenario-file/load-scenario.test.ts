@@ -43,6 +43,7 @@ describe('scenario files', () => {
     const grant = (extra: string) => `events:\n  - at: 1d\n    do: dns-grant\n    group: kms-hosts\n${extra}`;
     expect(() => parseScenario(dns(grant('    hosts: [a, b]\n    name: _vlmcs._tcp.lab.test\n')), 'x.yaml')).toThrow(/line 9: events\.0\.do: dns-grant needs a secure zone/);
     expect(() => parseScenario(dns(`  secure: true\n${grant('    hosts: [a, c]\n    name: _vlmcs._tcp.lab.test\n')}`), 'x.yaml')).toThrow(/line 12: events\.0\.hosts\.1: must name a host \(a, b\)/);
+    expect(() => parseScenario(dns(`  secure: true\n${grant('    hosts: [a, b]\n    name: _vlmcs._tcp.lab.test\n').replace('group: kms-hosts', 'group: kms hosts')}`), 'x.yaml')).toThrow(/line 11: events\.0\.group: The group name "kms hosts" must be 1 to 63 letters, digits/);
     expect(() => parseScenario(dns(`  secure: true\n${grant('    hosts: [a, b]\n    name: _vlmcs._tcp.other.test\n')}`), 'x.yaml')).toThrow(/line 13: events\.0\.name: _vlmcs\._tcp\.other\.test is not in the zone lab\.test/);
     const ok = parseScenario(dns(`  secure: true\n  aging: 7d/7d\n  scavengePeriod: 1d\n  secondaries: 1\nclients:\n  - name: pc\n    product: windows-10-pro\n    server: 1\n${grant('    hosts: [a, b]\n    name: _vlmcs._tcp.lab.test\n')}`), 'x.yaml');
     expect(ok.dns).toEqual({ zone: 'lab.test', secure: true, aging: { intervals: '7d/7d', scavengePeriod: '1d' }, secondaries: 1 });

@@ -1,5 +1,5 @@
 import { KmsLabError, parseDurationMs, readUserFile } from '@kmslab/core';
-import { parseAging, parseFaultRule, parseScavengePeriod } from '@kmslab/dns';
+import { checkLabel, parseAging, parseFaultRule, parseScavengePeriod } from '@kmslab/dns';
 import { canonicalName, isSubdomain } from '@kmslab/dns-wire';
 import { createRequire } from 'node:module';
 import type { Document, LineCounter } from 'yaml';
@@ -123,10 +123,13 @@ export function parseScenario(text: string, source: string): ScenarioFile {
     return out;
   };
 
+  const name = str(['name'], r.name)!;
+  const description = str(['description'], r.description, true) ?? '';
+  const dns = r.dns === undefined ? null : labDns(r.dns);
   const out: ScenarioFile = {
-    name: str(['name'], r.name)!,
-    description: str(['description'], r.description, true) ?? '',
-    dns: r.dns === undefined ? null : labDns(r.dns),
+    name,
+    description,
+    dns,
     store: r.store === undefined || r.store === 'memory' ? 'memory' : r.store === 'redis' ? 'redis' : fail(['store'], 'must be memory or redis'),
     hosts: list('hosts').map((h, i) => ({
       name: str(['hosts', i, 'name'], h.name)!,
@@ -143,9 +146,9 @@ export function parseScenario(text: string, source: string): ScenarioFile {
       const discovery = c.discovery ?? (r.dns ? 'dns' : 'manual');
       if (discovery !== 'dns' && discovery !== 'manual') fail(['clients', i, 'discovery'], 'must be dns or manual');
       if (discovery === 'dns' && !r.dns) fail(['clients', i, 'discovery'], 'dns discovery needs a dns: section');
-      const secondaries = (r.dns as { secondaries?: unknown } | undefined)?.secondaries;
+      const secondaries = dns?.secondaries ?? 0;
       const server = c.server === undefined ? undefined : int(['clients', i, 'server'], c.server, 0, 8);
-      if (server && (discovery !== 'dns' || !Number.isInteger(secondaries) || server > (secondaries as number))) fail(['clients', i, 'server'], `must be 0 (the lab DNS) or a secondary from 1 to dns.secondaries (${Number.isInteger(secondaries) ? secondaries : 0}), with dns discovery`);
+      if (server && (discovery !== 'dns' || server > secondaries)) fail(['clients', i, 'server'], `must be 0 (the lab DNS) or a secondary from 1 to dns.secondaries (${secondaries}), with dns discovery`);
       return {
         name: str(['clients', i, 'name'], c.name)!, count: int(['clients', i, 'count'], c.count, 1, 100_000), product: str(['clients', i, 'product'], c.product)!,
         join: time(['clients', i, 'join'], c.join, 0), every: time(['clients', i, 'every'], c.every, 1), leave: c.leave === undefined ? null : time(['clients', i, 'leave'], c.leave),
@@ -172,14 +175,17 @@ export function parseScenario(text: string, source: string): ScenarioFile {
       if ((e.do === 'redis-down' || e.do === 'redis-up') && r.store !== 'redis') fail(['events', i, 'do'], `${e.do} needs store: redis`);
       let grant: { group: string; hosts: string[]; name: string } | undefined;
       if (e.do === 'dns-grant') {
-        if ((r.dns as { secure?: unknown } | undefined)?.secure !== true) fail(['events', i, 'do'], 'dns-grant needs a secure zone (dns: { secure: true })');
+        if (dns?.secure !== true) fail(['events', i, 'do'], 'dns-grant needs a secure zone (dns: { secure: true })');
         const group = str(['events', i, 'group'], e.group)!;
-        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(group)) fail(['events', i, 'group'], 'must be 1 to 63 letters, digits, ".", "_" or "-"');
+        try {
+          checkLabel(group, 'group');
+        } catch (err) {
+          fail(['events', i, 'group'], (err as Error).message);
+        }
         const hosts = (Array.isArray(e.hosts) && e.hosts.length > 0 ? e.hosts : fail(['events', i, 'hosts'], 'must be a list of host names')).map((h: unknown, j: number) => str(['events', i, 'hosts', j], h)!);
-        const name = str(['events', i, 'name'], e.name)!;
-        const zone = (r.dns as { zone: string }).zone;
-        if (!isSubdomain(canonicalName(name), canonicalName(zone))) fail(['events', i, 'name'], `${name} is not in the zone ${zone}`);
-        grant = { group, hosts, name };
+        const granted = str(['events', i, 'name'], e.name)!;
+        if (!isSubdomain(canonicalName(granted), canonicalName(dns!.zone))) fail(['events', i, 'name'], `${granted} is not in the zone ${dns!.zone}`);
+        grant = { group, hosts, name: granted };
       }
       let by: number | undefined;
       if (e.do === 'clock-jump') {
