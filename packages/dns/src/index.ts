@@ -3,7 +3,7 @@ export { startDnsService, type DnsService, type DnsServiceOptions, type Restored
 export { parseKeyPolicy, type KeyPolicy, type Grant } from './update/policy.js';
 export { Zone, type Lookup, type RRset } from './zone/zone.js';
 export { ZoneSet } from './zone/zone-set.js';
-export { parseZoneFile, readZoneFile, type ZoneTextOptions } from './zone/zone-file.js';
+export { parseZoneFile, readZoneFile } from './zone/zone-file.js';
 export { defaultZone } from './zone/default-zone.js';
 export { ZoneJournal } from './zone/zone-journal.js';
 export type { ZoneChange } from './zone/journal-entry.js';

@@ -1,5 +1,5 @@
 import { canonicalName, TYPE, type ResourceRecord } from '@kmslab/dns-wire';
-import { parseZoneFile } from './zone-file.js';
+import { parseRecordLines } from './zone-file.js';
 import { presentRecord } from './presentation.js';
 import type { Zone } from './zone.js';
 
@@ -63,9 +63,7 @@ export function parseEntries(text: string, origin: string, source: string): { en
   });
   const whole = lines.slice(0, last + 1);
   const withRecords = whole.filter((m) => m[1] === 'soa' || m[1] === 'rr' || m[1] === 'stamp');
-  const recordLines = withRecords.map((m) => (m[1] === 'stamp' ? m[2]!.slice(m[2]!.indexOf(' ') + 1) : m[2]!));
-  // A record that does not read is the journal's corruption, told at its line in the journal.
-  const records = parseZoneFile(`${recordLines.join('\n')}\n`, { origin, source, requireSoa: false, code: 'KMSLAB_STORE_CORRUPT', fileLines: lineNumbers(text, withRecords) }).records;
+  const records = parseRecordLines(text, withRecords, (m) => (m[1] === 'stamp' ? m[2]!.slice(m[2]!.indexOf(' ') + 1) : m[2]!), { origin, source });
   const entries: JournalEntry[] = [];
   let next = 0;
   let entry: JournalEntry | null = null;
@@ -90,19 +88,6 @@ export function parseEntries(text: string, origin: string, source: string): { en
   }
   const endOfLast = last < 0 ? 0 : whole[last]!.index! + whole[last]![0].length;
   return { entries, wholeBytes: Buffer.byteLength(text.slice(0, endOfLast)) };
-}
-
-/** The line of `text` each match starts on (matches in order). */
-export function lineNumbers(text: string, matches: readonly RegExpMatchArray[]): number[] {
-  const out: number[] = [];
-  let line = 1;
-  let at = 0;
-  for (const m of matches) {
-    for (let i = text.indexOf('\n', at); i !== -1 && i < m.index!; i = text.indexOf('\n', i + 1)) line++;
-    at = m.index!;
-    out.push(line);
-  }
-  return out;
 }
 
 /** Replays an entry onto `zone` (its serial the entry's `from`): each name as the entry left it, the SOA, the IXFR diff. */

@@ -2,7 +2,7 @@ import { CLASS, TYPE, canonicalName, ipv6Bytes, nameLabels, type RData, type Res
 import { KmsLabError, readUserFile } from '@kmslab/core';
 
 /** How zone text is read, and how its errors are told. */
-export interface ZoneTextOptions {
+interface ZoneTextOptions {
   origin?: string;
   /** The file named in errors. */
   source?: string;
@@ -32,7 +32,11 @@ export const ZONE_FILE_MAX_BYTES = 16 * 1024 * 1024;
  * Errors name the file and line, never what the line holds (a zone file
  * given by mistake may be a secret).
  */
-export function parseZoneFile(text: string, options: ZoneTextOptions = {}): { origin: string; records: ResourceRecord[] } {
+export function parseZoneFile(text: string, options: { origin?: string; source?: string; requireSoa?: boolean } = {}): { origin: string; records: ResourceRecord[] } {
+  return parseZoneText(text, options);
+}
+
+function parseZoneText(text: string, options: ZoneTextOptions): { origin: string; records: ResourceRecord[] } {
   const source = options.source ?? 'zone file';
   const err = errorIn(source, options);
   let origin = options.origin === undefined ? undefined : canonicalName(options.origin);
@@ -157,6 +161,30 @@ function parseTtl(s: string, fail: (w: string) => never): number {
   const v = Number(m![1]) * unit;
   if (v > 2 ** 31 - 1) fail('a TTL is at most 2147483647 seconds');
   return v;
+}
+
+/**
+ * Records written one a line inside another file of kmslab's own (a zone
+ * journal's entries, the saved zone's `;kmslab-` lines): `matches` are those
+ * lines in file order, `record` the record text of each. All are parsed at
+ * once; one that does not read is the file's corruption, KMSLAB_STORE_CORRUPT
+ * at its line of that file.
+ */
+export function parseRecordLines(text: string, matches: readonly RegExpMatchArray[], record: (m: RegExpMatchArray) => string, o: { origin: string; source: string }): ResourceRecord[] {
+  return parseZoneText(`${matches.map(record).join('\n')}\n`, { ...o, requireSoa: false, code: 'KMSLAB_STORE_CORRUPT', fileLines: lineNumbers(text, matches) }).records;
+}
+
+/** The line of `text` each match starts on (matches in order). */
+function lineNumbers(text: string, matches: readonly RegExpMatchArray[]): number[] {
+  const out: number[] = [];
+  let line = 1;
+  let at = 0;
+  for (const m of matches) {
+    for (let i = text.indexOf('\n', at); i !== -1 && i < m.index!; i = text.indexOf('\n', i + 1)) line++;
+    at = m.index!;
+    out.push(line);
+  }
+  return out;
 }
 
 /** Splits the text into logical lines (parentheses joined), tokens with quotes kept whole. */

@@ -1,10 +1,10 @@
 import { DataDirLock, KmsLabError, openJournalSync, parseUserJson, readUserFile, replaceFileSync, writeWholeSync } from '@kmslab/core';
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { ZONE_FILE_MAX_BYTES, parseZoneFile } from './zone-file.js';
+import { ZONE_FILE_MAX_BYTES, parseRecordLines, parseZoneFile } from './zone-file.js';
 import { presentRecord } from './presentation.js';
 import { Zone } from './zone.js';
-import { applyEntry, formatEntry, lineNumbers, parseEntries, type ZoneChange } from './journal-entry.js';
+import { applyEntry, formatEntry, parseEntries, type ZoneChange } from './journal-entry.js';
 import type { OwnershipState } from '../update/ownership.js';
 import type { ZoneDiff } from './zone-history.js';
 
@@ -93,8 +93,7 @@ export class ZoneJournal {
     // `;kmslab-diff FROM TO` then its `;kmslab-del RECORD` and `;kmslab-add RECORD` lines; each RECORD as the file
     // writes records, one a line, all parsed at once.
     const lines = [...text.matchAll(/^;kmslab-(?:stamp (\d{1,16})|(diff|del|add)) (.+)$/gm)];
-    const withRecords = lines.filter((m) => m[2] !== 'diff');
-    const parsed = parseZoneFile(`${withRecords.map((m) => m[3]).join('\n')}\n`, { origin, source: path, requireSoa: false, code: 'KMSLAB_STORE_CORRUPT', fileLines: lineNumbers(text, withRecords) }).records;
+    const parsed = parseRecordLines(text, lines.filter((m) => m[2] !== 'diff'), (m) => m[3]!, { origin, source: path });
     const history: ZoneDiff[] = [];
     let next = 0;
     for (const [, at, kind, rest] of lines) {
